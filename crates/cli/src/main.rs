@@ -1,0 +1,2 @@
+//! The `brainstore` command line (being built).
+fn main() {}

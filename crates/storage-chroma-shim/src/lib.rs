@@ -1,0 +1,1 @@
+//! The embedded default backend for brainstore (being built).

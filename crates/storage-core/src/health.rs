@@ -1,0 +1,57 @@
+//! `HealthReport` and `PoolStatus`: what `status` and the health endpoints show. Never a password.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::collection::CollectionInfo;
+
+/// A store's state, as `brainstore status` and `GET /health/status` report it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// `embedded` or `postgres`.
+    pub backend: String,
+    /// Whether the store answered and looks sound.
+    pub healthy: bool,
+    /// Whether the store's schema exists (`brainstore init` has run).
+    pub initialized: bool,
+    /// Where the data lives: a folder, or `host:port/database`. Never a URL with credentials.
+    pub location: String,
+    /// Versions of the engines involved (`sqlite`, `sqlite_vec`, `postgresql`, `pgvector`, `schema`, ...).
+    pub versions: BTreeMap<String, String>,
+    /// Every collection with its embedding space and count.
+    pub collections: Vec<CollectionInfo>,
+    /// Connection pool metrics, for backends with a pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolStatus>,
+    /// Backend-specific facts (file sizes, settings), safe to show.
+    #[serde(default)]
+    pub details: Map<String, Value>,
+}
+
+impl HealthReport {
+    /// Chunks across all collections.
+    pub fn total_count(&self) -> u64 {
+        self.collections.iter().map(|c| c.count).sum()
+    }
+}
+
+/// Connection pool metrics, in the seed's shape.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolStatus {
+    /// `active`, or `not_initialized` when no pool exists (then every count is 0).
+    pub status: String,
+    /// Connections kept open (the configured pool size).
+    pub pool_size: u32,
+    /// Open connections not in use.
+    pub checked_in: u32,
+    /// Connections in use.
+    pub checked_out: u32,
+    /// Open connections beyond `pool_size`; never negative.
+    pub overflow: u32,
+    /// `pool_size + overflow`.
+    pub total: u32,
+    /// The most connections the pool will open (`pool_size + max_overflow`).
+    pub max_connections: u32,
+}

@@ -1,0 +1,40 @@
+//! brainstore's protocol: what a store of agent knowledge is, independent of any database.
+//!
+//! - [`DocumentStore`]: the async trait every backend implements, used as `Arc<dyn DocumentStore>`.
+//! - Domain types: [`Chunk`], [`StoredChunk`], [`Metadata`], [`Embedding`], [`EmbeddingSpace`],
+//!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`HealthReport`].
+//! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
+//!   evaluator that defines what every filter means.
+//! - [`fusion`]: reciprocal rank and weighted min-max fusion for hybrid search.
+//! - [`StorageError`]: every failure, classified by cause, never carrying a password.
+//! - `testing` (feature `testing`): the conformance suite every backend runs against a real database.
+//!
+//! This crate knows no database: no driver, no SQL, no pgvector. Backends live in `storage-postgres`
+//! and `storage-chroma-shim`; the `brainstore` command line chooses between them.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod collection;
+mod document;
+mod embedding;
+mod error;
+pub mod filter;
+pub mod fusion;
+mod health;
+mod search;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN};
+pub use crate::document::{
+    Chunk, MAX_BATCH_CHUNKS, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_TEXT_BYTES, Metadata, StoredChunk, UpsertSummary,
+    ValidatedBatch, check_id, check_text, dedup_last_wins, json_type_name, prepare_batch,
+};
+pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, Metric};
+pub use crate::error::{BoxError, Result, StorageError};
+pub use crate::filter::{DocumentFilter, Filter};
+pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
+pub use crate::health::{HealthReport, PoolStatus};
+pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
+pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT};

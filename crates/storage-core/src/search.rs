@@ -1,0 +1,291 @@
+//! `SearchRequest`, `SearchMode` and `SearchHit`: one query in, ranked hits out.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::collection::CollectionName;
+use crate::document::Metadata;
+use crate::embedding::{Embedding, EmbeddingSpace};
+use crate::error::StorageError;
+use crate::filter::{DocumentFilter, Filter};
+use crate::fusion::{FusionSettings, LegExplain};
+
+/// The default number of hits.
+pub const DEFAULT_TOP_K: usize = 10;
+
+/// The most hits one query may ask for.
+pub const MAX_TOP_K: usize = 1_000;
+
+/// The longest keyword query, in bytes.
+pub const MAX_QUERY_TEXT_BYTES: usize = 10_000;
+
+/// Which index answers a query.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchMode {
+    /// Nearest neighbours of the query embedding.
+    Vector,
+    /// Full-text relevance of the query text.
+    Keyword,
+    /// Both legs with the same filters, fused (see [`crate::fusion`]).
+    #[default]
+    Hybrid,
+}
+
+impl SearchMode {
+    /// The mode's name as the command line and JSON spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Vector => "vector",
+            SearchMode::Keyword => "keyword",
+            SearchMode::Hybrid => "hybrid",
+        }
+    }
+}
+
+impl fmt::Display for SearchMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SearchMode {
+    type Err = StorageError;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "vector" => Ok(SearchMode::Vector),
+            "keyword" | "bm25" | "fulltext" => Ok(SearchMode::Keyword),
+            "hybrid" => Ok(SearchMode::Hybrid),
+            other => Err(StorageError::invalid(
+                "mode",
+                format!("`{other}` is not a search mode; expected vector, keyword or hybrid"),
+            )),
+        }
+    }
+}
+
+/// One query. Build it with [`SearchRequest::vector`], [`SearchRequest::keyword`] or
+/// [`SearchRequest::hybrid`] and the `with_*` methods.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchRequest {
+    /// Which index answers.
+    pub mode: SearchMode,
+    /// The keyword query (keyword and hybrid modes). Syntax as PostgreSQL's `websearch_to_tsquery`: words
+    /// are ANDed, `"quoted words"` form a phrase, `or` between words means either, `-word` excludes.
+    pub text: Option<String>,
+    /// The query embedding (vector and hybrid modes).
+    pub embedding: Option<Embedding>,
+    /// How many hits to return (1 to [`MAX_TOP_K`]).
+    pub top_k: usize,
+    /// Drop hits scoring below this (in [0, 1]).
+    pub min_score: Option<f32>,
+    /// Metadata filter, applied before ranking in every leg.
+    pub filter: Option<Filter>,
+    /// Text filter (Chroma `where_document`), applied before ranking in every leg.
+    pub document_filter: Option<DocumentFilter>,
+    /// How hybrid legs are fused.
+    pub fusion: FusionSettings,
+    /// Return each leg's rank and score, and matched terms.
+    pub explain: bool,
+}
+
+impl SearchRequest {
+    fn new(mode: SearchMode, text: Option<String>, embedding: Option<Embedding>) -> Self {
+        SearchRequest {
+            mode,
+            text,
+            embedding,
+            top_k: DEFAULT_TOP_K,
+            min_score: None,
+            filter: None,
+            document_filter: None,
+            fusion: FusionSettings::default(),
+            explain: false,
+        }
+    }
+
+    /// A vector search.
+    pub fn vector(embedding: Embedding) -> Self {
+        Self::new(SearchMode::Vector, None, Some(embedding))
+    }
+
+    /// A keyword search.
+    pub fn keyword(text: impl Into<String>) -> Self {
+        Self::new(SearchMode::Keyword, Some(text.into()), None)
+    }
+
+    /// A hybrid search.
+    pub fn hybrid(text: impl Into<String>, embedding: Embedding) -> Self {
+        Self::new(SearchMode::Hybrid, Some(text.into()), Some(embedding))
+    }
+
+    /// A request of `mode` with whatever inputs the caller has; [`SearchRequest::validate`] reports what
+    /// the mode is missing.
+    pub fn with_mode(mode: SearchMode, text: Option<String>, embedding: Option<Embedding>) -> Self {
+        Self::new(mode, text, embedding)
+    }
+
+    /// Sets `top_k`.
+    #[must_use]
+    pub fn top_k(mut self, top_k: usize) -> Self {
+        self.top_k = top_k;
+        self
+    }
+
+    /// Sets `min_score`.
+    #[must_use]
+    pub fn min_score(mut self, min_score: f32) -> Self {
+        self.min_score = Some(min_score);
+        self
+    }
+
+    /// Sets the metadata filter.
+    #[must_use]
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Sets the text filter.
+    #[must_use]
+    pub fn document_filter(mut self, filter: DocumentFilter) -> Self {
+        self.document_filter = Some(filter);
+        self
+    }
+
+    /// Sets the fusion settings.
+    #[must_use]
+    pub fn fusion(mut self, fusion: FusionSettings) -> Self {
+        self.fusion = fusion;
+        self
+    }
+
+    /// Asks for explanations.
+    #[must_use]
+    pub fn explain(mut self, explain: bool) -> Self {
+        self.explain = explain;
+        self
+    }
+
+    /// The keyword text, present and non-blank for keyword and hybrid requests that passed validation.
+    pub fn query_text(&self) -> &str {
+        self.text.as_deref().unwrap_or_default()
+    }
+
+    /// Checks the request against itself and the collection's embedding space, before any data is read.
+    pub fn validate(&self, collection: &CollectionName, space: Option<&EmbeddingSpace>) -> crate::Result<()> {
+        if self.top_k == 0 || self.top_k > MAX_TOP_K {
+            return Err(StorageError::invalid(
+                "top_k",
+                format!("must be between 1 and {MAX_TOP_K}, got {}", self.top_k),
+            ));
+        }
+        if let Some(min_score) = self.min_score
+            && !(0.0..=1.0).contains(&min_score)
+        {
+            return Err(StorageError::invalid("min_score", format!("must be between 0 and 1, got {min_score}")));
+        }
+        let needs_text = matches!(self.mode, SearchMode::Keyword | SearchMode::Hybrid);
+        let needs_embedding = matches!(self.mode, SearchMode::Vector | SearchMode::Hybrid);
+        if needs_text {
+            match self.text.as_deref() {
+                None => return Err(StorageError::invalid("text", format!("{} search needs query text", self.mode))),
+                Some(text) if text.trim().is_empty() => {
+                    return Err(StorageError::invalid(
+                        "text",
+                        format!("{} search needs non-blank query text", self.mode),
+                    ));
+                }
+                Some(text) if text.len() > MAX_QUERY_TEXT_BYTES => {
+                    return Err(StorageError::invalid("text", format!("is longer than {MAX_QUERY_TEXT_BYTES} bytes")));
+                }
+                Some(text) if text.contains('\0') => return Err(StorageError::invalid("text", "contains a NUL byte")),
+                Some(_) => {}
+            }
+        }
+        if needs_embedding {
+            let Some(embedding) = &self.embedding else {
+                return Err(StorageError::invalid(
+                    "embedding",
+                    format!("{} search needs a query embedding; pass one, or use keyword mode", self.mode),
+                ));
+            };
+            let Some(space) = space else {
+                return Err(StorageError::NotInitialized {
+                    what: format!("the embedding space of collection `{collection}`"),
+                    remedy: format!(
+                        "run `brainstore --collection {collection} init --dimensions N` and ingest embeddings"
+                    ),
+                });
+            };
+            space.check_vector(collection, "embedding", embedding)?;
+        }
+        if self.mode == SearchMode::Hybrid {
+            self.fusion.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// One ranked result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// The chunk id.
+    pub id: String,
+    /// The chunk text.
+    pub text: String,
+    /// The chunk metadata.
+    pub metadata: Metadata,
+    /// Relevance in [0, 1], higher is better.
+    pub score: f32,
+    /// The raw distance, for hits the vector index found (vector mode, and hybrid hits from its vector leg).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance: Option<f64>,
+    /// The vector leg's rank and score (explain only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<LegExplain>,
+    /// The keyword leg's rank and score (explain only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<LegExplain>,
+    /// Query terms found in the text, lowercased, in order of first appearance (explain only, keyword legs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_terms: Option<Vec<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn embedding(values: &[f32]) -> Embedding {
+        Embedding::new(values.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn validation_names_the_missing_input() {
+        let name = CollectionName::default();
+        let space = EmbeddingSpace::new(2).unwrap();
+        let vector_without_embedding = SearchRequest::with_mode(SearchMode::Vector, Some("x".into()), None);
+        let err = vector_without_embedding.validate(&name, Some(&space)).unwrap_err().to_string();
+        assert!(err.starts_with("embedding: vector search needs a query embedding"), "{err}");
+        let err = SearchRequest::keyword("  ").validate(&name, Some(&space)).unwrap_err().to_string();
+        assert!(err.starts_with("text: keyword search needs non-blank"), "{err}");
+        let err = SearchRequest::vector(embedding(&[1.0, 0.0, 0.0])).validate(&name, Some(&space)).unwrap_err();
+        assert!(matches!(err, StorageError::DimensionMismatch { stored: 2, given: 3, .. }));
+        let err = SearchRequest::vector(embedding(&[1.0, 0.0])).validate(&name, None).unwrap_err();
+        assert!(matches!(err, StorageError::NotInitialized { .. }));
+        let err = SearchRequest::keyword("x").top_k(0).validate(&name, None).unwrap_err().to_string();
+        assert!(err.starts_with("top_k:"), "{err}");
+        let err = SearchRequest::keyword("x").min_score(1.5).validate(&name, None).unwrap_err().to_string();
+        assert!(err.starts_with("min_score:"), "{err}");
+        assert!(SearchRequest::keyword("x").validate(&name, None).is_ok());
+        assert!(SearchRequest::hybrid("x", embedding(&[1.0, 0.0])).validate(&name, Some(&space)).is_ok());
+    }
+
+    #[test]
+    fn modes_parse_with_aliases() {
+        assert_eq!("bm25".parse::<SearchMode>().unwrap(), SearchMode::Keyword);
+        assert!("graph".parse::<SearchMode>().unwrap_err().to_string().contains("vector, keyword or hybrid"));
+    }
+}

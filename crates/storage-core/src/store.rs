@@ -1,0 +1,132 @@
+//! The `DocumentStore` trait: the protocol every backend implements.
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::collection::{CollectionInfo, CollectionName};
+use crate::document::{Chunk, StoredChunk, UpsertSummary};
+use crate::embedding::EmbeddingSpace;
+use crate::filter::Filter;
+use crate::health::HealthReport;
+use crate::search::{SearchHit, SearchRequest};
+
+/// The most chunks one [`DocumentStore::list`] call returns.
+pub const MAX_LIST_LIMIT: usize = 10_000;
+
+/// A page of chunks in id order, for export and copy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListRequest {
+    /// Return chunks whose id sorts after this one (bytewise); `None` starts at the beginning.
+    pub after_id: Option<String>,
+    /// At most this many chunks (1 to [`MAX_LIST_LIMIT`]).
+    pub limit: usize,
+    /// Only chunks matching this filter.
+    pub filter: Option<Filter>,
+}
+
+impl ListRequest {
+    /// The first page of `limit` chunks.
+    pub fn first(limit: usize) -> Self {
+        ListRequest { after_id: None, limit, filter: None }
+    }
+
+    /// The page after `last_id`.
+    #[must_use]
+    pub fn after(mut self, last_id: impl Into<String>) -> Self {
+        self.after_id = Some(last_id.into());
+        self
+    }
+
+    /// Checks the limit.
+    pub fn validate(&self) -> crate::Result<()> {
+        if self.limit == 0 || self.limit > MAX_LIST_LIMIT {
+            return Err(crate::StorageError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LIST_LIMIT}, got {}", self.limit),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A store of chunks in named collections, searched by vector, keyword or both.
+///
+/// Every backend implements it with the same observable behaviour, which the conformance suite in
+/// [`crate::testing`] checks against a real database. Use it as `Arc<dyn DocumentStore>`.
+///
+/// Every operation on a collection validates its input with core's checks before touching data, so a
+/// failed call leaves the store as it was. Operations on a collection that does not exist fail with
+/// [`crate::StorageError::NotInitialized`], except [`DocumentStore::delete_ids`] with no ids.
+#[async_trait]
+pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
+    /// `embedded` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Creates or migrates the store's schema. Idempotent; safe to run from two processes at once.
+    async fn initialize(&self) -> crate::Result<()>;
+
+    /// Creates a collection, optionally with its embedding space. Idempotent: an existing collection is
+    /// returned when `space` is `None` or compatible (a missing space is recorded); an incompatible space
+    /// fails with `DimensionMismatch` or `ModelMismatch`.
+    async fn create_collection(
+        &self,
+        name: &CollectionName,
+        space: Option<&EmbeddingSpace>,
+    ) -> crate::Result<CollectionInfo>;
+
+    /// Every collection, by name.
+    async fn list_collections(&self) -> crate::Result<Vec<CollectionInfo>>;
+
+    /// One collection, or `None` if it does not exist.
+    async fn collection(&self, name: &CollectionName) -> crate::Result<Option<CollectionInfo>>;
+
+    /// Deletes a collection and everything in it. Returns whether it existed.
+    async fn drop_collection(&self, name: &CollectionName) -> crate::Result<bool>;
+
+    /// The collection's recorded embedding space.
+    async fn embedding_space(&self, collection: &CollectionName) -> crate::Result<Option<EmbeddingSpace>>;
+
+    /// Records the collection's embedding space. Recording the same space again is a no-op; a different
+    /// one is refused (reset the collection first).
+    async fn set_embedding_space(&self, collection: &CollectionName, space: &EmbeddingSpace) -> crate::Result<()>;
+
+    /// Checks that `space` may be used with the collection, without writing anything.
+    async fn validate_embedding_space(&self, collection: &CollectionName, space: &EmbeddingSpace) -> crate::Result<()> {
+        space.validate()?;
+        match self.embedding_space(collection).await? {
+            Some(stored) => stored.check_compatible(collection, space),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes a batch atomically: every chunk or none. A repeated id keeps its last occurrence.
+    async fn upsert(&self, collection: &CollectionName, chunks: Vec<Chunk>) -> crate::Result<UpsertSummary>;
+
+    /// One chunk by id.
+    async fn get(&self, collection: &CollectionName, id: &str) -> crate::Result<Option<StoredChunk>>;
+
+    /// A page of chunks ordered by id (bytewise), embeddings included.
+    async fn list(&self, collection: &CollectionName, request: &ListRequest) -> crate::Result<Vec<StoredChunk>>;
+
+    /// How many chunks match `filter` (all of them for `None`).
+    async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> crate::Result<u64>;
+
+    /// Runs one query. Hits are ordered by score descending, then id ascending.
+    async fn search(&self, collection: &CollectionName, request: &SearchRequest) -> crate::Result<Vec<SearchHit>>;
+
+    /// Deletes chunks by id; returns how many existed. An empty list returns 0 without touching the store.
+    async fn delete_ids(&self, collection: &CollectionName, ids: &[String]) -> crate::Result<u64>;
+
+    /// Deletes the chunks matching `filter`; returns how many. The empty filter is refused.
+    async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> crate::Result<u64>;
+
+    /// Empties a collection and forgets its embedding space; the collection itself remains.
+    async fn reset(&self, collection: &CollectionName) -> crate::Result<()>;
+
+    /// Versions, counts, locations and pool metrics.
+    async fn health(&self) -> crate::Result<HealthReport>;
+
+    /// Releases connections and files. Idempotent; the handle is unusable afterwards.
+    async fn close(&self) -> crate::Result<()>;
+}

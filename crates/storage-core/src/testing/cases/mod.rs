@@ -1,0 +1,26 @@
+//! The conformance cases, one module per area. Each case is `pub async fn(&dyn StoreFactory) -> TestResult`.
+// Each case is named for the behaviour it checks; the name is its documentation.
+#![allow(missing_docs)]
+
+pub mod bad_input;
+pub mod collections;
+pub mod delete;
+pub mod embedding_space;
+pub mod filter;
+pub mod get_count;
+pub mod hybrid;
+pub mod keyword;
+pub mod persistence;
+pub mod upsert;
+pub mod vector;
+
+/// Fails the case with a message unless `$cond` holds.
+macro_rules! ensure {
+    ($cond:expr, $($message:tt)+) => {
+        let holds: bool = $cond;
+        if !holds {
+            return Err(format!($($message)+).into());
+        }
+    };
+}
+pub(crate) use ensure;

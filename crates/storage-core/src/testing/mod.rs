@@ -1,0 +1,167 @@
+//! The conformance suite: one set of behaviours every backend must show against a real database.
+//!
+//! A backend's `tests/conformance.rs` builds a [`StoreFactory`] and writes
+//!
+//! ```text
+//! storage_core::conformance_tests!(my_backend_tests::factory());
+//! ```
+//!
+//! which expands to one `#[tokio::test]` per case in [`ALL_CASES`], named after the case, so a new case
+//! runs on every backend and shows up by name in the test runner. The test crate needs `tokio` (with the
+//! `macros` and `rt-multi-thread` features) as a dev-dependency.
+//!
+//! Oracles come from core: filter cases compare each backend with [`crate::Filter::matches`], hybrid
+//! cases with [`crate::fusion::fuse`] over the backend's own legs.
+
+pub mod bench_data;
+pub mod cases;
+pub mod fixtures;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::store::DocumentStore;
+
+/// What a case returns: `Err` (or a panic) fails the test.
+pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Makes stores for the suite.
+#[async_trait]
+pub trait StoreFactory: Send + Sync {
+    /// A fresh, initialized, empty store (no collections) that no other case sees: a new schema on
+    /// PostgreSQL, a new temporary folder for the embedded backend. `case` names it.
+    async fn fresh(&self, case: &str) -> Arc<dyn DocumentStore>;
+
+    /// A new handle on the store that [`StoreFactory::fresh`] made for `case`, opened from scratch (new
+    /// connections, files reopened) as another process would. The caller has closed the old handle.
+    async fn reopen(&self, case: &str) -> Arc<dyn DocumentStore>;
+}
+
+/// A case: an async function of a factory.
+pub type CaseFn = for<'a> fn(&'a dyn StoreFactory) -> Pin<Box<dyn Future<Output = TestResult> + Send + 'a>>;
+
+/// Runs one case and turns an `Err` into a panic that names the case.
+pub async fn run_case(name: &str, factory: &dyn StoreFactory, case: CaseFn) {
+    if let Err(err) = case(factory).await {
+        panic!("conformance case `{name}` failed: {err}");
+    }
+}
+
+/// Calls `$crate::$callback! { args ; module::case, ... }` with every case of the suite: the one list of
+/// cases, from which both [`ALL_CASES`] and the generated tests come.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_case_list {
+    ($callback:ident ! [ $($args:tt)* ]) => {
+        $crate::$callback! { $($args)* ;
+            upsert::upsert_returns_inserted_and_updated_counts,
+            upsert::upsert_replaces_text_metadata_and_embedding,
+            upsert::duplicate_ids_in_a_batch_keep_the_last_occurrence,
+            upsert::batch_with_one_bad_chunk_writes_nothing,
+            upsert::empty_batch_writes_nothing,
+            upsert::chunks_without_embeddings_are_stored_and_keyword_searchable,
+            upsert::upsert_keeps_created_at_and_advances_updated_at,
+            upsert::metadata_and_text_round_trip_exactly,
+            get_count::get_of_a_missing_id_returns_none,
+            get_count::count_counts_every_chunk,
+            get_count::list_pages_through_every_chunk_in_bytewise_id_order,
+            get_count::list_with_a_filter_returns_only_matching_chunks,
+            collections::collections_are_isolated,
+            collections::collections_have_independent_embedding_spaces,
+            collections::create_collection_is_idempotent_and_listed,
+            collections::drop_collection_removes_its_data,
+            collections::operations_on_a_missing_collection_are_refused,
+            vector::vector_search_orders_one_hot_fixtures_by_similarity,
+            vector::vector_scores_stay_in_unit_range_for_opposite_vectors,
+            vector::min_score_drops_weaker_hits,
+            vector::vector_ties_break_by_id,
+            vector::vector_distances_match_the_reference_metric,
+            vector::l2_metric_orders_by_euclidean_distance,
+            vector::inner_product_metric_orders_by_dot_product,
+            vector::filtered_vector_search_returns_top_k_when_k_match,
+            vector::vector_explain_reports_ranks,
+            keyword::keyword_search_finds_only_matching_chunks,
+            keyword::keyword_relevance_prefers_more_occurrences,
+            keyword::keyword_words_are_anded,
+            keyword::keyword_search_stems_english_words,
+            keyword::keyword_phrases_or_and_exclusion,
+            keyword::keyword_search_ignores_case,
+            keyword::keyword_explain_returns_matched_terms_and_ranks,
+            keyword::keyword_queries_with_syntax_characters_never_fail,
+            hybrid::hybrid_equals_rrf_fusion_of_its_legs,
+            hybrid::hybrid_equals_weighted_min_max_fusion_of_its_legs,
+            hybrid::hybrid_explain_reports_each_legs_rank,
+            hybrid::hybrid_weights_change_the_order,
+            hybrid::hybrid_finds_chunks_that_only_one_leg_finds,
+            hybrid::hybrid_min_score_applies_to_the_fused_score,
+            filter::filtered_count_matches_the_reference,
+            filter::filtered_vector_search_matches_the_reference,
+            filter::filtered_keyword_search_matches_the_reference,
+            filter::filtered_hybrid_search_matches_the_reference,
+            filter::filtered_list_matches_the_reference,
+            filter::numeric_comparison_ignores_values_that_are_not_numbers,
+            filter::nin_and_ne_match_chunks_missing_the_key,
+            filter::document_filters_match_the_reference_in_every_mode,
+            filter::filter_keys_and_values_are_matched_literally,
+            delete::delete_ids_returns_how_many_existed,
+            delete::delete_ids_with_no_ids_touches_nothing,
+            delete::delete_where_matches_the_reference,
+            delete::prefix_delete_removes_everything_under_a_folder,
+            delete::empty_delete_filter_is_refused,
+            embedding_space::embedding_space_is_recorded_and_returned,
+            embedding_space::a_different_embedding_space_is_refused,
+            embedding_space::dimension_mismatch_on_write_names_both_numbers,
+            embedding_space::dimension_mismatch_on_query_names_both_numbers,
+            embedding_space::collection_without_a_space_refuses_vectors_but_takes_text,
+            bad_input::nan_and_infinity_never_reach_the_store,
+            bad_input::nul_bytes_are_refused_and_nothing_is_written,
+            bad_input::long_text_is_stored_faithfully_up_to_the_limit,
+            bad_input::oversized_batch_is_refused,
+            bad_input::invalid_search_requests_are_refused,
+            bad_input::bad_ids_are_refused,
+            persistence::data_survives_close_and_reopen,
+            persistence::initialize_again_keeps_the_data,
+            persistence::reset_empties_the_collection_and_forgets_its_space,
+            persistence::close_is_idempotent,
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_case_names {
+    (; $($module:ident :: $case:ident),* $(,)?) => {
+        &[$(stringify!($case)),*]
+    };
+}
+
+/// The name of every case, in suite order.
+pub const ALL_CASES: &[&str] = crate::__conformance_case_list!(__conformance_case_names![]);
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_case_tests {
+    ($factory:expr; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let factory = $factory;
+                $crate::testing::run_case(stringify!($case), &factory, |f| {
+                    ::std::boxed::Box::pin($crate::testing::cases::$module::$case(f))
+                })
+                .await;
+            }
+        )*
+    };
+}
+
+/// Expands to one `#[tokio::test]` per conformance case, each building its factory with `$factory`.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:expr) => {
+        $crate::__conformance_case_list!(__conformance_case_tests![$factory]);
+    };
+}
