@@ -37,4 +37,4 @@ pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
 pub use crate::health::{HealthReport, PoolStatus};
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
-pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT};
+pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT, MigrationInfo};

@@ -50,6 +50,17 @@ impl ListRequest {
     }
 }
 
+/// One versioned schema migration of a store.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MigrationInfo {
+    /// 1-based position in the backend's migration list; `migrate down --to N` keeps 1..=N.
+    pub version: u32,
+    /// The migration's name, e.g. `m20261124_000001_create_collections`.
+    pub name: String,
+    /// Whether it is applied.
+    pub applied: bool,
+}
+
 /// A store of chunks in named collections, searched by vector, keyword or both.
 ///
 /// Every backend implements it with the same observable behaviour, which the conformance suite in
@@ -63,8 +74,19 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// `embedded` or `postgres`.
     fn backend(&self) -> &'static str;
 
-    /// Creates or migrates the store's schema. Idempotent; safe to run from two processes at once.
+    /// Creates or migrates the store's schema to the latest version. Idempotent; safe to run from two
+    /// processes at once.
     async fn initialize(&self) -> crate::Result<()>;
+
+    /// Every migration the backend knows, in order, and whether each is applied.
+    async fn migrations(&self) -> crate::Result<Vec<MigrationInfo>>;
+
+    /// Applies pending migrations up to version `to` (all when `None`); returns the ones applied now.
+    async fn migrate_up(&self, to: Option<u32>) -> crate::Result<Vec<MigrationInfo>>;
+
+    /// Reverts applied migrations above version `to`, newest first; returns the ones reverted. Reverting
+    /// a migration drops what it created, data included; `to = 0` leaves an empty schema.
+    async fn migrate_down(&self, to: u32) -> crate::Result<Vec<MigrationInfo>>;
 
     /// Creates a collection, optionally with its embedding space. Idempotent: an existing collection is
     /// returned when `space` is `None` or compatible (a missing space is recorded); an incompatible space

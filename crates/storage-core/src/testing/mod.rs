@@ -126,6 +126,7 @@ macro_rules! __conformance_case_list {
             persistence::initialize_again_keeps_the_data,
             persistence::reset_empties_the_collection_and_forgets_its_space,
             persistence::close_is_idempotent,
+            persistence::migrations_go_down_to_zero_and_up_again,
         }
     };
 }

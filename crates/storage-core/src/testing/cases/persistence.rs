@@ -75,3 +75,37 @@ pub async fn close_is_idempotent(factory: &dyn StoreFactory) -> TestResult {
     store.close().await?;
     Ok(())
 }
+
+pub async fn migrations_go_down_to_zero_and_up_again(factory: &dyn StoreFactory) -> TestResult {
+    let store = factory.fresh("persist_migrations").await;
+    let all = store.migrations().await?;
+    ensure!(!all.is_empty(), "the backend lists its migrations");
+    ensure!(all.iter().all(|m| m.applied), "a fresh store is fully migrated: {all:?}");
+    let versions: Vec<u32> = all.iter().map(|m| m.version).collect();
+    let expected: Vec<u32> = (1..=all.len() as u32).collect();
+    ensure!(versions == expected, "versions are 1..=N in order: {versions:?}");
+    ensure!(store.migrate_up(None).await?.is_empty(), "nothing left to apply");
+
+    let c = collection(&store, "docs").await?;
+    store.upsert(&c, vec![Chunk::new("a", "x").with_embedding(one_hot(0))]).await?;
+    let reverted = store.migrate_down(0).await?;
+    ensure!(reverted.len() == all.len(), "down to 0 reverts every migration: {reverted:?}");
+    ensure!(reverted.windows(2).all(|w| w[0].version > w[1].version), "newest first: {reverted:?}");
+    ensure!(store.migrations().await?.iter().all(|m| !m.applied), "nothing applied after down to 0");
+
+    let applied = store.migrate_up(None).await?;
+    ensure!(applied.len() == all.len(), "up applies every migration again: {applied:?}");
+    ensure!(store.migrations().await? == all, "the same list as before");
+    ensure!(store.list_collections().await?.is_empty(), "down to 0 dropped the collections");
+    let c = collection(&store, "docs").await?;
+    store.upsert(&c, vec![Chunk::new("b", "y").with_embedding(one_hot(1))]).await?;
+    ensure!(store.count(&c, None).await? == 1, "usable after migrating up again");
+    if all.len() > 1 {
+        let last = all.len() as u32;
+        let reverted = store.migrate_down(last - 1).await?;
+        ensure!(reverted.len() == 1 && reverted[0].version == last, "down by one: {reverted:?}");
+        let applied = store.migrate_up(Some(last)).await?;
+        ensure!(applied.len() == 1 && applied[0].version == last, "up by one: {applied:?}");
+    }
+    Ok(())
+}
