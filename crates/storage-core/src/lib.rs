@@ -6,6 +6,7 @@
 //! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
 //!   evaluator that defines what every filter means.
 //! - [`fusion`]: reciprocal rank and weighted min-max fusion for hybrid search.
+//! - [`memory`]: the [`memory::MemoryStore`] protocol for agent memory and its ranking function.
 //! - [`StorageError`]: every failure, classified by cause, never carrying a password.
 //! - `testing` (feature `testing`): the conformance suite every backend runs against a real database.
 //!
@@ -21,6 +22,8 @@ mod error;
 pub mod filter;
 pub mod fusion;
 mod health;
+mod keyword;
+pub mod memory;
 mod search;
 mod store;
 #[cfg(feature = "testing")]
@@ -36,5 +39,6 @@ pub use crate::error::{BoxError, Result, StorageError};
 pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
 pub use crate::health::{HealthReport, PoolStatus};
+pub use crate::keyword::{ENGLISH_STOP_WORDS, KeywordGroup, KeywordQuery, KeywordTerm, TextLanguage, split_words};
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
 pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT, MigrationInfo};
