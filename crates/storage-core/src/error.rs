@@ -65,6 +65,21 @@ pub enum StorageError {
         remedy: String,
     },
 
+    /// The named record does not exist (or belongs to another tenant, which looks the same).
+    #[error("{what} was not found")]
+    NotFound {
+        /// What was looked for, e.g. "memory 4f2c… in tenant `acme`".
+        what: String,
+    },
+
+    /// The operation conflicts with the record's current state, e.g. completing a task whose lease was
+    /// lost to another worker.
+    #[error("conflict: {reason}")]
+    Conflict {
+        /// What conflicts.
+        reason: String,
+    },
+
     /// The backend could not be reached, after retrying transient failures.
     #[error("backend unavailable at {target} after {attempts} attempt(s): {source}")]
     Unavailable {

@@ -7,6 +7,7 @@
 //!   evaluator that defines what every filter means.
 //! - [`fusion`]: reciprocal rank and weighted min-max fusion for hybrid search.
 //! - [`memory`]: the [`memory::MemoryStore`] protocol for agent memory and its ranking function.
+//! - [`session`] and [`task`]: conversations, artifacts, an agent registry and a shared task queue.
 //! - [`StorageError`]: every failure, classified by cause, never carrying a password.
 //! - `testing` (feature `testing`): the conformance suite every backend runs against a real database.
 //!
@@ -25,9 +26,12 @@ mod health;
 mod keyword;
 pub mod memory;
 mod search;
+pub mod session;
 mod store;
+pub mod task;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod text_enum;
 
 pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN};
 pub use crate::document::{

@@ -16,6 +16,9 @@
 pub mod bench_data;
 pub mod cases;
 pub mod fixtures;
+pub mod memory_cases;
+pub mod session_cases;
+pub mod task_cases;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -38,6 +41,33 @@ pub trait StoreFactory: Send + Sync {
     /// A new handle on the store that [`StoreFactory::fresh`] made for `case`, opened from scratch (new
     /// connections, files reopened) as another process would. The caller has closed the old handle.
     async fn reopen(&self, case: &str) -> Arc<dyn DocumentStore>;
+}
+
+/// Makes memory stores for the memory suite.
+#[async_trait]
+pub trait MemoryStoreFactory: Send + Sync {
+    /// A fresh, initialized memory store that no other case sees (no memory embedding space recorded).
+    async fn fresh_memory_store(&self, case: &str) -> Arc<dyn crate::memory::MemoryStore>;
+}
+
+/// A session store and a task queue on the same store (one backend object behind both).
+#[derive(Clone)]
+pub struct SessionStores {
+    /// Sessions, messages, artifacts, agents.
+    pub sessions: Arc<dyn crate::session::SessionStore>,
+    /// The task queue.
+    pub tasks: Arc<dyn crate::task::TaskQueue>,
+}
+
+/// Makes stores for the session and task suites.
+#[async_trait]
+pub trait SessionStoreFactory: Send + Sync {
+    /// A fresh, initialized store that no other case sees.
+    async fn fresh_session_store(&self, case: &str) -> SessionStores;
+
+    /// Another handle on the store made for `case`, with its own connections, as another process would
+    /// open it (for concurrency cases).
+    async fn another_handle(&self, case: &str) -> SessionStores;
 }
 
 /// A case: an async function of a factory.
@@ -164,5 +194,84 @@ macro_rules! __conformance_case_tests {
 macro_rules! conformance_tests {
     ($factory:expr) => {
         $crate::__conformance_case_list!(__conformance_case_tests![$factory]);
+    };
+}
+
+/// Expands to one `#[tokio::test]` per memory conformance case, each building its factory with `$factory`
+/// (a [`MemoryStoreFactory`]).
+#[macro_export]
+macro_rules! memory_conformance_tests {
+    ($factory:expr) => {
+        $crate::__suite_tests! { $factory; memory_cases; MemoryStoreFactory;
+            remembered_memory_round_trips,
+            tenants_never_see_each_others_memories,
+            remembering_an_existing_key_updates_in_place,
+            dedup_merges_above_the_threshold_only,
+            recall_order_follows_the_scoring_function,
+            recall_filters_by_kind_tag_status_tier_and_metadata,
+            recall_matches_content_and_tags_by_keyword,
+            recall_bumps_access_count_and_time,
+            recall_without_a_query_ranks_recent_and_important_first,
+            supersede_links_both_ways_and_hides_the_old_memory,
+            history_survives_forget_and_as_of_replays_it,
+            expired_memories_are_deleted_or_archived,
+            stale_models_are_marked_reembedded_or_purged,
+            replacing_the_embedding_space_marks_stale_and_reembed_fixes_it,
+            list_is_newest_first_and_paginated,
+            bad_memories_are_refused_and_nothing_is_written,
+        }
+    };
+}
+
+/// One `#[tokio::test]` per case of a suite module whose cases take `&dyn $factory_trait`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __suite_tests {
+    ($factory:expr; $module:ident; $factory_trait:ident; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let factory = $factory;
+                let factory: &dyn $crate::testing::$factory_trait = &factory;
+                if let Err(err) = $crate::testing::$module::$case(factory).await {
+                    panic!("conformance case `{}` failed: {err}", stringify!($case));
+                }
+            }
+        )*
+    };
+}
+
+/// Expands to one `#[tokio::test]` per session and task conformance case (a [`SessionStoreFactory`]).
+#[macro_export]
+macro_rules! session_conformance_tests {
+    ($factory:expr) => {
+        $crate::__suite_tests! { $factory; session_cases; SessionStoreFactory;
+            sessions_are_created_idempotently_and_listed_by_activity,
+            session_status_changes_set_completed_at,
+            messages_append_in_order_and_idempotently,
+            every_write_under_a_session_updates_its_activity_and_counts,
+            full_text_search_finds_messages_in_a_session_or_tenant,
+            full_text_search_finds_a_word_in_a_multi_megabyte_transcript,
+            artifacts_are_upserted_listed_and_searchable,
+            agents_register_and_heartbeat,
+            session_summary_reports_duration_and_task_counts,
+            sessions_are_confined_to_their_tenant,
+            bad_session_input_is_refused,
+        }
+        $crate::__suite_tests! { $factory; task_cases; SessionStoreFactory;
+            claim_takes_highest_priority_then_oldest,
+            claim_honours_kinds_target_agent_and_not_before,
+            claim_returns_none_when_nothing_is_eligible,
+            enqueue_is_idempotent_per_dedup_key,
+            complete_records_the_result_once,
+            fail_retries_with_backoff_then_dead_letters,
+            expired_leases_are_claimable_again_and_fenced,
+            heartbeat_extends_the_lease,
+            cancel_stops_pending_and_running_tasks,
+            stats_and_list_report_every_status,
+            concurrent_claimers_never_share_a_task,
+            tasks_are_confined_to_their_tenant,
+            bad_task_input_is_refused,
+        }
     };
 }

@@ -1,0 +1,604 @@
+//! Memory domain types: `Scope`, `Memory`, `NewMemory`, recall requests and hits, audit entries.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::scoring::RecallWeights;
+use crate::document::Metadata;
+use crate::embedding::Embedding;
+use crate::error::StorageError;
+use crate::filter::Filter;
+use crate::text_enum::string_enum;
+
+/// The longest content of one memory, in bytes.
+pub const MAX_MEMORY_CONTENT_BYTES: usize = 100_000;
+
+/// The default similarity at or above which a new memory updates an existing one instead of duplicating it.
+pub const DEFAULT_DEDUP_THRESHOLD: f32 = 0.92;
+
+/// Kinds the seed systems use, as documented conventions. `kind` is a free string; these are not enforced.
+pub const WELL_KNOWN_KINDS: &[&str] = &[
+    "idea",
+    "decision",
+    "question",
+    "action_item",
+    "context",
+    "preference",
+    "fact",
+    "risk",
+    "semantic",
+    "episodic",
+    "procedural",
+    "identity",
+    "user_profile",
+];
+
+/// Who a memory belongs to. Every read and write is confined to one `tenant`; nothing crosses tenants.
+/// The other ids are opaque strings that narrow the scope further.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Scope {
+    /// The tenant (team, project, repository...). Required.
+    pub tenant: String,
+    /// The agent, if the memory is private to one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// The user the memory is about or belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The conversation it came from or belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
+}
+
+impl Scope {
+    /// A tenant-wide scope.
+    pub fn tenant(tenant: impl Into<String>) -> Self {
+        Scope { tenant: tenant.into(), ..Scope::default() }
+    }
+
+    /// Narrows to an agent.
+    #[must_use]
+    pub fn agent(mut self, agent: impl Into<String>) -> Self {
+        self.agent = Some(agent.into());
+        self
+    }
+
+    /// Narrows to a user.
+    #[must_use]
+    pub fn user(mut self, user: impl Into<String>) -> Self {
+        self.user = Some(user.into());
+        self
+    }
+
+    /// Narrows to a conversation.
+    #[must_use]
+    pub fn conversation(mut self, conversation: impl Into<String>) -> Self {
+        self.conversation = Some(conversation.into());
+        self
+    }
+
+    /// Checks the ids: tenant non-empty, no id empty or with NUL, each at most 200 bytes.
+    pub fn validate(&self) -> crate::Result<()> {
+        check_scope_id("scope.tenant", Some(&self.tenant))?;
+        check_scope_id("scope.agent", self.agent.as_ref())?;
+        check_scope_id("scope.user", self.user.as_ref())?;
+        check_scope_id("scope.conversation", self.conversation.as_ref())
+    }
+
+    /// Whether a memory stored under `stored` is visible to a query for `self`: same tenant, and every id
+    /// the query names is equal. Ids the query leaves out match anything.
+    pub fn contains(&self, stored: &Scope) -> bool {
+        let narrows = |query: &Option<String>, stored: &Option<String>| query.is_none() || query == stored;
+        self.tenant == stored.tenant
+            && narrows(&self.agent, &stored.agent)
+            && narrows(&self.user, &stored.user)
+            && narrows(&self.conversation, &stored.conversation)
+    }
+}
+
+fn check_scope_id(field: &str, value: Option<&String>) -> crate::Result<()> {
+    match value {
+        None if field == "scope.tenant" => Err(StorageError::invalid(field, "is required")),
+        None => Ok(()),
+        Some(v) if v.is_empty() => Err(StorageError::invalid(field, "must not be empty")),
+        Some(v) if v.len() > 200 || v.contains('\0') => {
+            Err(StorageError::invalid(field, "must be at most 200 bytes without NUL"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+string_enum! {
+    /// Where a memory stands.
+    MemoryStatus {
+        /// Current and recalled by default.
+        Active = "active",
+        /// Contradicted by another memory; still recalled when asked for.
+        Disputed = "disputed",
+        /// Replaced by a newer memory (`superseded_by`).
+        Superseded = "superseded",
+        /// Kept for history, not recalled by default.
+        Archived = "archived",
+    }
+}
+
+string_enum! {
+    /// How hot a memory is, for callers that tier their context.
+    MemoryTier {
+        /// Frequently used.
+        Hot = "hot",
+        /// The default.
+        Warm = "warm",
+        /// Rarely used or superseded.
+        Cold = "cold",
+    }
+}
+
+/// A stored memory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Memory {
+    /// Unique id.
+    pub id: Uuid,
+    /// Owner.
+    pub scope: Scope,
+    /// Optional handle, unique within the scope (`remember X as K`).
+    pub key: Option<String>,
+    /// Free-form kind; see [`WELL_KNOWN_KINDS`].
+    pub kind: String,
+    /// The memory's text.
+    pub content: String,
+    /// What the memory is about (used to spot contradictions).
+    pub subject: Option<String>,
+    /// Tags, searched by recall.
+    pub tags: Vec<String>,
+    /// 1 (trivial) to 10 (critical).
+    pub importance: u8,
+    /// 0 to 1.
+    pub confidence: f32,
+    /// Pinned memories get a recall boost.
+    pub pinned: bool,
+    /// Where it came from (`explicit`, `extraction`, ...).
+    pub source: Option<String>,
+    /// Where it stands.
+    pub status: MemoryStatus,
+    /// Its tier.
+    pub tier: MemoryTier,
+    /// Free JSON.
+    pub metadata: Metadata,
+    /// Its embedding, if any.
+    pub embedding: Option<Embedding>,
+    /// The model that produced the embedding.
+    pub embedding_model: Option<String>,
+    /// Whether the embedding came from a model other than the store's current one.
+    pub stale: bool,
+    /// Starts at 1; every update adds 1.
+    pub version: u32,
+    /// The memory that replaced this one.
+    pub superseded_by: Option<Uuid>,
+    /// The memory this one replaced.
+    pub supersedes: Option<Uuid>,
+    /// Related memories.
+    pub related: Vec<Uuid>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Last recall or read through `get`.
+    pub last_accessed_at: DateTime<Utc>,
+    /// Times recalled.
+    pub access_count: u64,
+    /// When it expires, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A memory to remember.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMemory {
+    /// Owner.
+    pub scope: Scope,
+    /// Optional handle: remembering with an existing key updates that memory.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Kind (default `fact`).
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    /// Text.
+    pub content: String,
+    /// Subject.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// 1 to 10 (default 5).
+    #[serde(default = "default_importance")]
+    pub importance: u8,
+    /// 0 to 1 (default 1).
+    #[serde(default = "default_confidence")]
+    pub confidence: f32,
+    /// Pinned.
+    #[serde(default)]
+    pub pinned: bool,
+    /// Source.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Tier (default warm).
+    #[serde(default = "default_tier")]
+    pub tier: MemoryTier,
+    /// Free JSON.
+    #[serde(default)]
+    pub metadata: Metadata,
+    /// Embedding; its length must match the store's memory embedding space.
+    #[serde(default)]
+    pub embedding: Option<Embedding>,
+    /// The model that produced `embedding`.
+    #[serde(default)]
+    pub embedding_model: Option<String>,
+    /// Related memories.
+    #[serde(default)]
+    pub related: Vec<Uuid>,
+    /// Expiry.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it happened, for imports of older memories; now when absent.
+    #[serde(default)]
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+fn default_kind() -> String {
+    "fact".to_owned()
+}
+fn default_importance() -> u8 {
+    5
+}
+fn default_confidence() -> f32 {
+    1.0
+}
+fn default_tier() -> MemoryTier {
+    MemoryTier::Warm
+}
+
+impl NewMemory {
+    /// A `fact` with default importance, confidence and tier.
+    pub fn new(scope: Scope, content: impl Into<String>) -> Self {
+        NewMemory {
+            scope,
+            key: None,
+            kind: default_kind(),
+            content: content.into(),
+            subject: None,
+            tags: Vec::new(),
+            importance: default_importance(),
+            confidence: default_confidence(),
+            pinned: false,
+            source: None,
+            tier: default_tier(),
+            metadata: Metadata::new(),
+            embedding: None,
+            embedding_model: None,
+            related: Vec::new(),
+            expires_at: None,
+            occurred_at: None,
+        }
+    }
+
+    /// Sets the kind.
+    #[must_use]
+    pub fn kind(mut self, kind: impl Into<String>) -> Self {
+        self.kind = kind.into();
+        self
+    }
+
+    /// Sets the key.
+    #[must_use]
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Sets the embedding and its model.
+    #[must_use]
+    pub fn embedding(mut self, embedding: Embedding, model: impl Into<String>) -> Self {
+        self.embedding = Some(embedding);
+        self.embedding_model = Some(model.into());
+        self
+    }
+
+    /// Sets the tags.
+    #[must_use]
+    pub fn tags(mut self, tags: &[&str]) -> Self {
+        self.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+        self
+    }
+
+    /// Sets the importance.
+    #[must_use]
+    pub fn importance(mut self, importance: u8) -> Self {
+        self.importance = importance;
+        self
+    }
+
+    /// Checks every field (not the embedding's length, which needs the store's space).
+    pub fn validate(&self) -> crate::Result<()> {
+        self.scope.validate()?;
+        if self.kind.trim().is_empty() || self.kind.len() > 100 || self.kind.contains('\0') {
+            return Err(StorageError::invalid("kind", "must be 1 to 100 characters without NUL"));
+        }
+        if self.content.trim().is_empty() {
+            return Err(StorageError::invalid("content", "must not be blank"));
+        }
+        if self.content.len() > MAX_MEMORY_CONTENT_BYTES {
+            return Err(StorageError::invalid("content", format!("is longer than {MAX_MEMORY_CONTENT_BYTES} bytes")));
+        }
+        crate::document::check_text(&self.content, "content")?;
+        for (field, value) in [
+            ("key", &self.key),
+            ("subject", &self.subject),
+            ("source", &self.source),
+            ("embedding_model", &self.embedding_model),
+        ] {
+            if let Some(value) = value
+                && (value.is_empty() || value.len() > 500 || value.contains('\0'))
+            {
+                return Err(StorageError::invalid(field, "must be 1 to 500 bytes without NUL"));
+            }
+        }
+        if let Some((idx, _)) =
+            self.tags.iter().enumerate().find(|(_, t)| t.is_empty() || t.len() > 100 || t.contains('\0'))
+        {
+            return Err(StorageError::invalid(format!("tags[{idx}]"), "must be 1 to 100 bytes without NUL"));
+        }
+        if !(1..=10).contains(&self.importance) {
+            return Err(StorageError::invalid(
+                "importance",
+                format!("must be between 1 and 10, got {}", self.importance),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.confidence) {
+            return Err(StorageError::invalid(
+                "confidence",
+                format!("must be between 0 and 1, got {}", self.confidence),
+            ));
+        }
+        if self.embedding.is_some() && self.embedding_model.is_none() {
+            return Err(StorageError::invalid(
+                "embedding_model",
+                "is required with an embedding, so a model change can be detected",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Who changes a memory and why: written to the audit log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeContext {
+    /// The agent, user or process making the change.
+    pub actor: String,
+    /// Why, if known.
+    pub reason: Option<String>,
+}
+
+impl ChangeContext {
+    /// A change by `actor`.
+    pub fn by(actor: impl Into<String>) -> Self {
+        ChangeContext { actor: actor.into(), reason: None }
+    }
+
+    /// Adds a reason.
+    #[must_use]
+    pub fn because(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+}
+
+/// How [`super::MemoryStore::remember`] deduplicates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RememberOptions {
+    /// An active memory of the same scope and kind whose embedding is at least this similar (cosine score)
+    /// is updated instead of duplicated. `None` turns dedup off.
+    pub dedup_threshold: Option<f32>,
+    /// Audit context.
+    pub context: ChangeContext,
+}
+
+impl Default for RememberOptions {
+    fn default() -> Self {
+        RememberOptions { dedup_threshold: Some(DEFAULT_DEDUP_THRESHOLD), context: ChangeContext::by("unknown") }
+    }
+}
+
+/// What `remember` did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum RememberAction {
+    /// A new memory.
+    Created,
+    /// The memory with the same key was updated.
+    UpdatedByKey,
+    /// A near-duplicate was updated instead of inserting a new memory.
+    Deduplicated {
+        /// Similarity (cosine score) to the duplicate.
+        similarity: f32,
+    },
+}
+
+/// The memory as it is after `remember`, and what happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RememberOutcome {
+    /// The stored memory.
+    pub memory: Memory,
+    /// What happened.
+    #[serde(flatten)]
+    pub action: RememberAction,
+}
+
+/// A recall query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecallRequest {
+    /// Whose memories: the tenant, and optionally agent / user / conversation to narrow to.
+    pub scope: Scope,
+    /// Text matched against content and tags (keyword leg).
+    pub text: Option<String>,
+    /// Embedding compared with memory embeddings (semantic leg).
+    pub embedding: Option<Embedding>,
+    /// Only these kinds (any, when empty).
+    pub kinds: Vec<String>,
+    /// Only memories carrying at least one of these tags (any, when empty).
+    pub tags: Vec<String>,
+    /// Only these statuses (default: active).
+    pub statuses: Vec<MemoryStatus>,
+    /// Only these tiers (any, when empty).
+    pub tiers: Vec<MemoryTier>,
+    /// Metadata filter.
+    pub filter: Option<Filter>,
+    /// How many to return (1 to 1000, default 10).
+    pub limit: usize,
+    /// Candidates taken from each leg before ranking (default 50).
+    pub candidates: usize,
+    /// Ranking weights.
+    pub weights: RecallWeights,
+    /// The time recency is measured against (now by default; set it for reproducible rankings).
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl RecallRequest {
+    /// A recall in `scope` with default filters and weights.
+    pub fn new(scope: Scope) -> Self {
+        RecallRequest {
+            scope,
+            text: None,
+            embedding: None,
+            kinds: Vec::new(),
+            tags: Vec::new(),
+            statuses: vec![MemoryStatus::Active],
+            tiers: Vec::new(),
+            filter: None,
+            limit: 10,
+            candidates: 50,
+            weights: RecallWeights::default(),
+            now: None,
+        }
+    }
+
+    /// Sets the query text.
+    #[must_use]
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
+    /// Sets the query embedding.
+    #[must_use]
+    pub fn embedding(mut self, embedding: Embedding) -> Self {
+        self.embedding = Some(embedding);
+        self
+    }
+
+    /// Checks the request.
+    pub fn validate(&self) -> crate::Result<()> {
+        self.scope.validate()?;
+        if self.limit == 0 || self.limit > 1_000 {
+            return Err(StorageError::invalid("limit", format!("must be between 1 and 1000, got {}", self.limit)));
+        }
+        if self.candidates == 0 || self.candidates > 1_000 {
+            return Err(StorageError::invalid(
+                "candidates",
+                format!("must be between 1 and 1000, got {}", self.candidates),
+            ));
+        }
+        if let Some(text) = &self.text
+            && (text.len() > crate::MAX_QUERY_TEXT_BYTES || text.contains('\0'))
+        {
+            return Err(StorageError::invalid("text", "must be at most 10000 bytes without NUL"));
+        }
+        self.weights.validate()
+    }
+}
+
+/// One recalled memory with the signals that ranked it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecallHit {
+    /// The memory (access count and time as they were before this recall).
+    pub memory: Memory,
+    /// The final score in [0, 1].
+    pub score: f32,
+    /// Cosine similarity to the query embedding (0 without one).
+    pub semantic: f32,
+    /// Keyword relevance normalised by the best keyword candidate (0 without text).
+    pub keyword: f32,
+    /// Recency in [0, 1].
+    pub recency: f32,
+}
+
+/// A page of memories, newest first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListMemories {
+    /// Whose memories (tenant required; other ids narrow).
+    pub scope: Scope,
+    /// Only these kinds (any, when empty).
+    pub kinds: Vec<String>,
+    /// Only these statuses (any, when empty).
+    pub statuses: Vec<MemoryStatus>,
+    /// Page size (1 to 1000).
+    pub limit: usize,
+    /// Memories to skip.
+    pub offset: usize,
+}
+
+impl ListMemories {
+    /// The first page of `limit` memories of `scope`.
+    pub fn new(scope: Scope, limit: usize) -> Self {
+        ListMemories { scope, kinds: Vec::new(), statuses: Vec::new(), limit, offset: 0 }
+    }
+}
+
+/// What `expire` does with expired memories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpireMode {
+    /// Hard-delete them (the audit log keeps their history).
+    Delete,
+    /// Set their status to archived.
+    Archive,
+}
+
+string_enum! {
+    /// What an audit entry records.
+    AuditAction {
+        /// Inserted.
+        Created = "created",
+        /// Content or fields changed.
+        Updated = "updated",
+        /// Status changed (disputed, archived, superseded).
+        StatusChanged = "status_changed",
+        /// Hard-deleted.
+        Deleted = "deleted",
+    }
+}
+
+/// One row of the append-only audit log. It has no foreign key: history survives deletes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log (increasing).
+    pub seq: i64,
+    /// The memory.
+    pub memory_id: Uuid,
+    /// The tenant.
+    pub tenant: String,
+    /// What happened.
+    pub action: AuditAction,
+    /// The memory before (none for `created`).
+    pub old: Option<Memory>,
+    /// The memory after (none for `deleted`).
+    pub new: Option<Memory>,
+    /// Who.
+    pub actor: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}

@@ -1,0 +1,12 @@
+//! Collaborative sessions: conversation transcripts (messages), artifacts and an agent registry, behind
+//! the [`SessionStore`] trait every backend implements.
+
+mod store;
+mod types;
+
+pub use self::store::SessionStore;
+pub(crate) use self::types::check_name;
+pub use self::types::{
+    Agent, AgentStatus, AppendOutcome, Artifact, ListSessions, MAX_MESSAGE_BYTES, Message, MessageHit, MessageRole,
+    NewAgent, NewArtifact, NewMessage, NewSession, Session, SessionStatus, SessionSummary, TextHit,
+};

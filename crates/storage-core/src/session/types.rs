@@ -1,0 +1,380 @@
+//! Session, message, artifact and agent types.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::document::Metadata;
+use crate::error::StorageError;
+use crate::text_enum::string_enum;
+
+/// The largest message or artifact content, in bytes. Transcripts can be long: backends index them for
+/// full-text search in segments, so size is limited only to keep one row manageable.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+string_enum! {
+    /// Where a session stands.
+    SessionStatus {
+        /// In progress.
+        Active = "active",
+        /// On hold.
+        Paused = "paused",
+        /// Finished; `completed_at` is set.
+        Completed = "completed",
+    }
+}
+
+string_enum! {
+    /// Who wrote a message.
+    MessageRole {
+        /// The human.
+        User = "user",
+        /// The model.
+        Assistant = "assistant",
+        /// System instructions.
+        System = "system",
+        /// A tool's output.
+        Tool = "tool",
+    }
+}
+
+string_enum! {
+    /// An agent's availability.
+    AgentStatus {
+        /// Ready for work.
+        Available = "available",
+        /// Working.
+        Busy = "busy",
+        /// Not reachable.
+        Offline = "offline",
+        /// Broken.
+        Error = "error",
+    }
+}
+
+/// A session to create.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSession {
+    /// Owner tenant.
+    pub tenant: String,
+    /// Client-chosen id (a UUID is generated when absent). Creating an existing id returns it unchanged.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Title (defaults to the id).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Participant names.
+    #[serde(default)]
+    pub participants: Vec<String>,
+    /// Free JSON.
+    #[serde(default)]
+    pub metadata: Metadata,
+}
+
+impl NewSession {
+    /// A session of `tenant` with a generated id.
+    pub fn new(tenant: impl Into<String>) -> Self {
+        NewSession { tenant: tenant.into(), id: None, title: None, participants: Vec::new(), metadata: Metadata::new() }
+    }
+
+    /// Sets the id.
+    #[must_use]
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Checks the fields.
+    pub fn validate(&self) -> crate::Result<()> {
+        check_name("tenant", &self.tenant)?;
+        if let Some(id) = &self.id {
+            check_name("id", id)?;
+        }
+        if let Some(title) = &self.title {
+            crate::document::check_text(title, "title")?;
+        }
+        for (idx, p) in self.participants.iter().enumerate() {
+            check_name(&format!("participants[{idx}]"), p)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks an identifier-like string: 1 to 200 bytes, no NUL.
+pub(crate) fn check_name(field: &str, value: &str) -> crate::Result<()> {
+    if value.is_empty() || value.len() > 200 || value.contains('\0') {
+        return Err(StorageError::invalid(field, "must be 1 to 200 bytes without NUL"));
+    }
+    Ok(())
+}
+
+/// A stored session. Counts are exact at read time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Id, unique within the tenant.
+    pub id: String,
+    /// Owner tenant.
+    pub tenant: String,
+    /// Title.
+    pub title: String,
+    /// Participant names.
+    pub participants: Vec<String>,
+    /// Status.
+    pub status: SessionStatus,
+    /// Free JSON.
+    pub metadata: Metadata,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Time of the last write under the session (message, artifact, task, status change).
+    pub last_activity_at: DateTime<Utc>,
+    /// When it was completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Messages in the session.
+    pub message_count: u64,
+    /// Artifacts in the session.
+    pub artifact_count: u64,
+    /// Tasks enqueued under the session.
+    pub task_count: u64,
+}
+
+/// Which sessions to list: by status, most recent activity first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListSessions {
+    /// Owner tenant.
+    pub tenant: String,
+    /// Only these statuses (any, when empty).
+    pub statuses: Vec<SessionStatus>,
+    /// Page size (1 to 1000).
+    pub limit: usize,
+    /// Sessions to skip.
+    pub offset: usize,
+}
+
+/// A message to append.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    /// Client-chosen id, unique within the session: appending the same id again returns the stored
+    /// message without adding one. Generated when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Author role.
+    pub role: MessageRole,
+    /// Content, of any size up to [`MAX_MESSAGE_BYTES`].
+    pub content: String,
+    /// Format (`text` by default; e.g. `dialogue`, `summary`, `transcript`, `markdown`).
+    #[serde(default = "default_format")]
+    pub format: String,
+    /// Free JSON.
+    #[serde(default)]
+    pub metadata: Metadata,
+}
+
+fn default_format() -> String {
+    "text".to_owned()
+}
+
+impl NewMessage {
+    /// A text message.
+    pub fn new(role: MessageRole, content: impl Into<String>) -> Self {
+        NewMessage { id: None, role, content: content.into(), format: default_format(), metadata: Metadata::new() }
+    }
+
+    /// Sets the client id.
+    #[must_use]
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Checks the fields.
+    pub fn validate(&self) -> crate::Result<()> {
+        if let Some(id) = &self.id {
+            check_name("id", id)?;
+        }
+        check_content(&self.content)?;
+        check_name("format", &self.format)
+    }
+}
+
+pub(crate) fn check_content(content: &str) -> crate::Result<()> {
+    if content.len() > MAX_MESSAGE_BYTES {
+        return Err(StorageError::invalid("content", format!("is larger than {MAX_MESSAGE_BYTES} bytes")));
+    }
+    if content.contains('\0') {
+        return Err(StorageError::invalid("content", "contains a NUL byte, which no backend can store"));
+    }
+    Ok(())
+}
+
+/// A stored message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Session id.
+    pub session_id: String,
+    /// Id, unique within the session.
+    pub id: String,
+    /// Position in the session, increasing in append order.
+    pub seq: i64,
+    /// Author role.
+    pub role: MessageRole,
+    /// Content.
+    pub content: String,
+    /// Format.
+    pub format: String,
+    /// Free JSON.
+    pub metadata: Metadata,
+    /// Append time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What an append did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppendOutcome {
+    /// The stored message.
+    pub message: Message,
+    /// False when a message with the same id already existed (nothing was added).
+    pub created: bool,
+}
+
+/// A full-text hit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TextHit<T> {
+    /// The record.
+    pub item: T,
+    /// Relevance in [0, 1], the best hit scoring 1.
+    pub score: f32,
+}
+
+/// A message found by full-text search.
+pub type MessageHit = TextHit<Message>;
+
+/// An artifact to store (upserted by session and id).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewArtifact {
+    /// Id, unique within the session (generated when absent).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The task that produced it.
+    #[serde(default)]
+    pub task_id: Option<String>,
+    /// Kind (`code`, `document`, `report`...).
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Content.
+    pub content: String,
+    /// Format (`markdown`, `python`, `json`...; `text` by default).
+    #[serde(default = "default_format")]
+    pub format: String,
+    /// Free JSON.
+    #[serde(default)]
+    pub metadata: Metadata,
+}
+
+impl NewArtifact {
+    /// An artifact of `kind` named `name`.
+    pub fn new(kind: impl Into<String>, name: impl Into<String>, content: impl Into<String>) -> Self {
+        NewArtifact {
+            id: None,
+            task_id: None,
+            kind: kind.into(),
+            name: name.into(),
+            content: content.into(),
+            format: default_format(),
+            metadata: Metadata::new(),
+        }
+    }
+
+    /// Checks the fields.
+    pub fn validate(&self) -> crate::Result<()> {
+        if let Some(id) = &self.id {
+            check_name("id", id)?;
+        }
+        if let Some(task) = &self.task_id {
+            check_name("task_id", task)?;
+        }
+        check_name("kind", &self.kind)?;
+        check_name("name", &self.name)?;
+        check_name("format", &self.format)?;
+        check_content(&self.content)
+    }
+}
+
+/// A stored artifact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Session id.
+    pub session_id: String,
+    /// Id, unique within the session.
+    pub id: String,
+    /// Producing task.
+    pub task_id: Option<String>,
+    /// Kind.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Content.
+    pub content: String,
+    /// Format.
+    pub format: String,
+    /// Free JSON.
+    pub metadata: Metadata,
+    /// First stored.
+    pub created_at: DateTime<Utc>,
+    /// Last stored.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An agent to register (upserted by tenant and name).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgent {
+    /// Name, unique within the tenant.
+    pub name: String,
+    /// Kind (`code`, `research`...).
+    pub kind: String,
+    /// What it can do.
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// Free JSON.
+    #[serde(default)]
+    pub metadata: Metadata,
+}
+
+/// A registered agent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    /// Owner tenant.
+    pub tenant: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Capabilities.
+    pub capabilities: Vec<String>,
+    /// Availability.
+    pub status: AgentStatus,
+    /// Last heartbeat.
+    pub last_heartbeat_at: Option<DateTime<Utc>>,
+    /// Free JSON.
+    pub metadata: Metadata,
+    /// Registration time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A session with its derived figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    /// The session.
+    pub session: Session,
+    /// From creation to completion (or to the last activity while not completed), in seconds.
+    pub duration_seconds: i64,
+    /// Task counts per status name.
+    pub tasks_by_status: BTreeMap<String, u64>,
+}
