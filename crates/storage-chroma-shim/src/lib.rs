@@ -1,1 +1,29 @@
-//! The embedded default backend for brainstore (being built).
+//! brainstore's embedded default backend: a Chroma-like local store in one folder, no server.
+//!
+//! - [`EmbeddedStore`] implements `storage_core::DocumentStore` on SQLite (through sea-orm, WAL mode):
+//!   chunks and metadata in tables, keyword search in per-collection FTS5 indexes with BM25, vector search
+//!   in an in-memory index rebuilt from the database and kept in step across processes.
+//! - [`EmbeddedConfig`] says where the data dir is and how to search; [`EmbeddedError`] covers config,
+//!   open and migration failures and converts into `StorageError`.
+//!
+//! It is not a server and holds no background threads: several processes may open the same data dir,
+//! readers never block each other and a second writer waits for the busy timeout. Behaviour is defined by
+//! `storage-core` and checked by its conformance suite.
+
+mod config;
+mod db;
+mod error;
+mod filter_sql;
+mod health;
+mod index_cache;
+mod keyword_sql;
+mod migration;
+mod ops;
+mod schema;
+mod stemmer;
+mod store;
+mod vector_index;
+
+pub use crate::config::{DB_FILE_NAME, EmbeddedConfig};
+pub use crate::error::EmbeddedError;
+pub use crate::store::EmbeddedStore;

@@ -1,0 +1,111 @@
+//! Opening the SQLite database (WAL, busy timeout, foreign keys) and the statement helpers every op uses.
+//!
+//! sqlx-sqlite runs each connection on its own worker thread, so SQLite never blocks the async executor.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::ConnectOptions as _;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sea_orm::{
+    AccessMode, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait, Value,
+};
+use storage_core::StorageError;
+
+use crate::config::EmbeddedConfig;
+use crate::error::{EmbeddedError, storage_error};
+
+/// A pool on the store's database file, with what error messages need to name it.
+#[derive(Debug, Clone)]
+pub(crate) struct Db {
+    pub(crate) conn: DatabaseConnection,
+    pub(crate) path: String,
+    pub(crate) busy_timeout_ms: u64,
+}
+
+impl Db {
+    /// Opens a pool on the database file. With `create`, the data dir and the file are created; without it,
+    /// a missing file is `NotInitialized` and nothing is written to disk.
+    pub(crate) async fn open(config: &EmbeddedConfig, create: bool) -> Result<Db, EmbeddedError> {
+        let db_path = config.db_path();
+        let path = db_path.display().to_string();
+        if create {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| EmbeddedError::Open {
+                path: config.data_dir.display().to_string(),
+                source: Box::new(e),
+            })?;
+        } else if !db_path.is_file() {
+            return Err(EmbeddedError::NotInitialized { path: config.data_dir.display().to_string() });
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(&db_path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL in WAL mode: a committed transaction survives a process crash (SIGKILL); only a power
+            // loss may lose the last commits, never corrupt the file.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_millis(config.busy_timeout_ms))
+            .foreign_keys(true)
+            .disable_statement_logging();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(config.max_connections)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_millis(config.busy_timeout_ms.max(1_000) * 6))
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                let err = DbErr::Conn(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)));
+                if crate::error::is_busy(&err) {
+                    EmbeddedError::Busy { path: path.clone(), waited_ms: config.busy_timeout_ms }
+                } else {
+                    EmbeddedError::Open { path: path.clone(), source: Box::new(err) }
+                }
+            })?;
+        Ok(Db { conn: DatabaseConnection::from(pool), path, busy_timeout_ms: config.busy_timeout_ms })
+    }
+
+    /// A mapper from database errors of `operation` to `StorageError`.
+    pub(crate) fn err(&self, operation: &'static str) -> impl Fn(DbErr) -> StorageError + '_ {
+        move |err| storage_error(operation, err, &self.path, self.busy_timeout_ms)
+    }
+
+    /// A write transaction that takes the write lock at `BEGIN`, so the busy timeout covers the wait and a
+    /// read-then-write upgrade can never fail half-way.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+    }
+
+    /// A read transaction: one consistent snapshot, never blocking writers (WAL).
+    pub(crate) async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Deferred),
+                access_mode: None::<AccessMode>,
+                ..TransactionOptions::default()
+            })
+            .await
+    }
+}
+
+/// A statement with bound values.
+pub(crate) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+}
+
+/// `?, ?, ?` with `n` placeholders.
+pub(crate) fn placeholders(n: usize) -> String {
+    let mut text = String::with_capacity(n * 3);
+    for idx in 0..n {
+        if idx > 0 {
+            text.push_str(", ");
+        }
+        text.push('?');
+    }
+    text
+}

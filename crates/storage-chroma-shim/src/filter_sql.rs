@@ -1,0 +1,295 @@
+//! Core's `Filter` / `DocumentFilter` → a SQL condition on chunk alias `c`, every key and value bound.
+//!
+//! Metadata is matched through the `chunk_meta` side table (one row per top-level key, plus one per
+//! scalar element of an array value), so no JSON path is ever built from a key. The semantics are core's
+//! `filter/eval.rs`; the conformance suite compares the two on every operator.
+
+use sea_orm::Value;
+use storage_core::filter::{FieldOp, Scalar};
+use storage_core::{DocumentFilter, Filter};
+
+/// `chunk_meta.kind` values.
+pub(crate) mod kind {
+    pub(crate) const NULL: i64 = 0;
+    pub(crate) const BOOL: i64 = 1;
+    pub(crate) const NUMBER: i64 = 2;
+    pub(crate) const STRING: i64 = 3;
+    pub(crate) const ARRAY: i64 = 4;
+    pub(crate) const OBJECT: i64 = 5;
+}
+
+/// A SQL boolean expression and its bound values, in placeholder order.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct SqlCondition {
+    pub(crate) sql: String,
+    pub(crate) values: Vec<Value>,
+}
+
+impl SqlCondition {
+    /// `1`: matches every chunk.
+    pub(crate) fn always() -> Self {
+        SqlCondition { sql: "1".to_owned(), values: Vec::new() }
+    }
+
+    /// Both conditions.
+    pub(crate) fn and(mut self, other: SqlCondition) -> Self {
+        self.sql = format!("({}) AND ({})", self.sql, other.sql);
+        self.values.extend(other.values);
+        self
+    }
+}
+
+/// The condition for an optional metadata filter and an optional text filter.
+pub(crate) fn conditions(filter: Option<&Filter>, document: Option<&DocumentFilter>) -> SqlCondition {
+    let mut condition = SqlCondition::always();
+    if let Some(filter) = filter {
+        condition = condition.and(metadata_condition(filter));
+    }
+    if let Some(document) = document {
+        condition = condition.and(document_condition(document));
+    }
+    condition
+}
+
+/// A metadata filter as SQL.
+pub(crate) fn metadata_condition(filter: &Filter) -> SqlCondition {
+    let mut out = SqlCondition::default();
+    write_filter(filter, &mut out);
+    out
+}
+
+fn write_filter(filter: &Filter, out: &mut SqlCondition) {
+    match filter {
+        Filter::And(items) | Filter::Or(items) if items.is_empty() => {
+            out.sql.push_str(if matches!(filter, Filter::And(_)) { "1" } else { "0" });
+        }
+        Filter::And(items) | Filter::Or(items) => {
+            let joiner = if matches!(filter, Filter::And(_)) { " AND " } else { " OR " };
+            out.sql.push('(');
+            for (idx, item) in items.iter().enumerate() {
+                if idx > 0 {
+                    out.sql.push_str(joiner);
+                }
+                write_filter(item, out);
+            }
+            out.sql.push(')');
+        }
+        Filter::Not(inner) => {
+            out.sql.push_str("NOT (");
+            write_filter(inner, out);
+            out.sql.push(')');
+        }
+        Filter::Field { key, op } => {
+            // A missing key has no row, so every positive test is false and `NOT` makes it true, as in eval.
+            out.sql.push_str("c.pk IN (SELECT m.chunk_pk FROM chunk_meta m WHERE m.key = ? AND ");
+            out.values.push(key.clone().into());
+            write_field_op(op, out);
+            out.sql.push(')');
+        }
+    }
+}
+
+fn write_field_op(op: &FieldOp, out: &mut SqlCondition) {
+    match op {
+        FieldOp::Exists => out.sql.push_str("m.elem = 0"),
+        FieldOp::Eq(scalar) => {
+            out.sql.push_str("m.elem = 0 AND ");
+            write_scalar_eq(scalar, out);
+        }
+        FieldOp::In(scalars) => {
+            out.sql.push_str("m.elem = 0 AND (");
+            for (idx, scalar) in scalars.iter().enumerate() {
+                if idx > 0 {
+                    out.sql.push_str(" OR ");
+                }
+                write_scalar_eq(scalar, out);
+            }
+            out.sql.push(')');
+        }
+        FieldOp::Gt(n) | FieldOp::Gte(n) | FieldOp::Lt(n) | FieldOp::Lte(n) => {
+            let comparison = match op {
+                FieldOp::Gt(_) => ">",
+                FieldOp::Gte(_) => ">=",
+                FieldOp::Lt(_) => "<",
+                _ => "<=",
+            };
+            out.sql.push_str(&format!("m.elem = 0 AND m.kind = {} AND m.num {comparison} ?", kind::NUMBER));
+            out.values.push((*n).into());
+        }
+        FieldOp::Contains(scalar) => {
+            out.sql.push_str("((m.elem = 1 AND ");
+            write_scalar_eq(scalar, out);
+            out.sql.push(')');
+            if let Scalar::String(needle) = scalar {
+                // instr, not LIKE: `%` and `_` are literal characters here.
+                out.sql.push_str(&format!(" OR (m.elem = 0 AND m.kind = {} AND instr(m.str, ?) > 0)", kind::STRING));
+                out.values.push(needle.clone().into());
+            }
+            out.sql.push(')');
+        }
+        FieldOp::Prefix(prefix) => {
+            // substr/length, not LIKE: the prefix is literal, wildcards included.
+            out.sql.push_str(&format!("m.elem = 0 AND m.kind = {} AND substr(m.str, 1, length(?)) = ?", kind::STRING));
+            out.values.push(prefix.clone().into());
+            out.values.push(prefix.clone().into());
+        }
+    }
+}
+
+fn write_scalar_eq(scalar: &Scalar, out: &mut SqlCondition) {
+    match scalar {
+        Scalar::String(s) => {
+            out.sql.push_str(&format!("(m.kind = {} AND m.str = ?)", kind::STRING));
+            out.values.push(s.clone().into());
+        }
+        Scalar::Number(n) => {
+            out.sql.push_str(&format!("(m.kind = {} AND m.num = ?)", kind::NUMBER));
+            out.values.push((*n).into());
+        }
+        Scalar::Bool(b) => {
+            out.sql.push_str(&format!("(m.kind = {} AND m.num = ?)", kind::BOOL));
+            out.values.push(if *b { 1.0f64 } else { 0.0f64 }.into());
+        }
+    }
+}
+
+/// A text filter as SQL: case-sensitive substring tests with `instr`.
+pub(crate) fn document_condition(filter: &DocumentFilter) -> SqlCondition {
+    let mut out = SqlCondition::default();
+    write_document(filter, &mut out);
+    out
+}
+
+fn write_document(filter: &DocumentFilter, out: &mut SqlCondition) {
+    match filter {
+        DocumentFilter::Contains(needle) => {
+            out.sql.push_str("instr(c.text, ?) > 0");
+            out.values.push(needle.clone().into());
+        }
+        DocumentFilter::NotContains(needle) => {
+            out.sql.push_str("instr(c.text, ?) = 0");
+            out.values.push(needle.clone().into());
+        }
+        DocumentFilter::And(items) | DocumentFilter::Or(items) => {
+            let joiner = if matches!(filter, DocumentFilter::And(_)) { " AND " } else { " OR " };
+            out.sql.push('(');
+            if items.is_empty() {
+                out.sql.push_str(if matches!(filter, DocumentFilter::And(_)) { "1" } else { "0" });
+            }
+            for (idx, item) in items.iter().enumerate() {
+                if idx > 0 {
+                    out.sql.push_str(joiner);
+                }
+                write_document(item, out);
+            }
+            out.sql.push(')');
+        }
+    }
+}
+
+/// One `chunk_meta` row: `(key, elem, kind, num, str)`.
+pub(crate) type MetaRow = (String, i64, i64, Option<f64>, Option<String>);
+
+/// The `chunk_meta` rows of a metadata object: one per key, plus one per scalar element of array values.
+pub(crate) fn meta_rows(metadata: &serde_json::Map<String, serde_json::Value>) -> Vec<MetaRow> {
+    use serde_json::Value as Json;
+    let scalar = |value: &Json| -> (i64, Option<f64>, Option<String>) {
+        match value {
+            Json::Null => (kind::NULL, None, None),
+            Json::Bool(b) => (kind::BOOL, Some(if *b { 1.0 } else { 0.0 }), None),
+            Json::Number(n) => (kind::NUMBER, n.as_f64(), None),
+            Json::String(s) => (kind::STRING, None, Some(s.clone())),
+            Json::Array(_) => (kind::ARRAY, None, None),
+            Json::Object(_) => (kind::OBJECT, None, None),
+        }
+    };
+    let mut rows = Vec::with_capacity(metadata.len());
+    for (key, value) in metadata {
+        let (k, num, text) = scalar(value);
+        rows.push((key.clone(), 0, k, num, text));
+        if let Json::Array(items) = value {
+            for item in items.iter().filter(|item| matches!(item, Json::Bool(_) | Json::Number(_) | Json::String(_))) {
+                let (k, num, text) = scalar(item);
+                rows.push((key.clone(), 1, k, num, text));
+            }
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn check(filter: serde_json::Value, expected_sql: &str, expected_values: usize) {
+        let condition = metadata_condition(&Filter::from_json(&filter).unwrap());
+        assert_eq!(condition.sql, expected_sql, "{filter}");
+        assert_eq!(condition.values.len(), expected_values, "{filter}");
+        assert_eq!(condition.sql.matches('?').count(), expected_values, "{filter}");
+    }
+
+    const SUB: &str = "c.pk IN (SELECT m.chunk_pk FROM chunk_meta m WHERE m.key = ? AND ";
+
+    #[test]
+    fn every_key_and_value_is_a_placeholder() {
+        check(
+            json!({"it's \"k\"": "'; DROP TABLE x; --"}),
+            &format!("{SUB}m.elem = 0 AND (m.kind = 3 AND m.str = ?))"),
+            2,
+        );
+        check(json!({"y": {"$gt": 1}}), &format!("{SUB}m.elem = 0 AND m.kind = 2 AND m.num > ?)"), 2);
+        check(json!({"y": {"$ne": true}}), &format!("NOT ({SUB}m.elem = 0 AND (m.kind = 1 AND m.num = ?)))"), 2);
+        check(
+            json!({"p": {"$prefix": "%_"}}),
+            &format!("{SUB}m.elem = 0 AND m.kind = 3 AND substr(m.str, 1, length(?)) = ?)"),
+            3,
+        );
+        check(
+            json!({"t": {"$in": ["a", 2]}}),
+            &format!("{SUB}m.elem = 0 AND ((m.kind = 3 AND m.str = ?) OR (m.kind = 2 AND m.num = ?)))"),
+            3,
+        );
+        check(
+            json!({"t": {"$contains": "d"}}),
+            &format!(
+                "{SUB}((m.elem = 1 AND (m.kind = 3 AND m.str = ?)) OR (m.elem = 0 AND m.kind = 3 AND instr(m.str, ?) > 0)))"
+            ),
+            3,
+        );
+        check(json!({"t": {"$contains": 7}}), &format!("{SUB}((m.elem = 1 AND (m.kind = 2 AND m.num = ?))))"), 2);
+        check(
+            json!({"$or": [{"a": 1}, {"b": {"$exists": false}}]}),
+            &format!("({SUB}m.elem = 0 AND (m.kind = 2 AND m.num = ?)) OR NOT ({SUB}m.elem = 0)))"),
+            3,
+        );
+        check(json!({}), "1", 0);
+    }
+
+    #[test]
+    fn document_filters_use_instr() {
+        let filter = DocumentFilter::from_json(&json!({"$and": [{"$contains": "%"}, {"$not_contains": "_"}]})).unwrap();
+        let condition = document_condition(&filter);
+        assert_eq!(condition.sql, "(instr(c.text, ?) > 0 AND instr(c.text, ?) = 0)");
+        assert_eq!(condition.values.len(), 2);
+    }
+
+    #[test]
+    fn meta_rows_cover_values_and_scalar_array_elements() {
+        let metadata = json!({"tags": ["db", 7, true, {"k": "v"}, ["nested"]], "n": null, "s": "x"});
+        let rows = meta_rows(metadata.as_object().unwrap());
+        let kinds: Vec<(String, i64, i64)> = rows.iter().map(|r| (r.0.clone(), r.1, r.2)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("n".into(), 0, 0),
+                ("s".into(), 0, 3),
+                ("tags".into(), 0, 4),
+                ("tags".into(), 1, 3),
+                ("tags".into(), 1, 2),
+                ("tags".into(), 1, 1)
+            ]
+        );
+    }
+}

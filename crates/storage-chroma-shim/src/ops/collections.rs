@@ -1,0 +1,158 @@
+//! Creating, listing, dropping and resetting collections, and recording their embedding spaces.
+
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, StorageError, TextLanguage};
+
+use super::{
+    COLLECTION_COLUMNS, CollectionRow, bump_version, collection_from_row, find_collection, missing, now_micros,
+};
+use crate::db::{Db, stmt};
+use crate::schema;
+
+fn space_values(space: Option<&EmbeddingSpace>) -> Vec<sea_orm::Value> {
+    vec![
+        space.and_then(|s| s.provider.clone()).into(),
+        space.and_then(|s| s.model.clone()).into(),
+        space.map(|s| i64::from(s.dimensions)).into(),
+        space.map(|s| s.metric.as_str().to_owned()).into(),
+    ]
+}
+
+async fn count_chunks(conn: &impl ConnectionTrait, collection_id: i64) -> Result<u64, DbErr> {
+    let row = conn
+        .query_one_raw(stmt("SELECT count(*) FROM chunks WHERE collection_id = ?", vec![collection_id.into()]))
+        .await?;
+    Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
+async fn info(conn: &impl ConnectionTrait, name: &CollectionName, row: CollectionRow) -> Result<CollectionInfo, DbErr> {
+    Ok(CollectionInfo { name: name.clone(), count: count_chunks(conn, row.id).await?, embedding_space: row.space })
+}
+
+/// Creates the collection, or returns it when it exists with a compatible (or no) space.
+pub(crate) async fn create(
+    db: &Db,
+    name: &CollectionName,
+    space: Option<&EmbeddingSpace>,
+    language: TextLanguage,
+) -> Result<CollectionInfo, StorageError> {
+    if let Some(space) = space {
+        space.validate()?;
+    }
+    let err = db.err("create collection");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let row = match bump_version(&txn, name, 0).await.map_err(&err)? {
+        Some(existing) => match (&existing.space, space) {
+            (Some(stored), Some(given)) => {
+                stored.check_compatible(name, given)?;
+                existing
+            }
+            (None, Some(given)) => record_space(&txn, name, Some(given)).await.map_err(&err)?,
+            _ => existing,
+        },
+        None => {
+            let mut values = vec![name.as_str().into(), uuid::Uuid::new_v4().to_string().into()];
+            values.extend(space_values(space));
+            values.push(now_micros().into());
+            let sql = format!(
+                "INSERT INTO collections (name, uid, provider, model, dimensions, metric, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {COLLECTION_COLUMNS}"
+            );
+            let row = txn.query_one_raw(stmt(&sql, values)).await.map_err(&err)?;
+            let row = row
+                .as_ref()
+                .map(collection_from_row)
+                .transpose()
+                .map_err(&err)?
+                .ok_or_else(|| StorageError::backend("create collection", "the insert returned no row"))?;
+            schema::create_keyword_index(&txn, row.id, language).await.map_err(&err)?;
+            row
+        }
+    };
+    let info = info(&txn, name, row).await.map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+    Ok(info)
+}
+
+async fn record_space(
+    conn: &impl ConnectionTrait,
+    name: &CollectionName,
+    space: Option<&EmbeddingSpace>,
+) -> Result<CollectionRow, DbErr> {
+    let mut values = space_values(space);
+    values.push(name.as_str().into());
+    let sql = format!(
+        "UPDATE collections SET provider = ?, model = ?, dimensions = ?, metric = ? WHERE name = ? RETURNING {COLLECTION_COLUMNS}"
+    );
+    let row = conn.query_one_raw(stmt(&sql, values)).await?;
+    row.as_ref().map(collection_from_row).transpose()?.ok_or_else(|| DbErr::RecordNotFound(name.to_string()))
+}
+
+fn row_name(row: &QueryResult) -> Result<CollectionName, DbErr> {
+    let name: String = row.try_get_by_index(7)?;
+    CollectionName::new(name).map_err(|e| DbErr::Type(e.to_string()))
+}
+
+/// Every collection, by name.
+pub(crate) async fn list(db: &Db) -> Result<Vec<CollectionInfo>, StorageError> {
+    let err = db.err("list collections");
+    let sql = format!("SELECT {COLLECTION_COLUMNS}, name FROM collections ORDER BY name");
+    let rows = db.conn.query_all_raw(stmt(&sql, vec![])).await.map_err(&err)?;
+    let mut infos = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let name = row_name(row).map_err(&err)?;
+        let collection = collection_from_row(row).map_err(&err)?;
+        infos.push(info(&db.conn, &name, collection).await.map_err(&err)?);
+    }
+    Ok(infos)
+}
+
+/// One collection's info.
+pub(crate) async fn get(db: &Db, name: &CollectionName) -> Result<Option<CollectionInfo>, StorageError> {
+    let err = db.err("get collection");
+    let txn = db.begin_read().await.map_err(&err)?;
+    let Some(row) = find_collection(&txn, name).await.map_err(&err)? else { return Ok(None) };
+    let info = info(&txn, name, row).await.map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+    Ok(Some(info))
+}
+
+/// Drops the collection, its chunks and its keyword index. Returns the dropped collection's id.
+pub(crate) async fn drop_collection(db: &Db, name: &CollectionName) -> Result<Option<i64>, StorageError> {
+    let err = db.err("drop collection");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let Some(row) = bump_version(&txn, name, 1).await.map_err(&err)? else { return Ok(None) };
+    schema::drop_keyword_index(&txn, row.id).await.map_err(&err)?;
+    txn.execute_raw(stmt("DELETE FROM collections WHERE id = ?", vec![row.id.into()])).await.map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+    Ok(Some(row.id))
+}
+
+/// Records the collection's space; the same space again is a no-op, a different one is refused.
+pub(crate) async fn set_space(db: &Db, name: &CollectionName, space: &EmbeddingSpace) -> Result<(), StorageError> {
+    space.validate()?;
+    let err = db.err("set embedding space");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let row = bump_version(&txn, name, 0).await.map_err(&err)?.ok_or_else(|| missing(name))?;
+    match &row.space {
+        Some(stored) => stored.check_compatible(name, space)?,
+        None => {
+            record_space(&txn, name, Some(space)).await.map_err(&err)?;
+        }
+    }
+    txn.commit().await.map_err(&err)
+}
+
+/// Empties the collection and forgets its space. Returns the collection's id.
+pub(crate) async fn reset(db: &Db, name: &CollectionName, language: TextLanguage) -> Result<i64, StorageError> {
+    let err = db.err("reset");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let row = bump_version(&txn, name, 1).await.map_err(&err)?.ok_or_else(|| missing(name))?;
+    // Dropping and re-creating the keyword index is faster than deleting its rows one by one.
+    schema::drop_keyword_index(&txn, row.id).await.map_err(&err)?;
+    schema::create_keyword_index(&txn, row.id, language).await.map_err(&err)?;
+    txn.execute_raw(stmt("DELETE FROM chunks WHERE collection_id = ?", vec![row.id.into()])).await.map_err(&err)?;
+    record_space(&txn, name, None).await.map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+    Ok(row.id)
+}

@@ -1,0 +1,64 @@
+//! Hybrid search: the vector and keyword legs with the same filters in one snapshot, fused by core.
+
+use std::collections::HashMap;
+
+use storage_core::fusion::{LegCandidate, fuse, normalize_by_max};
+use storage_core::{CollectionName, KeywordQuery, SearchHit, SearchRequest, StorageError, TextLanguage};
+
+use super::keyword::keyword_leg;
+use super::vector::{VectorContext, vector_leg};
+use super::{HitRow, find_collection, missing};
+use crate::filter_sql::conditions;
+use crate::keyword_sql::matched_terms;
+
+pub(crate) async fn search(
+    ctx: &VectorContext<'_>,
+    name: &CollectionName,
+    request: &SearchRequest,
+    language: TextLanguage,
+) -> Result<Vec<SearchHit>, StorageError> {
+    let err = ctx.db.err("hybrid search");
+    let txn = ctx.db.begin_read().await.map_err(&err)?;
+    let collection = find_collection(&txn, name).await.map_err(&err)?.ok_or_else(|| missing(name))?;
+    request.validate(name, collection.space.as_ref())?;
+    let (Some(embedding), Some(space)) = (&request.embedding, &collection.space) else { return Ok(Vec::new()) };
+    let filtered = request.filter.is_some() || request.document_filter.is_some();
+    let condition = filtered.then(|| conditions(request.filter.as_ref(), request.document_filter.as_ref()));
+    let settings = request.fusion;
+    let vector =
+        vector_leg(ctx, &txn, &collection, embedding, settings.vector_depth(request.top_k), condition.as_ref()).await?;
+    let query = KeywordQuery::parse(request.query_text(), language);
+    let keyword = keyword_leg(&txn, &collection, &query, settings.keyword_depth(request.top_k), condition.as_ref())
+        .await
+        .map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+
+    let vector_leg: Vec<LegCandidate> =
+        vector.iter().map(|c| LegCandidate { id: c.row.id.clone(), score: space.metric.score(c.distance) }).collect();
+    let keyword_scores = normalize_by_max(&keyword.iter().map(|c| c.relevance).collect::<Vec<_>>());
+    let keyword_leg: Vec<LegCandidate> =
+        keyword.iter().zip(keyword_scores).map(|(c, score)| LegCandidate { id: c.row.id.clone(), score }).collect();
+    let fused = fuse(&vector_leg, &keyword_leg, &settings, request.top_k);
+
+    let distances: HashMap<&str, f64> = vector.iter().map(|c| (c.row.id.as_str(), c.distance)).collect();
+    let mut rows: HashMap<&str, &HitRow> = vector.iter().map(|c| (c.row.id.as_str(), &c.row)).collect();
+    rows.extend(keyword.iter().map(|c| (c.row.id.as_str(), &c.row)));
+    Ok(fused
+        .into_iter()
+        .filter(|hit| request.min_score.is_none_or(|min| hit.score >= min))
+        .filter_map(|hit| {
+            let row = rows.get(hit.id.as_str())?;
+            Some(SearchHit {
+                id: row.id.clone(),
+                text: row.text.clone(),
+                metadata: row.metadata.clone(),
+                score: hit.score,
+                distance: distances.get(hit.id.as_str()).copied(),
+                vector: hit.vector.filter(|_| request.explain),
+                keyword: hit.keyword.filter(|_| request.explain),
+                matched_terms: (request.explain && hit.keyword.is_some())
+                    .then(|| matched_terms(&row.text, &query, language)),
+            })
+        })
+        .collect())
+}

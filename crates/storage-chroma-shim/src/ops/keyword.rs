@@ -1,0 +1,89 @@
+//! Keyword search: FTS5 MATCH with BM25 over the collection's keyword index, relevance normalised by the
+//! best hit.
+
+use sea_orm::{ConnectionTrait, DbErr};
+use storage_core::fusion::normalize_by_max;
+use storage_core::{CollectionName, KeywordQuery, LegExplain, SearchHit, SearchRequest, StorageError, TextLanguage};
+
+use super::{CollectionRow, HitRow, find_collection, missing, parse_metadata};
+use crate::db::{Db, stmt};
+use crate::filter_sql::{SqlCondition, conditions};
+use crate::keyword_sql::{match_expression, matched_terms};
+use crate::schema::keyword_table;
+
+/// One keyword-leg candidate: its row and raw BM25 relevance (higher is better).
+#[derive(Debug)]
+pub(crate) struct KeywordCandidate {
+    pub(crate) relevance: f64,
+    pub(crate) row: HitRow,
+}
+
+/// The `depth` most relevant chunks, ties by id.
+pub(crate) async fn keyword_leg(
+    conn: &impl ConnectionTrait,
+    collection: &CollectionRow,
+    query: &KeywordQuery,
+    depth: usize,
+    condition: Option<&SqlCondition>,
+) -> Result<Vec<KeywordCandidate>, DbErr> {
+    let Some(expression) = match_expression(query) else { return Ok(Vec::new()) };
+    let fts = keyword_table(collection.id);
+    let filter_sql = condition.map_or("1", |c| c.sql.as_str());
+    // FTS5's bm25() is lower-is-better; its negation is the relevance.
+    let sql = format!(
+        "SELECT c.pk, c.id, c.text, c.metadata, -bm25({fts}) AS relevance FROM {fts} JOIN chunks c ON c.pk = {fts}.rowid \
+         WHERE {fts} MATCH ? AND ({filter_sql}) ORDER BY relevance DESC, c.id LIMIT ?"
+    );
+    let mut values = vec![expression.into()];
+    values.extend(condition.iter().flat_map(|c| c.values.iter().cloned()));
+    values.push(i64::try_from(depth).unwrap_or(i64::MAX).into());
+    let rows = conn.query_all_raw(stmt(&sql, values)).await?;
+    rows.iter()
+        .map(|row| {
+            let metadata: String = row.try_get_by_index(3)?;
+            Ok(KeywordCandidate {
+                relevance: row.try_get_by_index(4)?,
+                row: HitRow {
+                    id: row.try_get_by_index(1)?,
+                    text: row.try_get_by_index(2)?,
+                    metadata: parse_metadata(&metadata)?,
+                },
+            })
+        })
+        .collect()
+}
+
+/// A keyword-mode search.
+pub(crate) async fn search(
+    db: &Db,
+    name: &CollectionName,
+    request: &SearchRequest,
+    language: TextLanguage,
+) -> Result<Vec<SearchHit>, StorageError> {
+    let err = db.err("keyword search");
+    let txn = db.begin_read().await.map_err(&err)?;
+    let collection = find_collection(&txn, name).await.map_err(&err)?.ok_or_else(|| missing(name))?;
+    request.validate(name, collection.space.as_ref())?;
+    let query = KeywordQuery::parse(request.query_text(), language);
+    let filtered = request.filter.is_some() || request.document_filter.is_some();
+    let condition = filtered.then(|| conditions(request.filter.as_ref(), request.document_filter.as_ref()));
+    let candidates = keyword_leg(&txn, &collection, &query, request.top_k, condition.as_ref()).await.map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+    let scores = normalize_by_max(&candidates.iter().map(|c| c.relevance).collect::<Vec<_>>());
+    Ok(candidates
+        .into_iter()
+        .zip(scores)
+        .enumerate()
+        .map(|(idx, (candidate, score))| SearchHit {
+            matched_terms: request.explain.then(|| matched_terms(&candidate.row.text, &query, language)),
+            id: candidate.row.id,
+            text: candidate.row.text,
+            metadata: candidate.row.metadata,
+            score,
+            distance: None,
+            vector: None,
+            keyword: request.explain.then(|| LegExplain { rank: u32::try_from(idx + 1).unwrap_or(u32::MAX), score }),
+        })
+        .filter(|hit| request.min_score.is_none_or(|min| hit.score >= min))
+        .collect())
+}

@@ -1,0 +1,306 @@
+//! The in-memory vector index of one collection: f32 vectors plus 1-bit codes, rebuilt from SQLite (the
+//! source of truth) and kept in step through the collection's change counter.
+//!
+//! Unfiltered cosine searches over large collections pre-select candidates by Hamming distance between
+//! sign codes of mean-centred vectors, then re-score them exactly with `Metric::distance`. Everything else
+//! (small collections, filtered searches, other metrics) is an exact scan. Scans split across threads.
+
+use std::collections::HashMap;
+
+use storage_core::Metric;
+
+/// Collections this small are scanned by one thread: spawning costs more than it saves.
+const PARALLEL_BELOW: usize = 8_192;
+
+/// One collection's vectors as of `version` of the collection identified by `uid`.
+#[derive(Debug)]
+pub(crate) struct VectorIndex {
+    pub(crate) uid: String,
+    pub(crate) version: i64,
+    dims: usize,
+    words: usize,
+    pks: Vec<i64>,
+    vectors: Vec<f32>,
+    codes: Vec<u64>,
+    center: Vec<f32>,
+    slots: HashMap<i64, usize>,
+}
+
+/// How a search may run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ScanPlan {
+    pub(crate) metric: Metric,
+    pub(crate) top_k: usize,
+    pub(crate) threads: usize,
+    /// Pre-select this many candidates by Hamming distance; `None` scans exactly.
+    pub(crate) candidates: Option<usize>,
+}
+
+impl VectorIndex {
+    /// Builds the index from `(pk, vector)` rows; the sign codes are centred on the rows' mean.
+    pub(crate) fn build(uid: String, version: i64, dims: usize, rows: Vec<(i64, Vec<f32>)>) -> Self {
+        let mut center = vec![0.0f64; dims];
+        for (_, vector) in &rows {
+            for (sum, value) in center.iter_mut().zip(vector) {
+                *sum += f64::from(*value);
+            }
+        }
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)] // a mean of f32 values
+        let center: Vec<f32> = center.iter().map(|sum| (sum / rows.len().max(1) as f64) as f32).collect();
+        let words = dims.div_ceil(64);
+        let mut index = VectorIndex {
+            uid,
+            version,
+            dims,
+            words,
+            pks: Vec::with_capacity(rows.len()),
+            vectors: Vec::with_capacity(rows.len() * dims),
+            codes: Vec::with_capacity(rows.len() * words),
+            center,
+            slots: HashMap::with_capacity(rows.len()),
+        };
+        for (pk, vector) in rows {
+            index.put(pk, &vector);
+        }
+        index
+    }
+
+    /// Number of vectors.
+    pub(crate) fn len(&self) -> usize {
+        self.pks.len()
+    }
+
+    /// Inserts or replaces the vector of `pk`, or removes it when `vector` is `None`.
+    pub(crate) fn apply(&mut self, pk: i64, vector: Option<&[f32]>) {
+        match vector {
+            Some(vector) if vector.len() == self.dims => self.put(pk, vector),
+            _ => self.remove(pk),
+        }
+    }
+
+    fn put(&mut self, pk: i64, vector: &[f32]) {
+        let code = self.code(vector);
+        if let Some(&slot) = self.slots.get(&pk) {
+            self.vectors[slot * self.dims..(slot + 1) * self.dims].copy_from_slice(vector);
+            self.codes[slot * self.words..(slot + 1) * self.words].copy_from_slice(&code);
+        } else {
+            self.slots.insert(pk, self.pks.len());
+            self.pks.push(pk);
+            self.vectors.extend_from_slice(vector);
+            self.codes.extend_from_slice(&code);
+        }
+    }
+
+    /// Removes the vector of `pk`, if present, by moving the last vector into its slot.
+    pub(crate) fn remove(&mut self, pk: i64) {
+        let Some(slot) = self.slots.remove(&pk) else { return };
+        let last = self.pks.len() - 1;
+        if slot != last {
+            let moved_pk = self.pks[last];
+            self.pks[slot] = moved_pk;
+            self.vectors.copy_within(last * self.dims..(last + 1) * self.dims, slot * self.dims);
+            self.codes.copy_within(last * self.words..(last + 1) * self.words, slot * self.words);
+            self.slots.insert(moved_pk, slot);
+        }
+        self.pks.pop();
+        self.vectors.truncate(last * self.dims);
+        self.codes.truncate(last * self.words);
+    }
+
+    fn code(&self, vector: &[f32]) -> Vec<u64> {
+        let mut code = vec![0u64; self.words];
+        for (dim, (value, center)) in vector.iter().zip(&self.center).enumerate() {
+            if value > center {
+                code[dim / 64] |= 1u64 << (dim % 64);
+            }
+        }
+        code
+    }
+
+    fn vector(&self, slot: usize) -> &[f32] {
+        &self.vectors[slot * self.dims..(slot + 1) * self.dims]
+    }
+
+    /// The nearest vectors to `query`: `(pk, distance)` sorted by distance, at least `top_k` of them when
+    /// there are that many, plus every vector tied with the last one (the caller breaks ties by id).
+    /// With `allowed`, only those pks are candidates (an exact pre-filtered search).
+    pub(crate) fn search(&self, query: &[f32], plan: ScanPlan, allowed: Option<&[i64]>) -> Vec<(i64, f64)> {
+        let slots: Vec<usize> = match allowed {
+            Some(pks) => pks.iter().filter_map(|pk| self.slots.get(pk).copied()).collect(),
+            None => match plan.candidates {
+                Some(candidates) if candidates < self.len() => self.preselect(query, candidates, plan.threads),
+                _ => (0..self.len()).collect(),
+            },
+        };
+        let mut scored = self.score(query, &slots, plan.metric, plan.threads);
+        keep_top_with_ties(&mut scored, plan.top_k);
+        scored
+    }
+
+    /// Exact distances of `slots`, split across threads for large inputs.
+    fn score(&self, query: &[f32], slots: &[usize], metric: Metric, threads: usize) -> Vec<(i64, f64)> {
+        let score_part = |part: &[usize]| -> Vec<(i64, f64)> {
+            part.iter().map(|&slot| (self.pks[slot], metric.distance(query, self.vector(slot)))).collect()
+        };
+        if threads <= 1 || slots.len() < PARALLEL_BELOW {
+            return score_part(slots);
+        }
+        let part_len = slots.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = slots.chunks(part_len).map(|part| scope.spawn(move || score_part(part))).collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        })
+    }
+
+    /// The slots of the `candidates` codes nearest to the query's code (more when Hamming distances tie).
+    fn preselect(&self, query: &[f32], candidates: usize, threads: usize) -> Vec<usize> {
+        let query_code = self.code(query);
+        let words = self.words;
+        let hamming_part = |codes: &[u64]| -> Vec<u16> {
+            codes
+                .chunks_exact(words)
+                .map(|code| {
+                    let bits: u32 = code.iter().zip(&query_code).map(|(a, b)| (a ^ b).count_ones()).sum();
+                    u16::try_from(bits).unwrap_or(u16::MAX)
+                })
+                .collect()
+        };
+        let distances: Vec<u16> = if threads <= 1 || self.len() < PARALLEL_BELOW {
+            hamming_part(&self.codes)
+        } else {
+            let part_len = self.len().div_ceil(threads) * words;
+            std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    self.codes.chunks(part_len).map(|part| scope.spawn(move || hamming_part(part))).collect();
+                handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            })
+        };
+        // A histogram finds the cut-off distance in one pass; every code at or below it is a candidate.
+        let mut histogram = vec![0usize; self.dims + 2];
+        for &d in &distances {
+            histogram[usize::from(d).min(self.dims + 1)] += 1;
+        }
+        let mut cutoff = 0usize;
+        let mut total = 0usize;
+        for (distance, count) in histogram.iter().enumerate() {
+            total += count;
+            cutoff = distance;
+            if total >= candidates {
+                break;
+            }
+        }
+        distances.iter().enumerate().filter(|(_, d)| usize::from(**d) <= cutoff).map(|(slot, _)| slot).collect()
+    }
+}
+
+/// Sorts by distance and keeps the first `top_k` plus any tied with the last kept.
+fn keep_top_with_ties(scored: &mut Vec<(i64, f64)>, top_k: usize) {
+    if top_k == 0 {
+        scored.clear();
+        return;
+    }
+    if scored.len() > top_k {
+        scored.select_nth_unstable_by(top_k - 1, |a, b| a.1.total_cmp(&b.1));
+        let cutoff = scored[top_k - 1].1;
+        scored.retain(|(_, d)| *d <= cutoff);
+    }
+    scored.sort_by(|a, b| a.1.total_cmp(&b.1));
+}
+
+/// f32 values as little-endian bytes, the blob format of `chunks.embedding`.
+pub(crate) fn to_blob(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// The f32 values of a blob; `None` when its length is not a multiple of 4.
+pub(crate) fn from_blob(blob: &[u8]) -> Option<Vec<f32>> {
+    if !blob.len().is_multiple_of(4) {
+        return None;
+    }
+    Some(blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo_random(seed: u64, dims: usize) -> Vec<f32> {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..dims)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                #[allow(clippy::cast_precision_loss)]
+                let unit = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                unit
+            })
+            .collect()
+    }
+
+    fn index(n: usize, dims: usize) -> VectorIndex {
+        let rows = (0..n).map(|i| (i as i64, pseudo_random(i as u64 + 1, dims))).collect();
+        VectorIndex::build("u".into(), 1, dims, rows)
+    }
+
+    fn exact_ids(index: &VectorIndex, query: &[f32], k: usize) -> Vec<i64> {
+        let plan = ScanPlan { metric: Metric::Cosine, top_k: k, threads: 1, candidates: None };
+        index.search(query, plan, None).into_iter().take(k).map(|(pk, _)| pk).collect()
+    }
+
+    #[test]
+    fn exact_search_matches_a_sorted_reference_with_threads() {
+        let index = index(20_000, 16);
+        let query = pseudo_random(999_999, 16);
+        let plan = ScanPlan { metric: Metric::L2, top_k: 5, threads: 2, candidates: None };
+        let got: Vec<i64> = index.search(&query, plan, None).into_iter().map(|(pk, _)| pk).collect();
+        let mut reference: Vec<(f64, i64)> =
+            (0..20_000).map(|i| (Metric::L2.distance(&query, index.vector(i)), index.pks[i])).collect();
+        reference.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let expected: Vec<i64> = reference.into_iter().take(5).map(|(_, pk)| pk).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn ties_at_the_cut_off_are_all_returned() {
+        let rows = (0..5).map(|i| (i, vec![1.0, 0.0])).chain([(9, vec![0.0, 1.0])]).collect();
+        let index = VectorIndex::build("u".into(), 1, 2, rows);
+        let plan = ScanPlan { metric: Metric::Cosine, top_k: 3, threads: 1, candidates: None };
+        assert_eq!(index.search(&[1.0, 0.0], plan, None).len(), 5);
+    }
+
+    #[test]
+    fn updates_and_removals_keep_slots_consistent() {
+        let mut index = index(10, 4);
+        index.apply(3, None);
+        index.apply(0, Some(&[9.0, 9.0, 9.0, 9.0]));
+        index.apply(100, Some(&[1.0, 2.0, 3.0, 4.0]));
+        assert_eq!(index.len(), 10);
+        assert_eq!(exact_ids(&index, &[1.0, 2.0, 3.0, 4.0], 1), [100]);
+        assert_eq!(exact_ids(&index, &[1.0, 1.0, 1.0, 1.0], 1), [0]);
+        assert!(!exact_ids(&index, &[1.0, 1.0, 1.0, 1.0], 20).contains(&3));
+        let allowed = [5, 6, 3];
+        let plan = ScanPlan { metric: Metric::Cosine, top_k: 10, threads: 1, candidates: None };
+        let mut got: Vec<i64> = index.search(&[1.0, 0.0, 0.0, 0.0], plan, Some(&allowed)).iter().map(|h| h.0).collect();
+        got.sort_unstable();
+        assert_eq!(got, [5, 6]);
+    }
+
+    #[test]
+    fn preselection_with_generous_candidates_finds_the_exact_neighbours() {
+        let index = index(30_000, 64);
+        let query = pseudo_random(4242, 64);
+        let exact = exact_ids(&index, &query, 10);
+        let plan = ScanPlan { metric: Metric::Cosine, top_k: 10, threads: 2, candidates: Some(6_000) };
+        let approx: Vec<i64> = index.search(&query, plan, None).into_iter().take(10).map(|(pk, _)| pk).collect();
+        let found = approx.iter().filter(|pk| exact.contains(pk)).count();
+        assert!(found >= 9, "recall {found}/10");
+    }
+
+    #[test]
+    fn blobs_round_trip() {
+        let values = [1.5f32, -0.25, 3.0e-7];
+        assert_eq!(from_blob(&to_blob(&values)).unwrap(), values);
+        assert!(from_blob(&[1, 2, 3]).is_none());
+    }
+}
