@@ -1,0 +1,237 @@
+//! The embedded backend's benchmark: ingest, vector / keyword / hybrid / filtered latency and recall@10
+//! on storage-core's shared corpus. Also writes the corpus, queries and exact answers for the chromadb
+//! baseline that `cargo xtask bench embedded` runs on the same rows.
+//!
+//! `cargo run --release -p storage-chroma-shim --example bench_embedded -- --out .cache/bench [--rows N]
+//! [--dims D] [--queries Q] [--batch B]`; prints one JSON object on stdout, progress on stderr.
+// A benchmark binary reports on its terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::collections::HashSet;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use storage_chroma_shim::{EmbeddedConfig, EmbeddedStore};
+use storage_core::testing::bench_data::{BenchCorpus, BenchQuery};
+use storage_core::{Chunk, CollectionName, DocumentStore, EmbeddingSpace, Filter, Metric, SearchHit, SearchRequest};
+
+type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+struct Args {
+    out: PathBuf,
+    rows: usize,
+    dims: u32,
+    queries: usize,
+    batch: usize,
+}
+
+fn parse_args() -> BoxResult<Args> {
+    let mut args = Args { out: PathBuf::from(".cache/bench"), rows: 100_000, dims: 384, queries: 200, batch: 5_000 };
+    let mut iter = std::env::args().skip(1);
+    while let Some(flag) = iter.next() {
+        let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--out" => args.out = PathBuf::from(value),
+            "--rows" => args.rows = value.parse()?,
+            "--dims" => args.dims = value.parse()?,
+            "--queries" => args.queries = value.parse()?,
+            "--batch" => args.batch = value.parse()?,
+            other => return Err(format!("unknown flag {other}").into()),
+        }
+    }
+    Ok(args)
+}
+
+fn write_f32(path: &Path, vectors: impl Iterator<Item = Vec<f32>>) -> BoxResult<()> {
+    let mut file = BufWriter::new(std::fs::File::create(path)?);
+    for vector in vectors {
+        for value in vector {
+            file.write_all(&value.to_le_bytes())?;
+        }
+    }
+    file.flush()?;
+    Ok(())
+}
+
+/// Exact top-10 ids of every query (cosine, ties by id), optionally restricted to the query's category.
+fn exact_answers(corpus: &[Chunk], queries: &[BenchQuery], filtered: bool) -> Vec<Vec<String>> {
+    let answer = |query: &BenchQuery| -> Vec<String> {
+        let mut scored: Vec<(f64, &str)> = corpus
+            .iter()
+            .filter(|c| {
+                !filtered || c.metadata.get("category").and_then(|v| v.as_str()) == Some(query.category.as_str())
+            })
+            .map(|c| {
+                let vector = c.embedding.as_ref().map(|e| e.as_slice()).unwrap_or_default();
+                (Metric::Cosine.distance(query.embedding.as_slice(), vector), c.id.as_str())
+            })
+            .collect();
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        scored.into_iter().take(10).map(|(_, id)| id.to_owned()).collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let part = queries.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            queries.chunks(part).map(|qs| scope.spawn(move || qs.iter().map(answer).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
+fn write_inputs(args: &Args, corpus: &[Chunk], queries: &[BenchQuery], truth: &[Vec<String>]) -> BoxResult<()> {
+    std::fs::create_dir_all(&args.out)?;
+    let mut lines = BufWriter::new(std::fs::File::create(args.out.join("corpus.jsonl"))?);
+    for chunk in corpus {
+        serde_json::to_writer(&mut lines, &json!({"id": chunk.id, "text": chunk.text, "metadata": chunk.metadata}))?;
+        lines.write_all(b"\n")?;
+    }
+    lines.flush()?;
+    write_f32(
+        &args.out.join("corpus.f32"),
+        corpus.iter().map(|c| c.embedding.clone().map(|e| e.into_vec()).unwrap_or_default()),
+    )?;
+    let mut lines = BufWriter::new(std::fs::File::create(args.out.join("queries.jsonl"))?);
+    for (query, answer) in queries.iter().zip(truth) {
+        let word = query.text.split(' ').next().unwrap_or_default();
+        serde_json::to_writer(
+            &mut lines,
+            &json!({"text": query.text, "word": word, "category": query.category, "exact": answer}),
+        )?;
+        lines.write_all(b"\n")?;
+    }
+    lines.flush()?;
+    write_f32(&args.out.join("queries.f32"), queries.iter().map(|q| q.embedding.clone().into_vec()))?;
+    std::fs::write(
+        args.out.join("params.json"),
+        json!({"rows": args.rows, "dims": args.dims, "queries": args.queries}).to_string(),
+    )?;
+    Ok(())
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples.get(idx).map_or(0.0, |d| d.as_secs_f64() * 1_000.0)
+}
+
+fn recall(hits: &[SearchHit], exact: &[String]) -> f64 {
+    let got: HashSet<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    #[allow(clippy::cast_precision_loss)]
+    let found = exact.iter().filter(|id| got.contains(id.as_str())).count() as f64;
+    #[allow(clippy::cast_precision_loss)]
+    let total = exact.len().max(1) as f64;
+    found / total
+}
+
+async fn timed(
+    store: &EmbeddedStore,
+    collection: &CollectionName,
+    requests: Vec<SearchRequest>,
+    truth: Option<&[Vec<String>]>,
+) -> BoxResult<serde_json::Value> {
+    let mut samples = Vec::with_capacity(requests.len());
+    let mut recall_sum = 0.0;
+    let n = requests.len();
+    for (idx, request) in requests.into_iter().enumerate() {
+        let start = Instant::now();
+        let hits = store.search(collection, &request).await?;
+        samples.push(start.elapsed());
+        if let Some(truth) = truth {
+            recall_sum += recall(&hits, &truth[idx]);
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mean_recall = truth.map(|_| recall_sum / n.max(1) as f64);
+    Ok(
+        json!({"p50_ms": percentile(&mut samples, 0.5), "p95_ms": percentile(&mut samples, 0.95), "recall_at_10": mean_recall}),
+    )
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> BoxResult<()> {
+    let args = parse_args()?;
+    let bench = BenchCorpus::new(args.rows, args.dims, 42);
+    eprintln!("corpus: {} rows × {} dims", args.rows, args.dims);
+    let corpus: Vec<Chunk> = bench.chunks().collect();
+    let queries: Vec<BenchQuery> = (0..args.queries).map(|i| bench.query(i)).collect();
+    let started = Instant::now();
+    let truth = exact_answers(&corpus, &queries, false);
+    let filtered_truth = exact_answers(&corpus, &queries, true);
+    eprintln!("exact answers: {:.1} s", started.elapsed().as_secs_f64());
+    write_inputs(&args, &corpus, &queries, &truth)?;
+
+    let data_dir = args.out.join("brainstore-data");
+    if data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir)?;
+    }
+    let store = EmbeddedStore::open(EmbeddedConfig::new(&data_dir))?;
+    store.initialize().await?;
+    let collection = CollectionName::new("bench")?;
+    store.create_collection(&collection, Some(&EmbeddingSpace::new(args.dims)?)).await?;
+    let started = Instant::now();
+    for batch in corpus.chunks(args.batch) {
+        store.upsert(&collection, batch.to_vec()).await?;
+    }
+    let ingest_seconds = started.elapsed().as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let rows_per_sec = args.rows as f64 / ingest_seconds;
+    eprintln!("ingest: {rows_per_sec:.0} rows/s (batch {})", args.batch);
+
+    // The first vector search loads the in-memory index from SQLite; a new process pays this once.
+    let started = Instant::now();
+    store.search(&collection, &SearchRequest::vector(queries[0].embedding.clone())).await?;
+    let index_load_ms = started.elapsed().as_secs_f64() * 1_000.0;
+
+    let vector = timed(
+        &store,
+        &collection,
+        queries.iter().map(|q| SearchRequest::vector(q.embedding.clone())).collect(),
+        Some(&truth),
+    )
+    .await?;
+    let keyword =
+        timed(&store, &collection, queries.iter().map(|q| SearchRequest::keyword(q.text.clone())).collect(), None)
+            .await?;
+    let hybrid = timed(
+        &store,
+        &collection,
+        queries.iter().map(|q| SearchRequest::hybrid(q.text.clone(), q.embedding.clone())).collect(),
+        None,
+    )
+    .await?;
+    let mut filtered_requests = Vec::with_capacity(queries.len());
+    for query in &queries {
+        let filter = Filter::from_json(&json!({"category": query.category}))?;
+        filtered_requests.push(SearchRequest::vector(query.embedding.clone()).filter(filter));
+    }
+    let filtered = timed(&store, &collection, filtered_requests, Some(&filtered_truth)).await?;
+    let health = store.health().await?;
+    store.close().await?;
+    let result = json!({
+        "backend": "brainstore-embedded",
+        "rows": args.rows,
+        "dims": args.dims,
+        "queries": args.queries,
+        "batch": args.batch,
+        "ingest_rows_per_sec": rows_per_sec,
+        "index_load_ms": index_load_ms,
+        "vector": vector,
+        "keyword": keyword,
+        "hybrid": hybrid,
+        "filtered_vector": filtered,
+        "peak_rss_mb": peak_rss_mb(),
+        "db_bytes": health.details.get("db_bytes"),
+    });
+    println!("{result}");
+    Ok(())
+}
