@@ -1,0 +1,48 @@
+//! Command-line flags of `cargo xtask`, parsed with clap derive; `main.rs` dispatches on them.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Developer workflows for brainstore: a throwaway PostgreSQL and the full test run.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+pub(crate) struct Xtask {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a throwaway PostgreSQL + pgvector from PyPI wheels (no Docker) for the tests.
+    Pg(PgArgs),
+    /// Run every test of the workspace against real PostgreSQL servers (started when not given).
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PgArgs {
+    /// What to do with the server.
+    #[arg(value_enum)]
+    pub(crate) action: PgAction,
+    /// Use the compatibility server (PostgreSQL 16 / pgvector 0.6) instead of PostgreSQL 18 / pgvector 0.8.
+    #[arg(long)]
+    pub(crate) compat: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PgAction {
+    /// Install the wheel if needed, create a fresh cluster and start it; print its URL.
+    Start,
+    /// Stop the server (`pg_ctl stop -m fast`) and remove its throwaway data directory.
+    Stop,
+    /// Say whether the server runs, and where.
+    Status,
+    /// Print the connection URL of the running server.
+    Url,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TestArgs {
+    /// Extra arguments for the test runner (`cargo nextest run`, or `cargo test` without nextest).
+    #[arg(last = true)]
+    pub(crate) runner_args: Vec<String>,
+}

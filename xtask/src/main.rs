@@ -1,0 +1,40 @@
+//! `cargo xtask`: brainstore's developer workflows, one module per command.
+//!
+//! - `pg start|stop|status|url [--compat]`: a throwaway PostgreSQL + pgvector from PyPI wheels.
+//! - `test`: every test of the workspace, against real PostgreSQL 18 and 16 servers.
+//!
+//! Paths come from [`project_root`], never from the current directory.
+#![forbid(unsafe_code)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod flags;
+mod pg;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Every xtask error: a message that says what failed and how to fix it.
+pub(crate) type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
+
+fn main() -> ExitCode {
+    let xtask = flags::Xtask::parse();
+    let outcome = match xtask.command {
+        flags::Command::Pg(args) => pg::run(&args),
+        flags::Command::Test(args) => test::run(&args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("xtask: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root, found from this crate's manifest directory (never from the cwd).
+pub(crate) fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits one level below the workspace root").to_path_buf()
+}

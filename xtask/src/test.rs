@@ -1,0 +1,193 @@
+//! `cargo xtask test`: every test of the workspace, against real PostgreSQL 18 and 16 servers.
+//!
+//! Uses `BRAINSTORE_TEST_DATABASE_URL` / `_COMPAT` when set; otherwise starts the missing servers (both at
+//! once) and stops them again through [`StopOnDrop`], whether the tests pass, fail or panic, or Ctrl-C hits.
+//! Tests that reach PostgreSQL append a line to the ledger named by `BRAINSTORE_TEST_PG_LEDGER`
+//! (`storage_postgres::testing`); the distinct lines per flavor are the counts printed at the end.
+
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::fs;
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+use crate::flags::TestArgs;
+use crate::pg::{self, Flavor};
+use crate::{Result, project_root};
+
+/// The variable naming the ledger file the PostgreSQL tests append to.
+const LEDGER_VARIABLE: &str = "BRAINSTORE_TEST_PG_LEDGER";
+
+/// Set by the Ctrl-C handler: the runners got the signal too, so no further runner starts.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
+    // Ctrl-C reaches the whole foreground process group. The runners stop; xtask lives on to stop the servers.
+    if let Err(error) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst)) {
+        eprintln!("xtask: cannot catch Ctrl-C ({error}); after an interrupt run `cargo xtask pg stop [--compat]`");
+    }
+    let mut started = Vec::new();
+    let urls = server_urls(&mut started)?;
+    let ledger = tempfile::Builder::new()
+        .prefix("brainstore-pg-ledger-")
+        .tempfile()
+        .map_err(|error| format!("cannot create the PostgreSQL test ledger in the temp folder: {error}"))?;
+
+    let runner = |args: &[&str], extra: &[String]| {
+        let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo")));
+        command.args(args).args(extra).current_dir(project_root()).env(LEDGER_VARIABLE, ledger.path());
+        for (flavor, url) in &urls {
+            command.env(flavor.url_variable(), url);
+        }
+        command
+    };
+    // Doctests first, so the main runner's summary closes the output (nextest does not run doctests).
+    let mut statuses = vec![run_live(runner(&["test", "--workspace", "--doc"], &[]), "cargo test --doc")?];
+    if !INTERRUPTED.load(Ordering::SeqCst) {
+        let main_run = if nextest_available() {
+            run_live(runner(&["nextest", "run", "--workspace", "--no-fail-fast"], &args.runner_args), "cargo nextest")?
+        } else {
+            eprintln!(
+                "xtask: cargo-nextest not found, using `cargo test` (install it with `cargo install cargo-nextest`)"
+            );
+            run_live(runner(&["test", "--workspace", "--no-fail-fast"], &args.runner_args), "cargo test")?
+        };
+        statuses.push(main_run);
+    }
+
+    let ledger_text = fs::read_to_string(ledger.path())
+        .map_err(|error| format!("cannot read the PostgreSQL test ledger {}: {error}", ledger.path().display()))?;
+    let counts = ledger_counts(&ledger_text);
+    println!("{}", summary_line(counts));
+    drop(started);
+
+    if let Some(failed) = statuses.iter().find(|status| !status.success()) {
+        let code = failed.code().and_then(|code| u8::try_from(code).ok()).filter(|code| *code != 0);
+        return Ok(ExitCode::from(code.unwrap_or(if INTERRUPTED.load(Ordering::SeqCst) { 130 } else { 1 })));
+    }
+    let unreached = Flavor::ALL.iter().zip(counts).find(|(_, count)| *count == 0);
+    if let Some((flavor, _)) = unreached
+        && args.runner_args.is_empty()
+    {
+        return Err(format!(
+            "no test reached {}, yet crates/storage-postgres/tests/harness.rs should: \
+             check that `storage_postgres::testing::test_database_url` still appends to ${LEDGER_VARIABLE}",
+            flavor.label()
+        )
+        .into());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Stops, when dropped, a server this run started; a server that was already running is left alone.
+#[derive(Debug)]
+struct StopOnDrop(Flavor);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        match pg::stop(self.0) {
+            Ok(_) => eprintln!("xtask: stopped {} ({})", self.0.name(), self.0.label()),
+            Err(error) => eprintln!(
+                "xtask: cannot stop {} ({error}); stop it with `cargo xtask pg stop{}`",
+                self.0.name(),
+                if self.0 == Flavor::Compat { " --compat" } else { "" }
+            ),
+        }
+    }
+}
+
+/// The URL of each flavor: from the environment, or from a server started now (both concurrently).
+fn server_urls(started: &mut Vec<StopOnDrop>) -> Result<Vec<(Flavor, String)>> {
+    let mut urls = Vec::new();
+    let mut missing = Vec::new();
+    for flavor in Flavor::ALL {
+        match std::env::var(flavor.url_variable()) {
+            Ok(url) if !url.trim().is_empty() => {
+                eprintln!(
+                    "xtask: {} from the environment: using that server for {}",
+                    flavor.url_variable(),
+                    flavor.label()
+                );
+                urls.push((flavor, url));
+            }
+            _ => missing.push(flavor),
+        }
+    }
+    let outcomes = thread::scope(|scope| {
+        let handles: Vec<_> = missing.iter().map(|&flavor| (flavor, scope.spawn(move || pg::start(flavor)))).collect();
+        handles.into_iter().map(|(flavor, handle)| (flavor, handle.join())).collect::<Vec<_>>()
+    });
+    let mut first_error = None;
+    for (flavor, outcome) in outcomes {
+        match outcome {
+            Ok(Ok(server)) => {
+                if server.newly_started {
+                    started.push(StopOnDrop(flavor));
+                } else {
+                    eprintln!("xtask: using the {} server that was already running; it stays running", flavor.label());
+                }
+                urls.push((flavor, server.url));
+            }
+            // A failed start may have left a half-started server behind: the guard cleans it up.
+            Ok(Err(error)) => {
+                started.push(StopOnDrop(flavor));
+                first_error.get_or_insert(format!("cannot start {}: {error}", flavor.label()));
+            }
+            Err(_panic) => {
+                started.push(StopOnDrop(flavor));
+                first_error.get_or_insert(format!("starting {} panicked", flavor.label()));
+            }
+        }
+    }
+    match first_error {
+        Some(error) => Err(error.into()),
+        None => Ok(urls),
+    }
+}
+
+/// Runs `command` with inherited stdio, so its output streams live.
+fn run_live(mut command: Command, what: &str) -> Result<ExitStatus> {
+    command.status().map_err(|error| format!("cannot run {what}: {error}").into())
+}
+
+fn nextest_available() -> bool {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let probe = Command::new(cargo).args(["nextest", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    probe.is_ok_and(|status| status.success())
+}
+
+/// Distinct ledger lines (`flavor\ttest\tpid`) per flavor, in the order of [`Flavor::ALL`].
+fn ledger_counts(ledger: &str) -> [usize; 2] {
+    let distinct: HashSet<&str> = ledger.lines().filter(|line| !line.trim().is_empty()).collect();
+    Flavor::ALL.map(|flavor| distinct.iter().filter(|line| line.split('\t').next() == Some(flavor.name())).count())
+}
+
+fn summary_line([current, compat]: [usize; 2]) -> String {
+    format!(
+        "PostgreSQL: {current} tests ran against {}, {compat} against {}",
+        Flavor::Current.label(),
+        Flavor::Compat.label()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledger_counts_distinct_lines_per_flavor() {
+        let ledger = "current\tharness::a\t10\ncurrent\tharness::a\t10\ncurrent\tharness::a\t11\n\
+                      compat\tharness::a\t12\ncurrent\tconformance::b\t13\n\n";
+        assert_eq!(ledger_counts(ledger), [3, 1]);
+        assert_eq!(ledger_counts(""), [0, 0]);
+    }
+
+    #[test]
+    fn summary_line_names_both_versions() {
+        assert_eq!(
+            summary_line([123, 120]),
+            "PostgreSQL: 123 tests ran against PostgreSQL 18 / pgvector 0.8, 120 against PostgreSQL 16 / pgvector 0.6"
+        );
+    }
+}
