@@ -1,0 +1,56 @@
+//! `brainstore collections list|create|drop`.
+
+use storage_core::{CollectionName, EmbeddingSpace};
+
+use super::Context;
+use super::init::space_from;
+use crate::args::{CollectionsAction, CollectionsArgs};
+use crate::config::AppConfig;
+use crate::error::{CliError, Result};
+use crate::output::{CollectionsReport, Printer};
+
+/// A validated `collections` action.
+#[derive(Debug)]
+pub(crate) enum Input {
+    List,
+    Create { name: CollectionName, space: Option<EmbeddingSpace> },
+    Drop { name: CollectionName },
+}
+
+/// Checks names, the embedding space and `--yes`.
+pub(crate) fn parse(args: CollectionsArgs, app: &AppConfig) -> Result<Input> {
+    match args.action {
+        CollectionsAction::List => Ok(Input::List),
+        CollectionsAction::Create { name, space } => {
+            Ok(Input::Create { name: CollectionName::new(name)?, space: space_from(space, &app.embedding)? })
+        }
+        CollectionsAction::Drop { name, yes } => {
+            let name = CollectionName::new(name)?;
+            if !yes {
+                return Err(CliError::usage(format!(
+                    "dropping collection `{name}` deletes it and every chunk in it; pass --yes to confirm"
+                )));
+            }
+            Ok(Input::Drop { name })
+        }
+    }
+}
+
+/// Lists, creates (initializing the store first) or drops.
+pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
+    let store = ctx.store();
+    let collections = match input {
+        Input::List => store.list_collections().await?,
+        Input::Create { name, space } => {
+            store.initialize().await?;
+            vec![store.create_collection(&name, space.as_ref()).await?]
+        }
+        Input::Drop { name } => {
+            if !store.drop_collection(&name).await? {
+                crate::progress::note(&format!("collection `{name}` did not exist"));
+            }
+            store.list_collections().await?
+        }
+    };
+    printer.report(&CollectionsReport { collections })
+}

@@ -1,0 +1,28 @@
+//! `brainstore get ID`: one chunk, embedding included.
+
+use storage_core::check_id;
+
+use super::Context;
+use crate::args::GetArgs;
+use crate::error::{CliError, Result};
+use crate::output::{ChunkReport, Printer};
+
+/// A validated id.
+#[derive(Debug)]
+pub(crate) struct Input {
+    id: String,
+}
+
+/// Checks the id with core's rule.
+pub(crate) fn parse(args: GetArgs) -> Result<Input> {
+    check_id(&args.id, "ID")?;
+    Ok(Input { id: args.id })
+}
+
+/// Prints the chunk; a missing id is bad input (exit 2).
+pub(crate) async fn run(ctx: &Context, input: &Input, printer: &mut Printer) -> Result<()> {
+    match ctx.store().get(&ctx.collection, &input.id).await? {
+        Some(chunk) => printer.report(&ChunkReport(chunk)),
+        None => Err(CliError::usage(format!("no chunk with id `{}` in collection `{}`", input.id, ctx.collection))),
+    }
+}

@@ -1,0 +1,129 @@
+//! Dispatch: load the configuration, validate the command's arguments into typed input, then open the store and run.
+//!
+//! The order is the point: every usage error is found before a store opens, so it has no side effects.
+
+mod collections;
+mod compose;
+mod config;
+mod copy;
+mod count;
+mod delete;
+mod export;
+mod get;
+mod import;
+mod ingest;
+mod init;
+mod lines;
+mod migrate;
+mod pipeline;
+mod reset;
+mod search;
+mod status;
+
+pub(crate) use self::lines::MAX_LINE_BYTES;
+
+use std::sync::Arc;
+
+use storage_core::{CollectionName, DocumentStore};
+
+use crate::args::{Cli, Command};
+use crate::config::AppConfig;
+use crate::error::{CliError, Result};
+use crate::factory;
+use crate::output::{Format, Printer};
+
+/// A command with its arguments validated, ready to run against a store.
+enum Plan {
+    Init(init::Input),
+    Ingest(ingest::Input),
+    Search(search::Input),
+    Get(get::Input),
+    Count(count::Input),
+    Delete(delete::Input),
+    Reset,
+    Status,
+    Export(export::Input),
+    Import(import::Input),
+    Copy(copy::Input),
+    Migrate(migrate::Input),
+    Collections(collections::Input),
+}
+
+/// Runs the command line.
+pub(crate) fn run(cli: Cli) -> Result<()> {
+    crate::logging::init(cli.global.verbose);
+    let format = if cli.global.json { Format::Json } else { Format::Human };
+    let mut printer = Printer::new(format);
+    // `compose` writes files for a server that does not exist yet: it needs no configuration.
+    if let Command::Compose(args) = cli.command {
+        return compose::run(compose::parse(args)?, &mut printer);
+    }
+    let app = crate::config::load(&cli.global)?;
+    let plan = match cli.command {
+        Command::Config(args) => return config::run(&args, &app, &mut printer),
+        Command::Compose(_) => unreachable!("handled above"),
+        Command::Init(args) => Plan::Init(init::parse(args, &app)?),
+        Command::Ingest(args) => Plan::Ingest(ingest::parse(args, &app)?),
+        Command::Search(args) => Plan::Search(search::parse(args, &app)?),
+        Command::Get(args) => Plan::Get(get::parse(args)?),
+        Command::Count(args) => Plan::Count(count::parse(&args)?),
+        Command::Delete(args) => Plan::Delete(delete::parse(args)?),
+        Command::Reset(args) => reset::parse(&args, &app).map(|()| Plan::Reset)?,
+        Command::Status => Plan::Status,
+        Command::Export(args) => Plan::Export(export::parse(args)?),
+        Command::Import(args) => Plan::Import(import::parse(args, &app)?),
+        Command::Copy(args) => Plan::Copy(copy::parse(args, &app)?),
+        Command::Migrate(args) => Plan::Migrate(migrate::parse(args)),
+        Command::Collections(args) => Plan::Collections(collections::parse(args, &app)?),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(execute(plan, &app, &mut printer))
+}
+
+/// Opens the configured store, runs the plan, and closes the store whatever happened.
+async fn execute(plan: Plan, app: &AppConfig, printer: &mut Printer) -> Result<()> {
+    let store = factory::open(&factory::configured(app)).await?;
+    let ctx = Context { store: Arc::clone(&store), collection: app.collection.clone() };
+    let outcome = match plan {
+        Plan::Init(input) => init::run(&ctx, input, printer).await,
+        Plan::Ingest(input) => ingest::run(&ctx, input, printer).await,
+        Plan::Search(input) => search::run(&ctx, input, printer).await,
+        Plan::Get(input) => get::run(&ctx, &input, printer).await,
+        Plan::Count(input) => count::run(&ctx, &input, printer).await,
+        Plan::Delete(input) => delete::run(&ctx, &input, printer).await,
+        Plan::Reset => reset::run(&ctx, printer).await,
+        Plan::Status => status::run(&ctx, printer).await,
+        Plan::Export(input) => export::run(&ctx, input, printer).await,
+        Plan::Import(input) => import::run(&ctx, input, printer).await,
+        Plan::Copy(input) => copy::run(&ctx, input, printer).await,
+        Plan::Migrate(input) => migrate::run(&ctx, input, printer).await,
+        Plan::Collections(input) => collections::run(&ctx, input, printer).await,
+    };
+    if let Err(error) = store.close().await {
+        tracing::warn!("closing the store failed: {error}");
+    }
+    outcome
+}
+
+/// What every command runs against.
+pub(crate) struct Context {
+    /// The configured store, open.
+    pub(crate) store: Arc<dyn DocumentStore>,
+    /// The collection from `--collection` or the configuration.
+    pub(crate) collection: CollectionName,
+}
+
+impl Context {
+    /// The store.
+    pub(crate) fn store(&self) -> &dyn DocumentStore {
+        self.store.as_ref()
+    }
+}
+
+/// A `where` flag parsed into core's filter; errors name the flag.
+pub(crate) fn parse_where(text: Option<&str>) -> Result<Option<storage_core::Filter>> {
+    text.map(|text| storage_core::Filter::from_json_str(text).map_err(CliError::from)).transpose()
+}

@@ -1,0 +1,291 @@
+//! `brainstore search`: one query from flags, or many from `--queries FILE` (JSON lines in, JSON lines out, timing on stderr).
+
+use std::io::BufReader;
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::Value;
+use storage_core::{
+    CollectionName, DocumentFilter, Embedding, EmbeddingSpace, Filter, SearchMode, SearchRequest, StorageError,
+    json_type_name,
+};
+
+use super::Context;
+use super::lines::{LineError, LineReader, embedding_from_value, json_error_text, parse_object};
+use crate::args::{ModeArg, SearchArgs};
+use crate::config::AppConfig;
+use crate::error::{CliError, Result};
+use crate::output::{Printer, SearchReport};
+use crate::progress::note;
+
+/// A validated search: one request, or a batch with an id per request.
+#[derive(Debug)]
+pub(crate) enum Input {
+    One(SearchRequest),
+    Batch(Vec<(String, SearchRequest)>),
+}
+
+/// Settings every query of a run shares unless the query line says otherwise.
+#[derive(Clone, Copy)]
+struct Defaults {
+    mode: Option<SearchMode>,
+    top_k: usize,
+    min_score: Option<f32>,
+    explain: bool,
+    fusion: storage_core::FusionSettings,
+}
+
+/// Builds the request(s) and checks everything that does not need the store.
+pub(crate) fn parse(args: SearchArgs, app: &AppConfig) -> Result<Input> {
+    let defaults = Defaults {
+        mode: args.mode.map(|mode| match mode {
+            ModeArg::Vector => SearchMode::Vector,
+            ModeArg::Keyword => SearchMode::Keyword,
+            ModeArg::Hybrid => SearchMode::Hybrid,
+        }),
+        top_k: args.top_k.unwrap_or(app.search.top_k),
+        min_score: args.min_score.or(app.search.min_score),
+        explain: args.explain,
+        fusion: app.search.fusion.settings(),
+    };
+    let config_mode = app.search.mode;
+    if let Some(path) = &args.queries {
+        return Ok(Input::Batch(parse_queries(path, &defaults, config_mode, &app.collection)?));
+    }
+    let embedding = args.embedding.as_deref().map(parse_embedding_flag).transpose()?;
+    let filter =
+        args.where_filter.as_deref().map(|text| Filter::from_json_str(text).map_err(|e| flag_error("where", e)));
+    let document_filter = args
+        .where_document
+        .as_deref()
+        .map(|text| DocumentFilter::from_json_str(text).map_err(|e| flag_error("where_document", e)));
+    let request =
+        build(&defaults, config_mode, args.text, embedding, filter.transpose()?, document_filter.transpose()?, None);
+    precheck(&request, &app.collection).map_err(|e| flag_error("", e))?;
+    Ok(Input::One(request))
+}
+
+/// Names the flag in a core error: `where: …` is already named; `$and[0].year: …` becomes
+/// `--where: $and[0].year: …`, and `top_k: …` becomes `--top-k: …`.
+fn flag_error(flag: &str, error: StorageError) -> CliError {
+    match error {
+        StorageError::InvalidInput { field, reason } => {
+            if flag.is_empty() && field == "text" {
+                return CliError::Usage(format!("TEXT: {reason}"));
+            }
+            let named = if flag.is_empty() || field == flag {
+                field.replace('_', "-")
+            } else {
+                format!("{}: {field}", flag.replace('_', "-"))
+            };
+            CliError::Usage(format!("--{named}: {reason}"))
+        }
+        other => CliError::Storage(other),
+    }
+}
+
+/// `--embedding '[0.1, …]'` or `--embedding @file.json`.
+fn parse_embedding_flag(text: &str) -> Result<Embedding> {
+    let json = match text.strip_prefix('@') {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|source| CliError::Input { path: path.to_owned(), source })?
+        }
+        None => text.to_owned(),
+    };
+    let value: Value = serde_json::from_str(&json)
+        .map_err(|e| CliError::usage(format!("--embedding: not valid JSON: {}", json_error_text(&e))))?;
+    embedding_from_value(&value, "embedding").map_err(|e| flag_error("embedding", e))
+}
+
+/// The mode: the query's, else `--mode`, else `search.mode`, else what the inputs allow (both: hybrid).
+fn build(
+    defaults: &Defaults,
+    config_mode: Option<SearchMode>,
+    text: Option<String>,
+    embedding: Option<Embedding>,
+    filter: Option<Filter>,
+    document_filter: Option<DocumentFilter>,
+    line_mode: Option<SearchMode>,
+) -> SearchRequest {
+    let mode = line_mode.or(defaults.mode).or(config_mode).unwrap_or(match (&text, &embedding) {
+        (Some(_), Some(_)) => SearchMode::Hybrid,
+        (None, Some(_)) => SearchMode::Vector,
+        _ => SearchMode::Keyword,
+    });
+    let mut request = SearchRequest::with_mode(mode, text, embedding)
+        .top_k(defaults.top_k)
+        .fusion(defaults.fusion)
+        .explain(defaults.explain);
+    request.min_score = defaults.min_score;
+    request.filter = filter;
+    request.document_filter = document_filter;
+    request
+}
+
+/// Core's request validation, before the store is known: an embedding is checked against a space of its
+/// own length here, and against the collection's once the store is open.
+fn precheck(request: &SearchRequest, collection: &CollectionName) -> std::result::Result<(), StorageError> {
+    let own_space = request.embedding.as_ref().map(|e| EmbeddingSpace::new(e.dimensions())).transpose()?;
+    request.validate(collection, own_space.as_ref())
+}
+
+fn parse_queries(
+    path: &Path,
+    defaults: &Defaults,
+    config_mode: Option<SearchMode>,
+    collection: &CollectionName,
+) -> Result<Vec<(String, SearchRequest)>> {
+    let file =
+        std::fs::File::open(path).map_err(|source| CliError::Input { path: path.display().to_string(), source })?;
+    let mut reader = LineReader::new(BufReader::new(file));
+    let mut queries = Vec::new();
+    while let Some((line, text)) =
+        reader.next_line().map_err(|source| CliError::Input { path: path.display().to_string(), source })?
+    {
+        let query = text
+            .and_then(|text| parse_query(text, defaults, config_mode, collection))
+            .map_err(|source| CliError::Line { line, source })?;
+        queries.push(query);
+    }
+    if queries.is_empty() {
+        return Err(CliError::usage(format!("--queries: {} holds no queries", path.display())));
+    }
+    Ok(queries)
+}
+
+/// The fields a query line may hold.
+const QUERY_FIELDS: &[&str] = &["id", "text", "embedding", "where", "where_document", "top_k", "mode", "min_score"];
+
+fn parse_query(
+    text: &str,
+    defaults: &Defaults,
+    config_mode: Option<SearchMode>,
+    collection: &CollectionName,
+) -> std::result::Result<(String, SearchRequest), LineError> {
+    let mut object = parse_object(text)?;
+    if let Some(unknown) = object.keys().find(|key| !QUERY_FIELDS.contains(&key.as_str())) {
+        let reason = format!("unknown field; a query line holds {}", QUERY_FIELDS.join(", "));
+        return Err(StorageError::invalid(unknown.as_str(), reason).into());
+    }
+    let id = match object.remove("id") {
+        Some(Value::String(id)) => id,
+        Some(Value::Number(n)) => n.to_string(),
+        None | Some(Value::Null) => return Err(StorageError::invalid("id", "missing: every query needs an id").into()),
+        Some(other) => {
+            let reason = format!("must be a string or a number, got {}", json_type_name(&other));
+            return Err(StorageError::invalid("id", reason).into());
+        }
+    };
+    let string = |value: Option<Value>, field: &str| -> std::result::Result<Option<String>, StorageError> {
+        match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => {
+                Err(StorageError::invalid(field, format!("must be a string, got {}", json_type_name(&other))))
+            }
+        }
+    };
+    let query_text = string(object.remove("text"), "text")?;
+    let line_mode = string(object.remove("mode"), "mode")?.map(|m| m.parse::<SearchMode>()).transpose()?;
+    let embedding = object.remove("embedding").filter(|v| !v.is_null()).map(|v| embedding_from_value(&v, "embedding"));
+    let filter = object.remove("where").filter(|v| !v.is_null()).map(|v| Filter::from_json(&v));
+    let document_filter =
+        object.remove("where_document").filter(|v| !v.is_null()).map(|v| DocumentFilter::from_json(&v));
+    let mut line_defaults = *defaults;
+    if let Some(value) = object.remove("top_k").filter(|v| !v.is_null()) {
+        line_defaults.top_k = value
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| StorageError::invalid("top_k", "must be a positive integer"))?;
+    }
+    if let Some(value) = object.remove("min_score").filter(|v| !v.is_null()) {
+        #[allow(clippy::cast_possible_truncation)] // a score in [0, 1]; validate() checks the range
+        let score = value.as_f64().ok_or_else(|| StorageError::invalid("min_score", "must be a number"))? as f32;
+        line_defaults.min_score = Some(score);
+    }
+    let request = build(
+        &line_defaults,
+        config_mode,
+        query_text,
+        embedding.transpose()?,
+        filter.transpose()?,
+        document_filter.transpose()?,
+        line_mode,
+    );
+    precheck(&request, collection)?;
+    Ok((id, request))
+}
+
+/// Runs the query (or queries). Batch results are JSON lines whatever the format; timing goes to stderr.
+pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
+    let store = ctx.store();
+    match input {
+        Input::One(request) => {
+            let started = Instant::now();
+            let hits = store.search(&ctx.collection, &request).await?;
+            let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+            printer.report(&SearchReport::new(request.mode, took_ms, hits))
+        }
+        Input::Batch(queries) => {
+            // Check every query against the collection's space first, so a bad one fails before any runs.
+            let space = store.embedding_space(&ctx.collection).await?;
+            for (id, request) in &queries {
+                request.validate(&ctx.collection, space.as_ref()).map_err(|e| match e {
+                    StorageError::InvalidInput { field, reason } => {
+                        CliError::Storage(StorageError::invalid(format!("query `{id}`: {field}"), reason))
+                    }
+                    other => CliError::Storage(other),
+                })?;
+            }
+            let run_started = Instant::now();
+            let mut timings = Vec::with_capacity(queries.len());
+            for (id, request) in queries {
+                let started = Instant::now();
+                let hits = store.search(&ctx.collection, &request).await?;
+                let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+                timings.push(took_ms);
+                let mut report = SearchReport::new(request.mode, took_ms, hits);
+                report.id = Some(id);
+                printer.json_line(&report)?;
+            }
+            printer.flush()?;
+            note(&timing_summary(&mut timings, run_started.elapsed().as_secs_f64()));
+            Ok(())
+        }
+    }
+}
+
+/// `N queries: p50 X ms, p95 Y ms, Z queries/s` (nearest-rank percentiles).
+fn timing_summary(timings: &mut [f64], seconds: f64) -> String {
+    timings.sort_by(f64::total_cmp);
+    let percentile = |p: f64| -> f64 {
+        if timings.is_empty() {
+            return 0.0;
+        }
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a rank within 1..=len
+        let rank = ((p / 100.0) * timings.len() as f64).ceil().max(1.0) as usize;
+        timings[rank.min(timings.len()) - 1]
+    };
+    let per_second = if seconds > 0.0 { timings.len() as f64 / seconds } else { 0.0 };
+    format!(
+        "{} queries: p50 {:.2} ms, p95 {:.2} ms, {:.1} queries/s",
+        timings.len(),
+        percentile(50.0),
+        percentile(95.0),
+        per_second
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let mut timings: Vec<f64> = (1..=100).map(f64::from).collect();
+        let text = timing_summary(&mut timings, 2.0);
+        assert_eq!(text, "100 queries: p50 50.00 ms, p95 95.00 ms, 50.0 queries/s");
+        let mut one = vec![3.0];
+        assert!(timing_summary(&mut one, 1.0).starts_with("1 queries: p50 3.00 ms, p95 3.00 ms"));
+    }
+}

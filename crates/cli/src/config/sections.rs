@@ -1,0 +1,211 @@
+//! The cli's own configuration sections (`backend`, `search`, `ingest`, `embedding`); the backends own theirs.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use storage_core::fusion::{FusionMethod, FusionSettings};
+use storage_core::{DEFAULT_TOP_K, EmbeddingSpace, MAX_BATCH_CHUNKS, MAX_TOP_K, Metric, SearchMode, StorageError};
+
+use crate::error::{CliError, Result};
+
+/// Which backend a store lives on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum BackendKind {
+    /// One local folder, no server (alias `chroma`).
+    #[default]
+    Embedded,
+    /// PostgreSQL + pgvector.
+    Postgres,
+}
+
+/// The valid names, for messages and help.
+pub(crate) const BACKEND_NAMES: &str = "embedded (alias chroma), postgres";
+
+impl BackendKind {
+    /// The canonical name.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Embedded => "embedded",
+            BackendKind::Postgres => "postgres",
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for BackendKind {
+    type Err = String;
+    fn from_str(name: &str) -> std::result::Result<Self, String> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "embedded" | "chroma" => Ok(BackendKind::Embedded),
+            "postgres" | "postgresql" => Ok(BackendKind::Postgres),
+            _ => Err(format!("`{name}` is not a backend; valid backends: {BACKEND_NAMES}")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for BackendKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for BackendKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// `search:` defaults for `brainstore search`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct SearchSection {
+    /// The mode when `--mode` is not given; unset means "from the inputs" (text and embedding: hybrid).
+    pub(crate) mode: Option<SearchMode>,
+    /// Hits when `--top-k` is not given.
+    pub(crate) top_k: usize,
+    /// Drop hits below this score when `--min-score` is not given.
+    pub(crate) min_score: Option<f32>,
+    /// How hybrid legs are fused.
+    pub(crate) fusion: FusionSection,
+}
+
+impl Default for SearchSection {
+    fn default() -> Self {
+        SearchSection { mode: None, top_k: DEFAULT_TOP_K, min_score: None, fusion: FusionSection::default() }
+    }
+}
+
+impl SearchSection {
+    /// Checks ranges, naming the key.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.top_k == 0 || self.top_k > MAX_TOP_K {
+            return Err(CliError::Config(format!(
+                "search.top_k: must be between 1 and {MAX_TOP_K}, got {}",
+                self.top_k
+            )));
+        }
+        if let Some(min_score) = self.min_score
+            && !(0.0..=1.0).contains(&min_score)
+        {
+            return Err(CliError::Config(format!("search.min_score: must be between 0 and 1, got {min_score}")));
+        }
+        self.fusion.settings().validate().map_err(|e| CliError::Config(format!("search.{e}")))
+    }
+}
+
+/// `search.fusion:`, mirroring core's `FusionSettings` with unknown keys denied.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct FusionSection {
+    /// `rrf` or `weighted_min_max`.
+    pub(crate) method: FusionMethod,
+    /// The RRF constant.
+    pub(crate) rrf_k: u32,
+    /// Weight of the vector leg.
+    pub(crate) vector_weight: f32,
+    /// Weight of the keyword leg.
+    pub(crate) keyword_weight: f32,
+    /// Candidates from the vector leg (default `max(top_k, 50)`).
+    pub(crate) vector_candidates: Option<usize>,
+    /// Candidates from the keyword leg (default `max(top_k, 50)`).
+    pub(crate) keyword_candidates: Option<usize>,
+}
+
+impl Default for FusionSection {
+    fn default() -> Self {
+        let core = FusionSettings::default();
+        FusionSection {
+            method: core.method,
+            rrf_k: core.rrf_k,
+            vector_weight: core.vector_weight,
+            keyword_weight: core.keyword_weight,
+            vector_candidates: core.vector_candidates,
+            keyword_candidates: core.keyword_candidates,
+        }
+    }
+}
+
+impl FusionSection {
+    /// Core's settings.
+    pub(crate) fn settings(&self) -> FusionSettings {
+        FusionSettings {
+            method: self.method,
+            rrf_k: self.rrf_k,
+            vector_weight: self.vector_weight,
+            keyword_weight: self.keyword_weight,
+            vector_candidates: self.vector_candidates,
+            keyword_candidates: self.keyword_candidates,
+        }
+    }
+}
+
+/// The default rows per ingest batch.
+pub(crate) const DEFAULT_BATCH_SIZE: usize = 500;
+
+/// `ingest:` defaults for `ingest` and `import`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct IngestSection {
+    /// Rows per atomic batch.
+    pub(crate) batch_size: usize,
+}
+
+impl Default for IngestSection {
+    fn default() -> Self {
+        IngestSection { batch_size: DEFAULT_BATCH_SIZE }
+    }
+}
+
+impl IngestSection {
+    /// Checks the batch size, naming the key.
+    pub(crate) fn validate(&self) -> Result<()> {
+        check_batch_size(self.batch_size).map_err(|reason| CliError::Config(format!("ingest.batch_size: {reason}")))
+    }
+}
+
+/// Checks a batch size against core's per-upsert limit.
+pub(crate) fn check_batch_size(size: usize) -> std::result::Result<(), String> {
+    if size == 0 || size > MAX_BATCH_CHUNKS {
+        return Err(format!("must be between 1 and {MAX_BATCH_CHUNKS}, got {size}"));
+    }
+    Ok(())
+}
+
+/// `embedding:` — the space `init` records when `--dimensions`, `--provider`, `--model` or `--metric`
+/// are not given.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct EmbeddingSection {
+    /// The embedding provider.
+    pub(crate) provider: Option<String>,
+    /// The model.
+    pub(crate) model: Option<String>,
+    /// The vector length.
+    pub(crate) dimensions: Option<u32>,
+    /// How vectors are compared.
+    pub(crate) metric: Option<Metric>,
+}
+
+impl EmbeddingSection {
+    /// Checks the values that are set, naming the key.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if let Some(dimensions) = self.dimensions {
+            let mut space = EmbeddingSpace::new(dimensions).map_err(|e| config_error("embedding", &e))?;
+            space.provider.clone_from(&self.provider);
+            space.model.clone_from(&self.model);
+            space.validate().map_err(|e| config_error("embedding", &e))?;
+        }
+        Ok(())
+    }
+}
+
+fn config_error(section: &str, error: &StorageError) -> CliError {
+    CliError::Config(format!("{section}.{error}"))
+}

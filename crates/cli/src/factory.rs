@@ -1,0 +1,192 @@
+//! The backend factory: configuration sections → `Arc<dyn DocumentStore>`. The only file that names the backend crates.
+//!
+//! Each backend owns its config struct; the cli embeds them as the `embedded:` and `postgres:` sections
+//! (`config.rs` sees them only through the aliases below). A backend left out of the build (features
+//! `embedded`, `postgres`) keeps its section, so a config file stays valid, and refuses to open.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+use storage_core::{DocumentStore, StorageError};
+
+use crate::config::{AppConfig, BackendKind};
+use crate::error::{CliError, Result};
+
+#[cfg(feature = "embedded")]
+pub(crate) type EmbeddedSection = storage_chroma_shim::EmbeddedConfig;
+#[cfg(not(feature = "embedded"))]
+pub(crate) type EmbeddedSection = disabled::Section;
+
+#[cfg(feature = "postgres")]
+pub(crate) type PostgresSection = postgres::Section;
+#[cfg(not(feature = "postgres"))]
+pub(crate) type PostgresSection = disabled::Section;
+
+/// The postgres fields a `DATABASE_URL` sets; everything else in the section stays.
+pub(crate) const DATABASE_URL_FIELDS: &[&str] = &["host", "port", "database", "user", "password"];
+
+/// Replaces the connection fields of `section` with those of `url`. The error never quotes the URL.
+pub(crate) fn apply_database_url(section: &mut PostgresSection, url: &str) -> std::result::Result<(), String> {
+    #[cfg(feature = "postgres")]
+    return postgres::apply_database_url(section, url);
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (section, url);
+        Ok(())
+    }
+}
+
+/// The embedded section as `config show` prints it.
+pub(crate) fn embedded_json(section: &EmbeddedSection) -> Result<Value> {
+    serde_json::to_value(section).map_err(|e| CliError::Internal(format!("cannot show the embedded section: {e}")))
+}
+
+/// The postgres section as `config show` prints it: the password is `********` when set.
+pub(crate) fn postgres_json(section: &PostgresSection) -> Result<Value> {
+    #[cfg(feature = "postgres")]
+    return postgres::redacted_json(section);
+    #[cfg(not(feature = "postgres"))]
+    serde_json::to_value(section).map_err(|e| CliError::Internal(e.to_string()))
+}
+
+/// A store to open: a backend and its settings.
+#[derive(Clone, Debug)]
+pub(crate) enum StoreSpec {
+    Embedded(EmbeddedSection),
+    Postgres(PostgresSection),
+}
+
+/// The store the configuration selects.
+pub(crate) fn configured(app: &AppConfig) -> StoreSpec {
+    match app.backend {
+        BackendKind::Embedded => StoreSpec::Embedded(app.embedded.clone()),
+        BackendKind::Postgres => StoreSpec::Postgres(app.postgres.clone()),
+    }
+}
+
+/// A `copy --to` target: `postgres` (the configured postgres section), `postgres://…` (that section
+/// with the URL's connection fields), `embedded` or `embedded:DIR` (alias `chroma`).
+pub(crate) fn parse_target(spec: &str, app: &AppConfig) -> Result<StoreSpec> {
+    let lower = spec.to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        let mut section = app.postgres.clone();
+        apply_database_url(&mut section, spec).map_err(|e| CliError::usage(format!("--to: {e}")))?;
+        return Ok(StoreSpec::Postgres(section));
+    }
+    let (name, dir) = match spec.split_once(':') {
+        Some((name, dir)) => (name, Some(dir)),
+        None => (spec, None),
+    };
+    match (name.parse::<BackendKind>(), dir) {
+        (Ok(BackendKind::Postgres), None) => Ok(StoreSpec::Postgres(app.postgres.clone())),
+        (Ok(BackendKind::Embedded), None) => Ok(StoreSpec::Embedded(app.embedded.clone())),
+        (Ok(BackendKind::Embedded), Some(dir)) if !dir.is_empty() => {
+            Ok(StoreSpec::Embedded(with_data_dir(app.embedded.clone(), PathBuf::from(dir))))
+        }
+        _ => Err(CliError::usage(format!(
+            "--to: `{}` is not a store; use postgres, postgres://USER@HOST:PORT/DB, embedded or embedded:DIR",
+            if lower.contains('@') { "<url>" } else { spec }
+        ))),
+    }
+}
+
+fn with_data_dir(mut section: EmbeddedSection, dir: PathBuf) -> EmbeddedSection {
+    #[cfg(feature = "embedded")]
+    {
+        section.data_dir = dir;
+    }
+    #[cfg(not(feature = "embedded"))]
+    let _ = dir;
+    section
+}
+
+/// Whether two specs name the same data, so `copy` would read and write one store.
+pub(crate) fn same_store(a: &StoreSpec, b: &StoreSpec) -> bool {
+    describe(a) == describe(b)
+}
+
+/// The store in words, never with a password: `embedded store at DIR`, `postgres HOST:PORT/DB (schema S)`.
+pub(crate) fn describe(spec: &StoreSpec) -> String {
+    match spec {
+        #[cfg(feature = "embedded")]
+        StoreSpec::Embedded(section) => {
+            let dir = std::fs::canonicalize(&section.data_dir).unwrap_or_else(|_| section.data_dir.clone());
+            format!("embedded store at {}", dir.display())
+        }
+        #[cfg(feature = "postgres")]
+        StoreSpec::Postgres(section) => postgres::describe(section),
+        #[allow(unreachable_patterns)] // reachable only in builds without a backend
+        _ => "a backend left out of this build".to_owned(),
+    }
+}
+
+/// Opens the store: validates its settings and, for PostgreSQL, connects (with the configured retries).
+pub(crate) async fn open(spec: &StoreSpec) -> Result<Arc<dyn DocumentStore>> {
+    match spec {
+        #[cfg(feature = "embedded")]
+        StoreSpec::Embedded(section) => {
+            let store = storage_chroma_shim::EmbeddedStore::open(section.clone()).map_err(StorageError::from)?;
+            Ok(Arc::new(store))
+        }
+        #[cfg(feature = "postgres")]
+        StoreSpec::Postgres(section) => postgres::open(section).await,
+        #[allow(unreachable_patterns)] // reachable only in builds without a backend
+        _ => Err(CliError::usage("this brainstore was built without that backend (cargo features embedded, postgres)")),
+    }
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    //! Placeholder until storage-postgres lands.
+
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+    use storage_core::DocumentStore;
+
+    use crate::error::{CliError, Result};
+
+    #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub(crate) struct Section {
+        pub(crate) host: String,
+        pub(crate) port: u16,
+        pub(crate) database: String,
+        pub(crate) user: String,
+        #[serde(skip_serializing)]
+        pub(crate) password: Option<String>,
+        pub(crate) schema: String,
+    }
+
+    pub(super) fn apply_database_url(section: &mut Section, url: &str) -> std::result::Result<(), String> {
+        section.host = format!("{} chars", url.len());
+        Ok(())
+    }
+
+    pub(super) fn redacted_json(section: &Section) -> Result<Value> {
+        let mut value = serde_json::to_value(section).map_err(|e| CliError::Internal(e.to_string()))?;
+        value["password"] = section.password.as_ref().map_or(Value::Null, |_| Value::String("********".into()));
+        Ok(value)
+    }
+
+    pub(super) fn describe(section: &Section) -> String {
+        format!("postgres {}:{}/{}", section.host, section.port, section.database)
+    }
+
+    pub(super) async fn open(_section: &Section) -> Result<Arc<dyn DocumentStore>> {
+        Err(CliError::Internal("the postgres backend is not wired yet".into()))
+    }
+}
+
+#[cfg(any(not(feature = "embedded"), not(feature = "postgres")))]
+mod disabled {
+    //! The section of a backend left out of the build: any value is kept as-is and shown, never used.
+
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+    #[serde(transparent)]
+    pub(crate) struct Section(serde_json::Value);
+}

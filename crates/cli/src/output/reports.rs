@@ -1,0 +1,368 @@
+//! The results of every command but search: their `--json` shapes and their human text.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use storage_core::{CollectionInfo, EmbeddingSpace, MigrationInfo, PoolStatus, StoredChunk};
+
+use super::table::{Align, Table, key_values};
+use super::{Report, one_line};
+
+fn space_text(space: Option<&EmbeddingSpace>) -> String {
+    space.map_or_else(|| "none (keyword only)".to_owned(), EmbeddingSpace::describe)
+}
+
+/// `init`: what the collection looks like now.
+#[derive(Debug, Serialize)]
+pub(crate) struct InitReport {
+    pub(crate) backend: String,
+    pub(crate) location: String,
+    pub(crate) collection: String,
+    pub(crate) embedding: Option<EmbeddingSpace>,
+    pub(crate) count: u64,
+}
+
+impl Report for InitReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "initialized collection `{}` on {} ({})", self.collection, self.backend, self.location)?;
+        key_values(out, &[("embedding", space_text(self.embedding.as_ref())), ("chunks", self.count.to_string())])
+    }
+}
+
+/// `ingest` and `import`: the DESIGN summary.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct IngestReport {
+    pub(crate) ingested: u64,
+    pub(crate) inserted: u64,
+    pub(crate) updated: u64,
+    pub(crate) skipped: u64,
+    pub(crate) duplicates_in_batch: u64,
+    pub(crate) batches: u64,
+    pub(crate) seconds: f64,
+    pub(crate) rows_per_sec: f64,
+}
+
+impl Report for IngestReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "ingested {} rows in {} batch(es): {} inserted, {} updated, {} skipped, {} duplicate id(s) merged \
+             ({:.2} s, {:.0} rows/s)",
+            self.ingested,
+            self.batches,
+            self.inserted,
+            self.updated,
+            self.skipped,
+            self.duplicates_in_batch,
+            self.seconds,
+            self.rows_per_sec
+        )
+    }
+}
+
+/// `get`: the stored chunk, embedding included.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub(crate) struct ChunkReport(pub(crate) StoredChunk);
+
+impl Report for ChunkReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let chunk = &self.0;
+        let embedding = match &chunk.embedding {
+            Some(embedding) => {
+                let head: Vec<String> = embedding.as_slice().iter().take(4).map(|v| format!("{v:.4}")).collect();
+                format!("{} dimensions [{}, …]", embedding.dimensions(), head.join(", "))
+            }
+            None => "none".to_owned(),
+        };
+        key_values(
+            out,
+            &[
+                ("id", chunk.id.clone()),
+                ("metadata", Value::Object(chunk.metadata.as_map().clone()).to_string()),
+                ("embedding", embedding),
+                ("created", chunk.created_at.to_rfc3339()),
+                ("updated", chunk.updated_at.to_rfc3339()),
+            ],
+        )?;
+        writeln!(out, "\n{}", chunk.text)
+    }
+}
+
+/// `count`: `{"count"}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct CountReport {
+    pub(crate) count: u64,
+}
+
+impl Report for CountReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{}", self.count)
+    }
+}
+
+/// `delete`: how many chunks went.
+#[derive(Debug, Serialize)]
+pub(crate) struct DeleteReport {
+    pub(crate) deleted: u64,
+}
+
+impl Report for DeleteReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "deleted {} chunk(s)", self.deleted)
+    }
+}
+
+/// `reset`: the collection emptied.
+#[derive(Debug, Serialize)]
+pub(crate) struct ResetReport {
+    pub(crate) collection: String,
+    pub(crate) deleted: u64,
+}
+
+impl Report for ResetReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "reset collection `{}`: {} chunk(s) deleted, embedding space forgotten",
+            self.collection, self.deleted
+        )
+    }
+}
+
+/// `status`: the DESIGN keys (`backend`, `initialized`, `count`, `embedding`, `pool`) and more.
+#[derive(Debug, Serialize)]
+pub(crate) struct StatusReport {
+    pub(crate) backend: String,
+    pub(crate) healthy: bool,
+    pub(crate) initialized: bool,
+    pub(crate) location: String,
+    pub(crate) collection: String,
+    /// Chunks in the selected collection.
+    pub(crate) count: u64,
+    /// Chunks in every collection.
+    pub(crate) total_count: u64,
+    /// The selected collection's embedding space.
+    pub(crate) embedding: Option<EmbeddingSpace>,
+    pub(crate) versions: BTreeMap<String, String>,
+    pub(crate) collections: Vec<CollectionInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) pool: Option<PoolStatus>,
+    pub(crate) details: Map<String, Value>,
+}
+
+impl Report for StatusReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut pairs = vec![
+            ("backend", self.backend.clone()),
+            ("location", self.location.clone()),
+            ("healthy", self.healthy.to_string()),
+            ("initialized", self.initialized.to_string()),
+            ("collection", self.collection.clone()),
+            ("count", self.count.to_string()),
+            ("embedding", space_text(self.embedding.as_ref())),
+            ("collections", self.collections.len().to_string()),
+            ("total count", self.total_count.to_string()),
+        ];
+        for (name, version) in &self.versions {
+            pairs.push(("version", format!("{name} {version}")));
+        }
+        if let Some(pool) = &self.pool {
+            pairs.push((
+                "pool",
+                format!(
+                    "{}: size {}, checked in {}, checked out {}, overflow {}, total {} (max {})",
+                    pool.status,
+                    pool.pool_size,
+                    pool.checked_in,
+                    pool.checked_out,
+                    pool.overflow,
+                    pool.total,
+                    pool.max_connections
+                ),
+            ));
+        }
+        key_values(out, &pairs)
+    }
+}
+
+/// `collections list`.
+#[derive(Debug, Serialize)]
+pub(crate) struct CollectionsReport {
+    pub(crate) collections: Vec<CollectionInfo>,
+}
+
+impl Report for CollectionsReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.collections.is_empty() {
+            return writeln!(out, "no collections (run `brainstore init`)");
+        }
+        let mut table = Table::new(&[("name", Align::Left), ("count", Align::Right), ("embedding", Align::Left)]);
+        for info in &self.collections {
+            table.row(vec![info.name.to_string(), info.count.to_string(), space_text(info.embedding_space.as_ref())]);
+        }
+        table.write(out)
+    }
+}
+
+/// `migrate status|up|down`.
+#[derive(Debug, Serialize)]
+pub(crate) struct MigrationsReport {
+    /// `status`, `up` or `down`.
+    pub(crate) action: &'static str,
+    /// Every migration (status), or the ones applied or reverted now (up, down).
+    pub(crate) migrations: Vec<MigrationInfo>,
+}
+
+impl Report for MigrationsReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        match self.action {
+            "status" if self.migrations.is_empty() => return writeln!(out, "no migrations"),
+            "status" => {}
+            _ if self.migrations.is_empty() => return writeln!(out, "nothing to do: the schema is already there"),
+            "up" => writeln!(out, "applied {} migration(s):", self.migrations.len())?,
+            _ => writeln!(out, "reverted {} migration(s):", self.migrations.len())?,
+        }
+        let mut table = Table::new(&[("version", Align::Right), ("applied", Align::Left), ("name", Align::Left)]);
+        for migration in &self.migrations {
+            let applied = if migration.applied { "yes" } else { "no" };
+            table.row(vec![migration.version.to_string(), applied.to_owned(), migration.name.clone()]);
+        }
+        table.write(out)
+    }
+}
+
+/// `export --out FILE`: what was written (the JSON lines themselves go to the file).
+#[derive(Debug, Serialize)]
+pub(crate) struct ExportReport {
+    pub(crate) out: PathBuf,
+    pub(crate) collections: u64,
+    pub(crate) chunks: u64,
+}
+
+impl Report for ExportReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "exported {} chunk(s) from {} collection(s) to {}",
+            self.chunks,
+            self.collections,
+            self.out.display()
+        )
+    }
+}
+
+/// `import`: per collection, and the totals.
+#[derive(Debug, Serialize)]
+pub(crate) struct ImportReport {
+    pub(crate) collections: Vec<String>,
+    #[serde(flatten)]
+    pub(crate) summary: IngestReport,
+}
+
+impl Report for ImportReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "imported collection(s): {}", self.collections.join(", "))?;
+        self.summary.human(out)
+    }
+}
+
+/// One collection of a `copy`.
+#[derive(Debug, Serialize)]
+pub(crate) struct CopiedCollection {
+    pub(crate) name: String,
+    pub(crate) source_count: u64,
+    pub(crate) target_count: u64,
+    /// Chunks written to the target.
+    pub(crate) copied: u64,
+    /// Chunks already in the target with the same content (a resumed copy).
+    pub(crate) skipped: u64,
+    /// Records compared field by field after copying.
+    pub(crate) verified: u64,
+}
+
+/// `copy`: per collection, and the verification.
+#[derive(Debug, Serialize)]
+pub(crate) struct CopyReport {
+    pub(crate) target: String,
+    pub(crate) collections: Vec<CopiedCollection>,
+    pub(crate) seconds: f64,
+}
+
+impl Report for CopyReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "copied {} collection(s) to {} in {:.2} s", self.collections.len(), self.target, self.seconds)?;
+        let mut table = Table::new(&[
+            ("collection", Align::Left),
+            ("source", Align::Right),
+            ("target", Align::Right),
+            ("copied", Align::Right),
+            ("skipped", Align::Right),
+            ("verified", Align::Right),
+        ]);
+        for c in &self.collections {
+            table.row(vec![
+                c.name.clone(),
+                c.source_count.to_string(),
+                c.target_count.to_string(),
+                c.copied.to_string(),
+                c.skipped.to_string(),
+                c.verified.to_string(),
+            ]);
+        }
+        table.write(out)
+    }
+}
+
+/// `compose`: the files written and what to run next.
+#[derive(Debug, Serialize)]
+pub(crate) struct ComposeReport {
+    pub(crate) compose_file: PathBuf,
+    pub(crate) env_file: PathBuf,
+    pub(crate) port: u16,
+}
+
+impl Report for ComposeReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "wrote {}", self.compose_file.display())?;
+        writeln!(out, "wrote {} (mode 0600: it holds the database password)", self.env_file.display())?;
+        writeln!(out, "PostgreSQL will listen on 127.0.0.1:{}", self.port)?;
+        writeln!(out, "next:")?;
+        writeln!(out, "  docker compose --env-file .env.brainstore up -d")?;
+        writeln!(out, "  brainstore --backend postgres status")
+    }
+}
+
+/// One effective configuration value and where it came from.
+#[derive(Debug, Serialize)]
+pub(crate) struct ConfigRow {
+    pub(crate) key: String,
+    pub(crate) value: Value,
+    pub(crate) source: String,
+}
+
+/// `config show`: the effective configuration, secrets redacted.
+#[derive(Debug, Serialize)]
+pub(crate) struct ConfigReport {
+    /// The configuration as a tree, as a YAML file would hold it.
+    pub(crate) config: Value,
+    /// Every leaf key, its value and its source.
+    pub(crate) values: Vec<ConfigRow>,
+}
+
+impl Report for ConfigReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut table = Table::new(&[("key", Align::Left), ("value", Align::Left), ("source", Align::Left)]);
+        for row in &self.values {
+            let value = match &row.value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            table.row(vec![row.key.clone(), one_line(&value, 60), row.source.clone()]);
+        }
+        table.write(out)
+    }
+}
