@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Developer workflows for brainstore: a throwaway PostgreSQL and the full test run.
+/// Developer workflows for brainstore: a throwaway PostgreSQL, the full test run, the templates.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask")]
 pub(crate) struct Xtask {
@@ -16,6 +16,8 @@ pub(crate) enum Command {
     Pg(PgArgs),
     /// Run every test of the workspace against real PostgreSQL servers (started when not given).
     Test(TestArgs),
+    /// Generate or check the deployment templates under `templates/`.
+    Templates(TemplatesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -45,4 +47,19 @@ pub(crate) struct TestArgs {
     /// Extra arguments for the test runner (`cargo nextest run`, or `cargo test` without nextest).
     #[arg(last = true)]
     pub(crate) runner_args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TemplatesArgs {
+    /// What to do with the templates.
+    #[arg(value_enum)]
+    pub(crate) action: TemplatesAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TemplatesAction {
+    /// Write the generated copies from `templates/compose.template.yml`.
+    Generate,
+    /// Fail when a generated copy is missing or differs from what `generate` would write.
+    Check,
 }

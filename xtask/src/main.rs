@@ -2,6 +2,7 @@
 //!
 //! - `pg start|stop|status|url [--compat]`: a throwaway PostgreSQL + pgvector from PyPI wheels.
 //! - `test`: every test of the workspace, against real PostgreSQL 18 and 16 servers.
+//! - `templates generate|check`: the deployment templates generated from one source.
 //!
 //! Paths come from [`project_root`], never from the current directory.
 #![forbid(unsafe_code)]
@@ -9,6 +10,7 @@
 
 mod flags;
 mod pg;
+mod templates;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
     let outcome = match xtask.command {
         flags::Command::Pg(args) => pg::run(&args),
         flags::Command::Test(args) => test::run(&args),
+        flags::Command::Templates(args) => templates::run(&args),
     };
     match outcome {
         Ok(code) => code,
