@@ -1,4 +1,30 @@
-//! PostgreSQL + pgvector backend for brainstore (being built).
+//! PostgreSQL + pgvector backend of brainstore: [`PostgresStore`] implements `storage_core::DocumentStore`.
+//!
+//! - [`PostgresConfig`]: connection, pool, TLS, text-search and HNSW settings (serde, validated), with
+//!   `DATABASE_URL` parsing and a [`Password`] that never prints.
+//! - [`PostgresStore::connect`] retries transient failures; `initialize` installs pgvector if allowed and
+//!   applies versioned, reversible migrations under an advisory lock.
+//! - Each collection is a table with a `vector(N)` column (HNSW, `halfvec` above 2000 dimensions), a
+//!   weighted `tsvector` (GIN) and `jsonb` metadata (GIN); hybrid search is one SQL statement.
+//! - [`PostgresError`] covers config, connect and migrate; it converts into `storage_core::StorageError`.
+//!
+//! It is not a general PostgreSQL client: only brainstore's tables, in the configured schema.
+#![forbid(unsafe_code)]
 
+mod config;
+mod connection;
+mod entity;
+mod error;
+mod filter_sql;
+mod health;
+mod migration;
+mod ops;
+mod schema;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use crate::config::{BUILT_IN_LANGUAGES, IterativeScan, Password, PostgresConfig, SslMode};
+pub use crate::error::{PostgresError, Result};
+pub use crate::schema::{SUMMARY_KEYS, TITLE_KEYS};
+pub use crate::store::PostgresStore;

@@ -1,0 +1,51 @@
+//! `bs_collections`: the registry of collections, one row each, with its embedding space and language.
+
+use sea_orm::entity::prelude::*;
+use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, Metric};
+
+/// One collection. `dimensions` and `metric` are NULL until its embedding space is recorded.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "bs_collections")]
+pub(crate) struct Model {
+    /// The collection's name (a validated `CollectionName`).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub name: String,
+    /// The text-search configuration its keyword index was built with.
+    pub language: String,
+    /// Embedding provider, if recorded.
+    pub provider: Option<String>,
+    /// Embedding model, if recorded.
+    pub model: Option<String>,
+    /// Vector length, if an embedding space is recorded.
+    pub dimensions: Option<i32>,
+    /// `cosine`, `l2` or `inner_product`, if an embedding space is recorded.
+    pub metric: Option<String>,
+    /// When the collection was created.
+    pub created_at: DateTimeUtc,
+    /// When its embedding space last changed.
+    pub updated_at: DateTimeUtc,
+}
+
+/// The registry has no relations.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub(crate) enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The recorded embedding space, if any.
+    pub(crate) fn embedding_space(&self) -> Option<EmbeddingSpace> {
+        let dimensions = u32::try_from(self.dimensions?).ok()?;
+        let metric = self.metric.as_deref().and_then(|m| m.parse::<Metric>().ok()).unwrap_or_default();
+        Some(EmbeddingSpace { provider: self.provider.clone(), model: self.model.clone(), dimensions, metric })
+    }
+
+    /// The collection as the protocol reports it.
+    pub(crate) fn info(&self, count: u64) -> storage_core::Result<CollectionInfo> {
+        Ok(CollectionInfo {
+            name: CollectionName::new(self.name.clone())?,
+            embedding_space: self.embedding_space(),
+            count,
+        })
+    }
+}

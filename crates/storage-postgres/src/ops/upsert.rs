@@ -1,0 +1,98 @@
+//! Upsert: one transaction per batch, no per-row round trips. Small batches go in one multi-row insert
+//! (`unnest` of arrays); large ones through binary COPY into a staging table, then one
+//! `INSERT … ON CONFLICT (id) DO UPDATE`. `created_at` is kept on update, `updated_at` advanced; a chunk
+//! identical to the stored one is left untouched (no tsvector, index or WAL work) and counts as updated.
+
+use sqlx::{PgPool, Row};
+use storage_core::{Chunk, CollectionName, EmbeddingSpace, Metric, StorageError, UpsertSummary, ValidatedBatch};
+
+use super::copy::{STAGING_TABLE, copy_to_staging};
+use crate::schema::ChunkTable;
+
+/// Batches of at least this many chunks go through COPY.
+pub(crate) const COPY_THRESHOLD: usize = 200;
+
+const REGISTRY_ROW: &str =
+    "SELECT language, provider, model, dimensions, metric FROM bs_collections WHERE name = $1 FOR SHARE";
+
+const CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET \"text\" = EXCLUDED.\"text\", metadata = EXCLUDED.metadata, \
+     embedding = EXCLUDED.embedding, updated_at = now() \
+     WHERE (t.\"text\", t.metadata, t.embedding) IS DISTINCT FROM (EXCLUDED.\"text\", EXCLUDED.metadata, EXCLUDED.embedding) \
+     RETURNING (xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted) AS inserted FROM written";
+
+/// Why an upsert did not happen.
+pub(crate) enum UpsertFailure {
+    /// The collection is not registered.
+    Missing,
+    /// The batch was refused by core's checks.
+    Invalid(StorageError),
+    /// The database failed.
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for UpsertFailure {
+    fn from(error: sqlx::Error) -> Self {
+        UpsertFailure::Database(error)
+    }
+}
+
+fn space_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<EmbeddingSpace>, sqlx::Error> {
+    let dimensions: Option<i32> = row.try_get("dimensions")?;
+    let Some(dimensions) = dimensions.and_then(|d| u32::try_from(d).ok()) else { return Ok(None) };
+    let metric: Option<String> = row.try_get("metric")?;
+    Ok(Some(EmbeddingSpace {
+        provider: row.try_get("provider")?,
+        model: row.try_get("model")?,
+        dimensions,
+        metric: metric.and_then(|m| m.parse::<Metric>().ok()).unwrap_or_default(),
+    }))
+}
+
+/// Writes a batch atomically. `validate` runs core's checks against the embedding space read under a
+/// share lock in the same transaction, so a concurrent reset cannot slip between check and write.
+pub(crate) async fn upsert(
+    pool: &PgPool,
+    table: &ChunkTable,
+    collection: &CollectionName,
+    chunks: Vec<Chunk>,
+    validate: impl FnOnce(Option<&EmbeddingSpace>, Vec<Chunk>) -> Result<ValidatedBatch, StorageError>,
+) -> Result<UpsertSummary, UpsertFailure> {
+    let mut txn = pool.begin().await?;
+    let Some(row) = sqlx::query(REGISTRY_ROW).bind(collection.as_str()).fetch_optional(&mut *txn).await? else {
+        return Err(UpsertFailure::Missing);
+    };
+    let space = space_from_row(&row)?;
+    let batch = validate(space.as_ref(), chunks).map_err(UpsertFailure::Invalid)?;
+    let n_chunks = batch.chunks.len() as u64;
+    if n_chunks == 0 {
+        return Ok(UpsertSummary { duplicates_in_batch: batch.duplicates_in_batch, ..UpsertSummary::default() });
+    }
+    let target =
+        format!("WITH written AS (INSERT INTO {} AS t (id, \"text\", metadata, embedding) ", table.qualified());
+    let inserted: i64 = if batch.chunks.len() >= COPY_THRESHOLD {
+        copy_to_staging(&mut txn, &batch.chunks).await?;
+        let sql = format!("{target}SELECT id, \"text\", metadata, embedding FROM {STAGING_TABLE}{CONFLICT}");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *txn).await?
+    } else {
+        let n = batch.chunks.len();
+        let (mut ids, mut texts, mut metadata, mut embeddings) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for chunk in batch.chunks {
+            ids.push(chunk.id);
+            texts.push(chunk.text);
+            metadata.push(chunk.metadata.to_value());
+            embeddings.push(chunk.embedding.map(|e| pgvector::Vector::from(e.into_vec())));
+        }
+        let sql = format!("{target}SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::vector[]){CONFLICT}");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(ids)
+            .bind(texts)
+            .bind(metadata)
+            .bind(embeddings)
+            .fetch_one(&mut *txn)
+            .await?
+    };
+    txn.commit().await?;
+    let inserted = u64::try_from(inserted).unwrap_or(0).min(n_chunks);
+    Ok(UpsertSummary { inserted, updated: n_chunks - inserted, duplicates_in_batch: batch.duplicates_in_batch })
+}

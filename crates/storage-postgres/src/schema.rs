@@ -1,0 +1,280 @@
+//! Per-collection DDL through sea-query: the chunk table with its `vector(N)` column, the weighted
+//! `tsvector`, the HNSW index (a custom index type with the metric's operator class, `halfvec` above 2000
+//! dimensions) and the GIN indexes.
+//!
+//! The only dynamic identifiers are a validated `CollectionName` (table `bs_chunks_<name>`) and the
+//! validated schema from the config. Two values are formatted into DDL text, because PostgreSQL takes no
+//! parameters in DDL: integers (dimensions, HNSW `m` and `ef_construction`) and the collection's
+//! text-search configuration, which is checked to be a plain lowercase name that exists in `pg_ts_config`.
+//!
+//! # Keyword weights
+//!
+//! The `tsv` column is generated from the chunk: weight **A** from metadata `title`, `file_name` and
+//! `filename`; weight **B** from `summary` and `section_summary`; weight **C** from the text.
+
+use sea_orm::sea_query::{ColumnDef, Expr, Index, IndexType, PostgresQueryBuilder, Table, TableRef};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use storage_core::{CollectionName, EmbeddingSpace, Metric, StorageError};
+
+use crate::config::is_plain_identifier;
+use crate::connection::PgvectorVersion;
+
+/// Above this many dimensions the HNSW index is built over `embedding::halfvec(N)` (pgvector's `vector`
+/// HNSW limit); queries use the same expression.
+pub(crate) const MAX_VECTOR_INDEX_DIMENSIONS: u32 = 2000;
+
+/// pgvector's HNSW limit for `halfvec`.
+pub(crate) const MAX_HALFVEC_INDEX_DIMENSIONS: u32 = 4000;
+
+/// The metadata keys that feed weight A of the keyword index, in order.
+pub const TITLE_KEYS: [&str; 3] = ["title", "file_name", "filename"];
+
+/// The metadata keys that feed weight B of the keyword index, in order.
+pub const SUMMARY_KEYS: [&str; 2] = ["summary", "section_summary"];
+
+/// The chunk table of one collection: `"<schema>"."bs_chunks_<collection>"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ChunkTable {
+    schema: String,
+    table: String,
+}
+
+impl ChunkTable {
+    /// The table of `collection` in `schema` (a validated identifier).
+    pub(crate) fn new(schema: &str, collection: &CollectionName) -> Self {
+        debug_assert!(is_plain_identifier(schema, 63));
+        ChunkTable { schema: schema.to_owned(), table: format!("bs_chunks_{}", collection.as_str()) }
+    }
+
+    /// `"schema"."table"`, for SQL text. Both parts are validated lowercase identifiers.
+    pub(crate) fn qualified(&self) -> String {
+        format!("\"{}\".\"{}\"", self.schema, self.table)
+    }
+
+    fn table_ref(&self) -> TableRef {
+        (self.schema.clone(), self.table.clone()).into()
+    }
+
+    fn index_name(&self, suffix: &str) -> String {
+        format!("{}_{suffix}", self.table)
+    }
+}
+
+/// How the vector column is searched: the operator, and the expression the HNSW index covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct VectorLayout {
+    /// The collection's dimensions.
+    pub(crate) dimensions: u32,
+    /// The collection's metric.
+    pub(crate) metric: Metric,
+}
+
+impl VectorLayout {
+    pub(crate) fn new(space: &EmbeddingSpace) -> Self {
+        VectorLayout { dimensions: space.dimensions, metric: space.metric }
+    }
+
+    /// Whether the index (and so the ANN query) goes through `halfvec(N)`.
+    pub(crate) fn uses_halfvec(self) -> bool {
+        self.dimensions > MAX_VECTOR_INDEX_DIMENSIONS
+    }
+
+    /// pgvector's distance operator for the metric.
+    pub(crate) fn operator(self) -> &'static str {
+        match self.metric {
+            Metric::Cosine => "<=>",
+            Metric::L2 => "<->",
+            Metric::InnerProduct => "<#>",
+        }
+    }
+
+    fn operator_class(self) -> &'static str {
+        match (self.metric, self.uses_halfvec()) {
+            (Metric::Cosine, false) => "vector_cosine_ops",
+            (Metric::L2, false) => "vector_l2_ops",
+            (Metric::InnerProduct, false) => "vector_ip_ops",
+            (Metric::Cosine, true) => "halfvec_cosine_ops",
+            (Metric::L2, true) => "halfvec_l2_ops",
+            (Metric::InnerProduct, true) => "halfvec_ip_ops",
+        }
+    }
+
+    /// The indexed expression: `embedding`, or `(embedding::halfvec(N))`.
+    pub(crate) fn indexed_column(self) -> String {
+        if self.uses_halfvec() { format!("(embedding::halfvec({}))", self.dimensions) } else { "embedding".to_owned() }
+    }
+
+    /// The cast applied to the query vector so it matches [`VectorLayout::indexed_column`].
+    pub(crate) fn query_cast(self) -> String {
+        if self.uses_halfvec() {
+            format!("::vector({n})::halfvec({n})", n = self.dimensions)
+        } else {
+            format!("::vector({})", self.dimensions)
+        }
+    }
+
+    /// Checks that the installed pgvector can index this many dimensions.
+    pub(crate) fn check_supported(self, pgvector: Option<PgvectorVersion>) -> crate::Result<(), StorageError> {
+        let unsupported = |operation: String| Err(StorageError::Unsupported { operation, backend: "postgres".into() });
+        match pgvector {
+            Some(version) if !version.has_hnsw() => unsupported(format!(
+                "vector search with pgvector {version} (HNSW indexes need pgvector ≥ 0.5; run `ALTER EXTENSION vector UPDATE;`)"
+            )),
+            Some(version) if self.uses_halfvec() && !version.has_halfvec() => unsupported(format!(
+                "a {}-dimension embedding space with pgvector {version}: HNSW indexes stop at {MAX_VECTOR_INDEX_DIMENSIONS} \
+                 dimensions there; pgvector ≥ 0.7 indexes up to {MAX_HALFVEC_INDEX_DIMENSIONS} through halfvec \
+                 (`ALTER EXTENSION vector UPDATE;`), or use a model with at most {MAX_VECTOR_INDEX_DIMENSIONS} dimensions",
+                self.dimensions
+            )),
+            _ if self.dimensions > MAX_HALFVEC_INDEX_DIMENSIONS => unsupported(format!(
+                "a {}-dimension embedding space: pgvector's HNSW indexes stop at {MAX_HALFVEC_INDEX_DIMENSIONS} dimensions \
+                 (halfvec); use a model, or a `dimensions` setting, of at most {MAX_HALFVEC_INDEX_DIMENSIONS}",
+                self.dimensions
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// HNSW build parameters from the config.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HnswParams {
+    pub(crate) m: u32,
+    pub(crate) ef_construction: u32,
+}
+
+fn tsv_expression(language: &str) -> Result<String, DbErr> {
+    if !is_plain_identifier(language, 63) {
+        return Err(DbErr::Custom(format!(
+            "text-search configuration `{}` is not a plain name",
+            language.escape_debug()
+        )));
+    }
+    let keys = |keys: &[&str]| {
+        keys.iter().map(|key| format!("coalesce(metadata ->> '{key}', '')")).collect::<Vec<_>>().join(" || ' ' || ")
+    };
+    Ok(format!(
+        "setweight(to_tsvector('{language}'::regconfig, {title}), 'A') || \
+         setweight(to_tsvector('{language}'::regconfig, {summary}), 'B') || \
+         setweight(to_tsvector('{language}'::regconfig, text), 'C')",
+        title = keys(&TITLE_KEYS),
+        summary = keys(&SUMMARY_KEYS),
+    ))
+}
+
+/// Creates the chunk table of a collection and its keyword and metadata indexes; with a space, also the
+/// typed vector column and its HNSW index.
+pub(crate) async fn create_chunk_table<C: ConnectionTrait>(
+    db: &C,
+    table: &ChunkTable,
+    language: &str,
+    layout: Option<VectorLayout>,
+    hnsw: HnswParams,
+) -> Result<(), DbErr> {
+    let mut embedding = ColumnDef::new("embedding");
+    match layout {
+        Some(layout) => embedding.vector(Some(layout.dimensions)),
+        None => embedding.vector(None),
+    };
+    let create = Table::create()
+        .table(table.table_ref())
+        .if_not_exists()
+        .col(ColumnDef::new("id").text().not_null().extra("COLLATE \"C\"").primary_key())
+        .col(ColumnDef::new("text").text().not_null())
+        .col(ColumnDef::new("metadata").json_binary().not_null().default(Expr::cust("'{}'::jsonb")))
+        .col(embedding)
+        .col(ColumnDef::new("tsv").custom("tsvector").not_null().generated(Expr::cust(tsv_expression(language)?), true))
+        .col(ColumnDef::new("created_at").timestamp_with_time_zone().not_null().default(Expr::cust("now()")))
+        .col(ColumnDef::new("updated_at").timestamp_with_time_zone().not_null().default(Expr::cust("now()")))
+        .to_owned();
+    db.execute(&create).await?;
+    for (suffix, column) in [("tsv", "tsv"), ("metadata", "metadata")] {
+        let index = Index::create()
+            .if_not_exists()
+            .name(table.index_name(suffix))
+            .table(table.table_ref())
+            .col(column)
+            .index_type(IndexType::Custom("gin".into()))
+            .to_owned();
+        db.execute(&index).await?;
+    }
+    if let Some(layout) = layout {
+        set_vector_storage(db, table, layout).await?;
+        create_vector_index(db, table, layout, hnsw).await?;
+    }
+    Ok(())
+}
+
+/// Keeps vectors of up to this many dimensions inline (`STORAGE PLAIN`); larger ones would not fit a page.
+pub(crate) const MAX_PLAIN_STORAGE_DIMENSIONS: u32 = 1024;
+
+/// Keeps small vectors inline, never compressed or moved out: exact scans read them 3.4× faster
+/// (research/pg-limits.md). A 4 KiB vector plus the row's other inline fields stays under a page.
+async fn set_vector_storage<C: ConnectionTrait>(db: &C, table: &ChunkTable, layout: VectorLayout) -> Result<(), DbErr> {
+    if layout.dimensions > MAX_PLAIN_STORAGE_DIMENSIONS {
+        return Ok(());
+    }
+    execute_ddl(db, format!("ALTER TABLE {} ALTER COLUMN embedding SET STORAGE PLAIN", table.qualified())).await
+}
+
+/// The HNSW index over the vector column (or its `halfvec` expression), with the metric's operator class.
+pub(crate) async fn create_vector_index<C: ConnectionTrait>(
+    db: &C,
+    table: &ChunkTable,
+    layout: VectorLayout,
+    hnsw: HnswParams,
+) -> Result<(), DbErr> {
+    let column = if layout.uses_halfvec() {
+        sea_orm::sea_query::IndexColumn::from(Expr::cust(layout.indexed_column()))
+    } else {
+        sea_orm::sea_query::IndexColumn::from("embedding")
+    };
+    let index = Index::create()
+        .if_not_exists()
+        .name(table.index_name("embedding"))
+        .table(table.table_ref())
+        .col(column.with_operator_class(layout.operator_class()))
+        .index_type(IndexType::Custom("hnsw".into()))
+        .to_owned();
+    // sea-query has no storage parameters on CREATE INDEX: append them (two validated integers).
+    let sql = format!(
+        "{} WITH (m = {}, ef_construction = {})",
+        index.to_string(PostgresQueryBuilder),
+        hnsw.m,
+        hnsw.ef_construction
+    );
+    execute_ddl(db, sql).await
+}
+
+/// Types the vector column of a collection that had no embedding space (every embedding is NULL).
+pub(crate) async fn set_vector_column<C: ConnectionTrait>(
+    db: &C,
+    table: &ChunkTable,
+    layout: VectorLayout,
+    hnsw: HnswParams,
+) -> Result<(), DbErr> {
+    let alter = format!(
+        "ALTER TABLE {} ALTER COLUMN embedding TYPE vector({n}) USING embedding::vector({n})",
+        table.qualified(),
+        n = layout.dimensions
+    );
+    execute_ddl(db, alter).await?;
+    set_vector_storage(db, table, layout).await?;
+    create_vector_index(db, table, layout, hnsw).await
+}
+
+/// Drops a collection's chunk table.
+pub(crate) async fn drop_chunk_table<C: ConnectionTrait>(db: &C, table: &ChunkTable) -> Result<(), DbErr> {
+    let drop = Table::drop().table(table.table_ref()).if_exists().to_owned();
+    db.execute(&drop).await.map(drop_result)
+}
+
+fn drop_result<T>(_: T) {}
+
+/// Runs DDL text assembled above from static fragments, validated identifiers and integers.
+async fn execute_ddl<C: ConnectionTrait>(db: &C, sql: String) -> Result<(), DbErr> {
+    // Static DDL: every piece of `sql` is a literal of this file, a validated identifier or an integer.
+    #[allow(clippy::disallowed_methods)]
+    let statement = Statement::from_string(DbBackend::Postgres, sql);
+    db.execute_raw(statement).await.map(drop_result)
+}

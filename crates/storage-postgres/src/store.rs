@@ -1,0 +1,450 @@
+//! `PostgresStore`: the `DocumentStore` of PostgreSQL + pgvector. It validates with core, calls `ops/`
+//! and maps errors by cause; it holds no SQL.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use sea_orm::{DatabaseConnection, DbErr};
+use sqlx::PgPool;
+use storage_core::{
+    Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, Filter, HealthReport, ListRequest,
+    MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk, UpsertSummary, check_id,
+    prepare_batch,
+};
+
+use crate::config::PostgresConfig;
+use crate::connection::{PgvectorVersion, SessionSettings, build_pool, pool_status, probe_with_retry};
+use crate::entity::prelude::CollectionModel;
+use crate::error::{ErrorContext, PostgresError};
+use crate::migration;
+use crate::ops::probe::{ServerInfo, pgvector_version};
+use crate::ops::upsert::UpsertFailure;
+use crate::ops::vector::VectorSettings;
+use crate::ops::{collections, count, delete, hybrid, keyword, read, upsert, vector};
+use crate::schema::{self, ChunkTable, HnswParams, VectorLayout};
+
+/// How long a collection's registry row is trusted for reads before it is read again. Writes always read
+/// it under a lock; this bounds how long another process's reset or drop can go unseen by searches.
+const REGISTRY_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// What the store knows about one collection.
+#[derive(Clone, Debug)]
+struct CollectionMeta {
+    table: ChunkTable,
+    language: String,
+    space: Option<EmbeddingSpace>,
+    fetched: Instant,
+}
+
+/// A brainstore store on PostgreSQL + pgvector. Build it with [`PostgresStore::connect`], then call
+/// [`DocumentStore::initialize`].
+pub struct PostgresStore {
+    config: PostgresConfig,
+    db: DatabaseConnection,
+    pool: PgPool,
+    server: ServerInfo,
+    pgvector: RwLock<Option<PgvectorVersion>>,
+    session: SessionSettings,
+    errors: ErrorContext,
+    registry: Mutex<HashMap<CollectionName, CollectionMeta>>,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("target", &self.config.target())
+            .field("schema", &self.config.schema)
+            .field("closed", &self.pool.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+fn missing(name: &CollectionName) -> StorageError {
+    StorageError::NotInitialized {
+        what: format!("collection `{name}`"),
+        remedy: format!("create it first (`brainstore --collection {name} init`)"),
+    }
+}
+
+impl PostgresStore {
+    /// Validates the config, connects (retrying transient failures with exponential backoff) and checks
+    /// the text-search language against the server. The schema is created by [`DocumentStore::initialize`].
+    pub async fn connect(config: PostgresConfig) -> Result<PostgresStore, PostgresError> {
+        let config = config.validated()?;
+        let server = probe_with_retry(&config).await?;
+        if !server.language_exists {
+            return Err(PostgresError::Config {
+                field: "language".to_owned(),
+                reason: format!(
+                    "text search configuration `{}` does not exist on the server (see `SELECT cfgname FROM pg_ts_config`)",
+                    config.language
+                ),
+            });
+        }
+        let (pool, session) = build_pool(&config, &server);
+        let db = DatabaseConnection::from(pool.clone());
+        let errors = ErrorContext { target: config.host_port() };
+        Ok(PostgresStore {
+            pgvector: RwLock::new(server.pgvector),
+            config,
+            db,
+            pool,
+            server,
+            session,
+            errors,
+            registry: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The validated config (its `Debug` redacts the password).
+    pub fn config(&self) -> &PostgresConfig {
+        &self.config
+    }
+
+    /// Current pool metrics.
+    pub fn pool_status(&self) -> storage_core::PoolStatus {
+        pool_status(&self.pool, &self.config)
+    }
+
+    fn pgvector(&self) -> Option<PgvectorVersion> {
+        *self.pgvector.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn hnsw(&self) -> HnswParams {
+        HnswParams { m: self.config.hnsw_m, ef_construction: self.config.hnsw_ef_construction }
+    }
+
+    fn vector_settings(&self) -> VectorSettings {
+        VectorSettings {
+            pgvector: self.pgvector(),
+            session: self.session,
+            ef_search: self.config.ef_search,
+            iterative_scan: self.config.iterative_scan,
+        }
+    }
+
+    fn table(&self, name: &CollectionName) -> ChunkTable {
+        ChunkTable::new(&self.config.schema, name)
+    }
+
+    fn forget(&self, name: Option<&CollectionName>) {
+        let mut registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match name {
+            Some(name) => drop(registry.remove(name)),
+            None => registry.clear(),
+        }
+    }
+
+    fn db_err<'a>(&'a self, operation: &'a str) -> impl Fn(DbErr) -> StorageError + 'a {
+        move |error| self.errors.db(operation, error)
+    }
+
+    /// The collection's registry row, cached for reads.
+    async fn meta(&self, name: &CollectionName) -> Result<CollectionMeta, StorageError> {
+        {
+            let registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(meta) = registry.get(name).filter(|meta| meta.fetched.elapsed() < REGISTRY_CACHE_TTL) {
+                return Ok(meta.clone());
+            }
+        }
+        let row = collections::find(&self.db, name).await.map_err(self.db_err("reading the collection registry"))?;
+        let row = row.ok_or_else(|| missing(name))?;
+        let meta = CollectionMeta {
+            table: self.table(name),
+            language: row.language.clone(),
+            space: row.embedding_space(),
+            fetched: Instant::now(),
+        };
+        self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.clone(), meta.clone());
+        Ok(meta)
+    }
+
+    async fn info(&self, row: &CollectionModel) -> Result<CollectionInfo, StorageError> {
+        let name = CollectionName::new(row.name.clone())?;
+        let n = count::count(&self.db, &self.table(&name), None).await.map_err(self.db_err("counting chunks"))?;
+        row.info(n)
+    }
+
+    /// Checks that every chunk table's vector column has the dimensions its registry row records.
+    async fn check_vector_columns(&self) -> Result<(), StorageError> {
+        let columns = crate::ops::probe::vector_columns(&self.db, &self.config.schema)
+            .await
+            .map_err(self.db_err("reading vector columns"))?;
+        let rows = collections::all(&self.db).await.map_err(self.db_err("reading the collection registry"))?;
+        for row in rows {
+            let Some(space) = row.embedding_space() else { continue };
+            let name = CollectionName::new(row.name.clone())?;
+            let table_name = format!("bs_chunks_{name}");
+            let declared = columns.iter().find(|(table, _)| *table == table_name).and_then(|(_, dims)| *dims);
+            if let Some(declared) = declared.filter(|declared| *declared != space.dimensions) {
+                return Err(StorageError::DimensionMismatch {
+                    collection: name.to_string(),
+                    stored: space.dimensions,
+                    given: declared,
+                    remedy: Some(format!(
+                        "the registry records {} dimensions but table {table_name} holds vector({declared}); \
+                         reset the collection (`brainstore --collection {name} reset --yes`) and re-ingest",
+                        space.dimensions
+                    )),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_search(
+        &self,
+        meta: &CollectionMeta,
+        request: &SearchRequest,
+    ) -> Result<Result<Vec<SearchHit>, StorageError>, DbErr> {
+        let layout = meta.space.as_ref().map(VectorLayout::new);
+        match (request.mode, layout, request.embedding.as_ref()) {
+            (SearchMode::Keyword, _, _) => keyword::search(&self.db, &meta.table, &meta.language, request).await,
+            (SearchMode::Vector, Some(layout), Some(query)) => {
+                vector::search(&self.db, &self.vector_settings(), &meta.table, layout, request, query).await
+            }
+            (SearchMode::Hybrid, Some(layout), Some(query)) => {
+                let settings = self.vector_settings();
+                hybrid::search(&self.db, &settings, &meta.table, layout, &meta.language, request, query).await
+            }
+            // `SearchRequest::validate` refuses vector modes without an embedding or a space.
+            _ => {
+                Ok(Err(StorageError::invalid("embedding", format!("{} search needs a query embedding", request.mode))))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl DocumentStore for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn initialize(&self) -> storage_core::Result<()> {
+        let txn = migration::locked(&self.db).await.map_err(self.db_err("locking the schema"))?;
+        migration::ensure_extension(&txn, &self.config).await?;
+        migration::ensure_schema(&txn, &self.config.schema).await.map_err(self.db_err("creating the schema"))?;
+        migration::up_in(&txn, None).await.map_err(self.db_err("applying migrations"))?;
+        txn.commit().await.map_err(self.db_err("committing migrations"))?;
+        let version = pgvector_version(&self.db).await.map_err(self.db_err("reading the pgvector version"))?;
+        *self.pgvector.write().unwrap_or_else(std::sync::PoisonError::into_inner) = version;
+        self.forget(None);
+        self.check_vector_columns().await
+    }
+
+    async fn migrations(&self) -> storage_core::Result<Vec<MigrationInfo>> {
+        migration::status(&self.db).await.map_err(self.db_err("reading migrations"))
+    }
+
+    async fn migrate_up(&self, to: Option<u32>) -> storage_core::Result<Vec<MigrationInfo>> {
+        let txn = migration::locked(&self.db).await.map_err(self.db_err("locking the schema"))?;
+        migration::ensure_schema(&txn, &self.config.schema).await.map_err(self.db_err("creating the schema"))?;
+        let applied = migration::up_in(&txn, to).await.map_err(self.db_err("applying migrations"))?;
+        txn.commit().await.map_err(self.db_err("committing migrations"))?;
+        self.forget(None);
+        Ok(applied)
+    }
+
+    async fn migrate_down(&self, to: u32) -> storage_core::Result<Vec<MigrationInfo>> {
+        let txn = migration::locked(&self.db).await.map_err(self.db_err("locking the schema"))?;
+        let reverted = migration::down_in(&txn, to).await.map_err(self.db_err("reverting migrations"))?;
+        txn.commit().await.map_err(self.db_err("committing migrations"))?;
+        self.forget(None);
+        Ok(reverted)
+    }
+
+    async fn create_collection(
+        &self,
+        name: &CollectionName,
+        space: Option<&EmbeddingSpace>,
+    ) -> storage_core::Result<CollectionInfo> {
+        if let Some(space) = space {
+            space.validate()?;
+        }
+        let table = self.table(name);
+        let err = self.db_err("creating a collection");
+        let txn = migration::locked(&self.db).await.map_err(&err)?;
+        let row = match collections::find_for_update(&txn, name).await.map_err(&err)? {
+            Some(row) => match (row.embedding_space(), space) {
+                (Some(stored), Some(space)) => {
+                    stored.check_compatible(name, space)?;
+                    row
+                }
+                (None, Some(space)) => {
+                    let layout = VectorLayout::new(space);
+                    layout.check_supported(self.pgvector())?;
+                    schema::set_vector_column(&txn, &table, layout, self.hnsw()).await.map_err(&err)?;
+                    collections::set_space(&txn, row, Some(space)).await.map_err(&err)?
+                }
+                (_, None) => row,
+            },
+            None => {
+                let layout = space.map(VectorLayout::new);
+                if let Some(layout) = layout {
+                    layout.check_supported(self.pgvector())?;
+                }
+                let row = collections::insert(&txn, name, &self.config.language, space).await.map_err(&err)?;
+                schema::create_chunk_table(&txn, &table, &self.config.language, layout, self.hnsw())
+                    .await
+                    .map_err(&err)?;
+                row
+            }
+        };
+        txn.commit().await.map_err(&err)?;
+        self.forget(Some(name));
+        self.info(&row).await
+    }
+
+    async fn list_collections(&self) -> storage_core::Result<Vec<CollectionInfo>> {
+        let rows = collections::all(&self.db).await.map_err(self.db_err("listing collections"))?;
+        let mut infos = Vec::with_capacity(rows.len());
+        for row in &rows {
+            infos.push(self.info(row).await?);
+        }
+        Ok(infos)
+    }
+
+    async fn collection(&self, name: &CollectionName) -> storage_core::Result<Option<CollectionInfo>> {
+        match collections::find(&self.db, name).await.map_err(self.db_err("reading a collection"))? {
+            Some(row) => Ok(Some(self.info(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn drop_collection(&self, name: &CollectionName) -> storage_core::Result<bool> {
+        let err = self.db_err("dropping a collection");
+        let txn = migration::locked(&self.db).await.map_err(&err)?;
+        let existed = collections::find_for_update(&txn, name).await.map_err(&err)?.is_some();
+        if existed {
+            schema::drop_chunk_table(&txn, &self.table(name)).await.map_err(&err)?;
+            collections::delete(&txn, name).await.map_err(&err)?;
+        }
+        txn.commit().await.map_err(&err)?;
+        self.forget(Some(name));
+        Ok(existed)
+    }
+
+    async fn embedding_space(&self, collection: &CollectionName) -> storage_core::Result<Option<EmbeddingSpace>> {
+        let row = collections::find(&self.db, collection).await.map_err(self.db_err("reading a collection"))?;
+        Ok(row.ok_or_else(|| missing(collection))?.embedding_space())
+    }
+
+    async fn set_embedding_space(
+        &self,
+        collection: &CollectionName,
+        space: &EmbeddingSpace,
+    ) -> storage_core::Result<()> {
+        space.validate()?;
+        let err = self.db_err("recording the embedding space");
+        let txn = migration::locked(&self.db).await.map_err(&err)?;
+        let row =
+            collections::find_for_update(&txn, collection).await.map_err(&err)?.ok_or_else(|| missing(collection))?;
+        match row.embedding_space() {
+            Some(stored) => stored.check_compatible(collection, space)?,
+            None => {
+                let layout = VectorLayout::new(space);
+                layout.check_supported(self.pgvector())?;
+                schema::set_vector_column(&txn, &self.table(collection), layout, self.hnsw()).await.map_err(&err)?;
+                collections::set_space(&txn, row, Some(space)).await.map_err(&err)?;
+            }
+        }
+        txn.commit().await.map_err(&err)?;
+        self.forget(Some(collection));
+        Ok(())
+    }
+
+    async fn upsert(&self, collection: &CollectionName, chunks: Vec<Chunk>) -> storage_core::Result<UpsertSummary> {
+        let table = self.table(collection);
+        let validate = |space: Option<&EmbeddingSpace>, chunks| prepare_batch(collection, space, chunks);
+        match upsert::upsert(&self.pool, &table, collection, chunks, validate).await {
+            Ok(summary) => Ok(summary),
+            Err(UpsertFailure::Missing) => Err(missing(collection)),
+            Err(UpsertFailure::Invalid(error)) => Err(error),
+            Err(UpsertFailure::Database(error)) => Err(self.errors.sqlx("upsert", error)),
+        }
+    }
+
+    async fn get(&self, collection: &CollectionName, id: &str) -> storage_core::Result<Option<StoredChunk>> {
+        check_id(id, "id")?;
+        let meta = self.meta(collection).await?;
+        read::get(&self.db, &meta.table, id).await.map_err(self.db_err("get"))?
+    }
+
+    async fn list(&self, collection: &CollectionName, request: &ListRequest) -> storage_core::Result<Vec<StoredChunk>> {
+        request.validate()?;
+        let meta = self.meta(collection).await?;
+        read::list(&self.db, &meta.table, request).await.map_err(self.db_err("list"))?
+    }
+
+    async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> storage_core::Result<u64> {
+        let meta = self.meta(collection).await?;
+        count::count(&self.db, &meta.table, filter).await.map_err(self.db_err("count"))
+    }
+
+    async fn search(
+        &self,
+        collection: &CollectionName,
+        request: &SearchRequest,
+    ) -> storage_core::Result<Vec<SearchHit>> {
+        let meta = self.meta(collection).await?;
+        request.validate(collection, meta.space.as_ref())?;
+        if let Some(layout) = meta.space.as_ref().map(VectorLayout::new).filter(|_| request.mode != SearchMode::Keyword)
+        {
+            layout.check_supported(self.pgvector())?;
+        }
+        let mut hits = self.run_search(&meta, request).await.map_err(self.db_err("search"))??;
+        if let Some(min_score) = request.min_score {
+            hits.retain(|hit| hit.score >= min_score);
+        }
+        Ok(hits)
+    }
+
+    async fn delete_ids(&self, collection: &CollectionName, ids: &[String]) -> storage_core::Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        for (idx, id) in ids.iter().enumerate() {
+            check_id(id, &format!("ids[{idx}]"))?;
+        }
+        let meta = self.meta(collection).await?;
+        delete::delete_ids(&self.db, &meta.table, ids).await.map_err(self.db_err("delete"))
+    }
+
+    async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> storage_core::Result<u64> {
+        if filter.is_match_all() {
+            return Err(StorageError::invalid(
+                "where",
+                "an empty filter matches every chunk; refusing to delete everything (use `reset` to empty a collection)",
+            ));
+        }
+        let meta = self.meta(collection).await?;
+        delete::delete_where(&self.db, &meta.table, filter).await.map_err(self.db_err("delete"))
+    }
+
+    async fn reset(&self, collection: &CollectionName) -> storage_core::Result<()> {
+        let err = self.db_err("reset");
+        let table = self.table(collection);
+        let txn = migration::locked(&self.db).await.map_err(&err)?;
+        let row =
+            collections::find_for_update(&txn, collection).await.map_err(&err)?.ok_or_else(|| missing(collection))?;
+        schema::drop_chunk_table(&txn, &table).await.map_err(&err)?;
+        schema::create_chunk_table(&txn, &table, &row.language, None, self.hnsw()).await.map_err(&err)?;
+        collections::set_space(&txn, row, None).await.map_err(&err)?;
+        txn.commit().await.map_err(&err)?;
+        self.forget(Some(collection));
+        Ok(())
+    }
+
+    async fn health(&self) -> storage_core::Result<HealthReport> {
+        crate::health::report(self, &self.db, &self.server, self.pgvector()).await
+    }
+
+    async fn close(&self) -> storage_core::Result<()> {
+        self.pool.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! storage-core's conformance suite against PostgreSQL 18 / pgvector 0.8 (`current`) and PostgreSQL 16 /
+//! pgvector 0.6 (`compat`); every case gets a fresh schema.
+
+mod common;
+
+mod current {
+    storage_core::conformance_tests!(super::common::PgFactory::new(storage_postgres::testing::TestServer::Current));
+}
+
+mod compat {
+    storage_core::conformance_tests!(super::common::PgFactory::new(storage_postgres::testing::TestServer::Compat));
+}
