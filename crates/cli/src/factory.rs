@@ -54,14 +54,14 @@ pub(crate) fn postgres_json(section: &PostgresSection) -> Result<Value> {
 #[derive(Clone, Debug)]
 pub(crate) enum StoreSpec {
     Embedded(EmbeddedSection),
-    Postgres(PostgresSection),
+    Postgres(Box<PostgresSection>),
 }
 
 /// The store the configuration selects.
 pub(crate) fn configured(app: &AppConfig) -> StoreSpec {
     match app.backend {
         BackendKind::Embedded => StoreSpec::Embedded(app.embedded.clone()),
-        BackendKind::Postgres => StoreSpec::Postgres(app.postgres.clone()),
+        BackendKind::Postgres => StoreSpec::Postgres(Box::new(app.postgres.clone())),
     }
 }
 
@@ -72,14 +72,14 @@ pub(crate) fn parse_target(spec: &str, app: &AppConfig) -> Result<StoreSpec> {
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
         let mut section = app.postgres.clone();
         apply_database_url(&mut section, spec).map_err(|e| CliError::usage(format!("--to: {e}")))?;
-        return Ok(StoreSpec::Postgres(section));
+        return Ok(StoreSpec::Postgres(Box::new(section)));
     }
     let (name, dir) = match spec.split_once(':') {
         Some((name, dir)) => (name, Some(dir)),
         None => (spec, None),
     };
     match (name.parse::<BackendKind>(), dir) {
-        (Ok(BackendKind::Postgres), None) => Ok(StoreSpec::Postgres(app.postgres.clone())),
+        (Ok(BackendKind::Postgres), None) => Ok(StoreSpec::Postgres(Box::new(app.postgres.clone()))),
         (Ok(BackendKind::Embedded), None) => Ok(StoreSpec::Embedded(app.embedded.clone())),
         (Ok(BackendKind::Embedded), Some(dir)) if !dir.is_empty() => {
             Ok(StoreSpec::Embedded(with_data_dir(app.embedded.clone(), PathBuf::from(dir))))
@@ -138,45 +138,41 @@ pub(crate) async fn open(spec: &StoreSpec) -> Result<Arc<dyn DocumentStore>> {
 
 #[cfg(feature = "postgres")]
 mod postgres {
-    //! Placeholder until storage-postgres lands.
+    //! The PostgreSQL side: `PostgresConfig` is the `postgres:` section.
 
     use std::sync::Arc;
 
-    use serde::{Deserialize, Serialize};
     use serde_json::Value;
-    use storage_core::DocumentStore;
+    use storage_core::{DocumentStore, StorageError};
+    use storage_postgres::{PostgresConfig, PostgresStore};
 
     use crate::error::{CliError, Result};
 
-    #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-    #[serde(default, deny_unknown_fields)]
-    pub(crate) struct Section {
-        pub(crate) host: String,
-        pub(crate) port: u16,
-        pub(crate) database: String,
-        pub(crate) user: String,
-        #[serde(skip_serializing)]
-        pub(crate) password: Option<String>,
-        pub(crate) schema: String,
-    }
+    pub(crate) type Section = PostgresConfig;
 
     pub(super) fn apply_database_url(section: &mut Section, url: &str) -> std::result::Result<(), String> {
-        section.host = format!("{} chars", url.len());
-        Ok(())
+        // storage-postgres never echoes the URL in its errors, so the message is safe to show.
+        section.apply_database_url(url).map_err(|e| e.to_string())
     }
 
     pub(super) fn redacted_json(section: &Section) -> Result<Value> {
-        let mut value = serde_json::to_value(section).map_err(|e| CliError::Internal(e.to_string()))?;
-        value["password"] = section.password.as_ref().map_or(Value::Null, |_| Value::String("********".into()));
+        // `PostgresConfig` never serialises its password; say whether one is set.
+        let mut value = serde_json::to_value(section)
+            .map_err(|e| CliError::Internal(format!("cannot show the postgres section: {e}")))?;
+        if let Value::Object(map) = &mut value {
+            let shown = if section.password.is_empty() { Value::Null } else { Value::String("********".to_owned()) };
+            map.insert("password".to_owned(), shown);
+        }
         Ok(value)
     }
 
     pub(super) fn describe(section: &Section) -> String {
-        format!("postgres {}:{}/{}", section.host, section.port, section.database)
+        format!("postgres {} (schema {})", section.target(), section.schema)
     }
 
-    pub(super) async fn open(_section: &Section) -> Result<Arc<dyn DocumentStore>> {
-        Err(CliError::Internal("the postgres backend is not wired yet".into()))
+    pub(super) async fn open(section: &Section) -> Result<Arc<dyn DocumentStore>> {
+        let store = PostgresStore::connect(section.clone()).await.map_err(StorageError::from)?;
+        Ok(Arc::new(store))
     }
 }
 

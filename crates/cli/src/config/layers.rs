@@ -26,6 +26,14 @@ impl Secret {
     }
 }
 
+#[cfg(test)]
+impl Secret {
+    /// A secret for unit tests.
+    pub(crate) fn from_test(value: &str) -> Self {
+        Secret(value.to_owned())
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<redacted>)")

@@ -84,19 +84,19 @@ pub(crate) fn load_with(cwd: &Path, environment: &[(String, String)], global: &G
     let file = config_file(cwd, global)?;
     let mut builder = config::Config::builder();
     let mut sources = BTreeMap::new();
-    if let Some(path) = &file {
+    if let Some((path, shown)) = &file {
         let file_config = config::Config::builder()
             .add_source(config::File::from(path.as_path()).format(config::FileFormat::Yaml).required(true))
             .build()
-            .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?;
+            .map_err(|e| CliError::Config(format!("{}: {e}", shown.display())))?;
         let tree: Value = file_config.clone().try_deserialize().map_err(|e| CliError::Config(e.to_string()))?;
         if !matches!(tree, Value::Object(_) | Value::Null) {
-            return Err(CliError::Config(format!("{}: the top level must be a mapping of sections", path.display())));
+            return Err(CliError::Config(format!("{}: the top level must be a mapping of sections", shown.display())));
         }
         let mut keys = Vec::new();
         leaf_keys(&tree, "", &mut keys);
         for key in keys {
-            sources.insert(key, format!("file {}", path.display()));
+            sources.insert(key, format!("file {}", shown.display()));
         }
         builder = builder.add_source(file_config);
     }
@@ -138,14 +138,15 @@ pub(crate) fn load_with(cwd: &Path, environment: &[(String, String)], global: &G
     Ok(app)
 }
 
-/// `--config FILE` (which must exist), else `./brainstore.yaml` when it exists.
-fn config_file(cwd: &Path, global: &GlobalArgs) -> Result<Option<PathBuf>> {
+/// `--config FILE` (which must exist), else `./brainstore.yaml` when it exists: the path to read and
+/// the name to show.
+fn config_file(cwd: &Path, global: &GlobalArgs) -> Result<Option<(PathBuf, PathBuf)>> {
     match &global.config {
-        Some(path) if path.is_file() => Ok(Some(path.clone())),
+        Some(path) if path.is_file() => Ok(Some((path.clone(), path.clone()))),
         Some(path) => Err(CliError::usage(format!("--config: {} does not exist or is not a file", path.display()))),
         None => {
             let default = cwd.join(DEFAULT_CONFIG_FILE);
-            Ok(default.is_file().then(|| PathBuf::from(DEFAULT_CONFIG_FILE)))
+            Ok(default.is_file().then(|| (default, PathBuf::from(DEFAULT_CONFIG_FILE))))
         }
     }
 }
@@ -161,12 +162,22 @@ fn apply_database_url(
         .copied()
         .filter(|field| sources.contains_key(&format!("postgres.{field}")))
         .collect();
+    let before = factory::postgres_json(postgres)?;
     factory::apply_database_url(postgres, url.expose())
         .map_err(|e| CliError::Config(format!("DATABASE_URL (from {origin}): {e}")))?;
+    let after = factory::postgres_json(postgres)?;
     if !overridden.is_empty() {
         tracing::info!("DATABASE_URL from {origin} replaces postgres.{{{}}} set elsewhere", overridden.join(", "));
     }
-    for field in factory::DATABASE_URL_FIELDS {
+    // The connection fields always come from the URL; TLS fields only when its query names them.
+    let changed =
+        after.as_object().into_iter().flatten().filter(|(key, value)| before.get(key.as_str()) != Some(value));
+    let fields: Vec<String> = factory::DATABASE_URL_FIELDS
+        .iter()
+        .map(|field| (*field).to_owned())
+        .chain(changed.map(|(key, _)| key.clone()))
+        .collect();
+    for field in fields {
         sources.insert(format!("postgres.{field}"), format!("DATABASE_URL ({origin})"));
     }
     Ok(())

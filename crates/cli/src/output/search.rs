@@ -96,7 +96,8 @@ impl Report for SearchReport {
             return writeln!(out, "no results ({} search, {:.1} ms)", self.mode, self.took_ms);
         }
         let explain = self.results.iter().any(|hit| hit.vector_rank.is_some() || hit.keyword_rank.is_some());
-        let titled = self.results.iter().any(|hit| title_of(&hit.metadata).is_some());
+        // A title that only repeats the id adds nothing.
+        let titled = self.results.iter().any(|hit| title_of(&hit.metadata).is_some_and(|title| title != hit.id));
         let mut columns = vec![("#", Align::Right), ("score", Align::Right), ("id", Align::Left)];
         if explain {
             columns.extend([("vector", Align::Left), ("keyword", Align::Left)]);
