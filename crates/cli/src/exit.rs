@@ -35,10 +35,14 @@ pub(crate) fn code(error: &CliError) -> u8 {
 /// The exit code for a storage error, by variant.
 pub(crate) fn storage_code(error: &StorageError) -> u8 {
     match error {
-        StorageError::InvalidInput { .. } | StorageError::Unsupported { .. } => BAD_INPUT,
+        // A missing record is a bad reference in the input (`get ID`), not a broken store.
+        StorageError::InvalidInput { .. } | StorageError::Unsupported { .. } | StorageError::NotFound { .. } => {
+            BAD_INPUT
+        }
         StorageError::DimensionMismatch { .. }
         | StorageError::ModelMismatch { .. }
-        | StorageError::NotInitialized { .. } => INCOMPATIBLE_STATE,
+        | StorageError::NotInitialized { .. }
+        | StorageError::Conflict { .. } => INCOMPATIBLE_STATE,
         StorageError::Unavailable { .. } | StorageError::Busy { .. } => UNAVAILABLE,
         StorageError::Backend { .. } => INTERNAL,
         // `StorageError` is non-exhaustive: a variant added later is internal until mapped here.
@@ -108,6 +112,8 @@ mod tests {
             UNAVAILABLE,
         );
         check(CliError::Storage(StorageError::backend("upsert", "boom")), INTERNAL);
+        check(CliError::Storage(StorageError::NotFound { what: "chunk `x`".into() }), BAD_INPUT);
+        check(CliError::Storage(StorageError::Conflict { reason: "lease lost".into() }), INCOMPATIBLE_STATE);
         check(CliError::usage("--yes"), BAD_INPUT);
         check(CliError::Config("x".into()), BAD_INPUT);
         check(

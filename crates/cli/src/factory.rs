@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
-use storage_core::{DocumentStore, StorageError};
+use storage_core::DocumentStore;
 
 use crate::config::{AppConfig, BackendKind};
 use crate::error::{CliError, Result};
@@ -52,6 +52,7 @@ pub(crate) fn postgres_json(section: &PostgresSection) -> Result<Value> {
 
 /// A store to open: a backend and its settings.
 #[derive(Clone, Debug)]
+#[cfg_attr(not(all(feature = "embedded", feature = "postgres")), allow(dead_code))] // a left-out backend never opens
 pub(crate) enum StoreSpec {
     Embedded(EmbeddedSection),
     Postgres(Box<PostgresSection>),
@@ -91,13 +92,14 @@ pub(crate) fn parse_target(spec: &str, app: &AppConfig) -> Result<StoreSpec> {
     }
 }
 
+#[cfg(feature = "embedded")]
 fn with_data_dir(mut section: EmbeddedSection, dir: PathBuf) -> EmbeddedSection {
-    #[cfg(feature = "embedded")]
-    {
-        section.data_dir = dir;
-    }
-    #[cfg(not(feature = "embedded"))]
-    let _ = dir;
+    section.data_dir = dir;
+    section
+}
+
+#[cfg(not(feature = "embedded"))]
+fn with_data_dir(section: EmbeddedSection, _dir: PathBuf) -> EmbeddedSection {
     section
 }
 
@@ -126,7 +128,8 @@ pub(crate) async fn open(spec: &StoreSpec) -> Result<Arc<dyn DocumentStore>> {
     match spec {
         #[cfg(feature = "embedded")]
         StoreSpec::Embedded(section) => {
-            let store = storage_chroma_shim::EmbeddedStore::open(section.clone()).map_err(StorageError::from)?;
+            let store =
+                storage_chroma_shim::EmbeddedStore::open(section.clone()).map_err(storage_core::StorageError::from)?;
             Ok(Arc::new(store))
         }
         #[cfg(feature = "postgres")]

@@ -126,7 +126,7 @@ both_backends! {
         assert_eq!(chunk["metadata"]["path"], "src/c.rs");
         assert_eq!(chunk["embedding"], json!([0.0, 0.0, 1.0]));
         store.run(&["get", "c"]).ok().stdout_has("rust ownership and borrowing").stdout_has("3 dimensions");
-        store.run(&["get", "nope"]).code(2).stderr_has("no chunk with id `nope`").no_stdout();
+        store.run(&["get", "nope"]).code(2).stderr_has("chunk `nope` in collection `default` was not found").no_stdout();
     }
 
     fn count_counts_with_and_without_a_filter(store) {

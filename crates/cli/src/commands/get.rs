@@ -1,10 +1,10 @@
 //! `brainstore get ID`: one chunk, embedding included.
 
-use storage_core::check_id;
+use storage_core::{StorageError, check_id};
 
 use super::Context;
 use crate::args::GetArgs;
-use crate::error::{CliError, Result};
+use crate::error::Result;
 use crate::output::{ChunkReport, Printer};
 
 /// A validated id.
@@ -23,6 +23,9 @@ pub(crate) fn parse(args: GetArgs) -> Result<Input> {
 pub(crate) async fn run(ctx: &Context, input: &Input, printer: &mut Printer) -> Result<()> {
     match ctx.store().get(&ctx.collection, &input.id).await? {
         Some(chunk) => printer.report(&ChunkReport(chunk)),
-        None => Err(CliError::usage(format!("no chunk with id `{}` in collection `{}`", input.id, ctx.collection))),
+        None => {
+            Err(StorageError::NotFound { what: format!("chunk `{}` in collection `{}`", input.id, ctx.collection) }
+                .into())
+        }
     }
 }
