@@ -114,9 +114,18 @@ pub(crate) async fn run(
     };
     while let Some(item) = receiver.recv().await {
         match item {
-            Item::Collection(header) => writer.switch_collection(header).await?,
+            Item::Collection(header) => {
+                if let Err(error) = writer.switch_collection(header).await {
+                    progress.note(&writer.stop_message(0));
+                    return Err(error);
+                }
+            }
             Item::Batch { chunks, lines, bytes_read } => {
-                writer.commit(chunks, lines, progress).await?;
+                if let Err(error) = writer.commit(chunks, lines, progress).await {
+                    // Say what is safely in the store before the error itself.
+                    progress.note(&writer.stop_message(0));
+                    return Err(error);
+                }
                 let rows = writer.report.ingested;
                 let position = if by_bytes { bytes_read } else { rows };
                 progress
