@@ -59,11 +59,11 @@ pub(crate) enum StoreSpec {
 }
 
 /// The store the configuration selects.
-pub(crate) fn configured(app: &AppConfig) -> StoreSpec {
-    match app.backend {
+pub(crate) fn configured(app: &AppConfig) -> Result<StoreSpec> {
+    Ok(match app.backend {
         BackendKind::Embedded => StoreSpec::Embedded(app.embedded.clone()),
-        BackendKind::Postgres => StoreSpec::Postgres(Box::new(app.postgres.clone())),
-    }
+        BackendKind::Postgres => StoreSpec::Postgres(Box::new(app.postgres()?.clone())),
+    })
 }
 
 /// A `copy --to` target: `postgres` (the configured postgres section), `postgres://…` (that section
@@ -71,7 +71,7 @@ pub(crate) fn configured(app: &AppConfig) -> StoreSpec {
 pub(crate) fn parse_target(spec: &str, app: &AppConfig) -> Result<StoreSpec> {
     let lower = spec.to_ascii_lowercase();
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        let mut section = app.postgres.clone();
+        let mut section = app.postgres_settings().clone();
         apply_database_url(&mut section, spec).map_err(|e| CliError::usage(format!("--to: {e}")))?;
         return Ok(StoreSpec::Postgres(Box::new(section)));
     }
@@ -80,7 +80,7 @@ pub(crate) fn parse_target(spec: &str, app: &AppConfig) -> Result<StoreSpec> {
         None => (spec, None),
     };
     match (name.parse::<BackendKind>(), dir) {
-        (Ok(BackendKind::Postgres), None) => Ok(StoreSpec::Postgres(Box::new(app.postgres.clone()))),
+        (Ok(BackendKind::Postgres), None) => Ok(StoreSpec::Postgres(Box::new(app.postgres()?.clone()))),
         (Ok(BackendKind::Embedded), None) => Ok(StoreSpec::Embedded(app.embedded.clone())),
         (Ok(BackendKind::Embedded), Some(dir)) if !dir.is_empty() => {
             Ok(StoreSpec::Embedded(with_data_dir(app.embedded.clone(), PathBuf::from(dir))))

@@ -209,3 +209,18 @@ fn a_malformed_dotenv_line_is_reported_without_its_content() {
     outcome.code(2).stderr_has(".env.brainstore: cannot parse line");
     assert!(!outcome.stderr.contains("hunter2"), "{}", outcome.stderr);
 }
+
+#[test]
+fn a_foreign_database_url_in_dotenv_does_not_stop_the_embedded_backend() {
+    let store = bare();
+    store.write(".env", "DATABASE_URL=mysql://app:pw@localhost/app\n");
+    let outcome = store.run(&["status"]);
+    outcome.ok().stderr_has("DATABASE_URL").stderr_has("ignored unless the postgres backend is used");
+    assert!(!outcome.stderr.contains("pw@"), "{}", outcome.stderr);
+    store
+        .run(&["--backend", "postgres", "status"])
+        .code(2)
+        .no_stdout()
+        .stderr_has("DATABASE_URL (from .env DATABASE_URL)");
+    store.run(&["copy", "--to", "postgres"]).code(2).stderr_has("DATABASE_URL");
+}

@@ -35,7 +35,7 @@ pub(crate) fn parse(args: CopyArgs, app: &AppConfig) -> Result<Input> {
     let batch_size = args.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
     check_batch_size(batch_size).map_err(|reason| CliError::usage(format!("--batch-size: {reason}")))?;
     let target = factory::parse_target(&args.to, app)?;
-    if factory::same_store(&factory::configured(app), &target) {
+    if factory::same_store(&factory::configured(app)?, &target) {
         return Err(CliError::usage(format!(
             "--to: {} is the configured store itself; choose another target",
             factory::describe(&target)

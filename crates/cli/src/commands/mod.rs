@@ -85,7 +85,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
 
 /// Opens the configured store, runs the plan, and closes the store whatever happened.
 async fn execute(plan: Plan, app: &AppConfig, printer: &mut Printer) -> Result<()> {
-    let store = factory::open(&factory::configured(app)).await?;
+    let store = factory::open(&factory::configured(app)?).await?;
     let ctx = Context { store: Arc::clone(&store), collection: app.collection.clone() };
     let outcome = match plan {
         Plan::Init(input) => init::run(&ctx, input, printer).await,

@@ -35,8 +35,11 @@ pub(crate) struct AppConfig {
     pub(crate) collection: CollectionName,
     /// The embedded backend's settings.
     pub(crate) embedded: EmbeddedSection,
-    /// The PostgreSQL backend's settings, `DATABASE_URL` applied.
-    pub(crate) postgres: PostgresSection,
+    /// The PostgreSQL backend's settings, `DATABASE_URL` applied; use [`AppConfig::postgres`].
+    postgres: PostgresSection,
+    /// Why `DATABASE_URL` could not be applied, when the backend is not postgres: a `.env` written for
+    /// another program (a `mysql://` URL, say) must not stop the embedded backend, only postgres use.
+    postgres_problem: Option<String>,
     /// Search defaults.
     pub(crate) search: SearchSection,
     /// Ingest defaults.
@@ -119,14 +122,23 @@ pub(crate) fn load_with(cwd: &Path, environment: &[(String, String)], global: &G
     let parsed: FileConfig = merged.try_deserialize().map_err(|e| CliError::Config(e.to_string()))?;
 
     let mut postgres = parsed.postgres;
+    let mut postgres_problem = None;
     if let Some((url, origin)) = layers.iter().rev().find_map(Layer::database_url) {
-        apply_database_url(&mut postgres, url, &origin, &mut sources)?;
+        match apply_database_url(&mut postgres, url, &origin, &mut sources) {
+            Ok(()) => {}
+            Err(error) if parsed.backend != BackendKind::Postgres => {
+                tracing::warn!("{error}; it is ignored unless the postgres backend is used");
+                postgres_problem = Some(error.to_string());
+            }
+            Err(error) => return Err(error),
+        }
     }
     let app = AppConfig {
         backend: parsed.backend,
         collection: parsed.collection,
         embedded: parsed.embedded,
         postgres,
+        postgres_problem,
         search: parsed.search,
         ingest: parsed.ingest,
         embedding: parsed.embedding,
@@ -198,6 +210,20 @@ fn leaf_keys(value: &Value, prefix: &str, out: &mut Vec<String>) {
 }
 
 impl AppConfig {
+    /// The postgres section, or the error that keeps it from being used.
+    pub(crate) fn postgres(&self) -> Result<&PostgresSection> {
+        match &self.postgres_problem {
+            Some(problem) => Err(CliError::Config(problem.trim_start_matches("configuration: ").to_owned())),
+            None => Ok(&self.postgres),
+        }
+    }
+
+    /// The postgres section for a target whose own URL replaces the connection fields (`copy --to
+    /// postgres://…`), so a bad `DATABASE_URL` elsewhere does not matter.
+    pub(crate) fn postgres_settings(&self) -> &PostgresSection {
+        &self.postgres
+    }
+
     /// The effective configuration as a tree, passwords redacted: what `config show` prints.
     pub(crate) fn effective_tree(&self) -> Result<Value> {
         let to_json = |value: std::result::Result<Value, serde_json::Error>| {
