@@ -2,16 +2,18 @@
 
 mod common;
 
+use std::fs::File;
 use std::net::TcpListener;
-use std::sync::{Mutex, MutexGuard};
 
 use common::Store;
 
 /// The compose tests bind ports of one shared range: one at a time, or they would take each other's.
-static PORTS: Mutex<()> = Mutex::new(());
-
-fn ports() -> MutexGuard<'static, ()> {
-    PORTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// A file lock, because a test runner may put each test in a process of its own (nextest does).
+fn ports() -> File {
+    let path = std::env::temp_dir().join("brainstore-cli-compose-ports.lock");
+    let file = File::create(&path).expect("create the port lock file");
+    file.lock().expect("lock the compose port range");
+    file
 }
 
 fn env_value(text: &str, name: &str) -> String {
