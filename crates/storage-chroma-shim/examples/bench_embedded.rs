@@ -25,12 +25,34 @@ struct Args {
     dims: u32,
     queries: usize,
     batch: usize,
+    prepare_only: bool,
+    baseline: Option<PathBuf>,
+    min_candidates: Option<usize>,
+    reuse: bool,
 }
 
 fn parse_args() -> BoxResult<Args> {
-    let mut args = Args { out: PathBuf::from(".cache/bench"), rows: 100_000, dims: 384, queries: 200, batch: 5_000 };
+    let mut args = Args {
+        out: PathBuf::from(".cache/bench"),
+        rows: 100_000,
+        dims: 384,
+        queries: 200,
+        batch: 5_000,
+        prepare_only: false,
+        baseline: None,
+        min_candidates: None,
+        reuse: false,
+    };
     let mut iter = std::env::args().skip(1);
     while let Some(flag) = iter.next() {
+        if flag == "--prepare" {
+            args.prepare_only = true;
+            continue;
+        }
+        if flag == "--reuse" {
+            args.reuse = true;
+            continue;
+        }
         let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--out" => args.out = PathBuf::from(value),
@@ -38,6 +60,8 @@ fn parse_args() -> BoxResult<Args> {
             "--dims" => args.dims = value.parse()?,
             "--queries" => args.queries = value.parse()?,
             "--batch" => args.batch = value.parse()?,
+            "--baseline" => args.baseline = Some(PathBuf::from(value)),
+            "--min-candidates" => args.min_candidates = Some(value.parse()?),
             other => return Err(format!("unknown flag {other}").into()),
         }
     }
@@ -80,7 +104,13 @@ fn exact_answers(corpus: &[Chunk], queries: &[BenchQuery], filtered: bool) -> Ve
     })
 }
 
-fn write_inputs(args: &Args, corpus: &[Chunk], queries: &[BenchQuery], truth: &[Vec<String>]) -> BoxResult<()> {
+fn write_inputs(
+    args: &Args,
+    corpus: &[Chunk],
+    queries: &[BenchQuery],
+    truth: &[Vec<String>],
+    filtered_truth: &[Vec<String>],
+) -> BoxResult<()> {
     std::fs::create_dir_all(&args.out)?;
     let mut lines = BufWriter::new(std::fs::File::create(args.out.join("corpus.jsonl"))?);
     for chunk in corpus {
@@ -93,11 +123,11 @@ fn write_inputs(args: &Args, corpus: &[Chunk], queries: &[BenchQuery], truth: &[
         corpus.iter().map(|c| c.embedding.clone().map(|e| e.into_vec()).unwrap_or_default()),
     )?;
     let mut lines = BufWriter::new(std::fs::File::create(args.out.join("queries.jsonl"))?);
-    for (query, answer) in queries.iter().zip(truth) {
+    for ((query, answer), filtered_answer) in queries.iter().zip(truth).zip(filtered_truth) {
         let word = query.text.split(' ').next().unwrap_or_default();
         serde_json::to_writer(
             &mut lines,
-            &json!({"text": query.text, "word": word, "category": query.category, "exact": answer}),
+            &json!({"text": query.text, "word": word, "category": query.category, "exact": answer, "exact_filtered": filtered_answer}),
         )?;
         lines.write_all(b"\n")?;
     }
@@ -168,19 +198,31 @@ async fn main() -> BoxResult<()> {
     let truth = exact_answers(&corpus, &queries, false);
     let filtered_truth = exact_answers(&corpus, &queries, true);
     eprintln!("exact answers: {:.1} s", started.elapsed().as_secs_f64());
-    write_inputs(&args, &corpus, &queries, &truth)?;
+    if args.prepare_only {
+        write_inputs(&args, &corpus, &queries, &truth, &filtered_truth)?;
+        eprintln!("wrote the corpus, queries and exact answers to {}", args.out.display());
+        return Ok(());
+    }
 
     let data_dir = args.out.join("brainstore-data");
-    if data_dir.exists() {
+    // --reuse measures searches on the store a previous run ingested (for tuning); ingest is then not timed.
+    let reuse = args.reuse && data_dir.exists();
+    if data_dir.exists() && !reuse {
         std::fs::remove_dir_all(&data_dir)?;
     }
-    let store = EmbeddedStore::open(EmbeddedConfig::new(&data_dir))?;
+    let mut config = EmbeddedConfig::new(&data_dir);
+    if let Some(min_candidates) = args.min_candidates {
+        config.min_candidates = min_candidates;
+    }
+    let store = EmbeddedStore::open(config)?;
     store.initialize().await?;
     let collection = CollectionName::new("bench")?;
     store.create_collection(&collection, Some(&EmbeddingSpace::new(args.dims)?)).await?;
     let started = Instant::now();
-    for batch in corpus.chunks(args.batch) {
-        store.upsert(&collection, batch.to_vec()).await?;
+    if !reuse {
+        for batch in corpus.chunks(args.batch) {
+            store.upsert(&collection, batch.to_vec()).await?;
+        }
     }
     let ingest_seconds = started.elapsed().as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
@@ -232,6 +274,49 @@ async fn main() -> BoxResult<()> {
         "peak_rss_mb": peak_rss_mb(),
         "db_bytes": health.details.get("db_bytes"),
     });
-    println!("{result}");
+    std::fs::create_dir_all(&args.out)?;
+    std::fs::write(args.out.join("brainstore.json"), result.to_string())?;
+    let baseline = match &args.baseline {
+        Some(path) => Some(serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(path)?)?),
+        None => None,
+    };
+    print_table(&result, baseline.as_ref());
     Ok(())
+}
+
+/// The side-by-side table: brainstore, chromadb and their ratio (how many times better brainstore is).
+fn print_table(ours: &serde_json::Value, theirs: Option<&serde_json::Value>) {
+    let get = |value: Option<&serde_json::Value>, path: &str| -> Option<f64> {
+        path.split('.').try_fold(value?, |v, key| v.get(key)).and_then(serde_json::Value::as_f64)
+    };
+    let chroma_name = theirs.and_then(|t| t.get("backend")).and_then(|b| b.as_str()).unwrap_or("chromadb");
+    println!("{:<34} {:>14} {:>18} {:>10}", "metric", "brainstore", chroma_name, "ratio");
+    let rows: [(&str, &str, bool); 14] = [
+        ("ingest rows/s", "ingest_rows_per_sec", true),
+        ("vector p50 ms", "vector.p50_ms", false),
+        ("vector p95 ms", "vector.p95_ms", false),
+        ("vector recall@10", "vector.recall_at_10", true),
+        ("keyword p50 ms (chroma $contains)", "keyword.p50_ms", false),
+        ("keyword p95 ms (chroma $contains)", "keyword.p95_ms", false),
+        ("filtered vector p50 ms", "filtered_vector.p50_ms", false),
+        ("filtered vector p95 ms", "filtered_vector.p95_ms", false),
+        ("filtered vector recall@10", "filtered_vector.recall_at_10", true),
+        ("hybrid p50 ms", "hybrid.p50_ms", false),
+        ("hybrid p95 ms", "hybrid.p95_ms", false),
+        ("first-search index load ms", "index_load_ms", false),
+        ("peak RSS MB", "peak_rss_mb", false),
+        ("batch size", "batch", true),
+    ];
+    let show = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"));
+    for (label, path, higher_is_better) in rows {
+        let (a, b) = (get(Some(ours), path), get(theirs, path));
+        let ratio = match (a, b) {
+            (Some(a), Some(b)) if a > 0.0 && b > 0.0 && label != "batch size" => {
+                format!("{:.2}x", if higher_is_better { a / b } else { b / a })
+            }
+            _ => "-".to_owned(),
+        };
+        println!("{label:<34} {:>14} {:>18} {ratio:>10}", show(a), show(b));
+    }
+    println!("ratio: how many times better brainstore is (higher rows/s or recall, lower latency or memory)");
 }

@@ -23,19 +23,30 @@ pub(crate) mod kind {
 pub(crate) struct SqlCondition {
     pub(crate) sql: String,
     pub(crate) values: Vec<Value>,
+    /// Whether a key test at the top level can drive the query (see [`SqlCondition::collection_term`]).
+    pub(crate) selective: bool,
 }
 
 impl SqlCondition {
     /// `1`: matches every chunk.
     pub(crate) fn always() -> Self {
-        SqlCondition { sql: "1".to_owned(), values: Vec::new() }
+        SqlCondition { sql: "1".to_owned(), values: Vec::new(), selective: false }
     }
 
     /// Both conditions.
     pub(crate) fn and(mut self, other: SqlCondition) -> Self {
         self.sql = format!("({}) AND ({})", self.sql, other.sql);
         self.values.extend(other.values);
+        self.selective |= other.selective;
         self
+    }
+
+    /// The collection test of a filtered query on chunk alias `c`. Without statistics SQLite's planner
+    /// prefers the collection index, which walks the whole collection; when a key test at the top level
+    /// can drive the query, `+` takes that index out of play so SQLite starts from the metadata index
+    /// instead (1,000 rowid lookups rather than 100,000 index entries for a 1 % filter).
+    pub(crate) fn collection_term(&self) -> &'static str {
+        if self.selective { "+c.collection_id = ?" } else { "c.collection_id = ?" }
     }
 }
 
@@ -53,7 +64,14 @@ pub(crate) fn conditions(filter: Option<&Filter>, document: Option<&DocumentFilt
 
 /// A metadata filter as SQL.
 pub(crate) fn metadata_condition(filter: &Filter) -> SqlCondition {
-    let mut out = SqlCondition::default();
+    fn drives(filter: &Filter) -> bool {
+        match filter {
+            Filter::Field { .. } => true,
+            Filter::And(items) => items.iter().any(drives),
+            Filter::Or(_) | Filter::Not(_) => false,
+        }
+    }
+    let mut out = SqlCondition { selective: drives(filter), ..SqlCondition::default() };
     write_filter(filter, &mut out);
     out
 }

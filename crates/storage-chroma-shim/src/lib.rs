@@ -23,6 +23,7 @@ mod schema;
 mod stemmer;
 mod store;
 mod vector_index;
+mod vector_kernels;
 
 pub use crate::config::{DB_FILE_NAME, EmbeddedConfig};
 pub use crate::error::EmbeddedError;

@@ -1,15 +1,22 @@
-//! The in-memory vector index of one collection: f32 vectors plus 1-bit codes, rebuilt from SQLite (the
-//! source of truth) and kept in step through the collection's change counter.
+//! The in-memory vector index of one collection: f32 vectors, their norms and 1-bit codes, rebuilt from
+//! SQLite (the source of truth) and kept in step through the collection's change counter.
 //!
-//! Unfiltered cosine searches over large collections pre-select candidates by Hamming distance between
-//! sign codes of mean-centred vectors, then re-score them exactly with `Metric::distance`. Everything else
-//! (small collections, filtered searches, other metrics) is an exact scan. Scans split across threads.
+//! A search narrows the candidates in up to three passes, and only the last decides the order:
+//! 1. (large unfiltered cosine searches only) Hamming distance between sign codes of mean-centred vectors
+//!    keeps the `candidates` nearest codes;
+//! 2. an f32 distance with eight running sums keeps everything within a rounding margin of the k-th;
+//! 3. `Metric::distance` (f64, core's definition) ranks those exactly.
+//!
+//! Passes 2 and 3 together are an exact search: the margin bounds f32 rounding, so no vector that could
+//! rank in the exact top k is dropped. Large passes split across threads.
 
 use std::collections::HashMap;
 
 use storage_core::Metric;
 
-/// Collections this small are scanned by one thread: spawning costs more than it saves.
+use crate::vector_kernels::{add_hamming, dot, squared_l2};
+
+/// Passes over fewer vectors than this run on one thread: spawning costs more than it saves.
 const PARALLEL_BELOW: usize = 8_192;
 
 /// One collection's vectors as of `version` of the collection identified by `uid`.
@@ -18,10 +25,12 @@ pub(crate) struct VectorIndex {
     pub(crate) uid: String,
     pub(crate) version: i64,
     dims: usize,
-    words: usize,
     pks: Vec<i64>,
     vectors: Vec<f32>,
-    codes: Vec<u64>,
+    norms: Vec<f32>,
+    max_norm: f32,
+    /// Code word `w` of every vector, one column per word, so a pass streams one column at a time.
+    code_columns: Vec<Vec<u64>>,
     center: Vec<f32>,
     slots: HashMap<i64, usize>,
 }
@@ -32,7 +41,7 @@ pub(crate) struct ScanPlan {
     pub(crate) metric: Metric,
     pub(crate) top_k: usize,
     pub(crate) threads: usize,
-    /// Pre-select this many candidates by Hamming distance; `None` scans exactly.
+    /// Pre-select this many candidates by Hamming distance; `None` scans every vector.
     pub(crate) candidates: Option<usize>,
 }
 
@@ -52,10 +61,11 @@ impl VectorIndex {
             uid,
             version,
             dims,
-            words,
             pks: Vec::with_capacity(rows.len()),
             vectors: Vec::with_capacity(rows.len() * dims),
-            codes: Vec::with_capacity(rows.len() * words),
+            norms: Vec::with_capacity(rows.len()),
+            max_norm: 0.0,
+            code_columns: (0..words).map(|_| Vec::with_capacity(rows.len())).collect(),
             center,
             slots: HashMap::with_capacity(rows.len()),
         };
@@ -80,14 +90,22 @@ impl VectorIndex {
 
     fn put(&mut self, pk: i64, vector: &[f32]) {
         let code = self.code(vector);
+        let norm = dot(vector, vector).sqrt();
+        self.max_norm = self.max_norm.max(norm);
         if let Some(&slot) = self.slots.get(&pk) {
             self.vectors[slot * self.dims..(slot + 1) * self.dims].copy_from_slice(vector);
-            self.codes[slot * self.words..(slot + 1) * self.words].copy_from_slice(&code);
+            self.norms[slot] = norm;
+            for (column, word) in self.code_columns.iter_mut().zip(code) {
+                column[slot] = word;
+            }
         } else {
             self.slots.insert(pk, self.pks.len());
             self.pks.push(pk);
             self.vectors.extend_from_slice(vector);
-            self.codes.extend_from_slice(&code);
+            self.norms.push(norm);
+            for (column, word) in self.code_columns.iter_mut().zip(code) {
+                column.push(word);
+            }
         }
     }
 
@@ -99,16 +117,18 @@ impl VectorIndex {
             let moved_pk = self.pks[last];
             self.pks[slot] = moved_pk;
             self.vectors.copy_within(last * self.dims..(last + 1) * self.dims, slot * self.dims);
-            self.codes.copy_within(last * self.words..(last + 1) * self.words, slot * self.words);
             self.slots.insert(moved_pk, slot);
         }
-        self.pks.pop();
+        self.pks.swap_remove(slot);
+        self.norms.swap_remove(slot);
+        for column in &mut self.code_columns {
+            column.swap_remove(slot);
+        }
         self.vectors.truncate(last * self.dims);
-        self.codes.truncate(last * self.words);
     }
 
     fn code(&self, vector: &[f32]) -> Vec<u64> {
-        let mut code = vec![0u64; self.words];
+        let mut code = vec![0u64; self.code_columns.len()];
         for (dim, (value, center)) in vector.iter().zip(&self.center).enumerate() {
             if value > center {
                 code[dim / 64] |= 1u64 << (dim % 64);
@@ -125,6 +145,9 @@ impl VectorIndex {
     /// there are that many, plus every vector tied with the last one (the caller breaks ties by id).
     /// With `allowed`, only those pks are candidates (an exact pre-filtered search).
     pub(crate) fn search(&self, query: &[f32], plan: ScanPlan, allowed: Option<&[i64]>) -> Vec<(i64, f64)> {
+        if plan.top_k == 0 {
+            return Vec::new();
+        }
         let slots: Vec<usize> = match allowed {
             Some(pks) => pks.iter().filter_map(|pk| self.slots.get(pk).copied()).collect(),
             None => match plan.candidates {
@@ -132,73 +155,110 @@ impl VectorIndex {
                 _ => (0..self.len()).collect(),
             },
         };
-        let mut scored = self.score(query, &slots, plan.metric, plan.threads);
-        keep_top_with_ties(&mut scored, plan.top_k);
-        scored
+        let close = self.within_margin_of_kth(query, &slots, plan);
+        let mut exact: Vec<(i64, f64)> =
+            close.into_iter().map(|slot| (self.pks[slot], plan.metric.distance(query, self.vector(slot)))).collect();
+        keep_top_with_ties(&mut exact, plan.top_k);
+        exact
     }
 
-    /// Exact distances of `slots`, split across threads for large inputs.
-    fn score(&self, query: &[f32], slots: &[usize], metric: Metric, threads: usize) -> Vec<(i64, f64)> {
-        let score_part = |part: &[usize]| -> Vec<(i64, f64)> {
-            part.iter().map(|&slot| (self.pks[slot], metric.distance(query, self.vector(slot)))).collect()
+    /// The slots whose f32 distance is within the rounding margin of the k-th smallest: a superset of the
+    /// exact top k among `slots`, ties included.
+    fn within_margin_of_kth(&self, query: &[f32], slots: &[usize], plan: ScanPlan) -> Vec<usize> {
+        let query_norm = dot(query, query).sqrt();
+        let estimate = |slot: usize| -> f32 {
+            let vector = self.vector(slot);
+            match plan.metric {
+                Metric::Cosine => {
+                    let denominator = query_norm * self.norms[slot];
+                    if denominator > 0.0 { 1.0 - dot(query, vector) / denominator } else { 1.0 }
+                }
+                Metric::L2 => squared_l2(query, vector).sqrt(),
+                Metric::InnerProduct => -dot(query, vector),
+            }
         };
-        if threads <= 1 || slots.len() < PARALLEL_BELOW {
-            return score_part(slots);
+        let score_part = |part: &[usize]| -> Vec<(usize, f32)> { part.iter().map(|&s| (s, estimate(s))).collect() };
+        let mut scored: Vec<(usize, f32)> = if plan.threads <= 1 || slots.len() < PARALLEL_BELOW {
+            score_part(slots)
+        } else {
+            let part_len = slots.len().div_ceil(plan.threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    slots.chunks(part_len).map(|part| scope.spawn(move || score_part(part))).collect();
+                handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            })
+        };
+        if scored.len() <= plan.top_k {
+            return scored.into_iter().map(|(slot, _)| slot).collect();
         }
-        let part_len = slots.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = slots.chunks(part_len).map(|part| scope.spawn(move || score_part(part))).collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-        })
+        scored.select_nth_unstable_by(plan.top_k - 1, |a, b| a.1.total_cmp(&b.1));
+        let kth = scored[plan.top_k - 1].1;
+        // f32 rounding of a sum of `dims` products is below dims · 2⁻²⁴ relative to the magnitudes involved;
+        // the margin covers it several times over, scaled by those magnitudes.
+        #[allow(clippy::cast_precision_loss)]
+        let relative = 1e-4 + self.dims as f32 * 2.5e-7;
+        let scale = match plan.metric {
+            Metric::Cosine => 1.0,
+            Metric::L2 => query_norm + self.max_norm,
+            Metric::InnerProduct => query_norm * self.max_norm,
+        };
+        let cutoff = kth + relative * (1.0 + kth.abs() + scale);
+        scored
+            .into_iter()
+            .filter(|(_, d)| !d.is_finite() || *d <= cutoff || !cutoff.is_finite())
+            .map(|(s, _)| s)
+            .collect()
     }
 
     /// The slots of the `candidates` codes nearest to the query's code (more when Hamming distances tie).
     fn preselect(&self, query: &[f32], candidates: usize, threads: usize) -> Vec<usize> {
         let query_code = self.code(query);
-        let words = self.words;
-        let hamming_part = |codes: &[u64]| -> Vec<u16> {
-            codes
-                .chunks_exact(words)
-                .map(|code| {
-                    let bits: u32 = code.iter().zip(&query_code).map(|(a, b)| (a ^ b).count_ones()).sum();
-                    u16::try_from(bits).unwrap_or(u16::MAX)
-                })
-                .collect()
+        let n = self.len();
+        let hamming_range = |start: usize, end: usize| -> Vec<u32> {
+            let mut distances = vec![0u32; end - start];
+            for (column, query_word) in self.code_columns.iter().zip(&query_code) {
+                add_hamming(&column[start..end], *query_word, &mut distances);
+            }
+            distances
         };
-        let distances: Vec<u16> = if threads <= 1 || self.len() < PARALLEL_BELOW {
-            hamming_part(&self.codes)
+        let distances: Vec<u32> = if threads <= 1 || n < PARALLEL_BELOW {
+            hamming_range(0, n)
         } else {
-            let part_len = self.len().div_ceil(threads) * words;
+            let part_len = n.div_ceil(threads);
             std::thread::scope(|scope| {
-                let handles: Vec<_> =
-                    self.codes.chunks(part_len).map(|part| scope.spawn(move || hamming_part(part))).collect();
+                let handles: Vec<_> = (0..n)
+                    .step_by(part_len)
+                    .map(|start| scope.spawn(move || hamming_range(start, (start + part_len).min(n))))
+                    .collect();
                 handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
             })
         };
-        // A histogram finds the cut-off distance in one pass; every code at or below it is a candidate.
-        let mut histogram = vec![0usize; self.dims + 2];
-        for &d in &distances {
-            histogram[usize::from(d).min(self.dims + 1)] += 1;
-        }
-        let mut cutoff = 0usize;
-        let mut total = 0usize;
-        for (distance, count) in histogram.iter().enumerate() {
-            total += count;
-            cutoff = distance;
-            if total >= candidates {
-                break;
-            }
-        }
-        distances.iter().enumerate().filter(|(_, d)| usize::from(**d) <= cutoff).map(|(slot, _)| slot).collect()
+        let cutoff = cutoff_keeping(&distances, candidates);
+        (0..n).filter(|slot| distances[*slot] <= cutoff).collect()
     }
+}
+
+/// The smallest distance such that at least `keep` of `distances` are at or below it (all of them when
+/// there are fewer), found with a histogram in one pass.
+fn cutoff_keeping(distances: &[u32], keep: usize) -> u32 {
+    let max = distances.iter().copied().max().unwrap_or(0);
+    let mut histogram = vec![0usize; usize::try_from(max).unwrap_or(usize::MAX).min(1 << 20) + 1];
+    for &d in distances {
+        let bucket = usize::try_from(d).unwrap_or(usize::MAX).min(histogram.len() - 1);
+        histogram[bucket] += 1;
+    }
+    let mut total = 0usize;
+    for (distance, count) in histogram.iter().enumerate() {
+        total += count;
+        if total >= keep {
+            return u32::try_from(distance).unwrap_or(u32::MAX);
+        }
+    }
+    max
 }
 
 /// Sorts by distance and keeps the first `top_k` plus any tied with the last kept.
 fn keep_top_with_ties(scored: &mut Vec<(i64, f64)>, top_k: usize) {
-    if top_k == 0 {
-        scored.clear();
-        return;
-    }
     if scored.len() > top_k {
         scored.select_nth_unstable_by(top_k - 1, |a, b| a.1.total_cmp(&b.1));
         let cutoff = scored[top_k - 1].1;
@@ -219,7 +279,6 @@ pub(crate) fn from_blob(blob: &[u8]) -> Option<Vec<f32>> {
     }
     Some(blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +318,23 @@ mod tests {
         reference.sort_by(|a, b| a.0.total_cmp(&b.0));
         let expected: Vec<i64> = reference.into_iter().take(5).map(|(_, pk)| pk).collect();
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn every_metric_ranks_exactly_as_the_f64_reference() {
+        let rows: Vec<(i64, Vec<f32>)> = (0..3_000)
+            .map(|i| (i as i64, pseudo_random(i as u64 + 7, 24).iter().map(|v| v * 100.0).collect()))
+            .collect();
+        let index = VectorIndex::build("u".into(), 1, 24, rows.clone());
+        let query: Vec<f32> = pseudo_random(31_337, 24).iter().map(|v| v * 50.0).collect();
+        for metric in Metric::ALL {
+            let plan = ScanPlan { metric, top_k: 25, threads: 1, candidates: None };
+            let got: Vec<i64> = index.search(&query, plan, None).into_iter().map(|(pk, _)| pk).collect();
+            let mut reference: Vec<(f64, i64)> = rows.iter().map(|(pk, v)| (metric.distance(&query, v), *pk)).collect();
+            reference.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let expected: Vec<i64> = reference.into_iter().take(25).map(|(_, pk)| pk).collect();
+            assert_eq!(got, expected, "{metric}");
+        }
     }
 
     #[test]

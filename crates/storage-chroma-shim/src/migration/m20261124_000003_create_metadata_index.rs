@@ -15,8 +15,10 @@ pub(super) const MIGRATION: Migration = Migration {
             str TEXT
         ) STRICT",
         "CREATE INDEX chunk_meta_by_chunk ON chunk_meta (chunk_pk)",
-        "CREATE INDEX chunk_meta_by_text ON chunk_meta (key, str)",
-        "CREATE INDEX chunk_meta_by_number ON chunk_meta (key, num)",
+        // Partial indexes: each row is a string or a number (or neither), so each index holds only its kind,
+        // and `str = ?` / `num > ?` imply the `IS NOT NULL`, which lets the planner use them.
+        "CREATE INDEX chunk_meta_by_text ON chunk_meta (key, str) WHERE str IS NOT NULL",
+        "CREATE INDEX chunk_meta_by_number ON chunk_meta (key, num) WHERE num IS NOT NULL",
         "INSERT INTO chunk_meta (chunk_pk, key, elem, kind, num, str)
             SELECT c.pk, j.key, 0,
                 CASE j.type WHEN 'null' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 1 WHEN 'integer' THEN 2

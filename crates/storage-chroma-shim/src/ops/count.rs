@@ -16,8 +16,8 @@ pub(crate) async fn count(db: &Db, name: &CollectionName, filter: Option<&Filter
         None => "SELECT count(*) FROM chunks c WHERE c.collection_id = ?".to_owned(),
         Some(filter) => {
             let condition = metadata_condition(filter);
-            values.extend(condition.values);
-            format!("SELECT count(*) FROM chunks c WHERE c.collection_id = ? AND ({})", condition.sql)
+            values.extend(condition.values.iter().cloned());
+            format!("SELECT count(*) FROM chunks c WHERE {} AND ({})", condition.collection_term(), condition.sql)
         }
     };
     let row = txn.query_one_raw(stmt(&sql, values)).await.map_err(&err)?;

@@ -50,8 +50,8 @@ pub(crate) async fn delete_where(
     let collection = bump_version(&txn, name, 1).await.map_err(&err)?.ok_or_else(|| missing(name))?;
     let condition = metadata_condition(filter);
     let mut values: Vec<Value> = vec![collection.id.into()];
-    values.extend(condition.values);
-    let sql = format!("SELECT c.pk FROM chunks c WHERE c.collection_id = ? AND ({})", condition.sql);
+    values.extend(condition.values.iter().cloned());
+    let sql = format!("SELECT c.pk FROM chunks c WHERE {} AND ({})", condition.collection_term(), condition.sql);
     let pks = select_pks(&txn, &sql, values).await.map_err(&err)?;
     remove(&txn, collection.id, &pks).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;

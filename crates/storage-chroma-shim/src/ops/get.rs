@@ -58,7 +58,8 @@ pub(crate) async fn list(
     values.push(i64::try_from(request.limit).unwrap_or(i64::MAX).into());
     // TEXT compares with the BINARY collation, memcmp over UTF-8: bytewise id order.
     let sql = format!(
-        "SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.collection_id = ? AND c.id > ? AND ({}) ORDER BY c.id LIMIT ?",
+        "SELECT {CHUNK_COLUMNS} FROM chunks c WHERE {} AND c.id > ? AND ({}) ORDER BY c.id LIMIT ?",
+        condition.as_ref().map_or("c.collection_id = ?", |c| c.collection_term()),
         condition.as_ref().map_or("1", |c| c.sql.as_str())
     );
     let rows = txn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;

@@ -18,20 +18,19 @@ pub(crate) async fn search(
     language: TextLanguage,
 ) -> Result<Vec<SearchHit>, StorageError> {
     let err = ctx.db.err("hybrid search");
-    let txn = ctx.db.begin_read().await.map_err(&err)?;
-    let collection = find_collection(&txn, name).await.map_err(&err)?.ok_or_else(|| missing(name))?;
+    let conn = &ctx.db.conn;
+    let collection = find_collection(conn, name).await.map_err(&err)?.ok_or_else(|| missing(name))?;
     request.validate(name, collection.space.as_ref())?;
     let (Some(embedding), Some(space)) = (&request.embedding, &collection.space) else { return Ok(Vec::new()) };
     let filtered = request.filter.is_some() || request.document_filter.is_some();
     let condition = filtered.then(|| conditions(request.filter.as_ref(), request.document_filter.as_ref()));
     let settings = request.fusion;
     let vector =
-        vector_leg(ctx, &txn, &collection, embedding, settings.vector_depth(request.top_k), condition.as_ref()).await?;
+        vector_leg(ctx, conn, &collection, embedding, settings.vector_depth(request.top_k), condition.as_ref()).await?;
     let query = KeywordQuery::parse(request.query_text(), language);
-    let keyword = keyword_leg(&txn, &collection, &query, settings.keyword_depth(request.top_k), condition.as_ref())
+    let keyword = keyword_leg(conn, &collection, &query, settings.keyword_depth(request.top_k), condition.as_ref())
         .await
         .map_err(&err)?;
-    txn.commit().await.map_err(&err)?;
 
     let vector_leg: Vec<LegCandidate> =
         vector.iter().map(|c| LegCandidate { id: c.row.id.clone(), score: space.metric.score(c.distance) }).collect();

@@ -61,14 +61,13 @@ pub(crate) async fn search(
     language: TextLanguage,
 ) -> Result<Vec<SearchHit>, StorageError> {
     let err = db.err("keyword search");
-    let txn = db.begin_read().await.map_err(&err)?;
-    let collection = find_collection(&txn, name).await.map_err(&err)?.ok_or_else(|| missing(name))?;
+    let collection = find_collection(&db.conn, name).await.map_err(&err)?.ok_or_else(|| missing(name))?;
     request.validate(name, collection.space.as_ref())?;
     let query = KeywordQuery::parse(request.query_text(), language);
     let filtered = request.filter.is_some() || request.document_filter.is_some();
     let condition = filtered.then(|| conditions(request.filter.as_ref(), request.document_filter.as_ref()));
-    let candidates = keyword_leg(&txn, &collection, &query, request.top_k, condition.as_ref()).await.map_err(&err)?;
-    txn.commit().await.map_err(&err)?;
+    let candidates =
+        keyword_leg(&db.conn, &collection, &query, request.top_k, condition.as_ref()).await.map_err(&err)?;
     let scores = normalize_by_max(&candidates.iter().map(|c| c.relevance).collect::<Vec<_>>());
     Ok(candidates
         .into_iter()
