@@ -18,6 +18,8 @@ pub(crate) enum Command {
     Test(TestArgs),
     /// Generate or check the deployment templates under `templates/`.
     Templates(TemplatesArgs),
+    /// Benchmark a backend against its baseline (`bench embedded`: brainstore vs chromadb, 100k × 384).
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod flags;
 mod pg;
 mod templates;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         flags::Command::Pg(args) => pg::run(&args),
         flags::Command::Test(args) => test::run(&args),
         flags::Command::Templates(args) => templates::run(&args),
+        flags::Command::Bench(args) => bench::run(&args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,0 +1,87 @@
+//! `cargo xtask bench embedded`: brainstore's embedded backend and chromadb's persistent client on the same
+//! corpus (storage-core's `BenchCorpus`, 384-d), one side-by-side table with ratios.
+//!
+//! Steps: the Rust example writes the corpus, queries and exact answers to `.cache/bench/`; a git-ignored
+//! venv there gets `chromadb` from PyPI; `chroma_baseline.py` measures chromadb; the example measures
+//! brainstore and prints the table.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use super::BenchArgs;
+use crate::project_root;
+
+/// The chromadb side, kept beside this module and written into the cache folder to run.
+const CHROMA_BASELINE: &str = include_str!("chroma_baseline.py");
+
+pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
+    let root = project_root();
+    let out = root.join(".cache").join("bench");
+    std::fs::create_dir_all(&out)?;
+    let common = [
+        "--out".to_owned(),
+        out.display().to_string(),
+        "--rows".to_owned(),
+        args.rows.to_string(),
+        "--queries".to_owned(),
+        args.queries.to_string(),
+        "--batch".to_owned(),
+        args.batch.to_string(),
+    ];
+    eprintln!("bench embedded: writing the corpus ({} rows) and exact answers", args.rows);
+    run_example(&root, &common, &["--prepare"])?;
+
+    let python = ensure_chromadb(&out)?;
+    let script = out.join("chroma_baseline.py");
+    std::fs::write(&script, CHROMA_BASELINE)?;
+    eprintln!("bench embedded: measuring chromadb's persistent client");
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(&out)
+        .arg(args.batch.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !output.status.success() {
+        return Err(format!("the chromadb baseline failed ({})", output.status).into());
+    }
+    let baseline = out.join("chroma.json");
+    std::fs::write(&baseline, &output.stdout)?;
+
+    eprintln!("bench embedded: measuring brainstore");
+    run_example(&root, &common, &["--baseline", &baseline.display().to_string()])?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_example(root: &Path, common: &[String], extra: &[&str]) -> crate::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args(["run", "--release", "--quiet", "-p", "storage-chroma-shim", "--example", "bench_embedded", "--"])
+        .args(common)
+        .args(extra)
+        .status()?;
+    if status.success() { Ok(()) } else { Err(format!("bench_embedded failed ({status})").into()) }
+}
+
+/// The venv's python with chromadb installed, creating `.cache/bench/venv` on first use.
+fn ensure_chromadb(out: &Path) -> crate::Result<PathBuf> {
+    let venv = out.join("venv");
+    let python = venv.join("bin").join("python");
+    if !python.is_file() {
+        eprintln!("bench embedded: creating {}", venv.display());
+        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status()?;
+        if !status.success() {
+            return Err("`python3 -m venv` failed; install python3-venv".into());
+        }
+    }
+    let has_chromadb = Command::new(&python).args(["-c", "import chromadb"]).stderr(Stdio::null()).status()?.success();
+    if !has_chromadb {
+        eprintln!("bench embedded: pip install chromadb");
+        let status = Command::new(&python).args(["-m", "pip", "install", "--quiet", "chromadb"]).status()?;
+        if !status.success() {
+            return Err("`pip install chromadb` failed".into());
+        }
+    }
+    Ok(python)
+}

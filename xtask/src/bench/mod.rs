@@ -1,0 +1,35 @@
+//! `cargo xtask bench <target>`: benchmarks run by hand; speed is measured here, never asserted in tests.
+
+mod embedded;
+
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Which backend to benchmark.
+    #[arg(value_enum)]
+    pub(crate) target: BenchTarget,
+    /// Chunks in the benchmark corpus.
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) rows: usize,
+    /// Queries per measured mode.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) queries: usize,
+    /// Chunks per upsert batch, for both sides.
+    #[arg(long, default_value_t = 5_000)]
+    pub(crate) batch: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BenchTarget {
+    /// The embedded backend side by side with chromadb's persistent client on the same rows.
+    Embedded,
+}
+
+pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
+    match args.target {
+        BenchTarget::Embedded => embedded::run(args),
+    }
+}
