@@ -2,7 +2,8 @@
 //!
 //! Metadata is matched through the `chunk_meta` side table (one row per top-level key, plus one per
 //! scalar element of an array value), so no JSON path is ever built from a key. The semantics are core's
-//! `filter/eval.rs`; the conformance suite compares the two on every operator.
+//! `filter/eval.rs`; the conformance suite compares the two on every operator. Memories keep their
+//! metadata in a side table of the same shape ([`MetaTable`]), so one compiler serves both.
 
 use sea_orm::Value;
 use storage_core::filter::{FieldOp, Scalar};
@@ -50,6 +51,21 @@ impl SqlCondition {
     }
 }
 
+/// A metadata side table: rows of `(owner, key, elem, kind, num, str)` as [`meta_rows`] makes them, and the
+/// primary key of the row alias `c` they describe. Static names only: never user text.
+#[derive(Debug)]
+pub(crate) struct MetaTable {
+    /// The primary key of the filtered row, e.g. `c.pk`.
+    pub(crate) row_pk: &'static str,
+    /// The side table.
+    pub(crate) table: &'static str,
+    /// Its column pointing at `row_pk`.
+    pub(crate) owner: &'static str,
+}
+
+/// The chunks' metadata side table.
+pub(crate) const CHUNK_META: MetaTable = MetaTable { row_pk: "c.pk", table: "chunk_meta", owner: "chunk_pk" };
+
 /// The condition for an optional metadata filter and an optional text filter.
 pub(crate) fn conditions(filter: Option<&Filter>, document: Option<&DocumentFilter>) -> SqlCondition {
     let mut condition = SqlCondition::always();
@@ -62,8 +78,13 @@ pub(crate) fn conditions(filter: Option<&Filter>, document: Option<&DocumentFilt
     condition
 }
 
-/// A metadata filter as SQL.
+/// A metadata filter on chunks as SQL.
 pub(crate) fn metadata_condition(filter: &Filter) -> SqlCondition {
+    metadata_condition_on(filter, &CHUNK_META)
+}
+
+/// A metadata filter as SQL, matched through `table`.
+pub(crate) fn metadata_condition_on(filter: &Filter, table: &MetaTable) -> SqlCondition {
     fn drives(filter: &Filter) -> bool {
         match filter {
             Filter::Field { .. } => true,
@@ -72,11 +93,11 @@ pub(crate) fn metadata_condition(filter: &Filter) -> SqlCondition {
         }
     }
     let mut out = SqlCondition { selective: drives(filter), ..SqlCondition::default() };
-    write_filter(filter, &mut out);
+    write_filter(filter, table, &mut out);
     out
 }
 
-fn write_filter(filter: &Filter, out: &mut SqlCondition) {
+fn write_filter(filter: &Filter, table: &MetaTable, out: &mut SqlCondition) {
     match filter {
         Filter::And(items) | Filter::Or(items) if items.is_empty() => {
             out.sql.push_str(if matches!(filter, Filter::And(_)) { "1" } else { "0" });
@@ -88,18 +109,19 @@ fn write_filter(filter: &Filter, out: &mut SqlCondition) {
                 if idx > 0 {
                     out.sql.push_str(joiner);
                 }
-                write_filter(item, out);
+                write_filter(item, table, out);
             }
             out.sql.push(')');
         }
         Filter::Not(inner) => {
             out.sql.push_str("NOT (");
-            write_filter(inner, out);
+            write_filter(inner, table, out);
             out.sql.push(')');
         }
         Filter::Field { key, op } => {
             // A missing key has no row, so every positive test is false and `NOT` makes it true, as in eval.
-            out.sql.push_str("c.pk IN (SELECT m.chunk_pk FROM chunk_meta m WHERE m.key = ? AND ");
+            let MetaTable { row_pk, table, owner } = table;
+            out.sql.push_str(&format!("{row_pk} IN (SELECT m.{owner} FROM {table} m WHERE m.key = ? AND "));
             out.values.push(key.clone().into());
             write_field_op(op, out);
             out.sql.push(')');
