@@ -20,10 +20,9 @@ const LIMIT_MB: f64 = 200.0;
 /// file (and the store) about vectors rather than streaming.
 const DIMENSIONS: usize = 8;
 
-const WORDS: [&str; 16] = [
-    "agent", "memory", "vector", "keyword", "chunk", "store", "query", "embedding", "filter", "batch", "stream",
-    "postgres", "sqlite", "index", "score", "fusion",
-];
+/// The vocabulary of the generated texts.
+const WORDS: &str =
+    "agent memory vector keyword chunk store query embedding filter batch stream postgres sqlite index score fusion";
 
 pub(crate) fn run() -> crate::Result<ExitCode> {
     let root = project_root();
@@ -36,7 +35,8 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
 
     eprintln!("bench ingest-memory: building the release binary");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo).current_dir(&root).args(["build", "--release", "--quiet", "-p", "cli"]).status()?;
+    let status =
+        Command::new(cargo).current_dir(&root).args(["build", "--release", "--quiet", "-p", "cli"]).status()?;
     if !status.success() {
         return Err(format!("cargo build --release -p cli failed ({status})").into());
     }
@@ -95,6 +95,7 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
 
 /// Writes the deterministic input; returns its size in bytes.
 fn generate(path: &Path) -> crate::Result<u64> {
+    let words: Vec<&str> = WORDS.split(' ').collect();
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = || {
@@ -105,13 +106,13 @@ fn generate(path: &Path) -> crate::Result<u64> {
         state
     };
     for line in 0..LINES {
-        let words: Vec<&str> = (0..14).map(|_| WORDS[(next() % WORDS.len() as u64) as usize]).collect();
+        let text: Vec<&str> = (0..14).map(|_| words[(next() % words.len() as u64) as usize]).collect();
         let embedding: Vec<String> =
             (0..DIMENSIONS).map(|_| format!("{:.4}", (next() % 2000) as f64 / 1000.0 - 0.999)).collect();
         writeln!(
             out,
             r#"{{"id":"doc-{line:07}","text":"line {line}: {}","metadata":{{"source":"bench/file-{}.md","n":{line}}},"embedding":[{}]}}"#,
-            words.join(" "),
+            text.join(" "),
             line % 1000,
             embedding.join(",")
         )?;

@@ -1,6 +1,7 @@
 //! `cargo xtask bench <target>`: benchmarks run by hand; speed is measured here, never asserted in tests.
 
 mod embedded;
+mod ingest_memory;
 
 use std::process::ExitCode;
 
@@ -26,10 +27,13 @@ pub(crate) struct BenchArgs {
 pub(crate) enum BenchTarget {
     /// The embedded backend side by side with chromadb's persistent client on the same rows.
     Embedded,
+    /// Peak RSS of `brainstore ingest` on a 1,000,000-line file (the other flags do not apply).
+    IngestMemory,
 }
 
 pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     match args.target {
         BenchTarget::Embedded => embedded::run(args),
+        BenchTarget::IngestMemory => ingest_memory::run(),
     }
 }
