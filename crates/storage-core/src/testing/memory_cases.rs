@@ -234,21 +234,25 @@ pub async fn dedup_merges_above_the_threshold_only(factory: &dyn MemoryStoreFact
 pub async fn recall_order_follows_the_scoring_function(factory: &dyn MemoryStoreFactory) -> TestResult {
     let store = fresh(factory, "memory_scoring").await?;
     let now = Utc::now();
-    let mut old_similar = memory("acme", "old but very similar").embedding(at_similarity(0.95), MODEL);
-    old_similar.occurred_at = Some(now - Duration::days(30));
-    let mut recent_weak = memory("acme", "recent but weakly similar").embedding(at_similarity(0.30), MODEL);
-    recent_weak.occurred_at = Some(now - Duration::minutes(5));
     let no_dedup = RememberOptions { dedup_threshold: None, context: ctx() };
-    let old_similar = store.remember(old_similar, &no_dedup).await?.memory;
-    let recent_weak = store.remember(recent_weak, &no_dedup).await?.memory;
     let query = one_hot(0);
-
-    for weights in [RecallWeights::default(), RecallWeights { semantic: 0.1, recency: 0.8, ..RecallWeights::default() }]
-    {
+    let mut first_by_weights = Vec::new();
+    // Each weighting recalls its own pair, in its own tenant: a recall bumps `last_accessed_at`, which would
+    // make the old memory recent for every later recall.
+    let weightings =
+        [RecallWeights::default(), RecallWeights { semantic: 0.1, recency: 0.8, ..RecallWeights::default() }];
+    for (round, weights) in weightings.into_iter().enumerate() {
+        let tenant = format!("acme-{round}");
+        let mut old_similar = memory(&tenant, "old but very similar").embedding(at_similarity(0.95), MODEL);
+        old_similar.occurred_at = Some(now - Duration::days(30));
+        let mut recent_weak = memory(&tenant, "recent but weakly similar").embedding(at_similarity(0.30), MODEL);
+        recent_weak.occurred_at = Some(now - Duration::minutes(5));
+        let old_similar = store.remember(old_similar, &no_dedup).await?.memory;
+        let recent_weak = store.remember(recent_weak, &no_dedup).await?.memory;
         let request = RecallRequest {
             weights,
             now: Some(now),
-            ..RecallRequest::new(Scope::tenant("acme")).embedding(query.clone())
+            ..RecallRequest::new(Scope::tenant(tenant.clone())).embedding(query.clone())
         };
         let hits = store.recall(&request).await?;
         ensure!(hits.len() == 2, "both memories recalled: {}", hits.len());
@@ -288,18 +292,9 @@ pub async fn recall_order_follows_the_scoring_function(factory: &dyn MemoryStore
                 hit.score
             );
         }
+        first_by_weights.push(hits[0].memory.content.clone());
     }
-    let default_first = store
-        .recall(&RecallRequest { now: Some(now), ..RecallRequest::new(Scope::tenant("acme")).embedding(query.clone()) })
-        .await?;
-    let recency_first = store
-        .recall(&RecallRequest {
-            weights: RecallWeights { semantic: 0.1, recency: 0.8, ..RecallWeights::default() },
-            now: Some(now),
-            ..RecallRequest::new(Scope::tenant("acme")).embedding(query)
-        })
-        .await?;
-    ensure!(default_first[0].memory.id != recency_first[0].memory.id, "changing the weights flips the order");
+    ensure!(first_by_weights[0] != first_by_weights[1], "changing the weights flips the order: {first_by_weights:?}");
     Ok(())
 }
 
