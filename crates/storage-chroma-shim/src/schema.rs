@@ -85,13 +85,14 @@ async fn set_language(conn: &impl ConnectionTrait, language: TextLanguage) -> Re
     .map(drop)
 }
 
-/// Rebuilds every keyword index when the configured language differs from the one they were built with.
-/// Returns whether it rebuilt.
+/// Rebuilds every keyword index (memories', messages' and artifacts' too) when the configured language
+/// differs from the one they were built with. Returns whether it rebuilt.
 pub(crate) async fn ensure_language(conn: &impl ConnectionTrait, language: TextLanguage) -> Result<bool, DbErr> {
     if stored_language(conn).await? == Some(language) {
         return Ok(false);
     }
     drop_all_keyword_indexes(conn).await?;
     create_all_keyword_indexes(conn, language).await?;
+    crate::migration::rebuild_text_indexes(conn, language).await?;
     Ok(true)
 }

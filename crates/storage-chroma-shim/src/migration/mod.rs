@@ -6,10 +6,17 @@
 mod m20261124_000001_create_collections;
 mod m20261124_000002_create_chunks;
 mod m20261124_000003_create_metadata_index;
+mod m20261124_000004_create_memories;
+mod m20261124_000005_create_sessions;
+mod m20261124_000006_create_tasks;
+mod template;
+mod text_index;
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
 use storage_core::{MigrationInfo, StorageError, TextLanguage};
 
+use self::text_index::TextIndex;
+pub(crate) use self::text_index::rebuild_text_indexes;
 use crate::db::{Db, stmt};
 use crate::schema;
 
@@ -28,6 +35,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     m20261124_000001_create_collections::MIGRATION,
     m20261124_000002_create_chunks::MIGRATION,
     m20261124_000003_create_metadata_index::MIGRATION,
+    m20261124_000004_create_memories::MIGRATION,
+    m20261124_000005_create_sessions::MIGRATION,
+    m20261124_000006_create_tasks::MIGRATION,
+];
+
+/// The FTS5 indexes migrations create with the store's tokenizer (chunks' per-collection indexes aside).
+const TEXT_INDEXES: &[TextIndex] = &[
+    m20261124_000004_create_memories::MEMORY_FTS,
+    m20261124_000005_create_sessions::MESSAGE_FTS,
+    m20261124_000005_create_sessions::ARTIFACT_FTS,
 ];
 
 /// The newest schema version.
@@ -87,7 +104,7 @@ pub(crate) async fn up(db: &Db, to: Option<u32>, language: TextLanguage) -> Resu
 async fn apply(txn: &DatabaseTransaction, version: u32, language: TextLanguage) -> Result<(), DbErr> {
     let migration = &MIGRATIONS[version as usize - 1];
     for sql in migration.up {
-        txn.execute_raw(stmt(sql, vec![])).await?;
+        txn.execute_raw(stmt(&template::expand(sql, language), vec![])).await?;
     }
     if migration.owns_keyword_indexes {
         schema::create_all_keyword_indexes(txn, language).await?;
