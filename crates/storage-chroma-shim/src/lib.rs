@@ -10,6 +10,7 @@
 //! readers never block each other and a second writer waits for the busy timeout. Behaviour is defined by
 //! `storage-core` and checked by its conformance suite.
 
+mod columns;
 mod config;
 mod db;
 mod error;
@@ -17,6 +18,7 @@ mod filter_sql;
 mod health;
 mod index_cache;
 mod keyword_sql;
+mod memory;
 mod migration;
 mod ops;
 mod schema;

@@ -59,7 +59,7 @@ impl EmbeddedStore {
         &self.inner.config
     }
 
-    fn language(&self) -> TextLanguage {
+    pub(crate) fn language(&self) -> TextLanguage {
         *self.inner.language.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -82,7 +82,7 @@ impl EmbeddedStore {
     }
 
     /// The pool of a fully migrated store, or `NotInitialized` naming `brainstore init`.
-    async fn db(&self) -> Result<&Db, StorageError> {
+    pub(crate) async fn db(&self) -> Result<&Db, StorageError> {
         let db = self.connection(false).await?;
         if !self.inner.ready.load(Ordering::Acquire) {
             let status = migration::status(&db.conn).await.map_err(db.err("open"))?;

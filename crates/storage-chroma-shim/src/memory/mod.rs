@@ -1,0 +1,123 @@
+//! `impl MemoryStore for EmbeddedStore`: agent memories in SQLite, recall ranked by core. No SQL here.
+
+mod audit;
+mod lifecycle;
+mod recall;
+mod remember;
+mod rows;
+mod space;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use storage_core::memory::{
+    AuditEntry, ChangeContext, ExpireMode, ListMemories, Memory, MemoryStatus, MemoryStore, NewMemory, RecallHit,
+    RecallRequest, RememberOptions, RememberOutcome, Scope,
+};
+use storage_core::{Embedding, EmbeddingSpace, StorageError};
+use uuid::Uuid;
+
+use crate::store::EmbeddedStore;
+
+/// The error for a memory id that does not exist in the tenant (or belongs to another).
+fn not_found(tenant: &str, id: Uuid) -> StorageError {
+    StorageError::NotFound { what: format!("memory {id} in tenant `{tenant}`") }
+}
+
+#[async_trait]
+impl MemoryStore for EmbeddedStore {
+    async fn memory_embedding_space(&self) -> storage_core::Result<Option<EmbeddingSpace>> {
+        let db = self.db().await?;
+        space::load(&db.conn).await.map_err(db.err("memory embedding space"))
+    }
+
+    async fn set_memory_embedding_space(&self, space: &EmbeddingSpace) -> storage_core::Result<()> {
+        space::set(self.db().await?, space).await
+    }
+
+    async fn replace_memory_embedding_space(&self, space: &EmbeddingSpace) -> storage_core::Result<u64> {
+        space::replace(self.db().await?, space).await
+    }
+
+    async fn remember(&self, memory: NewMemory, options: &RememberOptions) -> storage_core::Result<RememberOutcome> {
+        remember::remember(self.db().await?, memory, options).await
+    }
+
+    async fn recall(&self, request: &RecallRequest) -> storage_core::Result<Vec<RecallHit>> {
+        recall::recall(self.db().await?, request, self.language()).await
+    }
+
+    async fn get_memory(&self, tenant: &str, id: Uuid) -> storage_core::Result<Option<Memory>> {
+        lifecycle::get(self.db().await?, tenant, id).await
+    }
+
+    async fn get_memory_by_key(&self, scope: &Scope, key: &str) -> storage_core::Result<Option<Memory>> {
+        lifecycle::get_by_key(self.db().await?, scope, key).await
+    }
+
+    async fn list_memories(&self, request: &ListMemories) -> storage_core::Result<Vec<Memory>> {
+        lifecycle::list(self.db().await?, request).await
+    }
+
+    async fn supersede(
+        &self,
+        tenant: &str,
+        old_id: Uuid,
+        replacement: NewMemory,
+        context: &ChangeContext,
+    ) -> storage_core::Result<(Memory, Memory)> {
+        remember::supersede(self.db().await?, tenant, old_id, replacement, context).await
+    }
+
+    async fn dispute(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<Memory> {
+        lifecycle::set_status(self.db().await?, tenant, id, MemoryStatus::Disputed, context).await
+    }
+
+    async fn archive(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<Memory> {
+        lifecycle::set_status(self.db().await?, tenant, id, MemoryStatus::Archived, context).await
+    }
+
+    async fn forget(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<bool> {
+        lifecycle::forget(self.db().await?, tenant, id, context).await
+    }
+
+    async fn expire(
+        &self,
+        tenant: &str,
+        now: DateTime<Utc>,
+        mode: ExpireMode,
+        context: &ChangeContext,
+    ) -> storage_core::Result<u64> {
+        lifecycle::expire(self.db().await?, tenant, now, mode, context).await
+    }
+
+    async fn mark_stale(&self, tenant: &str, current_model: &str) -> storage_core::Result<u64> {
+        space::mark_stale(self.db().await?, tenant, current_model).await
+    }
+
+    async fn stale_memories(&self, tenant: &str, limit: usize) -> storage_core::Result<Vec<Memory>> {
+        space::stale(self.db().await?, tenant, limit).await
+    }
+
+    async fn update_embedding(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        embedding: Embedding,
+        model: &str,
+        context: &ChangeContext,
+    ) -> storage_core::Result<Memory> {
+        space::update_embedding(self.db().await?, tenant, id, embedding, model, context).await
+    }
+
+    async fn purge_stale(&self, tenant: &str, context: &ChangeContext) -> storage_core::Result<u64> {
+        space::purge(self.db().await?, tenant, context).await
+    }
+
+    async fn history(&self, tenant: &str, id: Uuid) -> storage_core::Result<Vec<AuditEntry>> {
+        audit::history(self.db().await?, tenant, id).await
+    }
+
+    async fn as_of(&self, tenant: &str, id: Uuid, at: DateTime<Utc>) -> storage_core::Result<Option<Memory>> {
+        audit::as_of(self.db().await?, tenant, id, at).await
+    }
+}

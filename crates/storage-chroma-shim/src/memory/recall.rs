@@ -1,0 +1,176 @@
+//! Recall: candidates from the keyword leg (FTS5 over content and tags), the exact semantic leg, or the
+//! most recently accessed memories, all under one filter; ranked by core's `scoring::rank`; then the
+//! access bump of the hits.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DbErr, Value};
+use storage_core::memory::scoring::{Candidate, rank};
+use storage_core::memory::{RecallHit, RecallRequest};
+use storage_core::{Embedding, EmbeddingSpace, KeywordQuery, StorageError, TextLanguage};
+use uuid::Uuid;
+
+use super::lifecycle::push_in;
+use super::rows::{self, MEMORY_META};
+use super::space;
+use crate::columns::{count_value, get, get_embedding, micros, now};
+use crate::db::{Db, placeholders, stmt};
+use crate::filter_sql::metadata_condition_on;
+use crate::keyword_sql::match_expression;
+
+/// The request's scope, statuses, kinds, tiers, tags (any of) and metadata filter as SQL on alias `c`.
+fn recall_filter(request: &RecallRequest) -> (String, Vec<Value>) {
+    let (mut sql, mut values) = rows::scope_condition(&request.scope);
+    push_in(&mut sql, &mut values, "status", request.statuses.iter().map(|s| s.as_str().into()).collect());
+    push_in(&mut sql, &mut values, "kind", request.kinds.iter().map(|k| k.clone().into()).collect());
+    push_in(&mut sql, &mut values, "tier", request.tiers.iter().map(|t| t.as_str().into()).collect());
+    if !request.tags.is_empty() {
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM json_each(c.tags) t WHERE t.value IN ({}))",
+            placeholders(request.tags.len())
+        ));
+        values.extend(request.tags.iter().map(|tag| Value::from(tag.clone())));
+    }
+    if let Some(filter) = &request.filter {
+        let condition = metadata_condition_on(filter, &MEMORY_META);
+        sql.push_str(&format!(" AND ({})", condition.sql));
+        values.extend(condition.values);
+    }
+    (sql, values)
+}
+
+/// The `depth` most relevant memories by BM25 over content and tags: `(pk, relevance)`.
+async fn keyword_leg(
+    conn: &impl ConnectionTrait,
+    query: &KeywordQuery,
+    filter: &(String, Vec<Value>),
+    depth: usize,
+) -> Result<Vec<(i64, f64)>, DbErr> {
+    let Some(expression) = match_expression(query) else { return Ok(Vec::new()) };
+    // FTS5's bm25() is lower-is-better; its negation is the relevance.
+    let sql = format!(
+        "SELECT c.pk, -bm25(memory_fts) AS relevance FROM memory_fts JOIN memories c ON c.pk = memory_fts.rowid \
+         WHERE memory_fts MATCH ? AND {} ORDER BY relevance DESC, c.id LIMIT ?",
+        filter.0
+    );
+    let mut values: Vec<Value> = vec![expression.into()];
+    values.extend(filter.1.iter().cloned());
+    values.push(count_value(depth).into());
+    let rows = conn.query_all_raw(stmt(&sql, values)).await?;
+    rows.iter().map(|row| Ok((get(row, "pk")?, get(row, "relevance")?))).collect()
+}
+
+/// The `depth` most similar memories, compared exactly with the space's metric: `(pk, score)`. Stale
+/// embeddings come from another model and are not comparable, so they are left out.
+async fn semantic_leg(
+    conn: &impl ConnectionTrait,
+    query: &Embedding,
+    space: &EmbeddingSpace,
+    filter: &(String, Vec<Value>),
+    depth: usize,
+) -> Result<Vec<(i64, f32)>, DbErr> {
+    let sql = format!(
+        "SELECT c.pk, c.id, c.embedding FROM memories c WHERE {} AND c.embedding IS NOT NULL AND c.stale = 0",
+        filter.0
+    );
+    let rows = conn.query_all_raw(stmt(&sql, filter.1.clone())).await?;
+    let metric = space.metric;
+    let mut scored: Vec<(i64, String, f32)> = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let Some(embedding) = get_embedding(row, "embedding")? else { continue };
+        if embedding.dimensions() != query.dimensions() {
+            continue;
+        }
+        let score = metric.score(metric.distance(query.as_slice(), embedding.as_slice()));
+        scored.push((get(row, "pk")?, get(row, "id")?, score));
+    }
+    scored.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+    scored.truncate(depth);
+    Ok(scored.into_iter().map(|(pk, _, score)| (pk, score)).collect())
+}
+
+/// The `depth` most recently accessed memories, for a recall with neither text nor embedding.
+async fn recent_leg(
+    conn: &impl ConnectionTrait,
+    filter: &(String, Vec<Value>),
+    depth: usize,
+) -> Result<Vec<i64>, DbErr> {
+    let sql = format!("SELECT c.pk FROM memories c WHERE {} ORDER BY c.last_accessed_at DESC, c.id LIMIT ?", filter.0);
+    let mut values = filter.1.clone();
+    values.push(count_value(depth).into());
+    let rows = conn.query_all_raw(stmt(&sql, values)).await?;
+    rows.iter().map(|row| get(row, "pk")).collect()
+}
+
+/// Hybrid recall ranked by core, then the access bump of the returned memories.
+pub(super) async fn recall(
+    db: &Db,
+    request: &RecallRequest,
+    language: TextLanguage,
+) -> Result<Vec<RecallHit>, StorageError> {
+    request.validate()?;
+    let err = db.err("recall");
+    let txn = db.begin_read().await.map_err(&err)?;
+    let recorded = space::load(&txn).await.map_err(&err)?;
+    if let Some(embedding) = &request.embedding {
+        space::check_vector(recorded.as_ref(), "embedding", embedding)?;
+    }
+    let filter = recall_filter(request);
+    let text = request.text.as_deref().filter(|text| !text.trim().is_empty());
+    // pk → (semantic score, raw keyword relevance), each set when that leg found the memory.
+    let mut legs: BTreeMap<i64, (Option<f32>, Option<f64>)> = BTreeMap::new();
+    if let Some(text) = text {
+        let query = KeywordQuery::parse(text, language);
+        for (pk, relevance) in keyword_leg(&txn, &query, &filter, request.candidates).await.map_err(&err)? {
+            legs.entry(pk).or_default().1 = Some(relevance);
+        }
+    }
+    if let (Some(embedding), Some(space)) = (&request.embedding, &recorded) {
+        for (pk, score) in semantic_leg(&txn, embedding, space, &filter, request.candidates).await.map_err(&err)? {
+            legs.entry(pk).or_default().0 = Some(score);
+        }
+    }
+    if text.is_none() && request.embedding.is_none() {
+        for pk in recent_leg(&txn, &filter, request.candidates).await.map_err(&err)? {
+            legs.entry(pk).or_default();
+        }
+    }
+    let pks: Vec<i64> = legs.keys().copied().collect();
+    let mut found = rows::by_pks(&txn, &pks).await.map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+    let mut pk_of: HashMap<Uuid, i64> = HashMap::with_capacity(found.len());
+    let candidates: Vec<Candidate> = legs
+        .into_iter()
+        .filter_map(|(pk, (semantic, keyword_raw))| {
+            let stored = found.remove(&pk)?;
+            pk_of.insert(stored.memory.id, pk);
+            Some(Candidate { memory: stored.memory, semantic, keyword_raw })
+        })
+        .collect();
+    let hits = rank(candidates, &request.weights, request.now.unwrap_or_else(Utc::now), request.limit);
+    let hit_pks: Vec<i64> = hits.iter().filter_map(|hit| pk_of.get(&hit.memory.id).copied()).collect();
+    bump_access(db, &hit_pks).await?;
+    Ok(hits)
+}
+
+/// Counts a recall of each memory and moves its last access to now (never backwards).
+async fn bump_access(db: &Db, pks: &[i64]) -> Result<(), StorageError> {
+    if pks.is_empty() {
+        return Ok(());
+    }
+    let err = db.err("recall");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let at = micros(now());
+    for part in pks.chunks(500) {
+        let mut values: Vec<Value> = vec![at.into()];
+        values.extend(part.iter().map(|pk| Value::from(*pk)));
+        let sql = format!(
+            "UPDATE memories SET access_count = access_count + 1, last_accessed_at = max(last_accessed_at, ?) \
+             WHERE pk IN ({})",
+            placeholders(part.len())
+        );
+        txn.execute_raw(stmt(&sql, values)).await.map_err(&err)?;
+    }
+    txn.commit().await.map_err(&err)
+}

@@ -1,0 +1,180 @@
+//! The memory embedding space and stale-model handling: recording, replacing, marking, re-embedding and
+//! purging.
+
+use sea_orm::{ConnectionTrait, DbErr};
+use storage_core::memory::{AuditAction, ChangeContext, Memory};
+use storage_core::{CollectionName, Embedding, EmbeddingSpace, StorageError};
+use uuid::Uuid;
+
+use super::audit;
+use super::rows::{self, StoredMemory};
+use crate::columns::{count_value, get, now};
+use crate::db::{Db, stmt};
+
+/// The name memory errors carry where document errors name a collection.
+fn memories_name() -> CollectionName {
+    CollectionName::new("memories").expect("`memories` is a valid collection name")
+}
+
+/// The recorded space, if any.
+pub(super) async fn load(conn: &impl ConnectionTrait) -> Result<Option<EmbeddingSpace>, DbErr> {
+    let row = conn
+        .query_one_raw(stmt("SELECT provider, model, dimensions, metric FROM memory_space WHERE id = 1", vec![]))
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let dimensions: i64 = get(&row, "dimensions")?;
+    let metric: String = get(&row, "metric")?;
+    Ok(Some(EmbeddingSpace {
+        provider: get(&row, "provider")?,
+        model: get(&row, "model")?,
+        dimensions: u32::try_from(dimensions).map_err(|e| DbErr::Type(e.to_string()))?,
+        metric: metric.parse().map_err(|e: StorageError| DbErr::Type(e.to_string()))?,
+    }))
+}
+
+async fn store(conn: &impl ConnectionTrait, space: &EmbeddingSpace) -> Result<(), DbErr> {
+    conn.execute_raw(stmt(
+        "INSERT INTO memory_space (id, provider, model, dimensions, metric) VALUES (1, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET provider = excluded.provider, model = excluded.model,
+             dimensions = excluded.dimensions, metric = excluded.metric",
+        vec![
+            space.provider.clone().into(),
+            space.model.clone().into(),
+            i64::from(space.dimensions).into(),
+            space.metric.as_str().into(),
+        ],
+    ))
+    .await
+    .map(drop)
+}
+
+/// Checks a memory or query embedding (`field`) against the recorded space.
+pub(super) fn check_vector(
+    space: Option<&EmbeddingSpace>,
+    field: &str,
+    embedding: &Embedding,
+) -> Result<(), StorageError> {
+    let space = space.ok_or_else(|| StorageError::NotInitialized {
+        what: "the memory embedding space".to_owned(),
+        remedy: "record it (set_memory_embedding_space) before remembering or recalling with embeddings".to_owned(),
+    })?;
+    space.check_vector(&memories_name(), field, embedding)
+}
+
+/// Records `space`; the same space again is a no-op and a different one is refused.
+pub(super) async fn set(db: &Db, space: &EmbeddingSpace) -> Result<(), StorageError> {
+    space.validate()?;
+    let err = db.err("set memory embedding space");
+    let txn = db.begin_write().await.map_err(&err)?;
+    match load(&txn).await.map_err(&err)? {
+        None => store(&txn, space).await.map_err(&err)?,
+        Some(recorded) => recorded.check_compatible(&memories_name(), space)?,
+    }
+    txn.commit().await.map_err(&err)
+}
+
+/// Records `space` and marks every memory not embedded by its model stale, clearing embeddings whose
+/// length no longer fits. Returns how many were marked.
+pub(super) async fn replace(db: &Db, space: &EmbeddingSpace) -> Result<u64, StorageError> {
+    space.validate()?;
+    let err = db.err("replace memory embedding space");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let recorded = load(&txn).await.map_err(&err)?;
+    let dimensions_change = recorded.as_ref().is_some_and(|r| r.dimensions != space.dimensions);
+    store(&txn, space).await.map_err(&err)?;
+    // Without a model named, only a dimension change makes embeddings unusable.
+    let marked = txn
+        .execute_raw(stmt(
+            "UPDATE memories SET stale = 1, embedding = CASE WHEN ? THEN NULL ELSE embedding END
+             WHERE embedding_model IS NOT NULL AND (? OR (? IS NOT NULL AND embedding_model IS NOT ?))",
+            vec![
+                dimensions_change.into(),
+                dimensions_change.into(),
+                space.model.clone().into(),
+                space.model.clone().into(),
+            ],
+        ))
+        .await
+        .map_err(&err)?
+        .rows_affected();
+    txn.commit().await.map_err(&err)?;
+    Ok(marked)
+}
+
+/// Marks the tenant's memories embedded by another model than `current_model` stale; returns how many
+/// were newly marked.
+pub(super) async fn mark_stale(db: &Db, tenant: &str, current_model: &str) -> Result<u64, StorageError> {
+    let err = db.err("mark stale memories");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let marked = txn
+        .execute_raw(stmt(
+            "UPDATE memories SET stale = 1
+             WHERE tenant = ? AND stale = 0 AND embedding_model IS NOT NULL AND embedding_model != ?",
+            vec![tenant.into(), current_model.into()],
+        ))
+        .await
+        .map_err(&err)?
+        .rows_affected();
+    txn.commit().await.map_err(&err)?;
+    Ok(marked)
+}
+
+/// Up to `limit` stale memories of the tenant, oldest first.
+pub(super) async fn stale(db: &Db, tenant: &str, limit: usize) -> Result<Vec<Memory>, StorageError> {
+    let found = rows::select(
+        &db.conn,
+        "c.tenant = ? AND c.stale = 1",
+        "ORDER BY c.created_at, c.id LIMIT ?",
+        vec![tenant.into(), count_value(limit).into()],
+    )
+    .await
+    .map_err(db.err("stale memories"))?;
+    Ok(found.into_iter().map(|stored| stored.memory).collect())
+}
+
+/// Sets a memory's embedding and model and clears `stale`.
+pub(super) async fn update_embedding(
+    db: &Db,
+    tenant: &str,
+    id: Uuid,
+    embedding: Embedding,
+    model: &str,
+    context: &ChangeContext,
+) -> Result<Memory, StorageError> {
+    if model.is_empty() || model.len() > 500 || model.contains('\0') {
+        return Err(StorageError::invalid("model", "must be 1 to 500 bytes without NUL"));
+    }
+    let err = db.err("update memory embedding");
+    let txn = db.begin_write().await.map_err(&err)?;
+    check_vector(load(&txn).await.map_err(&err)?.as_ref(), "embedding", &embedding)?;
+    let StoredMemory { pk, memory: old } =
+        rows::by_id(&txn, tenant, id).await.map_err(&err)?.ok_or_else(|| super::not_found(tenant, id))?;
+    let at = now();
+    let new = Memory {
+        embedding: Some(embedding),
+        embedding_model: Some(model.to_owned()),
+        stale: false,
+        version: old.version + 1,
+        updated_at: at,
+        ..old.clone()
+    };
+    rows::update(&txn, pk, &new).await.map_err(&err)?;
+    audit::append(&txn, AuditAction::Updated, Some(&old), Some(&new), context, at).await.map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+    Ok(new)
+}
+
+/// Deletes the tenant's stale memories, logging each; returns how many.
+pub(super) async fn purge(db: &Db, tenant: &str, context: &ChangeContext) -> Result<u64, StorageError> {
+    let err = db.err("purge stale memories");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let stale =
+        rows::select(&txn, "c.tenant = ? AND c.stale = 1", "ORDER BY c.pk", vec![tenant.into()]).await.map_err(&err)?;
+    let at = now();
+    for stored in &stale {
+        rows::delete(&txn, stored.pk).await.map_err(&err)?;
+        audit::append(&txn, AuditAction::Deleted, Some(&stored.memory), None, context, at).await.map_err(&err)?;
+    }
+    txn.commit().await.map_err(&err)?;
+    Ok(stale.len() as u64)
+}
