@@ -22,8 +22,10 @@ mod memory;
 mod migration;
 mod ops;
 mod schema;
+mod session;
 mod stemmer;
 mod store;
+mod task;
 mod vector_index;
 mod vector_kernels;
 

@@ -1,0 +1,159 @@
+//! Artifacts: upserted per session and id (with their keyword entry and the session's activity), read,
+//! listed newest first, and searched by name and content.
+
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use storage_core::fusion::normalize_by_max;
+use storage_core::session::{Artifact, NewArtifact, TextHit};
+use storage_core::{KeywordQuery, StorageError, TextLanguage};
+use uuid::Uuid;
+
+use super::sessions::{not_found, session_pk, touch};
+use crate::columns::{check_limit, count_value, get, get_json, get_time, json, micros, now};
+use crate::db::{Db, stmt};
+use crate::keyword_sql::match_expression;
+
+/// An artifact with its session's id, on aliases `a` (artifacts) and `s` (sessions).
+const COLUMNS: &str = "a.pk, s.id AS session_id, a.id, a.task_id, a.kind, a.name, a.content, a.format, a.metadata, \
+    a.created_at, a.updated_at";
+
+fn decode(row: &QueryResult) -> Result<Artifact, DbErr> {
+    Ok(Artifact {
+        session_id: get(row, "session_id")?,
+        id: get(row, "id")?,
+        task_id: get(row, "task_id")?,
+        kind: get(row, "kind")?,
+        name: get(row, "name")?,
+        content: get(row, "content")?,
+        format: get(row, "format")?,
+        metadata: get_json(row, "metadata")?,
+        created_at: get_time(row, "created_at")?,
+        updated_at: get_time(row, "updated_at")?,
+    })
+}
+
+async fn find(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    session_id: &str,
+    id: &str,
+) -> Result<Option<Artifact>, DbErr> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM artifacts a JOIN sessions s ON s.pk = a.session_pk \
+         WHERE s.tenant = ? AND s.id = ? AND a.id = ?"
+    );
+    let values = vec![tenant.into(), session_id.into(), id.into()];
+    conn.query_one_raw(stmt(&sql, values)).await?.as_ref().map(decode).transpose()
+}
+
+/// Stores an artifact, replacing the one with the same session and id (its creation time stays).
+pub(super) async fn put(
+    db: &Db,
+    tenant: &str,
+    session_id: &str,
+    artifact: NewArtifact,
+) -> Result<Artifact, StorageError> {
+    artifact.validate()?;
+    let err = db.err("put artifact");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let session_pk =
+        session_pk(&txn, tenant, session_id).await.map_err(&err)?.ok_or_else(|| not_found(tenant, session_id))?;
+    let id = artifact.id.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
+    let at = now();
+    let row = txn
+        .query_one_raw(stmt(
+            "INSERT INTO artifacts (session_pk, id, task_id, kind, name, content, format, metadata, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (session_pk, id) DO UPDATE SET task_id = excluded.task_id, kind = excluded.kind,
+                 name = excluded.name, content = excluded.content, format = excluded.format,
+                 metadata = excluded.metadata, updated_at = excluded.updated_at
+             RETURNING pk",
+            vec![
+                session_pk.into(),
+                id.clone().into(),
+                artifact.task_id.into(),
+                artifact.kind.into(),
+                artifact.name.into(),
+                artifact.content.into(),
+                artifact.format.into(),
+                json(&artifact.metadata).map_err(&err)?.into(),
+                micros(at).into(),
+                micros(at).into(),
+            ],
+        ))
+        .await
+        .map_err(&err)?
+        .ok_or_else(|| err(DbErr::RecordNotInserted))?;
+    let pk: i64 = row.try_get_by_index(0).map_err(&err)?;
+    // Contentless FTS5 rows are replaced by deleting the old one (if any) first; the new one is filled from
+    // the stored row, so a large content is not sent to SQLite twice.
+    txn.execute_raw(stmt("DELETE FROM artifact_fts WHERE rowid = ?", vec![pk.into()])).await.map_err(&err)?;
+    txn.execute_raw(stmt(
+        "INSERT INTO artifact_fts (rowid, name, content) SELECT pk, name, content FROM artifacts WHERE pk = ?",
+        vec![pk.into()],
+    ))
+    .await
+    .map_err(&err)?;
+    touch(&txn, tenant, session_id, at).await.map_err(&err)?;
+    let stored =
+        find(&txn, tenant, session_id, &id).await.map_err(&err)?.ok_or_else(|| not_found(tenant, session_id))?;
+    txn.commit().await.map_err(&err)?;
+    Ok(stored)
+}
+
+/// One artifact.
+pub(super) async fn get_artifact(
+    db: &Db,
+    tenant: &str,
+    session_id: &str,
+    id: &str,
+) -> Result<Option<Artifact>, StorageError> {
+    find(&db.conn, tenant, session_id, id).await.map_err(db.err("get artifact"))
+}
+
+/// The artifacts of a session, newest first.
+pub(super) async fn list(db: &Db, tenant: &str, session_id: &str) -> Result<Vec<Artifact>, StorageError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM artifacts a JOIN sessions s ON s.pk = a.session_pk \
+         WHERE s.tenant = ? AND s.id = ? ORDER BY a.created_at DESC, a.pk DESC"
+    );
+    let rows = db
+        .conn
+        .query_all_raw(stmt(&sql, vec![tenant.into(), session_id.into()]))
+        .await
+        .map_err(db.err("list artifacts"))?;
+    rows.iter().map(decode).collect::<Result<_, _>>().map_err(db.err("list artifacts"))
+}
+
+/// Full-text search over artifact names and contents in one session or the tenant; the best scores 1.
+pub(super) async fn search(
+    db: &Db,
+    tenant: &str,
+    session_id: Option<&str>,
+    query: &str,
+    limit: usize,
+    language: TextLanguage,
+) -> Result<Vec<TextHit<Artifact>>, StorageError> {
+    check_limit("limit", limit)?;
+    let Some(expression) = match_expression(&KeywordQuery::parse(query, language)) else { return Ok(Vec::new()) };
+    // FTS5's bm25() is lower-is-better; its negation is the relevance.
+    let mut sql = format!(
+        "SELECT {COLUMNS}, -bm25(artifact_fts) AS relevance FROM artifact_fts \
+         JOIN artifacts a ON a.pk = artifact_fts.rowid JOIN sessions s ON s.pk = a.session_pk \
+         WHERE artifact_fts MATCH ? AND s.tenant = ?"
+    );
+    let mut values: Vec<Value> = vec![expression.into(), tenant.into()];
+    if let Some(session_id) = session_id {
+        sql.push_str(" AND s.id = ?");
+        values.push(session_id.into());
+    }
+    sql.push_str(" ORDER BY relevance DESC, a.pk LIMIT ?");
+    values.push(count_value(limit).into());
+    let err = db.err("search artifacts");
+    let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;
+    let mut found = Vec::with_capacity(rows.len());
+    for row in &rows {
+        found.push((decode(row).map_err(&err)?, get::<f64>(row, "relevance").map_err(&err)?));
+    }
+    let scores = normalize_by_max(&found.iter().map(|(_, relevance)| *relevance).collect::<Vec<_>>());
+    Ok(found.into_iter().zip(scores).map(|((item, _), score)| TextHit { item, score }).collect())
+}

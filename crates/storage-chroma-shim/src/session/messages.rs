@@ -1,0 +1,139 @@
+//! Messages: idempotent append (with its keyword entry and the session's activity), pages in append order,
+//! and full-text search.
+
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use storage_core::fusion::normalize_by_max;
+use storage_core::session::{AppendOutcome, Message, MessageHit, NewMessage, TextHit};
+use storage_core::{KeywordQuery, StorageError, TextLanguage};
+use uuid::Uuid;
+
+use super::sessions::{not_found, session_pk, touch};
+use crate::columns::{check_limit, count_value, get, get_enum, get_json, get_time, json, micros, now};
+use crate::db::{Db, stmt};
+use crate::keyword_sql::match_expression;
+
+/// A message with its session's id, on aliases `m` (messages) and `s` (sessions).
+const COLUMNS: &str = "m.pk, s.id AS session_id, m.id, m.role, m.content, m.format, m.metadata, m.created_at";
+
+fn decode(row: &QueryResult) -> Result<Message, DbErr> {
+    Ok(Message {
+        session_id: get(row, "session_id")?,
+        id: get(row, "id")?,
+        seq: get(row, "pk")?,
+        role: get_enum(row, "role")?,
+        content: get(row, "content")?,
+        format: get(row, "format")?,
+        metadata: get_json(row, "metadata")?,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
+async fn find(conn: &impl ConnectionTrait, session_pk: i64, id: &str) -> Result<Option<Message>, DbErr> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages m JOIN sessions s ON s.pk = m.session_pk WHERE m.session_pk = ? AND m.id = ?"
+    );
+    conn.query_one_raw(stmt(&sql, vec![session_pk.into(), id.into()])).await?.as_ref().map(decode).transpose()
+}
+
+/// Appends a message; a message id already in the session returns the stored message and adds nothing.
+pub(super) async fn append(
+    db: &Db,
+    tenant: &str,
+    session_id: &str,
+    message: NewMessage,
+) -> Result<AppendOutcome, StorageError> {
+    message.validate()?;
+    let err = db.err("append message");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let id = message.id.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
+    let session_pk =
+        session_pk(&txn, tenant, session_id).await.map_err(&err)?.ok_or_else(|| not_found(tenant, session_id))?;
+    if let Some(stored) = find(&txn, session_pk, &id).await.map_err(&err)? {
+        return Ok(AppendOutcome { message: stored, created: false });
+    }
+    let at = now();
+    let row = txn
+        .query_one_raw(stmt(
+            "INSERT INTO messages (session_pk, id, role, content, format, metadata, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING pk",
+            vec![
+                session_pk.into(),
+                id.clone().into(),
+                message.role.as_str().into(),
+                message.content.clone().into(),
+                message.format.clone().into(),
+                json(&message.metadata).map_err(&err)?.into(),
+                micros(at).into(),
+            ],
+        ))
+        .await
+        .map_err(&err)?
+        .ok_or_else(|| err(DbErr::RecordNotInserted))?;
+    let seq: i64 = row.try_get_by_index(0).map_err(&err)?;
+    // From the stored row: a transcript of many megabytes is not sent to SQLite twice.
+    txn.execute_raw(stmt(
+        "INSERT INTO message_fts (rowid, content) SELECT pk, content FROM messages WHERE pk = ?",
+        vec![seq.into()],
+    ))
+    .await
+    .map_err(&err)?;
+    touch(&txn, tenant, session_id, at).await.map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+    let NewMessage { role, content, format, metadata, .. } = message;
+    let message =
+        Message { session_id: session_id.to_owned(), id, seq, role, content, format, metadata, created_at: at };
+    Ok(AppendOutcome { message, created: true })
+}
+
+/// Messages of a session in append order after `after_seq`, at most `limit`.
+pub(super) async fn list(
+    db: &Db,
+    tenant: &str,
+    session_id: &str,
+    after_seq: Option<i64>,
+    limit: usize,
+) -> Result<Vec<Message>, StorageError> {
+    check_limit("limit", limit)?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM messages m JOIN sessions s ON s.pk = m.session_pk \
+         WHERE s.tenant = ? AND s.id = ? AND m.pk > ? ORDER BY m.pk LIMIT ?"
+    );
+    let values: Vec<Value> =
+        vec![tenant.into(), session_id.into(), after_seq.unwrap_or(0).into(), count_value(limit).into()];
+    let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(db.err("list messages"))?;
+    rows.iter().map(decode).collect::<Result<_, _>>().map_err(db.err("list messages"))
+}
+
+/// Full-text search over the messages of one session or of the tenant, best first; the best scores 1.
+pub(super) async fn search(
+    db: &Db,
+    tenant: &str,
+    session_id: Option<&str>,
+    query: &str,
+    limit: usize,
+    language: TextLanguage,
+) -> Result<Vec<MessageHit>, StorageError> {
+    check_limit("limit", limit)?;
+    let Some(expression) = match_expression(&KeywordQuery::parse(query, language)) else { return Ok(Vec::new()) };
+    // FTS5's bm25() is lower-is-better; its negation is the relevance.
+    let mut sql = format!(
+        "SELECT {COLUMNS}, -bm25(message_fts) AS relevance FROM message_fts \
+         JOIN messages m ON m.pk = message_fts.rowid JOIN sessions s ON s.pk = m.session_pk \
+         WHERE message_fts MATCH ? AND s.tenant = ?"
+    );
+    let mut values: Vec<Value> = vec![expression.into(), tenant.into()];
+    if let Some(session_id) = session_id {
+        sql.push_str(" AND s.id = ?");
+        values.push(session_id.into());
+    }
+    sql.push_str(" ORDER BY relevance DESC, m.pk LIMIT ?");
+    values.push(count_value(limit).into());
+    let err = db.err("search messages");
+    let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;
+    let mut found = Vec::with_capacity(rows.len());
+    for row in &rows {
+        found.push((decode(row).map_err(&err)?, get::<f64>(row, "relevance").map_err(&err)?));
+    }
+    let scores = normalize_by_max(&found.iter().map(|(_, relevance)| *relevance).collect::<Vec<_>>());
+    Ok(found.into_iter().zip(scores).map(|((item, _), score)| TextHit { item, score }).collect())
+}

@@ -1,0 +1,111 @@
+//! Enqueueing (idempotent per dedup key, counting as session activity) and reading the queue: one task,
+//! pages newest first, counts per status.
+
+use std::collections::BTreeMap;
+
+use sea_orm::{ConnectionTrait, Value};
+use storage_core::StorageError;
+use storage_core::task::{EnqueueOutcome, ListTasks, NewTask, Task, TaskStatus};
+use uuid::Uuid;
+
+use super::rows::{self, COLUMNS, decode};
+use crate::columns::{check_limit, count_value, get, get_u64, json, micros, now, truncate};
+use crate::db::{Db, placeholders, stmt};
+use crate::session::sessions;
+
+/// Enqueues a task, or returns the tenant's task with the same dedup key.
+pub(super) async fn enqueue(db: &Db, task: NewTask) -> Result<EnqueueOutcome, StorageError> {
+    task.validate()?;
+    let err = db.err("enqueue task");
+    let txn = db.begin_write().await.map_err(&err)?;
+    if let Some(key) = &task.dedup_key {
+        let sql = format!("SELECT {COLUMNS} FROM tasks WHERE tenant = ? AND dedup_key = ?");
+        if let Some(existing) =
+            rows::one(&txn, &sql, vec![task.tenant.clone().into(), key.clone().into()]).await.map_err(&err)?
+        {
+            return Ok(EnqueueOutcome { task: existing, created: false });
+        }
+    }
+    let at = now();
+    if let Some(session_id) = &task.session_id
+        && sessions::touch(&txn, &task.tenant, session_id, at).await.map_err(&err)?.is_none()
+    {
+        return Err(sessions::not_found(&task.tenant, session_id));
+    }
+    let sql = format!(
+        "INSERT INTO tasks (id, tenant, session_id, kind, payload, priority, target_agent, dedup_key, status, attempts,
+             max_attempts, retry_backoff_ms, not_before, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+    );
+    let values: Vec<Value> = vec![
+        Uuid::now_v7().to_string().into(),
+        task.tenant.clone().into(),
+        task.session_id.clone().into(),
+        task.kind.clone().into(),
+        json(&task.payload).map_err(&err)?.into(),
+        i64::from(task.priority).into(),
+        task.target_agent.clone().into(),
+        task.dedup_key.clone().into(),
+        TaskStatus::Pending.as_str().into(),
+        i64::from(task.max_attempts).into(),
+        i64::try_from(task.retry_backoff_ms).unwrap_or(i64::MAX).into(),
+        micros(task.not_before.map_or(at, truncate)).into(),
+        micros(at).into(),
+        micros(at).into(),
+    ];
+    let created = rows::one(&txn, &sql, values)
+        .await
+        .map_err(&err)?
+        .ok_or_else(|| StorageError::backend("enqueue task", "the inserted task was not returned"))?;
+    txn.commit().await.map_err(&err)?;
+    Ok(EnqueueOutcome { task: created, created: true })
+}
+
+/// One task.
+pub(super) async fn get_task(db: &Db, tenant: &str, id: Uuid) -> Result<Option<Task>, StorageError> {
+    rows::by_id(&db.conn, tenant, id).await.map_err(db.err("get task"))
+}
+
+/// Tasks by status, kind and session, newest first.
+pub(super) async fn list(db: &Db, request: &ListTasks) -> Result<Vec<Task>, StorageError> {
+    check_limit("limit", request.limit)?;
+    let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE tenant = ?");
+    let mut values: Vec<Value> = vec![request.tenant.clone().into()];
+    if !request.statuses.is_empty() {
+        sql.push_str(&format!(" AND status IN ({})", placeholders(request.statuses.len())));
+        values.extend(request.statuses.iter().map(|status| Value::from(status.as_str())));
+    }
+    if !request.kinds.is_empty() {
+        sql.push_str(&format!(" AND kind IN ({})", placeholders(request.kinds.len())));
+        values.extend(request.kinds.iter().map(|kind| Value::from(kind.clone())));
+    }
+    if let Some(session_id) = &request.session_id {
+        sql.push_str(" AND session_id = ?");
+        values.push(session_id.clone().into());
+    }
+    sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
+    values.extend([count_value(request.limit).into(), count_value(request.offset).into()]);
+    let err = db.err("list tasks");
+    let found = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;
+    found.iter().map(decode).collect::<Result<_, _>>().map_err(&err)
+}
+
+/// Task counts per status, every status present.
+pub(super) async fn stats(db: &Db, tenant: &str) -> Result<BTreeMap<TaskStatus, u64>, StorageError> {
+    let err = db.err("task stats");
+    let found = db
+        .conn
+        .query_all_raw(stmt(
+            "SELECT status, count(*) AS n FROM tasks WHERE tenant = ? GROUP BY status",
+            vec![tenant.into()],
+        ))
+        .await
+        .map_err(&err)?;
+    let mut counts: BTreeMap<TaskStatus, u64> = TaskStatus::ALL.iter().map(|status| (*status, 0)).collect();
+    for row in &found {
+        let status: String = get(row, "status").map_err(&err)?;
+        let status: TaskStatus = status.parse()?;
+        counts.insert(status, get_u64(row, "n").map_err(&err)?);
+    }
+    Ok(counts)
+}

@@ -1,0 +1,62 @@
+//! Task rows: the column list and decoding, and the lookups every queue operation starts from.
+
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use storage_core::StorageError;
+use storage_core::task::Task;
+use uuid::Uuid;
+
+use crate::columns::{get, get_enum, get_json, get_opt_json, get_opt_time, get_opt_uuid, get_time, get_u64, get_uuid};
+use crate::db::stmt;
+
+/// Every column `decode` reads.
+pub(super) const COLUMNS: &str = "id, tenant, session_id, kind, payload, priority, target_agent, dedup_key, status, \
+    attempts, max_attempts, retry_backoff_ms, not_before, claimed_by, lease_id, lease_expires_at, result, last_error, \
+    created_at, updated_at, finished_at";
+
+fn to_u32(value: i64, column: &str) -> Result<u32, DbErr> {
+    u32::try_from(value).map_err(|e| DbErr::Type(format!("column {column}: {e}")))
+}
+
+/// A row selected (or returned) with [`COLUMNS`].
+pub(super) fn decode(row: &QueryResult) -> Result<Task, DbErr> {
+    let priority: i64 = get(row, "priority")?;
+    Ok(Task {
+        id: get_uuid(row, "id")?,
+        tenant: get(row, "tenant")?,
+        session_id: get(row, "session_id")?,
+        kind: get(row, "kind")?,
+        payload: get_json(row, "payload")?,
+        priority: i32::try_from(priority).map_err(|e| DbErr::Type(format!("column priority: {e}")))?,
+        target_agent: get(row, "target_agent")?,
+        dedup_key: get(row, "dedup_key")?,
+        status: get_enum(row, "status")?,
+        attempts: to_u32(get(row, "attempts")?, "attempts")?,
+        max_attempts: to_u32(get(row, "max_attempts")?, "max_attempts")?,
+        retry_backoff_ms: get_u64(row, "retry_backoff_ms")?,
+        not_before: get_time(row, "not_before")?,
+        claimed_by: get(row, "claimed_by")?,
+        lease_id: get_opt_uuid(row, "lease_id")?,
+        lease_expires_at: get_opt_time(row, "lease_expires_at")?,
+        result: get_opt_json(row, "result")?,
+        last_error: get(row, "last_error")?,
+        created_at: get_time(row, "created_at")?,
+        updated_at: get_time(row, "updated_at")?,
+        finished_at: get_opt_time(row, "finished_at")?,
+    })
+}
+
+/// The one task `sql` selects or returns, if any.
+pub(super) async fn one(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<Option<Task>, DbErr> {
+    conn.query_one_raw(stmt(sql, values)).await?.as_ref().map(decode).transpose()
+}
+
+/// Task `id` of `tenant`.
+pub(super) async fn by_id(conn: &impl ConnectionTrait, tenant: &str, id: Uuid) -> Result<Option<Task>, DbErr> {
+    let sql = format!("SELECT {COLUMNS} FROM tasks WHERE tenant = ? AND id = ?");
+    one(conn, &sql, vec![tenant.into(), id.to_string().into()]).await
+}
+
+/// The error for a task id that does not exist in the tenant (or belongs to another).
+pub(super) fn not_found(tenant: &str, id: Uuid) -> StorageError {
+    StorageError::NotFound { what: format!("task {id} in tenant `{tenant}`") }
+}
