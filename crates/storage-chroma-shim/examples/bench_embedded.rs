@@ -28,6 +28,7 @@ struct Args {
     prepare_only: bool,
     baseline: Option<PathBuf>,
     min_candidates: Option<usize>,
+    threads: Option<usize>,
     reuse: bool,
 }
 
@@ -41,6 +42,7 @@ fn parse_args() -> BoxResult<Args> {
         prepare_only: false,
         baseline: None,
         min_candidates: None,
+        threads: None,
         reuse: false,
     };
     let mut iter = std::env::args().skip(1);
@@ -62,6 +64,7 @@ fn parse_args() -> BoxResult<Args> {
             "--batch" => args.batch = value.parse()?,
             "--baseline" => args.baseline = Some(PathBuf::from(value)),
             "--min-candidates" => args.min_candidates = Some(value.parse()?),
+            "--threads" => args.threads = Some(value.parse()?),
             other => return Err(format!("unknown flag {other}").into()),
         }
     }
@@ -213,6 +216,9 @@ async fn main() -> BoxResult<()> {
     let mut config = EmbeddedConfig::new(&data_dir);
     if let Some(min_candidates) = args.min_candidates {
         config.min_candidates = min_candidates;
+    }
+    if let Some(threads) = args.threads {
+        config.search_threads = threads;
     }
     let store = EmbeddedStore::open(config)?;
     store.initialize().await?;

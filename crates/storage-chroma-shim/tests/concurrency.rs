@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use sea_orm::{Database, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 use serde_json::json;
 use storage_chroma_shim::{EmbeddedConfig, EmbeddedStore};
 use storage_core::{
@@ -110,5 +111,61 @@ async fn four_writers_and_four_readers_agree_on_the_final_count() {
     }
     assert!(expected > 0 && total_reads > 0, "the run did work: {expected} rows written, {total_reads} reads");
     let final_count = open(&dir).count(&collection(), None).await.expect("final count");
+    eprintln!(
+        "{expected} rows written, {total_reads} read rounds, {} busy retries, {:.1} s",
+        busy_retries.load(Ordering::Relaxed),
+        (Instant::now() - deadline + RUN_FOR).as_secs_f64()
+    );
     assert_eq!(final_count, expected, "busy retries: {}", busy_retries.load(Ordering::Relaxed));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_locked_out_past_the_busy_timeout_fails_with_store_is_busy() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("data");
+    let setup = open(&dir);
+    setup.initialize().await.expect("initialize");
+    setup.create_collection(&collection(), Some(&EmbeddingSpace::new(8).expect("dims"))).await.expect("create");
+
+    // Another process holds SQLite's write lock in an open transaction.
+    let db_path = dir.join(storage_chroma_shim::DB_FILE_NAME);
+    let other = Database::connect(format!("sqlite://{}", db_path.display())).await.expect("other connection");
+    let immediate =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    let lock = other.begin_with_options(immediate).await.expect("take the write lock");
+
+    let mut config = EmbeddedConfig::new(&dir);
+    config.busy_timeout_ms = 200;
+    let writer = EmbeddedStore::open(config).expect("config");
+    let started = Instant::now();
+    let err = writer
+        .upsert(&collection(), vec![Chunk::new("blocked", "text")])
+        .await
+        .expect_err("the write lock is held elsewhere");
+    assert!(matches!(err, StorageError::Busy { waited_ms: 200, .. }), "{err}");
+    assert!(err.to_string().starts_with("store is busy"), "{err}");
+    assert!(started.elapsed() >= Duration::from_millis(150), "it waited for the busy timeout first");
+    let count = writer.count(&collection(), None).await.expect("readers are not blocked by the writer");
+    assert_eq!(count, 0);
+
+    lock.rollback().await.expect("release the lock");
+    writer.upsert(&collection(), vec![Chunk::new("after", "text")]).await.expect("the lock is free again");
+    assert_eq!(writer.count(&collection(), None).await.expect("count"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handles_initializing_one_fresh_data_dir_at_once_all_succeed() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("data");
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let handle = open(&dir);
+            tokio::spawn(async move { handle.initialize().await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("initialize task").expect("every concurrent initialize succeeds");
+    }
+    let migrations = open(&dir).migrations().await.expect("migrations");
+    assert!(migrations.iter().all(|m| m.applied), "{migrations:?}");
 }

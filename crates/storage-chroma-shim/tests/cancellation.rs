@@ -1,0 +1,55 @@
+//! A cancelled upsert future writes its whole batch or nothing: the batch is one transaction, and
+//! dropping it mid-way rolls back.
+
+use std::time::Duration;
+
+use serde_json::json;
+use storage_chroma_shim::{EmbeddedConfig, EmbeddedStore};
+use storage_core::{Chunk, CollectionName, DocumentStore, Embedding, EmbeddingSpace, Filter, Metadata};
+
+const BATCH: usize = 5_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_upsert_writes_its_whole_batch_or_nothing() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let store = EmbeddedStore::open(EmbeddedConfig::new(temp.path().join("data"))).expect("config");
+    store.initialize().await.expect("initialize");
+    let collection = CollectionName::new("cancel").expect("name");
+    store.create_collection(&collection, Some(&EmbeddingSpace::new(8).expect("dims"))).await.expect("create");
+    let mut cancelled = 0;
+    let mut completed = 0;
+    for delay_ms in [0u64, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 5_000] {
+        let batch: Vec<Chunk> = (0..BATCH)
+            .map(|idx| {
+                let mut values = vec![0.5f32; 8];
+                values[idx % 8] = 1.0;
+                Chunk::new(
+                    format!("d{delay_ms}-{idx:05}"),
+                    format!("chunk {idx} of the batch cancelled after {delay_ms} ms"),
+                )
+                .with_metadata(Metadata::from_value(json!({"delay": delay_ms})).expect("object"))
+                .with_embedding(Embedding::new(values).expect("finite"))
+            })
+            .collect();
+        let outcome = tokio::time::timeout(Duration::from_millis(delay_ms), store.upsert(&collection, batch)).await;
+        let filter = Filter::from_json(&json!({"delay": delay_ms})).expect("filter");
+        let count = store.count(&collection, Some(&filter)).await.expect("count after the attempt");
+        match outcome {
+            Ok(result) => {
+                result.expect("an upsert that ran to the end succeeds");
+                assert_eq!(count, BATCH as u64, "a finished upsert wrote its batch");
+                completed += 1;
+            }
+            Err(_) => {
+                assert!(count == 0 || count == BATCH as u64, "cancelled after {delay_ms} ms: {count} of {BATCH} rows");
+                cancelled += 1;
+            }
+        }
+    }
+    assert!(
+        cancelled > 0 && completed > 0,
+        "the delays cover both outcomes: {cancelled} cancelled, {completed} completed"
+    );
+    let total = store.count(&collection, None).await.expect("count");
+    assert_eq!(total % BATCH as u64, 0, "only whole batches: {total}");
+}
