@@ -1,5 +1,4 @@
-//! How memory, session and task values sit in SQLite columns: application-clock times as microseconds,
-//! JSON as text, uuids as text, enums as their `as_str` names.
+//! How memory, session and task values are stored: app-clock times as microseconds, JSON and uuids as text.
 
 use std::str::FromStr;
 

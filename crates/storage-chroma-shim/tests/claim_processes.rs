@@ -1,6 +1,8 @@
-//! Exactly-once claiming across processes: four workers (this test binary, re-invoked as child processes)
-//! drain one queue in one data dir and log what they claim and complete; the parent checks the logs and the
-//! store. Then again with workers SIGKILLed mid-task: their leases expire and survivors redo those tasks.
+//! Exactly-once claiming across processes, also when workers are SIGKILLed mid-task.
+
+// Four workers (this test binary, re-invoked as child processes) drain one queue in one data dir and log what
+// they claim and complete; the parent checks the logs and the store. In the second test, workers holding a
+// task are SIGKILLed: their leases expire and the surviving workers redo those tasks.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};

@@ -1,5 +1,4 @@
-//! The memory, session and task schema: every down migration restores the schema before it, the CHECK
-//! constraints accept exactly core's enum values, and a keyword language change rebuilds their indexes.
+//! Memory, session and task schema: reversible migrations, CHECKs equal to core's enums, language rebuilds.
 
 use std::path::Path;
 

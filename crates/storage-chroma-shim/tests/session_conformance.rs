@@ -1,5 +1,6 @@
-//! The storage-core session and task-queue conformance suites against real SQLite files, one temporary
-//! data dir per case; `another_handle` opens the same dir again, with its own connection pool.
+//! The storage-core session and task-queue conformance suites against real SQLite files, a data dir per case.
+
+// `another_handle` opens the same data dir again, with its own connection pool, as another process would.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,4 @@
-//! The append-only memory audit log: one row per create, update, status change and delete, written in the
-//! transaction of the change; `history` and `as_of` read it back.
+//! The append-only memory audit log: written in each change's transaction, read by `history` and `as_of`.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};

@@ -10,6 +10,7 @@ use super::rows::{self, StoredMemory};
 use super::{audit, not_found};
 use crate::columns::{check_limit, count_value, micros, now};
 use crate::db::{Db, placeholders};
+use crate::filter_sql::SqlCondition;
 
 /// One memory of `tenant`.
 pub(super) async fn get(db: &Db, tenant: &str, id: Uuid) -> Result<Option<Memory>, StorageError> {
@@ -24,24 +25,25 @@ pub(super) async fn get_by_key(db: &Db, scope: &Scope, key: &str) -> Result<Opti
     Ok(found.map(|stored| stored.memory))
 }
 
-/// `AND c.<column> IN (?, ...)` for a non-empty list.
-pub(super) fn push_in(sql: &mut String, values: &mut Vec<Value>, column: &str, items: Vec<Value>) {
+/// Adds `AND c.<column> IN (?, ...)` for a non-empty list.
+pub(super) fn push_in(condition: &mut SqlCondition, column: &str, items: Vec<Value>) {
     if items.is_empty() {
         return;
     }
-    sql.push_str(&format!(" AND c.{column} IN ({})", placeholders(items.len())));
-    values.extend(items);
+    condition.sql.push_str(&format!(" AND c.{column} IN ({})", placeholders(items.len())));
+    condition.values.extend(items);
 }
 
 /// A page of the scope's memories, newest first, then by id.
 pub(super) async fn list(db: &Db, request: &ListMemories) -> Result<Vec<Memory>, StorageError> {
     request.scope.validate()?;
     check_limit("limit", request.limit)?;
-    let (mut condition, mut values) = rows::scope_condition(&request.scope);
-    push_in(&mut condition, &mut values, "kind", request.kinds.iter().map(|k| k.clone().into()).collect());
-    push_in(&mut condition, &mut values, "status", request.statuses.iter().map(|s| s.as_str().into()).collect());
+    let mut condition = rows::scope_condition(&request.scope);
+    push_in(&mut condition, "kind", request.kinds.iter().map(|k| k.clone().into()).collect());
+    push_in(&mut condition, "status", request.statuses.iter().map(|s| s.as_str().into()).collect());
+    let mut values = condition.values;
     values.extend([count_value(request.limit).into(), count_value(request.offset).into()]);
-    let found = rows::select(&db.conn, &condition, "ORDER BY c.created_at DESC, c.id LIMIT ? OFFSET ?", values)
+    let found = rows::select(&db.conn, &condition.sql, "ORDER BY c.created_at DESC, c.id LIMIT ? OFFSET ?", values)
         .await
         .map_err(db.err("list memories"))?;
     Ok(found.into_iter().map(|stored| stored.memory).collect())

@@ -1,6 +1,4 @@
-//! Recall: candidates from the keyword leg (FTS5 over content and tags), the exact semantic leg, or the
-//! most recently accessed memories, all under one filter; ranked by core's `scoring::rank`; then the
-//! access bump of the hits.
+//! Recall: keyword, exact semantic or recency candidates under one filter, ranked by core, then the access bump.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,35 +14,33 @@ use super::rows::{self, MEMORY_META};
 use super::space;
 use crate::columns::{count_value, get, get_embedding, micros, now};
 use crate::db::{Db, placeholders, stmt};
-use crate::filter_sql::metadata_condition_on;
+use crate::filter_sql::{SqlCondition, metadata_condition_on};
 use crate::keyword_sql::match_expression;
 
 /// The request's scope, statuses, kinds, tiers, tags (any of) and metadata filter as SQL on alias `c`.
-fn recall_filter(request: &RecallRequest) -> (String, Vec<Value>) {
-    let (mut sql, mut values) = rows::scope_condition(&request.scope);
-    push_in(&mut sql, &mut values, "status", request.statuses.iter().map(|s| s.as_str().into()).collect());
-    push_in(&mut sql, &mut values, "kind", request.kinds.iter().map(|k| k.clone().into()).collect());
-    push_in(&mut sql, &mut values, "tier", request.tiers.iter().map(|t| t.as_str().into()).collect());
+fn recall_filter(request: &RecallRequest) -> SqlCondition {
+    let mut condition = rows::scope_condition(&request.scope);
+    push_in(&mut condition, "status", request.statuses.iter().map(|s| s.as_str().into()).collect());
+    push_in(&mut condition, "kind", request.kinds.iter().map(|k| k.clone().into()).collect());
+    push_in(&mut condition, "tier", request.tiers.iter().map(|t| t.as_str().into()).collect());
     if !request.tags.is_empty() {
-        sql.push_str(&format!(
+        condition.sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM json_each(c.tags) t WHERE t.value IN ({}))",
             placeholders(request.tags.len())
         ));
-        values.extend(request.tags.iter().map(|tag| Value::from(tag.clone())));
+        condition.values.extend(request.tags.iter().map(|tag| Value::from(tag.clone())));
     }
-    if let Some(filter) = &request.filter {
-        let condition = metadata_condition_on(filter, &MEMORY_META);
-        sql.push_str(&format!(" AND ({})", condition.sql));
-        values.extend(condition.values);
+    match &request.filter {
+        Some(filter) => condition.and(metadata_condition_on(filter, &MEMORY_META)),
+        None => condition,
     }
-    (sql, values)
 }
 
 /// The `depth` most relevant memories by BM25 over content and tags: `(pk, relevance)`.
 async fn keyword_leg(
     conn: &impl ConnectionTrait,
     query: &KeywordQuery,
-    filter: &(String, Vec<Value>),
+    filter: &SqlCondition,
     depth: usize,
 ) -> Result<Vec<(i64, f64)>, DbErr> {
     let Some(expression) = match_expression(query) else { return Ok(Vec::new()) };
@@ -52,10 +48,10 @@ async fn keyword_leg(
     let sql = format!(
         "SELECT c.pk, -bm25(memory_fts) AS relevance FROM memory_fts JOIN memories c ON c.pk = memory_fts.rowid \
          WHERE memory_fts MATCH ? AND {} ORDER BY relevance DESC, c.id LIMIT ?",
-        filter.0
+        filter.sql
     );
     let mut values: Vec<Value> = vec![expression.into()];
-    values.extend(filter.1.iter().cloned());
+    values.extend(filter.values.iter().cloned());
     values.push(count_value(depth).into());
     let rows = conn.query_all_raw(stmt(&sql, values)).await?;
     rows.iter().map(|row| Ok((get(row, "pk")?, get(row, "relevance")?))).collect()
@@ -67,14 +63,14 @@ async fn semantic_leg(
     conn: &impl ConnectionTrait,
     query: &Embedding,
     space: &EmbeddingSpace,
-    filter: &(String, Vec<Value>),
+    filter: &SqlCondition,
     depth: usize,
 ) -> Result<Vec<(i64, f32)>, DbErr> {
     let sql = format!(
         "SELECT c.pk, c.id, c.embedding FROM memories c WHERE {} AND c.embedding IS NOT NULL AND c.stale = 0",
-        filter.0
+        filter.sql
     );
-    let rows = conn.query_all_raw(stmt(&sql, filter.1.clone())).await?;
+    let rows = conn.query_all_raw(stmt(&sql, filter.values.clone())).await?;
     let metric = space.metric;
     let mut scored: Vec<(i64, String, f32)> = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -91,13 +87,10 @@ async fn semantic_leg(
 }
 
 /// The `depth` most recently accessed memories, for a recall with neither text nor embedding.
-async fn recent_leg(
-    conn: &impl ConnectionTrait,
-    filter: &(String, Vec<Value>),
-    depth: usize,
-) -> Result<Vec<i64>, DbErr> {
-    let sql = format!("SELECT c.pk FROM memories c WHERE {} ORDER BY c.last_accessed_at DESC, c.id LIMIT ?", filter.0);
-    let mut values = filter.1.clone();
+async fn recent_leg(conn: &impl ConnectionTrait, filter: &SqlCondition, depth: usize) -> Result<Vec<i64>, DbErr> {
+    let sql =
+        format!("SELECT c.pk FROM memories c WHERE {} ORDER BY c.last_accessed_at DESC, c.id LIMIT ?", filter.sql);
+    let mut values = filter.values.clone();
     values.push(count_value(depth).into());
     let rows = conn.query_all_raw(stmt(&sql, values)).await?;
     rows.iter().map(|row| get(row, "pk")).collect()

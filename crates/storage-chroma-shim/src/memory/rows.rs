@@ -1,5 +1,4 @@
-//! Memory rows: the column list, decoding, and the writes that keep the metadata side table and the
-//! keyword index in step with the `memories` table.
+//! Memory rows: columns, decoding, and writes that keep the metadata side table and keyword index in step.
 
 use std::collections::HashMap;
 
@@ -11,7 +10,7 @@ use crate::columns::{
     get, get_embedding, get_enum, get_json, get_opt_time, get_opt_uuid, get_time, get_u64, get_uuid, json, micros,
 };
 use crate::db::{placeholders, stmt};
-use crate::filter_sql::{MetaTable, meta_rows};
+use crate::filter_sql::{MetaTable, SqlCondition, meta_rows};
 use crate::vector_index::to_blob;
 
 /// Memory metadata, in a side table shaped like `chunk_meta`.
@@ -242,18 +241,17 @@ pub(super) fn exact_scope_values(scope: &Scope) -> Vec<Value> {
     vec![scope.tenant.clone().into(), id(&scope.agent), id(&scope.user), id(&scope.conversation)]
 }
 
-/// The SQL (alias `c`) and values of "stored under `scope` or a narrower scope": the tenant, and each id
-/// the scope names.
-pub(super) fn scope_condition(scope: &Scope) -> (String, Vec<Value>) {
-    let mut sql = String::from("c.tenant = ?");
-    let mut values: Vec<Value> = vec![scope.tenant.clone().into()];
+/// "Stored under `scope` or a narrower scope" on alias `c`: the tenant, and each id the scope names.
+pub(super) fn scope_condition(scope: &Scope) -> SqlCondition {
+    let mut condition =
+        SqlCondition { sql: "c.tenant = ?".to_owned(), values: vec![scope.tenant.clone().into()], selective: false };
     for (column, value) in [("agent", &scope.agent), ("user_id", &scope.user), ("conversation", &scope.conversation)] {
         if let Some(value) = value {
-            sql.push_str(&format!(" AND c.{column} = ?"));
-            values.push(value.clone().into());
+            condition.sql.push_str(&format!(" AND c.{column} = ?"));
+            condition.values.push(value.clone().into());
         }
     }
-    (sql, values)
+    condition
 }
 
 /// Memories by pk.

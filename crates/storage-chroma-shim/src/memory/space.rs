@@ -1,5 +1,4 @@
-//! The memory embedding space and stale-model handling: recording, replacing, marking, re-embedding and
-//! purging.
+//! The memory embedding space and stale models: record, replace, mark, re-embed, purge.
 
 use sea_orm::{ConnectionTrait, DbErr};
 use storage_core::memory::{AuditAction, ChangeContext, Memory};

@@ -1,5 +1,4 @@
-//! Agent memories, their metadata side table, their keyword index, the append-only audit log and the
-//! memory embedding space.
+//! Memories, their metadata side table and keyword index, the append-only audit log, the embedding space.
 
 use super::Migration;
 use super::text_index::TextIndex;

@@ -1,9 +1,8 @@
-//! Placeholders in migration DDL, filled when a migration runs: CHECK lists from core's enums and the FTS5 tokenizer.
-//!
-//! `status TEXT NOT NULL CHECK (status IN ({TaskStatus}))` becomes `... IN ('pending', 'running', ...)` from
-//! `TaskStatus::ALL`, so the values the code writes are exactly the values the schema accepts (one of the
-//! seed systems wrote statuses its own CHECK constraint rejected). The values are core's static names,
-//! never user text.
+//! Placeholders in migration DDL, filled when it runs: CHECK lists from core's enums, the FTS5 tokenizer.
+
+// `status TEXT NOT NULL CHECK (status IN ({TaskStatus}))` becomes `... IN ('pending', 'running', ...)` from
+// `TaskStatus::ALL`, so the values the code writes are exactly the values the schema accepts (one of the seed
+// systems wrote statuses its own CHECK constraint rejected). The values are core's static names, never user text.
 
 use storage_core::memory::{AuditAction, MemoryStatus, MemoryTier};
 use storage_core::session::{AgentStatus, MessageRole, SessionStatus};

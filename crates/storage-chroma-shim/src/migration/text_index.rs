@@ -1,5 +1,4 @@
-//! The FTS5 indexes of memories, messages and artifacts: created by their migrations with the store's
-//! tokenizer, and rebuilt when the keyword language changes.
+//! The FTS5 indexes of memories, messages and artifacts, rebuilt when the keyword language changes.
 
 use sea_orm::{ConnectionTrait, DbErr};
 use storage_core::TextLanguage;

@@ -1,5 +1,4 @@
-//! Artifacts: upserted per session and id (with their keyword entry and the session's activity), read,
-//! listed newest first, and searched by name and content.
+//! Artifacts: upserted per session and id, read, listed newest first, searched by name and content.
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
 use storage_core::fusion::normalize_by_max;
@@ -61,7 +60,8 @@ pub(super) async fn put(
     let at = now();
     let row = txn
         .query_one_raw(stmt(
-            "INSERT INTO artifacts (session_pk, id, task_id, kind, name, content, format, metadata, created_at, updated_at)
+            "INSERT INTO artifacts
+                 (session_pk, id, task_id, kind, name, content, format, metadata, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (session_pk, id) DO UPDATE SET task_id = excluded.task_id, kind = excluded.kind,
                  name = excluded.name, content = excluded.content, format = excluded.format,

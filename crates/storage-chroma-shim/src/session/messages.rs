@@ -1,5 +1,4 @@
-//! Messages: idempotent append (with its keyword entry and the session's activity), pages in append order,
-//! and full-text search.
+//! Messages: idempotent append (with keyword entry and session activity), pages in order, full-text search.
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
 use storage_core::fusion::normalize_by_max;

@@ -1,5 +1,4 @@
-//! Session rows: create, read with exact counts, list by activity, status changes, the summary, and the
-//! activity stamp every write under a session sets.
+//! Sessions: create, read with exact counts, list by activity, status, summary, and the activity stamp.
 
 use std::collections::BTreeMap;
 

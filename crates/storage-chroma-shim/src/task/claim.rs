@@ -1,5 +1,4 @@
-//! Claiming: the best eligible task, taken in one `BEGIN IMMEDIATE` transaction, so two claimers (threads
-//! or processes) never receive the same task.
+//! Claiming: the best eligible task in one `BEGIN IMMEDIATE` transaction, so no two claimers share a task.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr, Value};
@@ -10,34 +9,38 @@ use uuid::Uuid;
 use super::rows::{self, COLUMNS};
 use crate::columns::{micros, now};
 use crate::db::{Db, placeholders, stmt};
+use crate::filter_sql::SqlCondition;
 use crate::session::sessions;
 
 /// The tasks `request` may take at `at`: pending and due, or running with an expired lease and attempts
-/// left; targeted at the agent or at none; of a requested kind. SQL and its values.
-fn eligible(request: &ClaimRequest, at: i64) -> (String, Vec<Value>) {
-    let mut sql = String::from(
-        "tenant = ? AND ((status = ? AND not_before <= ?) OR (status = ? AND lease_expires_at <= ? AND attempts < max_attempts)) \
-         AND (target_agent IS NULL OR target_agent = ?)",
-    );
-    let mut values: Vec<Value> = vec![
-        request.tenant.clone().into(),
-        TaskStatus::Pending.as_str().into(),
-        at.into(),
-        TaskStatus::Running.as_str().into(),
-        at.into(),
-        request.agent.clone().into(),
-    ];
+/// left; targeted at the agent or at none; of a requested kind.
+fn eligible(request: &ClaimRequest, at: i64) -> SqlCondition {
+    let mut condition = SqlCondition {
+        sql: "tenant = ? AND ((status = ? AND not_before <= ?) \
+              OR (status = ? AND lease_expires_at <= ? AND attempts < max_attempts)) \
+              AND (target_agent IS NULL OR target_agent = ?)"
+            .to_owned(),
+        values: vec![
+            request.tenant.clone().into(),
+            TaskStatus::Pending.as_str().into(),
+            at.into(),
+            TaskStatus::Running.as_str().into(),
+            at.into(),
+            request.agent.clone().into(),
+        ],
+        selective: false,
+    };
     if !request.kinds.is_empty() {
-        sql.push_str(&format!(" AND kind IN ({})", placeholders(request.kinds.len())));
-        values.extend(request.kinds.iter().map(|kind| Value::from(kind.clone())));
+        condition.sql.push_str(&format!(" AND kind IN ({})", placeholders(request.kinds.len())));
+        condition.values.extend(request.kinds.iter().map(|kind| Value::from(kind.clone())));
     }
-    (sql, values)
+    condition
 }
 
 /// Whether a claim could take or dead-letter anything now: read without the write lock, so idle workers
 /// polling an empty queue do not queue up on it. A task enqueued after this read waits for the next poll.
 async fn worth_locking(conn: &impl ConnectionTrait, request: &ClaimRequest, at: i64) -> Result<bool, DbErr> {
-    let (condition, mut values) = eligible(request, at);
+    let SqlCondition { sql: condition, mut values, .. } = eligible(request, at);
     let sql = format!(
         "SELECT EXISTS (SELECT 1 FROM tasks WHERE {condition}) \
          OR EXISTS (SELECT 1 FROM tasks WHERE tenant = ? AND status = ? AND lease_expires_at <= ?)"
@@ -86,7 +89,7 @@ pub(super) async fn claim(db: &Db, request: &ClaimRequest) -> Result<Option<Task
     let at = now();
     dead_letter_expired(&txn, &request.tenant, at).await.map_err(&err)?;
     let lease_ms = i64::try_from(request.lease_ms).unwrap_or(i64::MAX);
-    let (condition, mut values) = eligible(request, micros(at));
+    let SqlCondition { sql: condition, mut values, .. } = eligible(request, micros(at));
     let sql = format!(
         "UPDATE tasks SET status = ?, attempts = attempts + 1, claimed_by = ?, lease_id = ?, lease_expires_at = ?,
              updated_at = ?

@@ -1,5 +1,4 @@
-//! Enqueueing (idempotent per dedup key, counting as session activity) and reading the queue: one task,
-//! pages newest first, counts per status.
+//! Enqueueing (idempotent per dedup key) and reading the queue: one task, pages, counts per status.
 
 use std::collections::BTreeMap;
 

@@ -13,7 +13,8 @@ use crate::db::Db;
 use crate::session::sessions;
 
 /// The task `id` if `lease_id` still holds it: `NotFound` when the tenant has no such task, `Conflict` when
-/// it finished or was claimed again since.
+/// it finished, failed or was claimed again since. The lease id is the fence, not the clock: a lease that
+/// expired but was not claimed by anyone else still holds.
 async fn held(
     conn: &impl ConnectionTrait,
     db: &Db,
@@ -27,8 +28,12 @@ async fn held(
         return Err(StorageError::Conflict { reason: format!("task {id} is already {}", task.status) });
     }
     if task.status != TaskStatus::Running || task.lease_id != Some(lease_id) {
+        let holder = match (&task.status, &task.claimed_by) {
+            (TaskStatus::Running, Some(agent)) => format!(", leased to `{agent}`"),
+            _ => String::new(),
+        };
         return Err(StorageError::Conflict {
-            reason: format!("lease {lease_id} on task {id} was lost: it expired and the task was claimed again"),
+            reason: format!("lease {lease_id} on task {id} is no longer held: the task is {}{holder}", task.status),
         });
     }
     Ok(task)
