@@ -6,7 +6,11 @@
 //! one). A migration that changes chunk tables must walk the `bs_collections` registry, because chunk tables
 //! are created by `create_collection`, not by a migration.
 
+mod ddl;
 mod m20261124_000001_create_collections;
+mod m20261125_000002_create_memories;
+mod m20261125_000003_create_sessions;
+mod m20261125_000004_create_tasks;
 
 use sea_orm::sea_query::{Alias, IntoIden};
 use sea_orm::{
@@ -28,7 +32,12 @@ pub(crate) struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_create_collections::Migration)]
+        vec![
+            Box::new(m20261124_000001_create_collections::Migration),
+            Box::new(m20261125_000002_create_memories::Migration),
+            Box::new(m20261125_000003_create_sessions::Migration),
+            Box::new(m20261125_000004_create_tasks::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
