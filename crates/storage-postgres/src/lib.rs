@@ -11,16 +11,21 @@
 //! It is not a general PostgreSQL client: only brainstore's tables, in the configured schema.
 #![forbid(unsafe_code)]
 
+mod clock;
 mod config;
 mod connection;
 mod entity;
 mod error;
+mod failure;
 mod filter_sql;
 mod health;
 mod migration;
 mod ops;
 mod schema;
+mod segments;
+mod session;
 mod store;
+mod task;
 #[cfg(feature = "testing")]
 pub mod testing;
 

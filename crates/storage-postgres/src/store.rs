@@ -448,3 +448,36 @@ impl DocumentStore for PostgresStore {
         Ok(())
     }
 }
+
+/// What the memory, session and task implementations (`memory/`, `session/`, `task/`) need of the store.
+impl PostgresStore {
+    /// The sea-orm connection over the pool.
+    pub(crate) fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Maps a failure of `operation` to the `StorageError` its cause calls for.
+    pub(crate) fn failure(&self, operation: &'static str) -> impl Fn(crate::failure::Failure) -> StorageError + '_ {
+        move |failure| failure.into_storage(&self.errors, operation)
+    }
+
+    /// The configured text-search configuration (memories, messages and artifacts are indexed in it).
+    pub(crate) fn text_language(&self) -> &str {
+        &self.config.language
+    }
+
+    /// How vector legs run (HNSW settings, exact scans on pgvector without iterative scans).
+    pub(crate) fn vector_leg_settings(&self) -> VectorSettings {
+        self.vector_settings()
+    }
+
+    /// The HNSW build parameters.
+    pub(crate) fn hnsw_params(&self) -> HnswParams {
+        self.hnsw()
+    }
+
+    /// The installed pgvector.
+    pub(crate) fn installed_pgvector(&self) -> Option<PgvectorVersion> {
+        self.pgvector()
+    }
+}

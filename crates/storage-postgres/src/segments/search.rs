@@ -1,0 +1,205 @@
+//! Keyword search over segment tables: core's `KeywordQuery` compiled to one term list, candidates found
+//! through the GIN index, and the boolean query evaluated over each content's segments as a whole.
+//!
+//! One statement returns, per content with a segment matching any term: the sum of `ts_rank_cd` of its
+//! segments against the included terms (the raw relevance), and a bitmask of the terms present in any of
+//! its segments. [`TermQuery::matches`] then applies the query's OR of groups — each an AND of included
+//! terms minus excluded terms — to the bitmask. A group without included terms (`-word` alone) matches
+//! nothing, and terms PostgreSQL reduces to nothing (stop words) are left out, as `websearch_to_tsquery`
+//! leaves them out.
+
+use sea_orm::{ConnectionTrait, QueryResult};
+use storage_core::fusion::normalize_by_max;
+use storage_core::{KeywordQuery, KeywordTerm, MAX_QUERY_TEXT_BYTES, StorageError, TextLanguage};
+
+use crate::failure::{OpResult, decode_error};
+use crate::ops::Sql;
+
+/// At most this many distinct words and phrases in one query (one bit each in a `bigint`).
+pub(crate) const MAX_TERMS: usize = 63;
+
+/// At most this many contents are weighed per query, the most relevant first.
+const MAX_CANDIDATES: i64 = 10_000;
+
+/// A keyword query as a list of distinct terms and groups of term indices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TermQuery {
+    /// Each term's words, space-separated (a phrase when more than one).
+    terms: Vec<String>,
+    /// (included, excluded) term indices of each group.
+    groups: Vec<(Vec<usize>, Vec<usize>)>,
+}
+
+impl TermQuery {
+    /// Parses `text` in the store's text-search `language`; `None` when it can match nothing.
+    pub(crate) fn parse(text: &str, language: &str) -> storage_core::Result<Option<TermQuery>> {
+        if text.len() > MAX_QUERY_TEXT_BYTES || text.contains('\0') {
+            return Err(StorageError::invalid(
+                "query",
+                format!("must be at most {MAX_QUERY_TEXT_BYTES} bytes without NUL"),
+            ));
+        }
+        let stop_words =
+            if language == TextLanguage::English.as_str() { TextLanguage::English } else { TextLanguage::Simple };
+        let parsed = KeywordQuery::parse(text, stop_words);
+        let mut terms: Vec<String> = Vec::new();
+        let mut index_of = |term: &KeywordTerm| {
+            let text = term.words().join(" ");
+            match terms.iter().position(|known| *known == text) {
+                Some(idx) => idx,
+                None => {
+                    terms.push(text);
+                    terms.len() - 1
+                }
+            }
+        };
+        let mut groups = Vec::new();
+        for group in parsed.groups.iter().filter(|group| !group.include.is_empty()) {
+            let include = group.include.iter().map(&mut index_of).collect();
+            let exclude = group.exclude.iter().map(&mut index_of).collect();
+            groups.push((include, exclude));
+        }
+        if terms.len() > MAX_TERMS {
+            return Err(StorageError::invalid(
+                "query",
+                format!("has {} distinct words and phrases; at most {MAX_TERMS} are searched", terms.len()),
+            ));
+        }
+        Ok((!groups.is_empty()).then_some(TermQuery { terms, groups }))
+    }
+
+    /// `"w1 w2" or "w3"`: websearch text matching any of `indices` (words are letters and digits only, so
+    /// quoting them is exact).
+    fn any_of(&self, indices: impl Iterator<Item = usize>) -> String {
+        let mut seen = Vec::new();
+        for idx in indices {
+            if !seen.contains(&idx) {
+                seen.push(idx);
+            }
+        }
+        seen.iter().map(|idx| format!("\"{}\"", self.terms[*idx])).collect::<Vec<_>>().join(" or ")
+    }
+
+    /// Whether a content whose segments contain the terms of bitmask `present` matches, given the terms of
+    /// bitmask `effective` that PostgreSQL keeps (not reduced to nothing as stop words).
+    pub(crate) fn matches(&self, present: i64, effective: i64) -> bool {
+        let bit = |idx: usize| 1i64 << idx;
+        let kept = |idx: &usize| effective & bit(*idx) != 0;
+        let has = |idx: &usize| present & bit(*idx) != 0;
+        self.groups.iter().any(|(include, exclude)| {
+            include.iter().any(kept)
+                && include.iter().filter(|idx| kept(idx)).all(has)
+                && exclude.iter().filter(|idx| kept(idx)).all(|idx| !has(idx))
+        })
+    }
+}
+
+/// Where to search: a segment table, the key columns naming one content, and the scope.
+pub(crate) struct SegmentSearch<'a> {
+    /// `bs_message_segments` or `bs_artifact_segments`.
+    pub(crate) table: &'static str,
+    /// The content's key columns after `tenant` (`session_id, seq`).
+    pub(crate) keys: &'static str,
+    /// The tenant.
+    pub(crate) tenant: &'a str,
+    /// One session, or the whole tenant.
+    pub(crate) session_id: Option<&'a str>,
+}
+
+/// The contents matching `query`, best first (ties by key), at most `limit`, each with its key columns and
+/// a score in [0, 1] (raw relevance over the best hit's, core's `normalize_by_max`).
+pub(crate) async fn matching<C: ConnectionTrait>(
+    db: &C,
+    language: &str,
+    query: &TermQuery,
+    search: &SegmentSearch<'_>,
+    limit: usize,
+) -> OpResult<Vec<(QueryResult, f32)>> {
+    let included = query.any_of(query.groups.iter().flat_map(|(include, _)| include.iter().copied()));
+    let every = query.any_of(0..query.terms.len());
+    let mut sql = Sql::new();
+    sql.push("WITH q AS (SELECT websearch_to_tsquery(").bind(language).push("::regconfig, ").bind(included);
+    sql.push(") AS inc, websearch_to_tsquery(").bind(language).push("::regconfig, ").bind(every).push(") AS every)");
+    sql.push(", terms AS (SELECT u.idx::int4 AS idx, phraseto_tsquery(").bind(language);
+    sql.push("::regconfig, u.txt) AS q FROM unnest(").bind(query.terms.clone());
+    sql.push("::text[]) WITH ORDINALITY AS u(txt, idx))");
+    sql.push(", seg AS (SELECT ").push_trusted(search.keys).push(", ts_rank_cd(x.tsv, q.inc) AS rank, ");
+    sql.push("(SELECT COALESCE(bit_or(1::int8 << (t.idx - 1)), 0::int8) FROM terms t WHERE x.tsv @@ t.q) AS mask ");
+    sql.push("FROM ").push_trusted(search.table).push(" AS x, q WHERE x.tenant = ").bind(search.tenant);
+    if let Some(session_id) = search.session_id {
+        sql.push(" AND x.session_id = ").bind(session_id);
+    }
+    sql.push(" AND x.tsv @@ q.every) SELECT ").push_trusted(search.keys);
+    sql.push(", sum(rank)::float8 AS raw, bit_or(mask) AS present, (SELECT COALESCE(bit_or(1::int8 << (idx - 1)), ");
+    sql.push("0::int8) FROM terms WHERE numnode(q) > 0) AS effective FROM seg GROUP BY ").push_trusted(search.keys);
+    sql.push(" ORDER BY raw DESC, ").push_trusted(search.keys).push(" LIMIT ").bind(MAX_CANDIDATES);
+    let rows = db.query_all_raw(sql.build()).await?;
+    let get = decode_error("a keyword candidate");
+    let mut kept = Vec::new();
+    for row in rows {
+        let present: i64 = row.try_get("", "present").map_err(&get)?;
+        let effective: i64 = row.try_get("", "effective").map_err(&get)?;
+        if query.matches(present, effective) {
+            let raw: f64 = row.try_get("", "raw").map_err(&get)?;
+            kept.push((row, raw));
+            if kept.len() == limit {
+                break;
+            }
+        }
+    }
+    let raws: Vec<f64> = kept.iter().map(|(_, raw)| *raw).collect();
+    Ok(kept.into_iter().zip(normalize_by_max(&raws)).map(|((row, _), score)| (row, score)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(text: &str) -> TermQuery {
+        TermQuery::parse(text, "english").unwrap().unwrap()
+    }
+
+    fn check(text: &str, present: &[&str], expected: bool) {
+        let query = query(text);
+        let mask = present.iter().fold(0i64, |mask, term| {
+            let idx = query.terms.iter().position(|t| t == term).unwrap_or_else(|| panic!("no term `{term}`"));
+            mask | (1 << idx)
+        });
+        assert_eq!(query.matches(mask, -1), expected, "{text:?} with {present:?}");
+    }
+
+    #[test]
+    fn groups_are_ored_terms_anded_and_exclusions_subtracted() {
+        check("alpha beta", &["alpha", "beta"], true);
+        check("alpha beta", &["alpha"], false);
+        check("alpha or beta", &["beta"], true);
+        check("alpha -beta", &["alpha"], true);
+        check("alpha -beta", &["alpha", "beta"], false);
+        check("\"machine learning\" rust", &["machine learning", "rust"], true);
+        check("\"machine learning\" rust", &["rust"], false);
+    }
+
+    #[test]
+    fn terms_postgres_drops_are_left_out() {
+        let query = query("alpha beta");
+        let only_alpha_kept = 0b01;
+        assert!(query.matches(0b01, only_alpha_kept), "beta reduced to nothing is not required");
+        assert!(!query.matches(0b00, 0b00), "a group of dropped terms matches nothing");
+    }
+
+    #[test]
+    fn queries_without_included_terms_match_nothing() {
+        assert!(TermQuery::parse("-alpha", "english").unwrap().is_none());
+        assert!(TermQuery::parse("the of", "english").unwrap().is_none());
+        assert!(TermQuery::parse("the of", "simple").unwrap().is_some());
+    }
+
+    #[test]
+    fn the_term_list_is_deduplicated_and_bounded() {
+        assert_eq!(query("alpha beta or alpha").terms, ["alpha", "beta"]);
+        let many: Vec<String> = (0..70).map(|i| format!("w{i}")).collect();
+        assert!(TermQuery::parse(&many.join(" "), "english").is_err());
+        assert!(TermQuery::parse("nul\0", "english").is_err());
+        assert_eq!(query("alpha or \"b c\"").any_of(0..2), "\"alpha\" or \"b c\"");
+    }
+}

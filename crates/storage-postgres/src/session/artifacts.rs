@@ -1,0 +1,129 @@
+//! Artifacts: upsert by (session, id) with its segments (name weight A, content after it) rebuilt in the
+//! same transaction, read, list newest first, and full-text search over names and contents.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use storage_core::StorageError;
+use storage_core::session::{Artifact, NewArtifact, TextHit};
+use uuid::Uuid;
+
+use super::row::{ARTIFACT_COLUMNS, artifact};
+use super::sessions::{lock, touch};
+use crate::failure::{OpResult, decode_error};
+use crate::ops::Sql;
+use crate::segments::cut;
+use crate::segments::search::{SegmentSearch, TermQuery, matching};
+
+/// Stores an artifact, replacing the one with the same session and id (its `created_at` is kept).
+pub(super) async fn put(
+    db: &DatabaseConnection,
+    language: &str,
+    tenant: &str,
+    session_id: &str,
+    new: NewArtifact,
+    now: DateTime<Utc>,
+) -> OpResult<Artifact> {
+    let txn = db.begin().await?;
+    lock(&txn, tenant, session_id).await?;
+    let id = new.id.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
+    let mut sql = Sql::new();
+    sql.push("INSERT INTO bs_artifacts AS a (tenant, session_id, id, task_id, kind, name, content, format, metadata, ");
+    sql.push("created_at, updated_at) VALUES (").bind(tenant).push(", ").bind(session_id).push(", ").bind(id.as_str());
+    sql.push(", ").bind(new.task_id.clone()).push(", ").bind(new.kind.as_str()).push(", ").bind(new.name.as_str());
+    sql.push(", ").bind(new.content.as_str()).push(", ").bind(new.format.as_str()).push(", ");
+    sql.bind(new.metadata.to_value()).push(", ").bind(now).push(", ").bind(now);
+    sql.push(") ON CONFLICT (tenant, session_id, id) DO UPDATE SET task_id = EXCLUDED.task_id, kind = EXCLUDED.kind, ");
+    sql.push(
+        "name = EXCLUDED.name, content = EXCLUDED.content, format = EXCLUDED.format, metadata = EXCLUDED.metadata, ",
+    );
+    sql.push("updated_at = EXCLUDED.updated_at RETURNING ").push(ARTIFACT_COLUMNS).push(", (a.xmax = 0) AS inserted");
+    let row = txn
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| StorageError::backend("put_artifact", "no row returned"))?;
+    let inserted: bool = row.try_get("", "inserted").map_err(decode_error("an artifact"))?;
+    let stored = artifact(&row)?;
+
+    let mut sql = Sql::new();
+    sql.push("DELETE FROM bs_artifact_segments WHERE tenant = ").bind(tenant).push(" AND session_id = ");
+    sql.bind(session_id).push(" AND artifact_id = ").bind(id.as_str());
+    txn.execute_raw(sql.build()).await?;
+    let segments: Vec<String> = cut(&new.content).into_iter().map(str::to_owned).collect();
+    let mut sql = Sql::new();
+    sql.push("INSERT INTO bs_artifact_segments (tenant, session_id, artifact_id, segment, tsv) SELECT ").bind(tenant);
+    sql.push(", ").bind(session_id).push(", ").bind(id.as_str()).push(", 0, setweight(to_tsvector(").bind(language);
+    sql.push("::regconfig, ").bind(new.name.as_str()).push("), 'A') UNION ALL SELECT ").bind(tenant).push(", ");
+    sql.bind(session_id).push(", ").bind(id.as_str()).push(", u.idx::int4, to_tsvector(").bind(language);
+    sql.push("::regconfig, u.part) FROM unnest(").bind(segments).push("::text[]) WITH ORDINALITY AS u(part, idx)");
+    txn.execute_raw(sql.build()).await?;
+
+    touch(&txn, tenant, session_id, now, 0, i64::from(inserted)).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+/// One artifact.
+pub(super) async fn get(
+    db: &DatabaseConnection,
+    tenant: &str,
+    session_id: &str,
+    id: &str,
+) -> OpResult<Option<Artifact>> {
+    let mut sql = Sql::new();
+    sql.push("SELECT ").push(ARTIFACT_COLUMNS).push(" FROM bs_artifacts AS a WHERE a.tenant = ").bind(tenant);
+    sql.push(" AND a.session_id = ").bind(session_id).push(" AND a.id = ").bind(id);
+    match db.query_one_raw(sql.build()).await? {
+        Some(row) => Ok(Some(artifact(&row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Artifacts of a session, newest first, then id.
+pub(super) async fn list(db: &DatabaseConnection, tenant: &str, session_id: &str) -> OpResult<Vec<Artifact>> {
+    let mut sql = Sql::new();
+    sql.push("SELECT ").push(ARTIFACT_COLUMNS).push(" FROM bs_artifacts AS a WHERE a.tenant = ").bind(tenant);
+    sql.push(" AND a.session_id = ").bind(session_id).push(" ORDER BY a.created_at DESC, a.id");
+    let rows = db.query_all_raw(sql.build()).await?;
+    Ok(rows.iter().map(artifact).collect::<Result<_, _>>()?)
+}
+
+/// Full-text search over artifact names and contents.
+pub(super) async fn search(
+    db: &DatabaseConnection,
+    language: &str,
+    tenant: &str,
+    session_id: Option<&str>,
+    query: &str,
+    limit: usize,
+) -> OpResult<Vec<TextHit<Artifact>>> {
+    let Some(terms) = TermQuery::parse(query, language)? else {
+        return Ok(Vec::new());
+    };
+    let search = SegmentSearch { table: "bs_artifact_segments", keys: "session_id, artifact_id", tenant, session_id };
+    let found = matching(db, language, &terms, &search, limit).await?;
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let get = decode_error("an artifact hit");
+    let mut keys = Vec::with_capacity(found.len());
+    for (row, score) in &found {
+        let session: String = row.try_get("", "session_id").map_err(&get)?;
+        let id: String = row.try_get("", "artifact_id").map_err(&get)?;
+        keys.push((session, id, *score));
+    }
+    let mut sql = Sql::new();
+    sql.push("SELECT ").push(ARTIFACT_COLUMNS).push(" FROM bs_artifacts AS a JOIN unnest(");
+    sql.bind(keys.iter().map(|(session, _, _)| session.clone()).collect::<Vec<_>>()).push("::text[], ");
+    sql.bind(keys.iter().map(|(_, id, _)| id.clone()).collect::<Vec<_>>());
+    sql.push("::text[]) AS k(session_id, id) ON a.session_id = k.session_id AND a.id = k.id WHERE a.tenant = ");
+    sql.bind(tenant);
+    let mut artifacts: Vec<Artifact> =
+        db.query_all_raw(sql.build()).await?.iter().map(artifact).collect::<Result<_, _>>()?;
+    let mut hits = Vec::with_capacity(keys.len());
+    for (session, id, score) in keys {
+        if let Some(pos) = artifacts.iter().position(|a| a.session_id == session && a.id == id) {
+            hits.push(TextHit { item: artifacts.swap_remove(pos), score });
+        }
+    }
+    Ok(hits)
+}

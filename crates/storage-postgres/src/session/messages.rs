@@ -1,0 +1,126 @@
+//! Messages: append (idempotent by client id, gap-free `seq` under the session lock, segments indexed in
+//! the same transaction), list in append order, and full-text search over their segments.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use storage_core::session::{AppendOutcome, Message, MessageHit, NewMessage};
+use uuid::Uuid;
+
+use super::row::{MESSAGE_COLUMNS, message};
+use super::sessions::{lock, touch};
+use crate::failure::{OpResult, decode_error};
+use crate::ops::Sql;
+use crate::segments::cut;
+use crate::segments::search::{SegmentSearch, TermQuery, matching};
+
+async fn find<C: ConnectionTrait>(db: &C, tenant: &str, session_id: &str, id: &str) -> OpResult<Option<Message>> {
+    let mut sql = Sql::new();
+    sql.push("SELECT ").push(MESSAGE_COLUMNS).push(" FROM bs_messages AS m WHERE m.tenant = ").bind(tenant);
+    sql.push(" AND m.session_id = ").bind(session_id).push(" AND m.id = ").bind(id);
+    match db.query_one_raw(sql.build()).await? {
+        Some(row) => Ok(Some(message(&row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Appends a message, or returns the stored message with the same id.
+pub(super) async fn append(
+    db: &DatabaseConnection,
+    language: &str,
+    tenant: &str,
+    session_id: &str,
+    new: NewMessage,
+    now: DateTime<Utc>,
+) -> OpResult<AppendOutcome> {
+    let txn = db.begin().await?;
+    let session = lock(&txn, tenant, session_id).await?;
+    if let Some(id) = &new.id
+        && let Some(stored) = find(&txn, tenant, session_id, id).await?
+    {
+        txn.commit().await?;
+        return Ok(AppendOutcome { message: stored, created: false });
+    }
+    let seq = i64::try_from(session.message_count).unwrap_or(i64::MAX) + 1;
+    let id = new.id.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
+    let mut sql = Sql::new();
+    sql.push(
+        "INSERT INTO bs_messages AS m (tenant, session_id, seq, id, role, content, format, metadata, created_at) ",
+    );
+    sql.push("VALUES (").bind(tenant).push(", ").bind(session_id).push(", ").bind(seq).push(", ").bind(id.as_str());
+    sql.push(", ").bind(new.role.as_str()).push(", ").bind(new.content.as_str()).push(", ").bind(new.format.as_str());
+    sql.push(", ").bind(new.metadata.to_value()).push(", ").bind(now).push(") RETURNING ").push(MESSAGE_COLUMNS);
+    let row = txn.query_one_raw(sql.build()).await?;
+    let stored =
+        message(&row.ok_or_else(|| storage_core::StorageError::backend("append_message", "no row returned"))?)?;
+    let segments: Vec<String> = cut(&new.content).into_iter().map(str::to_owned).collect();
+    if !segments.is_empty() {
+        let mut sql = Sql::new();
+        sql.push("INSERT INTO bs_message_segments (tenant, session_id, seq, segment, tsv) SELECT ").bind(tenant);
+        sql.push(", ").bind(session_id).push(", ").bind(seq).push(", u.idx::int4, to_tsvector(").bind(language);
+        sql.push("::regconfig, u.part) FROM unnest(").bind(segments).push("::text[]) WITH ORDINALITY AS u(part, idx)");
+        txn.execute_raw(sql.build()).await?;
+    }
+    touch(&txn, tenant, session_id, now, 1, 0).await?;
+    txn.commit().await?;
+    Ok(AppendOutcome { message: stored, created: true })
+}
+
+/// Messages after `after_seq`, in append order.
+pub(super) async fn list(
+    db: &DatabaseConnection,
+    tenant: &str,
+    session_id: &str,
+    after_seq: Option<i64>,
+    limit: usize,
+) -> OpResult<Vec<Message>> {
+    let mut sql = Sql::new();
+    sql.push("SELECT ").push(MESSAGE_COLUMNS).push(" FROM bs_messages AS m WHERE m.tenant = ").bind(tenant);
+    sql.push(" AND m.session_id = ").bind(session_id);
+    if let Some(after) = after_seq {
+        sql.push(" AND m.seq > ").bind(after);
+    }
+    sql.push(" ORDER BY m.seq LIMIT ").bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let rows = db.query_all_raw(sql.build()).await?;
+    Ok(rows.iter().map(message).collect::<Result<_, _>>()?)
+}
+
+/// Full-text search over the messages of one session or the whole tenant.
+pub(super) async fn search(
+    db: &DatabaseConnection,
+    language: &str,
+    tenant: &str,
+    session_id: Option<&str>,
+    query: &str,
+    limit: usize,
+) -> OpResult<Vec<MessageHit>> {
+    let Some(terms) = TermQuery::parse(query, language)? else {
+        return Ok(Vec::new());
+    };
+    let search = SegmentSearch { table: "bs_message_segments", keys: "session_id, seq", tenant, session_id };
+    let found = matching(db, language, &terms, &search, limit).await?;
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let get = decode_error("a message hit");
+    let mut keys = Vec::with_capacity(found.len());
+    for (row, score) in &found {
+        let session: String = row.try_get("", "session_id").map_err(&get)?;
+        let seq: i64 = row.try_get("", "seq").map_err(&get)?;
+        keys.push((session, seq, *score));
+    }
+    let mut sql = Sql::new();
+    sql.push("SELECT ").push(MESSAGE_COLUMNS).push(" FROM bs_messages AS m JOIN unnest(");
+    sql.bind(keys.iter().map(|(session, _, _)| session.clone()).collect::<Vec<_>>()).push("::text[], ");
+    sql.bind(keys.iter().map(|(_, seq, _)| *seq).collect::<Vec<_>>());
+    sql.push("::int8[]) AS k(session_id, seq) ON m.session_id = k.session_id AND m.seq = k.seq WHERE m.tenant = ");
+    sql.bind(tenant);
+    let mut messages: Vec<Message> =
+        db.query_all_raw(sql.build()).await?.iter().map(message).collect::<Result<_, _>>()?;
+    let mut hits = Vec::with_capacity(keys.len());
+    for (session, seq, score) in keys {
+        if let Some(pos) = messages.iter().position(|m| m.session_id == session && m.seq == seq) {
+            hits.push(MessageHit { item: messages.swap_remove(pos), score });
+        }
+    }
+    Ok(hits)
+}

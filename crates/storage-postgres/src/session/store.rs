@@ -1,0 +1,154 @@
+//! `impl SessionStore for PostgresStore`: validates with core, calls the session SQL, maps errors by
+//! cause; no SQL here.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use storage_core::session::{
+    Agent, AgentStatus, AppendOutcome, Artifact, ListSessions, Message, MessageHit, NewAgent, NewArtifact, NewMessage,
+    NewSession, Session, SessionStatus, SessionStore, SessionSummary, TextHit,
+};
+use storage_core::{StorageError, check_id};
+
+use super::{agents, artifacts, messages, sessions};
+use crate::clock;
+use crate::store::PostgresStore;
+use crate::task::check_limit;
+
+/// Checks an agent's name, kind and capabilities: non-empty, at most 200 bytes, no NUL (the limits core
+/// puts on every other name of a session).
+fn check_agent(agent: &NewAgent) -> storage_core::Result<()> {
+    let named = [("name".to_owned(), &agent.name), ("kind".to_owned(), &agent.kind)];
+    let capabilities = agent.capabilities.iter().enumerate().map(|(idx, c)| (format!("capabilities[{idx}]"), c));
+    for (field, value) in named.into_iter().chain(capabilities) {
+        if value.is_empty() || value.len() > 200 || value.contains('\0') {
+            return Err(StorageError::invalid(field, "must be 1 to 200 bytes without NUL"));
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    async fn create_session(&self, session: NewSession) -> storage_core::Result<Session> {
+        session.validate()?;
+        sessions::create(self.connection(), session, clock::now()).await.map_err(self.failure("create_session"))
+    }
+
+    async fn get_session(&self, tenant: &str, id: &str) -> storage_core::Result<Option<Session>> {
+        sessions::get(self.connection(), tenant, id).await.map_err(self.failure("get_session"))
+    }
+
+    async fn set_session_status(&self, tenant: &str, id: &str, status: SessionStatus) -> storage_core::Result<Session> {
+        sessions::set_status(self.connection(), tenant, id, status, clock::now())
+            .await
+            .map_err(self.failure("set_session_status"))
+    }
+
+    async fn list_sessions(&self, request: &ListSessions) -> storage_core::Result<Vec<Session>> {
+        check_limit(request.limit)?;
+        sessions::list(self.connection(), request).await.map_err(self.failure("list_sessions"))
+    }
+
+    async fn session_summary(&self, tenant: &str, id: &str) -> storage_core::Result<SessionSummary> {
+        let session = sessions::get(self.connection(), tenant, id)
+            .await
+            .map_err(self.failure("session_summary"))?
+            .ok_or_else(|| sessions::missing(tenant, id))?;
+        let counts = crate::task::counts_by_status(self.connection(), tenant, Some(id))
+            .await
+            .map_err(self.failure("session_summary"))?;
+        let end = session.completed_at.unwrap_or(session.last_activity_at);
+        let duration_seconds = (end - session.created_at).num_seconds().max(0);
+        let tasks_by_status: BTreeMap<String, u64> =
+            counts.into_iter().map(|(status, n)| (status.as_str().to_owned(), n)).collect();
+        Ok(SessionSummary { session, duration_seconds, tasks_by_status })
+    }
+
+    async fn append_message(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        message: NewMessage,
+    ) -> storage_core::Result<AppendOutcome> {
+        message.validate()?;
+        messages::append(self.connection(), self.text_language(), tenant, session_id, message, clock::now())
+            .await
+            .map_err(self.failure("append_message"))
+    }
+
+    async fn list_messages(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        after_seq: Option<i64>,
+        limit: usize,
+    ) -> storage_core::Result<Vec<Message>> {
+        check_limit(limit)?;
+        messages::list(self.connection(), tenant, session_id, after_seq, limit)
+            .await
+            .map_err(self.failure("list_messages"))
+    }
+
+    async fn search_messages(
+        &self,
+        tenant: &str,
+        session_id: Option<&str>,
+        query: &str,
+        limit: usize,
+    ) -> storage_core::Result<Vec<MessageHit>> {
+        check_limit(limit)?;
+        messages::search(self.connection(), self.text_language(), tenant, session_id, query, limit)
+            .await
+            .map_err(self.failure("search_messages"))
+    }
+
+    async fn put_artifact(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        artifact: NewArtifact,
+    ) -> storage_core::Result<Artifact> {
+        artifact.validate()?;
+        artifacts::put(self.connection(), self.text_language(), tenant, session_id, artifact, clock::now())
+            .await
+            .map_err(self.failure("put_artifact"))
+    }
+
+    async fn get_artifact(&self, tenant: &str, session_id: &str, id: &str) -> storage_core::Result<Option<Artifact>> {
+        artifacts::get(self.connection(), tenant, session_id, id).await.map_err(self.failure("get_artifact"))
+    }
+
+    async fn list_artifacts(&self, tenant: &str, session_id: &str) -> storage_core::Result<Vec<Artifact>> {
+        artifacts::list(self.connection(), tenant, session_id).await.map_err(self.failure("list_artifacts"))
+    }
+
+    async fn search_artifacts(
+        &self,
+        tenant: &str,
+        session_id: Option<&str>,
+        query: &str,
+        limit: usize,
+    ) -> storage_core::Result<Vec<TextHit<Artifact>>> {
+        check_limit(limit)?;
+        artifacts::search(self.connection(), self.text_language(), tenant, session_id, query, limit)
+            .await
+            .map_err(self.failure("search_artifacts"))
+    }
+
+    async fn register_agent(&self, tenant: &str, agent: NewAgent) -> storage_core::Result<Agent> {
+        check_id(tenant, "tenant")?;
+        check_agent(&agent)?;
+        agents::register(self.connection(), tenant, agent, clock::now()).await.map_err(self.failure("register_agent"))
+    }
+
+    async fn agent_heartbeat(&self, tenant: &str, name: &str, status: AgentStatus) -> storage_core::Result<Agent> {
+        agents::heartbeat(self.connection(), tenant, name, status, clock::now())
+            .await
+            .map_err(self.failure("agent_heartbeat"))
+    }
+
+    async fn list_agents(&self, tenant: &str, status: Option<AgentStatus>) -> storage_core::Result<Vec<Agent>> {
+        agents::list(self.connection(), tenant, status).await.map_err(self.failure("list_agents"))
+    }
+}

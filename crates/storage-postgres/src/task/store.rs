@@ -1,0 +1,75 @@
+//! `impl TaskQueue for PostgresStore`: validates with core, calls the queue's SQL, maps errors by cause;
+//! no SQL here.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use storage_core::StorageError;
+use storage_core::task::{ClaimRequest, EnqueueOutcome, ListTasks, NewTask, Task, TaskQueue, TaskStatus};
+use uuid::Uuid;
+
+use super::{claim, lifecycle, read};
+use crate::clock;
+use crate::store::PostgresStore;
+
+/// Refuses a page size outside 1..=1000, as every list of the protocol does.
+pub(crate) fn check_limit(limit: usize) -> storage_core::Result<()> {
+    if limit == 0 || limit > 1_000 {
+        return Err(StorageError::invalid("limit", format!("must be between 1 and 1000, got {limit}")));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl TaskQueue for PostgresStore {
+    async fn enqueue(&self, task: NewTask) -> storage_core::Result<EnqueueOutcome> {
+        task.validate()?;
+        claim::enqueue(self.connection(), task, clock::now()).await.map_err(self.failure("enqueue"))
+    }
+
+    async fn claim(&self, request: &ClaimRequest) -> storage_core::Result<Option<Task>> {
+        request.validate()?;
+        claim::claim(self.connection(), request, clock::now()).await.map_err(self.failure("claim"))
+    }
+
+    async fn heartbeat(&self, tenant: &str, id: Uuid, lease_id: Uuid, lease_ms: u64) -> storage_core::Result<Task> {
+        // Core's claim checks cover the tenant and the lease length.
+        ClaimRequest::new(tenant, "heartbeat", lease_ms).validate()?;
+        lifecycle::heartbeat(self.connection(), tenant, id, lease_id, lease_ms, clock::now())
+            .await
+            .map_err(self.failure("heartbeat"))
+    }
+
+    async fn complete(&self, tenant: &str, id: Uuid, lease_id: Uuid, result: Value) -> storage_core::Result<Task> {
+        lifecycle::complete(self.connection(), tenant, id, lease_id, result, clock::now())
+            .await
+            .map_err(self.failure("complete"))
+    }
+
+    async fn fail(&self, tenant: &str, id: Uuid, lease_id: Uuid, error: &str) -> storage_core::Result<Task> {
+        if error.contains('\0') {
+            return Err(StorageError::invalid("error", "contains a NUL byte, which no backend can store"));
+        }
+        lifecycle::fail(self.connection(), tenant, id, lease_id, error, clock::now())
+            .await
+            .map_err(self.failure("fail"))
+    }
+
+    async fn cancel(&self, tenant: &str, id: Uuid) -> storage_core::Result<Task> {
+        lifecycle::cancel(self.connection(), tenant, id, clock::now()).await.map_err(self.failure("cancel"))
+    }
+
+    async fn get_task(&self, tenant: &str, id: Uuid) -> storage_core::Result<Option<Task>> {
+        read::get(self.connection(), tenant, id).await.map_err(self.failure("get_task"))
+    }
+
+    async fn list_tasks(&self, request: &ListTasks) -> storage_core::Result<Vec<Task>> {
+        check_limit(request.limit)?;
+        read::list(self.connection(), request).await.map_err(self.failure("list_tasks"))
+    }
+
+    async fn task_stats(&self, tenant: &str) -> storage_core::Result<BTreeMap<TaskStatus, u64>> {
+        read::counts_by_status(self.connection(), tenant, None).await.map_err(self.failure("task_stats"))
+    }
+}
