@@ -19,6 +19,7 @@ mod error;
 mod failure;
 mod filter_sql;
 mod health;
+mod memory;
 mod migration;
 mod ops;
 mod schema;

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use storage_core::DocumentStore;
-use storage_core::testing::StoreFactory;
+use storage_core::memory::MemoryStore;
+use storage_core::testing::{MemoryStoreFactory, SessionStoreFactory, SessionStores, StoreFactory};
 use storage_postgres::testing::{TestServer, test_database_url};
 use storage_postgres::{PostgresConfig, PostgresStore};
 
@@ -69,6 +70,51 @@ impl StoreFactory for PgFactory {
             .cloned()
             .expect("reopen follows fresh");
         Arc::new(open(config(self.server, &schema)).await)
+    }
+}
+
+impl PgFactory {
+    /// The schema `fresh` made for `case`.
+    fn schema_of(&self, case: &str) -> String {
+        self.schemas
+            .lock()
+            .expect("no test panicked while holding the schema map")
+            .get(case)
+            .cloned()
+            .expect("another handle follows fresh")
+    }
+
+    /// A fresh schema for `case`, remembered for `another_handle`.
+    fn new_schema(&self, case: &str) -> String {
+        let schema = unique_schema(case);
+        self.schemas
+            .lock()
+            .expect("no test panicked while holding the schema map")
+            .insert(case.to_owned(), schema.clone());
+        schema
+    }
+}
+
+fn session_stores(store: PostgresStore) -> SessionStores {
+    let store = Arc::new(store);
+    SessionStores { sessions: store.clone(), tasks: store }
+}
+
+#[async_trait]
+impl SessionStoreFactory for PgFactory {
+    async fn fresh_session_store(&self, case: &str) -> SessionStores {
+        session_stores(open(config(self.server, &self.new_schema(case))).await)
+    }
+
+    async fn another_handle(&self, case: &str) -> SessionStores {
+        session_stores(open(config(self.server, &self.schema_of(case))).await)
+    }
+}
+
+#[async_trait]
+impl MemoryStoreFactory for PgFactory {
+    async fn fresh_memory_store(&self, case: &str) -> Arc<dyn MemoryStore> {
+        Arc::new(open(config(self.server, &self.new_schema(case))).await)
     }
 }
 

@@ -1,0 +1,82 @@
+//! Reading memories: by id or key (a read through `get` is an access: `last_accessed_at` moves, the
+//! returned memory shows the value from before), pages newest first, and stale memories oldest first.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use storage_core::memory::{ListMemories, Memory, Scope};
+use uuid::Uuid;
+
+use super::row::{COLUMNS, decode, push_exact_scope, push_within_scope};
+use crate::failure::OpResult;
+use crate::ops::Sql;
+
+/// `WITH found AS (SELECT … WHERE <select>), bumped AS (UPDATE …) SELECT * FROM found`.
+async fn get_and_touch(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    select: &(dyn Fn(&mut Sql) + Sync),
+) -> OpResult<Option<Memory>> {
+    let mut sql = Sql::new();
+    sql.push("WITH found AS (SELECT ").push(COLUMNS).push(" FROM bs_memories AS m WHERE ");
+    select(&mut sql);
+    sql.push("), bumped AS (UPDATE bs_memories AS b SET last_accessed_at = GREATEST(b.last_accessed_at, ");
+    sql.bind(now).push(") FROM found WHERE b.id = found.id) SELECT * FROM found");
+    match db.query_one_raw(sql.build()).await? {
+        Some(row) => Ok(Some(decode(&row)?)),
+        None => Ok(None),
+    }
+}
+
+/// One memory by id.
+pub(super) async fn get(
+    db: &DatabaseConnection,
+    tenant: &str,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> OpResult<Option<Memory>> {
+    let select = |sql: &mut Sql| {
+        sql.push("m.tenant = ").bind(tenant).push(" AND m.id = ").bind(id);
+    };
+    get_and_touch(db, now, &select).await
+}
+
+/// One memory by scope and key.
+pub(super) async fn get_by_key(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    key: &str,
+    now: DateTime<Utc>,
+) -> OpResult<Option<Memory>> {
+    let select = |sql: &mut Sql| {
+        push_exact_scope(sql, scope);
+        sql.push(" AND m.key = ").bind(key);
+    };
+    get_and_touch(db, now, &select).await
+}
+
+/// A page of memories, newest first, then id.
+pub(super) async fn list(db: &DatabaseConnection, request: &ListMemories) -> OpResult<Vec<Memory>> {
+    let mut sql = Sql::new();
+    sql.push("SELECT ").push(COLUMNS).push(" FROM bs_memories AS m WHERE ");
+    push_within_scope(&mut sql, &request.scope);
+    if !request.kinds.is_empty() {
+        sql.push(" AND m.kind = ANY(").bind(request.kinds.clone()).push("::text[])");
+    }
+    if !request.statuses.is_empty() {
+        let statuses: Vec<String> = request.statuses.iter().map(|s| s.as_str().to_owned()).collect();
+        sql.push(" AND m.status = ANY(").bind(statuses).push("::text[])");
+    }
+    sql.push(" ORDER BY m.created_at DESC, m.id LIMIT ").bind(i64::try_from(request.limit).unwrap_or(i64::MAX));
+    sql.push(" OFFSET ").bind(i64::try_from(request.offset).unwrap_or(i64::MAX));
+    let rows = db.query_all_raw(sql.build()).await?;
+    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
+}
+
+/// Up to `limit` stale memories of the tenant, oldest first.
+pub(super) async fn stale(db: &DatabaseConnection, tenant: &str, limit: usize) -> OpResult<Vec<Memory>> {
+    let mut sql = Sql::new();
+    sql.push("SELECT ").push(COLUMNS).push(" FROM bs_memories AS m WHERE m.tenant = ").bind(tenant);
+    sql.push(" AND m.stale ORDER BY m.created_at, m.id LIMIT ").bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    let rows = db.query_all_raw(sql.build()).await?;
+    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
+}

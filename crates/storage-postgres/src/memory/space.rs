@@ -1,0 +1,190 @@
+//! The memory embedding space: the `bs_memory_space` row, and the `embedding` column it types — `vector(N)`
+//! with an HNSW index in the space's metric (over `halfvec(N)` above 2000 dimensions, as chunk tables do).
+//! Changing the dimensions clears every memory embedding, retypes the column and rebuilds the index.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use storage_core::{Embedding, EmbeddingSpace, Metric, StorageError};
+
+use super::change;
+use super::row::memory_collection;
+use crate::connection::PgvectorVersion;
+use crate::failure::{OpResult, decode_error};
+use crate::migration;
+use crate::ops::Sql;
+use crate::schema::{HnswParams, MAX_PLAIN_STORAGE_DIMENSIONS, VectorLayout};
+
+/// The HNSW index over memory embeddings.
+const INDEX_NAME: &str = "bs_memories_embedding";
+
+/// How the space row is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RowLock {
+    /// A plain read.
+    None,
+    /// `FOR SHARE`: writes of embeddings hold it, so the space cannot change under them.
+    Share,
+    /// `FOR UPDATE`: changing the space.
+    Update,
+}
+
+/// The recorded memory embedding space.
+pub(super) async fn read<C: ConnectionTrait>(db: &C, lock: RowLock) -> OpResult<Option<EmbeddingSpace>> {
+    let mut sql = Sql::new();
+    sql.push("SELECT provider, model, dimensions, metric FROM bs_memory_space WHERE id = 1");
+    match lock {
+        RowLock::None => {}
+        RowLock::Share => {
+            sql.push(" FOR SHARE");
+        }
+        RowLock::Update => {
+            sql.push(" FOR UPDATE");
+        }
+    }
+    let Some(row) = db.query_one_raw(sql.build()).await? else { return Ok(None) };
+    let get = decode_error("the memory embedding space");
+    let dimensions: i32 = row.try_get("", "dimensions").map_err(&get)?;
+    let metric: String = row.try_get("", "metric").map_err(&get)?;
+    Ok(Some(EmbeddingSpace {
+        provider: row.try_get("", "provider").map_err(&get)?,
+        model: row.try_get("", "model").map_err(&get)?,
+        dimensions: u32::try_from(dimensions).unwrap_or(0),
+        metric: metric.parse::<Metric>()?,
+    }))
+}
+
+/// The error of an embedding written or queried before a memory embedding space exists.
+pub(super) fn not_recorded() -> StorageError {
+    StorageError::NotInitialized {
+        what: "the memory embedding space".to_owned(),
+        remedy: "record it first (`set_memory_embedding_space`, e.g. `brainstore memory init --dimensions N`)"
+            .to_owned(),
+    }
+}
+
+/// Checks an embedding against the recorded space (length, and a direction for cosine).
+pub(super) fn check_embedding(space: Option<&EmbeddingSpace>, field: &str, embedding: &Embedding) -> OpResult<()> {
+    let space = space.ok_or_else(not_recorded)?;
+    space.check_vector(&memory_collection(), field, embedding)?;
+    Ok(())
+}
+
+/// The distance function of `metric` (what its operator computes), for exact scans no index serves.
+pub(super) fn exact_distance(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Cosine => "cosine_distance",
+        Metric::L2 => "l2_distance",
+        Metric::InnerProduct => "vector_negative_inner_product",
+    }
+}
+
+fn operator_class(layout: VectorLayout) -> &'static str {
+    match (layout.metric, layout.uses_halfvec()) {
+        (Metric::Cosine, false) => "vector_cosine_ops",
+        (Metric::L2, false) => "vector_l2_ops",
+        (Metric::InnerProduct, false) => "vector_ip_ops",
+        (Metric::Cosine, true) => "halfvec_cosine_ops",
+        (Metric::L2, true) => "halfvec_l2_ops",
+        (Metric::InnerProduct, true) => "halfvec_ip_ops",
+    }
+}
+
+/// `stored` and `given` must be the same space; the error names both and the way to switch models.
+pub(super) fn check_same(stored: &EmbeddingSpace, given: &EmbeddingSpace) -> storage_core::Result<()> {
+    let remedy = "switch with `replace_memory_embedding_space`, which marks the memories of the old model stale \
+                  for re-embedding";
+    stored.check_compatible(&memory_collection(), given).map_err(|error| match error {
+        StorageError::DimensionMismatch { collection, stored, given, .. } => {
+            StorageError::DimensionMismatch { collection, stored, given, remedy: Some(remedy.to_owned()) }
+        }
+        other => other,
+    })
+}
+
+/// Records `space` (insert or replace the single row).
+pub(super) async fn record(txn: &DatabaseTransaction, space: &EmbeddingSpace, now: DateTime<Utc>) -> OpResult<()> {
+    let mut sql = Sql::new();
+    sql.push("INSERT INTO bs_memory_space (id, provider, model, dimensions, metric, updated_at) VALUES (1, ");
+    sql.bind(space.provider.clone()).push(", ").bind(space.model.clone()).push(", ");
+    sql.bind(i32::try_from(space.dimensions).unwrap_or(i32::MAX)).push(", ").bind(space.metric.as_str());
+    sql.push(", ").bind(now).push(") ON CONFLICT (id) DO UPDATE SET provider = EXCLUDED.provider, ");
+    sql.push("model = EXCLUDED.model, dimensions = EXCLUDED.dimensions, metric = EXCLUDED.metric, ");
+    sql.push("updated_at = EXCLUDED.updated_at");
+    txn.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// Types the `embedding` column `vector(N)` (every embedding must be NULL or already N long) and builds
+/// its HNSW index, replacing any index of an earlier type.
+pub(super) async fn type_column(txn: &DatabaseTransaction, layout: VectorLayout, hnsw: HnswParams) -> OpResult<()> {
+    let n = layout.dimensions;
+    let mut statements = vec![
+        format!("DROP INDEX IF EXISTS {INDEX_NAME}"),
+        format!("ALTER TABLE bs_memories ALTER COLUMN embedding TYPE vector({n}) USING embedding::vector({n})"),
+    ];
+    if n <= MAX_PLAIN_STORAGE_DIMENSIONS {
+        statements.push("ALTER TABLE bs_memories ALTER COLUMN embedding SET STORAGE PLAIN".to_owned());
+    } else {
+        // The type's own storage (PostgreSQL ≥ 16): a large vector would not fit a page inline.
+        statements.push("ALTER TABLE bs_memories ALTER COLUMN embedding SET STORAGE DEFAULT".to_owned());
+    }
+    statements.push(format!(
+        "CREATE INDEX {INDEX_NAME} ON bs_memories USING hnsw ({} {}) WITH (m = {}, ef_construction = {})",
+        layout.indexed_column(),
+        operator_class(layout),
+        hnsw.m,
+        hnsw.ef_construction
+    ));
+    for statement in statements {
+        // DDL from static text and integers (dimensions, HNSW parameters); PostgreSQL binds no DDL values.
+        let mut sql = Sql::new();
+        sql.push_trusted(&statement);
+        txn.execute_raw(sql.build()).await?;
+    }
+    Ok(())
+}
+
+/// Records the memory embedding space: the same space again changes nothing, another one is refused.
+pub(super) async fn set(
+    db: &DatabaseConnection,
+    space: &EmbeddingSpace,
+    pgvector: Option<PgvectorVersion>,
+    hnsw: HnswParams,
+    now: DateTime<Utc>,
+) -> OpResult<()> {
+    let txn = migration::locked(db).await?;
+    match read(&txn, RowLock::Update).await? {
+        Some(stored) => check_same(&stored, space)?,
+        None => {
+            let layout = VectorLayout::new(space);
+            layout.check_supported(pgvector)?;
+            type_column(&txn, layout, hnsw).await?;
+            record(&txn, space, now).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Switches to `space`: marks the memories of other models stale (clearing every embedding and retyping
+/// the column when the dimensions change) and records it. Returns how many memories were marked.
+pub(super) async fn replace(
+    db: &DatabaseConnection,
+    space: &EmbeddingSpace,
+    pgvector: Option<PgvectorVersion>,
+    hnsw: HnswParams,
+    now: DateTime<Utc>,
+) -> OpResult<u64> {
+    let layout = VectorLayout::new(space);
+    layout.check_supported(pgvector)?;
+    let txn = migration::locked(db).await?;
+    let stored = read(&txn, RowLock::Update).await?;
+    let dimensions_change = stored.as_ref().is_none_or(|stored| stored.dimensions != space.dimensions);
+    let marked = change::mark_for_new_space(&txn, space.model.as_deref(), dimensions_change, now).await?;
+    if dimensions_change {
+        type_column(&txn, layout, hnsw).await?;
+    }
+    record(&txn, space, now).await?;
+    txn.commit().await?;
+    Ok(marked)
+}

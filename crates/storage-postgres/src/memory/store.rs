@@ -1,0 +1,178 @@
+//! `impl MemoryStore for PostgresStore`: validates with core, calls the memory SQL, maps errors by cause;
+//! no SQL here.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use storage_core::memory::{
+    AuditEntry, ChangeContext, ExpireMode, ListMemories, Memory, MemoryStatus, MemoryStore, NewMemory, RecallHit,
+    RecallRequest, RememberOptions, RememberOutcome, Scope,
+};
+use storage_core::{Embedding, EmbeddingSpace, StorageError};
+use uuid::Uuid;
+
+use super::space::{self, RowLock};
+use super::{audit, change, read, recall, remember};
+use crate::clock;
+use crate::store::PostgresStore;
+use crate::task::check_limit;
+
+/// The most stale memories one `stale_memories` call returns.
+const MAX_STALE_PAGE: usize = 1_000;
+
+fn check_threshold(options: &RememberOptions) -> storage_core::Result<()> {
+    match options.dedup_threshold {
+        Some(threshold) if !(0.0..=1.0).contains(&threshold) => Err(StorageError::invalid(
+            "dedup_threshold",
+            format!("must be a similarity between 0 and 1, got {threshold}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_model(model: &str) -> storage_core::Result<()> {
+    if model.is_empty() || model.len() > 500 || model.contains('\0') {
+        return Err(StorageError::invalid("model", "must be 1 to 500 bytes without NUL"));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl MemoryStore for PostgresStore {
+    async fn memory_embedding_space(&self) -> storage_core::Result<Option<EmbeddingSpace>> {
+        space::read(self.connection(), RowLock::None).await.map_err(self.failure("reading the memory embedding space"))
+    }
+
+    async fn set_memory_embedding_space(&self, embedding_space: &EmbeddingSpace) -> storage_core::Result<()> {
+        embedding_space.validate()?;
+        space::set(self.connection(), embedding_space, self.installed_pgvector(), self.hnsw_params(), clock::now())
+            .await
+            .map_err(self.failure("recording the memory embedding space"))
+    }
+
+    async fn replace_memory_embedding_space(&self, embedding_space: &EmbeddingSpace) -> storage_core::Result<u64> {
+        embedding_space.validate()?;
+        space::replace(self.connection(), embedding_space, self.installed_pgvector(), self.hnsw_params(), clock::now())
+            .await
+            .map_err(self.failure("replacing the memory embedding space"))
+    }
+
+    async fn remember(&self, memory: NewMemory, options: &RememberOptions) -> storage_core::Result<RememberOutcome> {
+        memory.validate()?;
+        check_threshold(options)?;
+        remember::remember(self.connection(), self.text_language(), memory, options, clock::now())
+            .await
+            .map_err(self.failure("remember"))
+    }
+
+    async fn recall(&self, request: &RecallRequest) -> storage_core::Result<Vec<RecallHit>> {
+        request.validate()?;
+        let recorded = match &request.embedding {
+            Some(embedding) => {
+                let recorded = space::read(self.connection(), RowLock::None).await.map_err(self.failure("recall"))?;
+                space::check_embedding(recorded.as_ref(), "embedding", embedding).map_err(self.failure("recall"))?;
+                recorded
+            }
+            None => None,
+        };
+        let settings = self.vector_leg_settings();
+        recall::recall(self.connection(), &settings, self.text_language(), request, recorded.as_ref(), clock::now())
+            .await
+            .map_err(self.failure("recall"))
+    }
+
+    async fn get_memory(&self, tenant: &str, id: Uuid) -> storage_core::Result<Option<Memory>> {
+        read::get(self.connection(), tenant, id, clock::now()).await.map_err(self.failure("get_memory"))
+    }
+
+    async fn get_memory_by_key(&self, scope: &Scope, key: &str) -> storage_core::Result<Option<Memory>> {
+        scope.validate()?;
+        read::get_by_key(self.connection(), scope, key, clock::now()).await.map_err(self.failure("get_memory_by_key"))
+    }
+
+    async fn list_memories(&self, request: &ListMemories) -> storage_core::Result<Vec<Memory>> {
+        request.scope.validate()?;
+        check_limit(request.limit)?;
+        read::list(self.connection(), request).await.map_err(self.failure("list_memories"))
+    }
+
+    async fn supersede(
+        &self,
+        tenant: &str,
+        old_id: Uuid,
+        replacement: NewMemory,
+        context: &ChangeContext,
+    ) -> storage_core::Result<(Memory, Memory)> {
+        replacement.validate()?;
+        remember::supersede(self.connection(), self.text_language(), tenant, old_id, replacement, context, clock::now())
+            .await
+            .map_err(self.failure("supersede"))
+    }
+
+    async fn dispute(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<Memory> {
+        change::set_status(self.connection(), tenant, id, MemoryStatus::Disputed, context, clock::now())
+            .await
+            .map_err(self.failure("dispute"))
+    }
+
+    async fn archive(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<Memory> {
+        change::set_status(self.connection(), tenant, id, MemoryStatus::Archived, context, clock::now())
+            .await
+            .map_err(self.failure("archive"))
+    }
+
+    async fn forget(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<bool> {
+        change::forget(self.connection(), tenant, id, context, clock::now()).await.map_err(self.failure("forget"))
+    }
+
+    async fn expire(
+        &self,
+        tenant: &str,
+        now: DateTime<Utc>,
+        mode: ExpireMode,
+        context: &ChangeContext,
+    ) -> storage_core::Result<u64> {
+        change::expire(self.connection(), tenant, now, mode, context, clock::now())
+            .await
+            .map_err(self.failure("expire"))
+    }
+
+    async fn mark_stale(&self, tenant: &str, current_model: &str) -> storage_core::Result<u64> {
+        check_model(current_model)?;
+        change::mark_stale(self.connection(), tenant, current_model, clock::now())
+            .await
+            .map_err(self.failure("mark_stale"))
+    }
+
+    async fn stale_memories(&self, tenant: &str, limit: usize) -> storage_core::Result<Vec<Memory>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        read::stale(self.connection(), tenant, limit.min(MAX_STALE_PAGE)).await.map_err(self.failure("stale_memories"))
+    }
+
+    async fn update_embedding(
+        &self,
+        tenant: &str,
+        id: Uuid,
+        embedding: Embedding,
+        model: &str,
+        context: &ChangeContext,
+    ) -> storage_core::Result<Memory> {
+        check_model(model)?;
+        change::update_embedding(self.connection(), tenant, id, &embedding, model, context, clock::now())
+            .await
+            .map_err(self.failure("update_embedding"))
+    }
+
+    async fn purge_stale(&self, tenant: &str, context: &ChangeContext) -> storage_core::Result<u64> {
+        change::purge_stale(self.connection(), tenant, context, clock::now()).await.map_err(self.failure("purge_stale"))
+    }
+
+    async fn history(&self, tenant: &str, id: Uuid) -> storage_core::Result<Vec<AuditEntry>> {
+        audit::history(self.connection(), tenant, id).await.map_err(self.failure("history"))
+    }
+
+    async fn as_of(&self, tenant: &str, id: Uuid, at: DateTime<Utc>) -> storage_core::Result<Option<Memory>> {
+        audit::as_of(self.connection(), tenant, id, at).await.map_err(self.failure("as_of"))
+    }
+}
