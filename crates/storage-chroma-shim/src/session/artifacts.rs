@@ -1,15 +1,14 @@
 //! Artifacts: upserted per session and id, read, listed newest first, searched by name and content.
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
-use storage_core::fusion::normalize_by_max;
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use storage_core::session::{Artifact, NewArtifact, TextHit};
-use storage_core::{KeywordQuery, StorageError, TextLanguage};
+use storage_core::{StorageError, TextLanguage};
 use uuid::Uuid;
 
 use super::sessions::{not_found, session_pk, touch};
-use crate::columns::{check_limit, count_value, get, get_json, get_time, json, micros, now};
+use super::text_search::{self, Searched};
+use crate::columns::{get, get_json, get_time, json, micros, now};
 use crate::db::{Db, stmt};
-use crate::keyword_sql::match_expression;
 
 /// An artifact with its session's id, on aliases `a` (artifacts) and `s` (sessions).
 const COLUMNS: &str = "a.pk, s.id AS session_id, a.id, a.task_id, a.kind, a.name, a.content, a.format, a.metadata, \
@@ -133,27 +132,13 @@ pub(super) async fn search(
     limit: usize,
     language: TextLanguage,
 ) -> Result<Vec<TextHit<Artifact>>, StorageError> {
-    check_limit("limit", limit)?;
-    let Some(expression) = match_expression(&KeywordQuery::parse(query, language)) else { return Ok(Vec::new()) };
-    // FTS5's bm25() is lower-is-better; its negation is the relevance.
-    let mut sql = format!(
-        "SELECT {COLUMNS}, -bm25(artifact_fts) AS relevance FROM artifact_fts \
-         JOIN artifacts a ON a.pk = artifact_fts.rowid JOIN sessions s ON s.pk = a.session_pk \
-         WHERE artifact_fts MATCH ? AND s.tenant = ?"
-    );
-    let mut values: Vec<Value> = vec![expression.into(), tenant.into()];
-    if let Some(session_id) = session_id {
-        sql.push_str(" AND s.id = ?");
-        values.push(session_id.into());
-    }
-    sql.push_str(" ORDER BY relevance DESC, a.pk LIMIT ?");
-    values.push(count_value(limit).into());
-    let err = db.err("search artifacts");
-    let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;
-    let mut found = Vec::with_capacity(rows.len());
-    for row in &rows {
-        found.push((decode(row).map_err(&err)?, get::<f64>(row, "relevance").map_err(&err)?));
-    }
-    let scores = normalize_by_max(&found.iter().map(|(_, relevance)| *relevance).collect::<Vec<_>>());
-    Ok(found.into_iter().zip(scores).map(|((item, _), score)| TextHit { item, score }).collect())
+    let searched = Searched {
+        index: "artifact_fts",
+        table: "artifacts",
+        alias: "a",
+        columns: COLUMNS,
+        decode,
+        operation: "search artifacts",
+    };
+    text_search::search(db, &searched, tenant, session_id, query, limit, language).await
 }

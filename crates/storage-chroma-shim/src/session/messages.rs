@@ -1,15 +1,14 @@
 //! Messages: idempotent append (with keyword entry and session activity), pages in order, full-text search.
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
-use storage_core::fusion::normalize_by_max;
-use storage_core::session::{AppendOutcome, Message, MessageHit, NewMessage, TextHit};
-use storage_core::{KeywordQuery, StorageError, TextLanguage};
+use storage_core::session::{AppendOutcome, Message, MessageHit, NewMessage};
+use storage_core::{StorageError, TextLanguage};
 use uuid::Uuid;
 
 use super::sessions::{not_found, session_pk, touch};
+use super::text_search::{self, Searched};
 use crate::columns::{check_limit, count_value, get, get_enum, get_json, get_time, json, micros, now};
 use crate::db::{Db, stmt};
-use crate::keyword_sql::match_expression;
 
 /// A message with its session's id, on aliases `m` (messages) and `s` (sessions).
 const COLUMNS: &str = "m.pk, s.id AS session_id, m.id, m.role, m.content, m.format, m.metadata, m.created_at";
@@ -112,27 +111,13 @@ pub(super) async fn search(
     limit: usize,
     language: TextLanguage,
 ) -> Result<Vec<MessageHit>, StorageError> {
-    check_limit("limit", limit)?;
-    let Some(expression) = match_expression(&KeywordQuery::parse(query, language)) else { return Ok(Vec::new()) };
-    // FTS5's bm25() is lower-is-better; its negation is the relevance.
-    let mut sql = format!(
-        "SELECT {COLUMNS}, -bm25(message_fts) AS relevance FROM message_fts \
-         JOIN messages m ON m.pk = message_fts.rowid JOIN sessions s ON s.pk = m.session_pk \
-         WHERE message_fts MATCH ? AND s.tenant = ?"
-    );
-    let mut values: Vec<Value> = vec![expression.into(), tenant.into()];
-    if let Some(session_id) = session_id {
-        sql.push_str(" AND s.id = ?");
-        values.push(session_id.into());
-    }
-    sql.push_str(" ORDER BY relevance DESC, m.pk LIMIT ?");
-    values.push(count_value(limit).into());
-    let err = db.err("search messages");
-    let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;
-    let mut found = Vec::with_capacity(rows.len());
-    for row in &rows {
-        found.push((decode(row).map_err(&err)?, get::<f64>(row, "relevance").map_err(&err)?));
-    }
-    let scores = normalize_by_max(&found.iter().map(|(_, relevance)| *relevance).collect::<Vec<_>>());
-    Ok(found.into_iter().zip(scores).map(|((item, _), score)| TextHit { item, score }).collect())
+    let searched = Searched {
+        index: "message_fts",
+        table: "messages",
+        alias: "m",
+        columns: COLUMNS,
+        decode,
+        operation: "search messages",
+    };
+    text_search::search(db, &searched, tenant, session_id, query, limit, language).await
 }

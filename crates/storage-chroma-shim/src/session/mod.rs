@@ -4,6 +4,7 @@ mod agents;
 mod artifacts;
 mod messages;
 pub(crate) mod sessions;
+mod text_search;
 
 use async_trait::async_trait;
 use storage_core::session::{

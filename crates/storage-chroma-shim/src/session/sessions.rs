@@ -1,18 +1,16 @@
 //! Sessions: create, read with exact counts, list by activity, status, summary, and the activity stamp.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
 use storage_core::StorageError;
 use storage_core::session::{ListSessions, NewSession, Session, SessionStatus, SessionSummary};
-use storage_core::task::TaskStatus;
 use uuid::Uuid;
 
 use crate::columns::{
     check_limit, count_value, get, get_enum, get_json, get_opt_time, get_time, get_u64, json, micros, now,
 };
 use crate::db::{Db, placeholders, stmt};
+use crate::task::rows::counts_by_status;
 
 /// A session with its counts, counted at read time so they never drift.
 const SELECT_SESSION: &str = "SELECT s.pk, s.tenant, s.id, s.title, s.participants, s.status, s.metadata, \
@@ -166,20 +164,9 @@ pub(super) async fn summary(db: &Db, tenant: &str, id: &str) -> Result<SessionSu
     let err = db.err("session summary");
     let txn = db.begin_read().await.map_err(&err)?;
     let session = find(&txn, tenant, id).await.map_err(&err)?.ok_or_else(|| not_found(tenant, id))?;
-    let rows = txn
-        .query_all_raw(stmt(
-            "SELECT status, count(*) AS n FROM tasks WHERE tenant = ? AND session_id = ? GROUP BY status",
-            vec![tenant.into(), id.into()],
-        ))
-        .await
-        .map_err(&err)?;
+    let by_status = counts_by_status(&txn, tenant, Some(id)).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;
-    let mut tasks_by_status: BTreeMap<String, u64> =
-        TaskStatus::ALL.iter().map(|status| (status.as_str().to_owned(), 0)).collect();
-    for row in &rows {
-        let status: String = get(row, "status").map_err(&err)?;
-        tasks_by_status.insert(status, get_u64(row, "n").map_err(&err)?);
-    }
+    let tasks_by_status = by_status.into_iter().map(|(status, n)| (status.as_str().to_owned(), n)).collect();
     let end = session.completed_at.unwrap_or(session.last_activity_at);
     Ok(SessionSummary { duration_seconds: (end - session.created_at).num_seconds(), tasks_by_status, session })
 }

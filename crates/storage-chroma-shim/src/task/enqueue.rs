@@ -8,7 +8,7 @@ use storage_core::task::{EnqueueOutcome, ListTasks, NewTask, Task, TaskStatus};
 use uuid::Uuid;
 
 use super::rows::{self, COLUMNS, decode};
-use crate::columns::{check_limit, count_value, get, get_u64, json, micros, now, truncate};
+use crate::columns::{check_limit, count_value, json, micros, now, truncate};
 use crate::db::{Db, placeholders, stmt};
 use crate::session::sessions;
 
@@ -91,20 +91,5 @@ pub(super) async fn list(db: &Db, request: &ListTasks) -> Result<Vec<Task>, Stor
 
 /// Task counts per status, every status present.
 pub(super) async fn stats(db: &Db, tenant: &str) -> Result<BTreeMap<TaskStatus, u64>, StorageError> {
-    let err = db.err("task stats");
-    let found = db
-        .conn
-        .query_all_raw(stmt(
-            "SELECT status, count(*) AS n FROM tasks WHERE tenant = ? GROUP BY status",
-            vec![tenant.into()],
-        ))
-        .await
-        .map_err(&err)?;
-    let mut counts: BTreeMap<TaskStatus, u64> = TaskStatus::ALL.iter().map(|status| (*status, 0)).collect();
-    for row in &found {
-        let status: String = get(row, "status").map_err(&err)?;
-        let status: TaskStatus = status.parse()?;
-        counts.insert(status, get_u64(row, "n").map_err(&err)?);
-    }
-    Ok(counts)
+    rows::counts_by_status(&db.conn, tenant, None).await.map_err(db.err("task stats"))
 }

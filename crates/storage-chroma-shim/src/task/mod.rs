@@ -3,7 +3,7 @@
 mod claim;
 mod enqueue;
 mod lease;
-mod rows;
+pub(crate) mod rows;
 
 use std::collections::BTreeMap;
 

@@ -1,8 +1,10 @@
-//! Task rows: the column list and decoding, and the lookups every queue operation starts from.
+//! Task rows: the column list and decoding, the lookups queue operations start from, counts per status.
+
+use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
 use storage_core::StorageError;
-use storage_core::task::Task;
+use storage_core::task::{Task, TaskStatus};
 use uuid::Uuid;
 
 use crate::columns::{get, get_enum, get_json, get_opt_json, get_opt_time, get_opt_uuid, get_time, get_u64, get_uuid};
@@ -59,4 +61,24 @@ pub(super) async fn by_id(conn: &impl ConnectionTrait, tenant: &str, id: Uuid) -
 /// The error for a task id that does not exist in the tenant (or belongs to another).
 pub(super) fn not_found(tenant: &str, id: Uuid) -> StorageError {
     StorageError::NotFound { what: format!("task {id} in tenant `{tenant}`") }
+}
+
+/// Task counts per status, every status present, of the tenant or of one of its sessions.
+pub(crate) async fn counts_by_status(
+    conn: &impl ConnectionTrait,
+    tenant: &str,
+    session_id: Option<&str>,
+) -> Result<BTreeMap<TaskStatus, u64>, DbErr> {
+    let (sql, values): (&str, Vec<Value>) = match session_id {
+        None => ("SELECT status, count(*) AS n FROM tasks WHERE tenant = ? GROUP BY status", vec![tenant.into()]),
+        Some(session_id) => (
+            "SELECT status, count(*) AS n FROM tasks WHERE tenant = ? AND session_id = ? GROUP BY status",
+            vec![tenant.into(), session_id.into()],
+        ),
+    };
+    let mut counts: BTreeMap<TaskStatus, u64> = TaskStatus::ALL.iter().map(|status| (*status, 0)).collect();
+    for row in &conn.query_all_raw(stmt(sql, values)).await? {
+        counts.insert(get_enum(row, "status")?, get_u64(row, "n")?);
+    }
+    Ok(counts)
 }

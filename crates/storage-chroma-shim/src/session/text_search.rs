@@ -1,0 +1,61 @@
+//! Full-text search over one of a session's text indexes (messages, artifacts), in one session or a tenant.
+
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use storage_core::fusion::normalize_by_max;
+use storage_core::session::TextHit;
+use storage_core::{KeywordQuery, StorageError, TextLanguage};
+
+use crate::columns::{check_limit, count_value, get};
+use crate::db::{Db, stmt};
+use crate::keyword_sql::match_expression;
+
+/// A table of rows under sessions with its FTS5 index (rowid = the table's pk). Static names only.
+pub(super) struct Searched<T> {
+    /// The FTS5 table.
+    pub(super) index: &'static str,
+    /// The table, joined as `alias`, with a `session_pk` column.
+    pub(super) table: &'static str,
+    pub(super) alias: &'static str,
+    /// What `decode` reads, on `alias` and `s` (the session).
+    pub(super) columns: &'static str,
+    pub(super) decode: fn(&QueryResult) -> Result<T, DbErr>,
+    /// For error messages.
+    pub(super) operation: &'static str,
+}
+
+/// The rows matching `query` (the document keyword syntax), best first, the best scoring 1; ties in
+/// storage order.
+pub(super) async fn search<T>(
+    db: &Db,
+    searched: &Searched<T>,
+    tenant: &str,
+    session_id: Option<&str>,
+    query: &str,
+    limit: usize,
+    language: TextLanguage,
+) -> Result<Vec<TextHit<T>>, StorageError> {
+    check_limit("limit", limit)?;
+    let Some(expression) = match_expression(&KeywordQuery::parse(query, language)) else { return Ok(Vec::new()) };
+    let Searched { index, table, alias, columns, decode, operation } = searched;
+    // FTS5's bm25() is lower-is-better; its negation is the relevance.
+    let mut sql = format!(
+        "SELECT {columns}, -bm25({index}) AS relevance FROM {index} \
+         JOIN {table} {alias} ON {alias}.pk = {index}.rowid JOIN sessions s ON s.pk = {alias}.session_pk \
+         WHERE {index} MATCH ? AND s.tenant = ?"
+    );
+    let mut values: Vec<Value> = vec![expression.into(), tenant.into()];
+    if let Some(session_id) = session_id {
+        sql.push_str(" AND s.id = ?");
+        values.push(session_id.into());
+    }
+    sql.push_str(&format!(" ORDER BY relevance DESC, {alias}.pk LIMIT ?"));
+    values.push(count_value(limit).into());
+    let err = db.err(operation);
+    let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;
+    let mut found = Vec::with_capacity(rows.len());
+    for row in &rows {
+        found.push((decode(row).map_err(&err)?, get::<f64>(row, "relevance").map_err(&err)?));
+    }
+    let scores = normalize_by_max(&found.iter().map(|(_, relevance)| *relevance).collect::<Vec<_>>());
+    Ok(found.into_iter().zip(scores).map(|((item, _), score)| TextHit { item, score }).collect())
+}
