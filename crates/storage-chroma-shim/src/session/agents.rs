@@ -2,7 +2,7 @@
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
 use storage_core::StorageError;
-use storage_core::session::{Agent, AgentStatus, NewAgent};
+use storage_core::session::{Agent, AgentStatus, NewAgent, check_identifier};
 
 use crate::columns::{get, get_enum, get_json, get_opt_time, get_time, json, micros, now};
 use crate::db::{Db, stmt};
@@ -23,27 +23,14 @@ fn decode(row: &QueryResult) -> Result<Agent, DbErr> {
     })
 }
 
-/// Checks an identifier-like value as core checks its own: 1 to 200 bytes, no NUL. (`NewAgent` has no
-/// `validate` in core.)
-fn check_name(field: &str, value: &str) -> Result<(), StorageError> {
-    if value.is_empty() || value.len() > 200 || value.contains('\0') {
-        return Err(StorageError::invalid(field, "must be 1 to 200 bytes without NUL"));
-    }
-    Ok(())
-}
-
 async fn returning_one(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<Option<Agent>, DbErr> {
     conn.query_one_raw(stmt(sql, values)).await?.as_ref().map(decode).transpose()
 }
 
 /// Registers or updates an agent: available, heartbeat now; a re-registration keeps `created_at`.
 pub(super) async fn register(db: &Db, tenant: &str, agent: NewAgent) -> Result<Agent, StorageError> {
-    check_name("tenant", tenant)?;
-    check_name("name", &agent.name)?;
-    check_name("kind", &agent.kind)?;
-    for (idx, capability) in agent.capabilities.iter().enumerate() {
-        check_name(&format!("capabilities[{idx}]"), capability)?;
-    }
+    check_identifier("tenant", tenant)?;
+    agent.validate()?;
     let err = db.err("register agent");
     let at = micros(now());
     let sql = format!(

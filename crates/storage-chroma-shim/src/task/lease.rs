@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 use serde_json::Value as Json;
 use storage_core::StorageError;
-use storage_core::task::{Task, TaskStatus, retry_delay_ms};
+use storage_core::task::{Task, TaskStatus, check_lease_ms, retry_delay_ms};
 use uuid::Uuid;
 
 use super::rows::{self, COLUMNS, not_found};
@@ -68,9 +68,7 @@ pub(super) async fn heartbeat(
     lease_id: Uuid,
     lease_ms: u64,
 ) -> Result<Task, StorageError> {
-    if lease_ms == 0 || lease_ms > 86_400_000 {
-        return Err(StorageError::invalid("lease_ms", format!("must be between 1 and 86400000, got {lease_ms}")));
-    }
+    check_lease_ms(lease_ms)?;
     let txn = db.begin_write().await.map_err(db.err("heartbeat"))?;
     let task = held(&txn, db, tenant, id, lease_id).await?;
     let at = now();

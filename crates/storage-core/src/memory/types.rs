@@ -184,7 +184,7 @@ pub struct Memory {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
-    /// Last recall or read through `get`.
+    /// Last time a recall returned it (`get_memory` is a plain read and does not count).
     pub last_accessed_at: DateTime<Utc>,
     /// Times recalled.
     pub access_count: u64,

@@ -5,8 +5,7 @@ mod store;
 mod types;
 
 pub use self::store::SessionStore;
-pub(crate) use self::types::check_name;
 pub use self::types::{
     Agent, AgentStatus, AppendOutcome, Artifact, ListSessions, MAX_MESSAGE_BYTES, Message, MessageHit, MessageRole,
-    NewAgent, NewArtifact, NewMessage, NewSession, Session, SessionStatus, SessionSummary, TextHit,
+    NewAgent, NewArtifact, NewMessage, NewSession, Session, SessionStatus, SessionSummary, TextHit, check_identifier,
 };

@@ -88,22 +88,23 @@ impl NewSession {
 
     /// Checks the fields.
     pub fn validate(&self) -> crate::Result<()> {
-        check_name("tenant", &self.tenant)?;
+        check_identifier("tenant", &self.tenant)?;
         if let Some(id) = &self.id {
-            check_name("id", id)?;
+            check_identifier("id", id)?;
         }
         if let Some(title) = &self.title {
             crate::document::check_text(title, "title")?;
         }
         for (idx, p) in self.participants.iter().enumerate() {
-            check_name(&format!("participants[{idx}]"), p)?;
+            check_identifier(&format!("participants[{idx}]"), p)?;
         }
         Ok(())
     }
 }
 
-/// Checks an identifier-like string: 1 to 200 bytes, no NUL.
-pub(crate) fn check_name(field: &str, value: &str) -> crate::Result<()> {
+/// Checks an identifier-like string (tenant, session, agent, kind, name...): 1 to 200 bytes, no NUL.
+/// `field` names it in the error.
+pub fn check_identifier(field: &str, value: &str) -> crate::Result<()> {
     if value.is_empty() || value.len() > 200 || value.contains('\0') {
         return Err(StorageError::invalid(field, "must be 1 to 200 bytes without NUL"));
     }
@@ -192,10 +193,10 @@ impl NewMessage {
     /// Checks the fields.
     pub fn validate(&self) -> crate::Result<()> {
         if let Some(id) = &self.id {
-            check_name("id", id)?;
+            check_identifier("id", id)?;
         }
         check_content(&self.content)?;
-        check_name("format", &self.format)
+        check_identifier("format", &self.format)
     }
 }
 
@@ -292,14 +293,14 @@ impl NewArtifact {
     /// Checks the fields.
     pub fn validate(&self) -> crate::Result<()> {
         if let Some(id) = &self.id {
-            check_name("id", id)?;
+            check_identifier("id", id)?;
         }
         if let Some(task) = &self.task_id {
-            check_name("task_id", task)?;
+            check_identifier("task_id", task)?;
         }
-        check_name("kind", &self.kind)?;
-        check_name("name", &self.name)?;
-        check_name("format", &self.format)?;
+        check_identifier("kind", &self.kind)?;
+        check_identifier("name", &self.name)?;
+        check_identifier("format", &self.format)?;
         check_content(&self.content)
     }
 }
@@ -343,6 +344,18 @@ pub struct NewAgent {
     /// Free JSON.
     #[serde(default)]
     pub metadata: Metadata,
+}
+
+impl NewAgent {
+    /// Checks the fields.
+    pub fn validate(&self) -> crate::Result<()> {
+        check_identifier("name", &self.name)?;
+        check_identifier("kind", &self.kind)?;
+        for (idx, capability) in self.capabilities.iter().enumerate() {
+            check_identifier(&format!("capabilities[{idx}]"), capability)?;
+        }
+        Ok(())
+    }
 }
 
 /// A registered agent.

@@ -6,7 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::StorageError;
-use crate::session::check_name;
+use crate::session::check_identifier;
 use crate::text_enum::string_enum;
 
 /// Attempts a task gets unless told otherwise.
@@ -122,13 +122,13 @@ impl NewTask {
 
     /// Checks the fields.
     pub fn validate(&self) -> crate::Result<()> {
-        check_name("tenant", &self.tenant)?;
-        check_name("kind", &self.kind)?;
+        check_identifier("tenant", &self.tenant)?;
+        check_identifier("kind", &self.kind)?;
         for (field, value) in
             [("session_id", &self.session_id), ("target_agent", &self.target_agent), ("dedup_key", &self.dedup_key)]
         {
             if let Some(value) = value {
-                check_name(field, value)?;
+                check_identifier(field, value)?;
             }
         }
         if self.max_attempts == 0 || self.max_attempts > 100 {
@@ -242,16 +242,17 @@ impl ClaimRequest {
 
     /// Checks the fields.
     pub fn validate(&self) -> crate::Result<()> {
-        check_name("tenant", &self.tenant)?;
-        check_name("agent", &self.agent)?;
+        check_identifier("tenant", &self.tenant)?;
+        check_identifier("agent", &self.agent)?;
         for (idx, kind) in self.kinds.iter().enumerate() {
-            check_name(&format!("kinds[{idx}]"), kind)?;
+            check_identifier(&format!("kinds[{idx}]"), kind)?;
         }
-        check_lease(self.lease_ms)
+        check_lease_ms(self.lease_ms)
     }
 }
 
-pub(crate) fn check_lease(lease_ms: u64) -> crate::Result<()> {
+/// Checks a lease length: 1 ms to 24 hours.
+pub fn check_lease_ms(lease_ms: u64) -> crate::Result<()> {
     if lease_ms == 0 || lease_ms > 86_400_000 {
         return Err(StorageError::invalid("lease_ms", format!("must be between 1 and 86400000, got {lease_ms}")));
     }
