@@ -78,7 +78,7 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
     let peak_kb: f64 = time_field(&stderr, "Maximum resident set size (kbytes)")
         .and_then(|v| v.parse().ok())
         .ok_or("no peak RSS in /usr/bin/time's output")?;
-    let wall = time_field(&stderr, "Elapsed (wall clock) time").unwrap_or("?");
+    let wall = time_field(&stderr, "Elapsed (wall clock) time (h:mm:ss or m:ss)").unwrap_or("?");
     let peak_mb = peak_kb / 1024.0;
     println!(
         "ingest-memory: {LINES} lines ({:.0} MB, {DIMENSIONS}-d embeddings) into the embedded backend in {wall}; \
