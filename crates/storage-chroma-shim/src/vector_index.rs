@@ -51,31 +51,45 @@ pub(crate) struct ScanPlan {
 }
 
 impl VectorIndex {
-    /// Builds the index from `(pk, vector)` rows; the sign codes are centred on the rows' mean.
+    /// Builds the index from `(pk, vector)` rows.
+    #[cfg(test)]
     pub(crate) fn build(uid: String, version: i64, dims: usize, rows: Vec<(i64, Vec<f32>)>) -> Self {
+        let pks = rows.iter().map(|(pk, _)| *pk).collect();
+        let values = rows.into_iter().flat_map(|(_, vector)| vector).collect();
+        VectorIndex::from_flat(uid, version, dims, pks, values)
+    }
+
+    /// Builds the index over `values` (`pks.len() × dims` floats, row after row, taken over without a
+    /// copy); the sign codes are centred on the vectors' mean. `pks` must be distinct.
+    pub(crate) fn from_flat(uid: String, version: i64, dims: usize, pks: Vec<i64>, values: Vec<f32>) -> Self {
+        debug_assert_eq!(pks.len() * dims, values.len());
         let mut center = vec![0.0f64; dims];
-        for (_, vector) in &rows {
+        for vector in values.chunks_exact(dims) {
             for (sum, value) in center.iter_mut().zip(vector) {
                 *sum += f64::from(*value);
             }
         }
         #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)] // a mean of f32 values
-        let center: Vec<f32> = center.iter().map(|sum| (sum / rows.len().max(1) as f64) as f32).collect();
+        let center: Vec<f32> = center.iter().map(|sum| (sum / pks.len().max(1) as f64) as f32).collect();
         let words = dims.div_ceil(64);
         let mut index = VectorIndex {
             uid,
             version,
             dims,
-            pks: Vec::with_capacity(rows.len()),
-            vectors: Vec::with_capacity(rows.len() * dims),
-            norms: Vec::with_capacity(rows.len()),
+            slots: pks.iter().enumerate().map(|(slot, pk)| (*pk, slot)).collect(),
+            norms: values.chunks_exact(dims).map(|v| dot(v, v).sqrt()).collect(),
             max_norm: 0.0,
-            code_columns: (0..words).map(|_| Vec::with_capacity(rows.len())).collect(),
+            code_columns: (0..words).map(|_| Vec::with_capacity(pks.len())).collect(),
             center,
-            slots: HashMap::with_capacity(rows.len()),
+            pks,
+            vectors: values,
         };
-        for (pk, vector) in rows {
-            index.put(pk, &vector);
+        index.max_norm = index.norms.iter().copied().fold(0.0, f32::max);
+        for slot in 0..index.pks.len() {
+            let code = index.code(index.vector(slot));
+            for (column, word) in index.code_columns.iter_mut().zip(code) {
+                column.push(word);
+            }
         }
         index
     }

@@ -86,6 +86,7 @@ async fn sigkill_mid_ingest_keeps_every_reported_batch_and_no_partial_batch() {
     reader.join().expect("reader thread");
     reported.extend(receiver.try_iter());
     assert!(reported.len() >= 6, "the child committed only {reported:?} in two minutes");
+    eprintln!("the child reported batches {reported:?} before SIGKILL");
 
     let db_path = dir.join(storage_chroma_shim::DB_FILE_NAME);
     let raw = Database::connect(format!("sqlite://{}?mode=rw", db_path.display())).await.expect("raw connection");
@@ -111,6 +112,7 @@ async fn sigkill_mid_ingest_keeps_every_reported_batch_and_no_partial_batch() {
         total += count;
     }
     assert_eq!(reopened.count(&collection(), None).await.expect("count"), total, "no rows outside the batches");
+    eprintln!("after reopening: {total} rows, {} whole batches", total / BATCH as u64);
     let hits = reopened
         .search(&collection(), &SearchRequest::keyword("chunk").top_k(5))
         .await

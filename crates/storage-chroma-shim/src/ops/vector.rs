@@ -9,7 +9,7 @@ use crate::config::EmbeddedConfig;
 use crate::db::{Db, stmt};
 use crate::filter_sql::{SqlCondition, conditions};
 use crate::index_cache::{IndexCache, SharedIndex};
-use crate::vector_index::{ScanPlan, VectorIndex, from_blob};
+use crate::vector_index::{ScanPlan, VectorIndex};
 
 /// One vector-leg candidate, with its row.
 #[derive(Debug)]
@@ -59,7 +59,7 @@ async fn index_for(
     let page_sql = "SELECT json_group_array(pk), CAST(group_concat(embedding, '') AS BLOB) FROM (SELECT pk, \
                     embedding FROM chunks WHERE +collection_id = ? AND pk > ? AND embedding IS NOT NULL ORDER BY pk \
                     LIMIT ?)";
-    let mut vectors: Vec<(i64, Vec<f32>)> = Vec::new();
+    let (mut pks_all, mut flat): (Vec<i64>, Vec<f32>) = (Vec::new(), Vec::new());
     let mut after = i64::MIN;
     loop {
         let values = vec![collection.id.into(), after.into(), LOAD_PAGE.into()];
@@ -71,13 +71,12 @@ async fn index_for(
         if bytes.len() != pks.len() * dims * 4 {
             return Err(StorageError::backend("load vector index", "an embedding blob has the wrong size"));
         }
-        for (pk, blob) in pks.iter().zip(bytes.chunks_exact(dims * 4)) {
-            vectors.push((*pk, from_blob(blob).unwrap_or_default()));
-        }
+        flat.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+        pks_all.extend_from_slice(&pks);
         after = last;
     }
     txn.commit().await.map_err(&err)?;
-    let index = tokio::task::spawn_blocking(move || VectorIndex::build(uid, version, dims, vectors))
+    let index = tokio::task::spawn_blocking(move || VectorIndex::from_flat(uid, version, dims, pks_all, flat))
         .await
         .map_err(blocking_failed)?;
     Ok(ctx.cache.insert(collection.id, index))
