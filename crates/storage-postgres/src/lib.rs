@@ -12,6 +12,8 @@
 #![forbid(unsafe_code)]
 
 mod clock;
+#[cfg(feature = "bench")]
+pub mod bench;
 mod config;
 mod connection;
 mod entity;

@@ -224,6 +224,21 @@ pub(crate) async fn create_vector_index<C: ConnectionTrait>(
     layout: VectorLayout,
     hnsw: HnswParams,
 ) -> Result<(), DbErr> {
+    execute_ddl(db, vector_index_ddl(table, layout, hnsw)).await
+}
+
+/// `DROP INDEX` of a collection's HNSW index, for a bulk load that rebuilds it (see `ops/upsert.rs`).
+pub(crate) fn drop_vector_index_ddl(table: &ChunkTable) -> String {
+    Index::drop()
+        .if_exists()
+        .name(table.index_name("embedding"))
+        .table(table.table_ref())
+        .to_owned()
+        .to_string(PostgresQueryBuilder)
+}
+
+/// `CREATE INDEX … USING hnsw …` of a collection.
+pub(crate) fn vector_index_ddl(table: &ChunkTable, layout: VectorLayout, hnsw: HnswParams) -> String {
     let column = if layout.uses_halfvec() {
         sea_orm::sea_query::IndexColumn::from(Expr::cust(layout.indexed_column()))
     } else {
@@ -237,13 +252,12 @@ pub(crate) async fn create_vector_index<C: ConnectionTrait>(
         .index_type(IndexType::Custom("hnsw".into()))
         .to_owned();
     // sea-query has no storage parameters on CREATE INDEX: append them (two validated integers).
-    let sql = format!(
+    format!(
         "{} WITH (m = {}, ef_construction = {})",
         index.to_string(PostgresQueryBuilder),
         hnsw.m,
         hnsw.ef_construction
-    );
-    execute_ddl(db, sql).await
+    )
 }
 
 /// Types the vector column of a collection that had no embedding space (every embedding is NULL).

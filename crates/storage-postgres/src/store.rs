@@ -360,7 +360,7 @@ impl DocumentStore for PostgresStore {
     async fn upsert(&self, collection: &CollectionName, chunks: Vec<Chunk>) -> storage_core::Result<UpsertSummary> {
         let table = self.table(collection);
         let validate = |space: Option<&EmbeddingSpace>, chunks| prepare_batch(collection, space, chunks);
-        match upsert::upsert(&self.pool, &table, collection, chunks, validate).await {
+        match upsert::upsert(&self.pool, &table, self.hnsw(), collection, chunks, validate).await {
             Ok(summary) => Ok(summary),
             Err(UpsertFailure::Missing) => Err(missing(collection)),
             Err(UpsertFailure::Invalid(error)) => Err(error),

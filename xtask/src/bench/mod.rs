@@ -2,6 +2,7 @@
 
 mod embedded;
 mod ingest_memory;
+mod pg;
 
 use std::process::ExitCode;
 
@@ -29,11 +30,14 @@ pub(crate) enum BenchTarget {
     Embedded,
     /// Peak RSS of `brainstore ingest` on a 1,000,000-line file (the other flags do not apply).
     IngestMemory,
+    /// The PostgreSQL backend side by side with `psql \copy` and `pgbench` on the same rows and server.
+    Pg,
 }
 
 pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     match args.target {
         BenchTarget::Embedded => embedded::run(args),
         BenchTarget::IngestMemory => ingest_memory::run(),
+        BenchTarget::Pg => pg::run(args),
     }
 }

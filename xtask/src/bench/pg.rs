@@ -3,8 +3,8 @@
 //! The Rust example `storage-postgres/examples/bench_pg` prepares a `bench_pg` schema, the corpus
 //! (storage-core's `BenchCorpus`, 384-d) as a binary COPY file and the scripts; this driver times `psql \copy`
 //! of those rows (into a table identical to brainstore's, and into one whose HNSW index is built after),
-//! lets the example ingest through brainstore, runs each query mode through `pgbench -M prepared` with the
-//! same session settings, then the example measures brainstore and prints the side-by-side table.
+//! lets the example ingest through brainstore, then the example runs each query mode through brainstore and
+//! through `pgbench -M prepared` in alternating rounds and prints the side-by-side table.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,18 +15,15 @@ use super::BenchArgs;
 use crate::pg::{Flavor, start, stop};
 use crate::project_root;
 
-/// The modes the example writes a `pgbench_<mode>.sql` script for.
-const MODES: [&str; 4] = ["vector", "keyword", "hybrid", "filtered"];
-
 /// Stops the server on drop when this bench started it.
 struct ServerGuard(bool);
 
 impl Drop for ServerGuard {
     fn drop(&mut self) {
-        if self.0 {
-            if let Err(error) = stop(Flavor::Current) {
-                eprintln!("xtask: could not stop the PostgreSQL server this bench started: {error}");
-            }
+        if self.0
+            && let Err(error) = stop(Flavor::Current)
+        {
+            eprintln!("xtask: could not stop the PostgreSQL server this bench started: {error}");
         }
     }
 }
@@ -55,12 +52,15 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     run_example(&root, "prepare", &common)?;
     let plan = read_env(&out.join("plan.env"))?;
     let bindir = PathBuf::from(plan.get("bindir").ok_or("plan.env names no bindir")?);
-    let transactions = plan.get("transactions").ok_or("plan.env names no transactions")?.clone();
 
     let mut copy_times = String::new();
     for (key, script) in [("indexed_seconds", "copy_indexed.sql"), ("deferred_seconds", "copy_deferred.sql")] {
         eprintln!("bench pg: psql -f {script}");
-        let seconds = timed(Command::new(bindir.join("psql")).args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"]).arg(out.join(script)))?;
+        let seconds = timed(
+            Command::new(bindir.join("psql"))
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"])
+                .arg(out.join(script)),
+        )?;
         eprintln!("bench pg: {script} took {seconds:.1} s");
         copy_times.push_str(&format!("{key}={seconds}\n"));
     }
@@ -69,28 +69,7 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     eprintln!("bench pg: ingesting through brainstore in batches of {}", args.batch.min(10_000));
     run_example(&root, "ingest", &common)?;
 
-    // pgbench connections start with the settings brainstore's pool gives every session.
-    let pg_options = "-c hnsw.ef_search=100 -c hnsw.iterative_scan=strict_order";
-    for mode in MODES {
-        for entry in std::fs::read_dir(&out)? {
-            let path = entry?.path();
-            if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&format!("log_{mode}."))) {
-                std::fs::remove_file(path)?;
-            }
-        }
-        let script = out.join(format!("pgbench_{mode}.sql"));
-        let pgbench = || {
-            let mut command = Command::new(bindir.join("pgbench"));
-            command.env("PGOPTIONS", pg_options).args(["-n", "-M", "prepared", "-c", "1", "-j", "1"]);
-            command
-        };
-        eprintln!("bench pg: pgbench {mode} (warm-up, then {transactions} logged transactions)");
-        timed(pgbench().args(["-t", "200", "-f"]).arg(&script).arg(&url))?;
-        let prefix = format!("--log-prefix={}", out.join(format!("log_{mode}")).display());
-        timed(pgbench().args(["-t", transactions.as_str(), "-l", prefix.as_str(), "-f"]).arg(&script).arg(&url))?;
-    }
-
-    eprintln!("bench pg: measuring brainstore and recall");
+    eprintln!("bench pg: measuring brainstore and pgbench in alternating rounds, then recall");
     run_example(&root, "report", &common)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -99,7 +78,18 @@ fn run_example(root: &Path, phase: &str, common: &[String]) -> crate::Result<()>
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root)
-        .args(["run", "--release", "--quiet", "-p", "storage-postgres", "--features", "bench", "--example", "bench_pg", "--"])
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "storage-postgres",
+            "--features",
+            "bench",
+            "--example",
+            "bench_pg",
+            "--",
+        ])
         .arg(phase)
         .args(common)
         .status()

@@ -70,7 +70,7 @@ pub(crate) async fn search(
         Candidates { table, layout, query, condition: condition.as_ref(), depth: vector_depth, exact: plan.exact };
     candidates.push(&mut sql, false);
     sql.push(") AS c), vr AS (SELECT id, distance, rank, ").push(vector_score(layout.metric));
-    sql.push(" AS score FROM vc WHERE rank <= ").bind(i64::try_from(vector_depth).unwrap_or(i64::MAX));
+    sql.push(" AS score FROM vc WHERE rank <= ").push_count(vector_depth);
     sql.push("), vs AS (SELECT id, distance, rank, score, ").push(LEG_MIN_MAX).push(" AS normalized FROM vr)");
 
     sql.push(", km AS (");
@@ -85,7 +85,7 @@ pub(crate) async fn search(
     sql.push("vs.score AS vector_score, ks.rank AS keyword_rank, ks.score AS keyword_score, ");
     push_fused_score(&mut sql, request);
     sql.push(" AS score FROM vs FULL OUTER JOIN ks ON vs.id = ks.id ORDER BY score DESC, id LIMIT ");
-    sql.bind(i64::try_from(request.top_k).unwrap_or(i64::MAX)).push(")");
+    sql.push_count(request.top_k).push(")");
 
     sql.push(" SELECT f.id, f.distance, f.vector_rank, f.vector_score, f.keyword_rank, f.keyword_score, f.score, ");
     sql.push("t.\"text\", t.metadata");

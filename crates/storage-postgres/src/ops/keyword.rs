@@ -53,7 +53,7 @@ pub(crate) fn push_matches(
     if let Some(condition) = condition {
         sql.push(" AND ").expr(condition);
     }
-    sql.push(" ORDER BY raw DESC, c.id LIMIT ").bind(i64::try_from(depth).unwrap_or(i64::MAX));
+    sql.push(" ORDER BY raw DESC, c.id LIMIT ").push_count(depth);
 }
 
 /// A keyword search.

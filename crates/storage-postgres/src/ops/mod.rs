@@ -43,6 +43,13 @@ impl Sql {
         self
     }
 
+    /// Appends a row count (`LIMIT`, `FETCH FIRST`) as an integer literal: core bounds every count (at most
+    /// 10,000), and a literal lets PostgreSQL's cached generic plan know it, where a parameter would make the
+    /// planner guess and re-plan every execution.
+    pub(crate) fn push_count(&mut self, count: usize) -> &mut Self {
+        self.push_trusted(&count.to_string())
+    }
+
     /// Appends a collection's chunk table.
     pub(crate) fn table(&mut self, table: &ChunkTable) -> &mut Self {
         self.push_trusted(&table.qualified())

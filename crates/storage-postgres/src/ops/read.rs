@@ -47,7 +47,7 @@ pub(crate) async fn list(
     if let Some(condition) = where_expr(request.filter.as_ref(), None) {
         sql.push(" AND ").expr(&condition);
     }
-    sql.push(" ORDER BY id LIMIT ").bind(i64::try_from(request.limit).unwrap_or(i64::MAX));
+    sql.push(" ORDER BY id LIMIT ").push_count(request.limit);
     let rows = db.query_all_raw(sql.build()).await?;
     Ok(rows.iter().map(decode).collect())
 }

@@ -2,12 +2,17 @@
 //! (`unnest` of arrays); large ones through binary COPY into a staging table, then one
 //! `INSERT … ON CONFLICT (id) DO UPDATE`. `created_at` is kept on update, `updated_at` advanced; a chunk
 //! identical to the stored one is left untouched (no tsvector, index or WAL work) and counts as updated.
+//!
+//! A COPY batch at least as large as the collection already is (an initial load, or a load that doubles
+//! it) drops the HNSW index and builds it again after the insert, in the same transaction: building is
+//! several times cheaper per row than inserting into a live index (research/pg-limits.md). The rebuild
+//! holds the table's lock until commit, so concurrent searches of that collection wait for it.
 
 use sqlx::{PgPool, Row};
 use storage_core::{Chunk, CollectionName, EmbeddingSpace, Metric, StorageError, UpsertSummary, ValidatedBatch};
 
 use super::copy::{STAGING_TABLE, copy_to_staging};
-use crate::schema::ChunkTable;
+use crate::schema::{ChunkTable, HnswParams, VectorLayout, drop_vector_index_ddl, vector_index_ddl};
 
 /// Batches of at least this many chunks go through COPY.
 pub(crate) const COPY_THRESHOLD: usize = 200;
@@ -53,6 +58,7 @@ fn space_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<EmbeddingSpace>,
 pub(crate) async fn upsert(
     pool: &PgPool,
     table: &ChunkTable,
+    hnsw: HnswParams,
     collection: &CollectionName,
     chunks: Vec<Chunk>,
     validate: impl FnOnce(Option<&EmbeddingSpace>, Vec<Chunk>) -> Result<ValidatedBatch, StorageError>,
@@ -70,9 +76,26 @@ pub(crate) async fn upsert(
     let target =
         format!("WITH written AS (INSERT INTO {} AS t (id, \"text\", metadata, embedding) ", table.qualified());
     let inserted: i64 = if batch.chunks.len() >= COPY_THRESHOLD {
+        let rebuild = match space.as_ref().map(VectorLayout::new) {
+            Some(layout) if batch.chunks.iter().any(|c| c.embedding.is_some()) => {
+                let sample = format!("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT $1) AS existing", table.qualified());
+                let limit = i64::try_from(batch.chunks.len() + 1).unwrap_or(i64::MAX);
+                let existing: i64 =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(sample)).bind(limit).fetch_one(&mut *txn).await?;
+                (usize::try_from(existing).unwrap_or(usize::MAX) <= batch.chunks.len()).then_some(layout)
+            }
+            _ => None,
+        };
+        if rebuild.is_some() {
+            sqlx::query(sqlx::AssertSqlSafe(drop_vector_index_ddl(table))).execute(&mut *txn).await?;
+        }
         copy_to_staging(&mut txn, &batch.chunks).await?;
         let sql = format!("{target}SELECT id, \"text\", metadata, embedding FROM {STAGING_TABLE}{CONFLICT}");
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *txn).await?
+        let inserted = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *txn).await?;
+        if let Some(layout) = rebuild {
+            sqlx::query(sqlx::AssertSqlSafe(vector_index_ddl(table, layout, hnsw))).execute(&mut *txn).await?;
+        }
+        inserted
     } else {
         let n = batch.chunks.len();
         let (mut ids, mut texts, mut metadata, mut embeddings) =

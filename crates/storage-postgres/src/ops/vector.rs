@@ -18,6 +18,12 @@ use crate::schema::{ChunkTable, VectorLayout};
 /// pgvector's upper bound of `hnsw.ef_search`.
 const MAX_EF_SEARCH: usize = 1000;
 
+/// A filtered query searches with this many times the usual `ef_search`. Iterative scans then find the
+/// filtered neighbours with better recall, and the planner, which prices HNSW scans by `ef_search`, sees
+/// that a selective filter is cheaper through its index (GIN) and an exact sort: on 100,000 chunks with a
+/// 1 % filter, ef_search 100 gave recall@10 0.47 in 90 ms, 400 gave 1.0 in 9 ms (`cargo xtask bench pg`).
+const FILTERED_EF_FACTOR: usize = 4;
+
 /// What decides how the vector leg runs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct VectorSettings {
@@ -48,7 +54,9 @@ impl VectorSettings {
         if exact {
             return VectorPlan { exact, overrides: HnswOverrides::default() };
         }
-        let needed = u32::try_from(depth.clamp(1, MAX_EF_SEARCH)).unwrap_or(1000).max(self.ef_search);
+        let factor = if filtered { FILTERED_EF_FACTOR } else { 1 };
+        let wanted = depth.max(usize::try_from(self.ef_search).unwrap_or(MAX_EF_SEARCH)).saturating_mul(factor);
+        let needed = u32::try_from(wanted.clamp(1, MAX_EF_SEARCH)).unwrap_or(1000);
         let ef_search = self.session.ef_search.is_none_or(|session| session < needed).then_some(needed);
         let iterative_scan =
             (filtered && iterative_available && !self.session.iterative_scan).then_some(self.iterative_scan);
@@ -96,7 +104,7 @@ impl Candidates<'_> {
             sql.push_trusted(&layout.indexed_column()).push(" ").push_trusted(layout.operator()).push(" ");
             sql.bind(pg_vector(self.query)).push_trusted(&layout.query_cast());
         }
-        sql.push(" FETCH FIRST ").bind(i64::try_from(self.depth).unwrap_or(i64::MAX)).push(" ROWS WITH TIES");
+        sql.push(" FETCH FIRST ").push_count(self.depth).push(" ROWS WITH TIES");
     }
 }
 
@@ -132,7 +140,7 @@ pub(crate) async fn search(
     let candidates =
         Candidates { table, layout, query, condition: condition.as_ref(), depth: request.top_k, exact: plan.exact };
     candidates.push(&mut sql, true);
-    sql.push(") AS c ORDER BY c.distance, c.id LIMIT ").bind(i64::try_from(request.top_k).unwrap_or(i64::MAX));
+    sql.push(") AS c ORDER BY c.distance, c.id LIMIT ").push_count(request.top_k);
     let rows = query_with(db, plan.overrides, sql.build()).await?;
     Ok(rows.iter().enumerate().map(|(idx, row)| decode(row, layout.metric, idx + 1, request.explain)).collect())
 }

@@ -1,0 +1,165 @@
+//! Percentiles, `pgbench` per-transaction logs, and the side-by-side table.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{Result, read_env};
+
+/// Latency percentiles in milliseconds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Latency {
+    pub(crate) p50: f64,
+    pub(crate) p95: f64,
+    pub(crate) samples: usize,
+}
+
+impl Latency {
+    pub(crate) fn of(mut millis: Vec<f64>) -> Latency {
+        millis.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            if millis.is_empty() {
+                return f64::NAN;
+            }
+            let idx = ((millis.len() as f64 - 1.0) * q).round() as usize;
+            millis[idx.min(millis.len() - 1)]
+        };
+        Latency { p50: at(0.50), p95: at(0.95), samples: millis.len() }
+    }
+}
+
+/// Runs the raw-SQL scripts through `pgbench -M prepared`, one client, with the session settings
+/// brainstore's pool gives every connection.
+pub(crate) struct Pgbench {
+    binary: PathBuf,
+    out: PathBuf,
+    url: String,
+    transactions: String,
+}
+
+impl Pgbench {
+    pub(crate) fn new(out: &Path, url: &str, queries: usize) -> Result<Pgbench> {
+        let plan = read_env(&out.join("plan.env"))?;
+        let bindir = plan.get("bindir").ok_or("plan.env names no bindir")?;
+        for entry in std::fs::read_dir(out)? {
+            let path = entry?.path();
+            if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("log_")) {
+                std::fs::remove_file(path)?;
+            }
+        }
+        Ok(Pgbench {
+            binary: Path::new(bindir).join("pgbench"),
+            out: out.to_owned(),
+            url: url.to_owned(),
+            transactions: queries.to_string(),
+        })
+    }
+
+    /// One run of `mode`'s script: logged as round `round`, or a warm-up when `None`.
+    pub(crate) fn run(&self, mode: &str, round: Option<usize>) -> Result<()> {
+        let mut command = Command::new(&self.binary);
+        command.env("PGOPTIONS", "-c hnsw.ef_search=100 -c hnsw.iterative_scan=strict_order").args([
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            "1",
+            "-j",
+            "1",
+            "-t",
+            &self.transactions,
+        ]);
+        if let Some(round) = round {
+            command.arg("-l").arg(format!("--log-prefix={}", self.out.join(format!("log_{mode}_r{round}")).display()));
+        }
+        let output = command.arg("-f").arg(self.out.join(format!("pgbench_{mode}.sql"))).arg(&self.url).output()?;
+        if !output.status.success() {
+            return Err(format!("pgbench {mode} failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+        }
+        Ok(())
+    }
+}
+
+/// Latencies from `pgbench -l` logs `<out>/log_<mode>_r<round>.<pid>`: the third field is the latency in µs.
+fn pgbench_latency(out: &Path, mode: &str) -> Result<Latency> {
+    let prefix = format!("log_{mode}_r");
+    let mut millis = Vec::new();
+    for entry in std::fs::read_dir(out)? {
+        let path = entry?.path();
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&prefix)) {
+            for line in std::fs::read_to_string(&path)?.lines() {
+                if let Some(micros) = line.split_whitespace().nth(2).and_then(|f| f.parse::<f64>().ok()) {
+                    millis.push(micros / 1000.0);
+                }
+            }
+        }
+    }
+    if millis.is_empty() {
+        return Err(format!("no pgbench log for {mode} in {}", out.display()).into());
+    }
+    Ok(Latency::of(millis))
+}
+
+fn number(env: &std::collections::HashMap<String, String>, key: &str) -> Result<f64> {
+    Ok(env.get(key).ok_or_else(|| format!("{key} missing"))?.parse::<f64>()?)
+}
+
+/// Prints the table on stdout.
+pub(crate) fn print_report(
+    out: &Path,
+    rows: usize,
+    measured: &[(&str, Latency)],
+    recalls: &[(&str, f64)],
+) -> Result<()> {
+    let plan = read_env(&out.join("plan.env"))?;
+    let ingest = read_env(&out.join("ingest.env"))?;
+    let copy = read_env(&out.join("copy.env"))?;
+    let rows_f = rows as f64;
+    let ours = number(&ingest, "rows")? / number(&ingest, "seconds")?;
+    let indexed = rows_f / number(&copy, "indexed_seconds")?;
+    let deferred = rows_f / number(&copy, "deferred_seconds")?;
+    println!(
+        "\nbrainstore bench pg: {rows} chunks x {}-d, PostgreSQL {} / pgvector {}, one client\n",
+        plan.get("dimensions").map_or("?", String::as_str),
+        plan.get("server").map_or("?", String::as_str),
+        plan.get("pgvector").map_or("?", String::as_str),
+    );
+    println!("{:<34} {:>16} {:>16} {:>8} {:>9}", "", "brainstore", "raw SQL", "ratio", "target");
+    println!(
+        "{:<34} {:>16.0} {:>16.0} {:>7.2}x {:>9}",
+        "ingest rows/s (\\copy, same table)",
+        ours,
+        indexed,
+        ours / indexed,
+        ">= 0.5x"
+    );
+    println!(
+        "{:<34} {:>16.0} {:>16.0} {:>7.2}x {:>9}",
+        "ingest rows/s (\\copy, index after)",
+        ours,
+        deferred,
+        ours / deferred,
+        ""
+    );
+    for (mode, latency) in measured {
+        let raw = pgbench_latency(out, mode)?;
+        println!(
+            "{:<34} {:>7.2} / {:>6.2} {:>7.2} / {:>6.2} {:>7.2}x {:>9}",
+            format!("{mode} p50 / p95 ms"),
+            latency.p50,
+            latency.p95,
+            raw.p50,
+            raw.p95,
+            latency.p50 / raw.p50,
+            "<= 1.3x"
+        );
+    }
+    for (mode, recall) in recalls {
+        println!("{:<34} {:>16.3}", format!("{mode} recall@10"), recall);
+    }
+    let samples = measured.first().map_or(0, |(_, l)| l.samples);
+    println!(
+        "\n({samples} timed queries per mode on each side, in rounds alternating between the two; pgbench -M \
+         prepared with the session settings brainstore's pool uses; raw SQL is the query a person would write)"
+    );
+    Ok(())
+}
