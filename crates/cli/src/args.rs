@@ -36,6 +36,7 @@ pub(crate) struct Cli {
 
 /// Flags every command accepts.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct GlobalArgs {
     /// YAML configuration file [default: ./brainstore.yaml when it exists].
     #[arg(long, global = true, value_name = "FILE")]
