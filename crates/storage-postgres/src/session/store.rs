@@ -6,27 +6,13 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use storage_core::session::{
     Agent, AgentStatus, AppendOutcome, Artifact, ListSessions, Message, MessageHit, NewAgent, NewArtifact, NewMessage,
-    NewSession, Session, SessionStatus, SessionStore, SessionSummary, TextHit,
+    NewSession, Session, SessionStatus, SessionStore, SessionSummary, TextHit, check_identifier,
 };
-use storage_core::{StorageError, check_id};
 
 use super::{agents, artifacts, messages, sessions};
 use crate::clock;
 use crate::store::PostgresStore;
 use crate::task::check_limit;
-
-/// Checks an agent's name, kind and capabilities: non-empty, at most 200 bytes, no NUL (the limits core
-/// puts on every other name of a session).
-fn check_agent(agent: &NewAgent) -> storage_core::Result<()> {
-    let named = [("name".to_owned(), &agent.name), ("kind".to_owned(), &agent.kind)];
-    let capabilities = agent.capabilities.iter().enumerate().map(|(idx, c)| (format!("capabilities[{idx}]"), c));
-    for (field, value) in named.into_iter().chain(capabilities) {
-        if value.is_empty() || value.len() > 200 || value.contains('\0') {
-            return Err(StorageError::invalid(field, "must be 1 to 200 bytes without NUL"));
-        }
-    }
-    Ok(())
-}
 
 #[async_trait]
 impl SessionStore for PostgresStore {
@@ -137,8 +123,8 @@ impl SessionStore for PostgresStore {
     }
 
     async fn register_agent(&self, tenant: &str, agent: NewAgent) -> storage_core::Result<Agent> {
-        check_id(tenant, "tenant")?;
-        check_agent(&agent)?;
+        check_identifier("tenant", tenant)?;
+        agent.validate()?;
         agents::register(self.connection(), tenant, agent, clock::now()).await.map_err(self.failure("register_agent"))
     }
 

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde_json::Value;
 use storage_core::StorageError;
-use storage_core::task::{ClaimRequest, EnqueueOutcome, ListTasks, NewTask, Task, TaskQueue, TaskStatus};
+use storage_core::session::check_identifier;
+use storage_core::task::{
+    ClaimRequest, EnqueueOutcome, ListTasks, NewTask, Task, TaskQueue, TaskStatus, check_lease_ms,
+};
 use uuid::Uuid;
 
 use super::{claim, lifecycle, read};
@@ -34,8 +37,8 @@ impl TaskQueue for PostgresStore {
     }
 
     async fn heartbeat(&self, tenant: &str, id: Uuid, lease_id: Uuid, lease_ms: u64) -> storage_core::Result<Task> {
-        // Core's claim checks cover the tenant and the lease length.
-        ClaimRequest::new(tenant, "heartbeat", lease_ms).validate()?;
+        check_identifier("tenant", tenant)?;
+        check_lease_ms(lease_ms)?;
         lifecycle::heartbeat(self.connection(), tenant, id, lease_id, lease_ms, clock::now())
             .await
             .map_err(self.failure("heartbeat"))
