@@ -232,8 +232,10 @@ async fn main() -> BoxResult<()> {
     }
     let ingest_seconds = started.elapsed().as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
-    let rows_per_sec = args.rows as f64 / ingest_seconds;
-    eprintln!("ingest: {rows_per_sec:.0} rows/s (batch {})", args.batch);
+    let rows_per_sec = (!reuse).then(|| args.rows as f64 / ingest_seconds);
+    if let Some(rows_per_sec) = rows_per_sec {
+        eprintln!("ingest: {rows_per_sec:.0} rows/s (batch {})", args.batch);
+    }
 
     // The first vector search loads the in-memory index from SQLite; a new process pays this once.
     let started = Instant::now();
