@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, Value};
 use storage_core::memory::scoring::{Candidate, rank};
 use storage_core::memory::{RecallHit, RecallRequest};
@@ -17,9 +17,12 @@ use crate::db::{Db, placeholders, stmt};
 use crate::filter_sql::{SqlCondition, metadata_condition_on};
 use crate::keyword_sql::match_expression;
 
-/// The request's scope, statuses, kinds, tiers, tags (any of) and metadata filter as SQL on alias `c`.
-fn recall_filter(request: &RecallRequest) -> SqlCondition {
+/// The request's scope, statuses, kinds, tiers, tags (any of) and metadata filter as SQL on alias `c`;
+/// memories expired at `at` are never recalled, even before `expire` removes them.
+fn recall_filter(request: &RecallRequest, at: DateTime<Utc>) -> SqlCondition {
     let mut condition = rows::scope_condition(&request.scope);
+    condition.sql.push_str(" AND (c.expires_at IS NULL OR c.expires_at > ?)");
+    condition.values.push(micros(at).into());
     push_in(&mut condition, "status", request.statuses.iter().map(|s| s.as_str().into()).collect());
     push_in(&mut condition, "kind", request.kinds.iter().map(|k| k.clone().into()).collect());
     push_in(&mut condition, "tier", request.tiers.iter().map(|t| t.as_str().into()).collect());
@@ -109,7 +112,8 @@ pub(super) async fn recall(
     if let Some(embedding) = &request.embedding {
         space::check_vector(recorded.as_ref(), "embedding", embedding)?;
     }
-    let filter = recall_filter(request);
+    let at = request.now.unwrap_or_else(Utc::now);
+    let filter = recall_filter(request, at);
     let text = request.text.as_deref().filter(|text| !text.trim().is_empty());
     // pk → (semantic score, raw keyword relevance), each set when that leg found the memory.
     let mut legs: BTreeMap<i64, (Option<f32>, Option<f64>)> = BTreeMap::new();
@@ -141,7 +145,7 @@ pub(super) async fn recall(
             Some(Candidate { memory: stored.memory, semantic, keyword_raw })
         })
         .collect();
-    let hits = rank(candidates, &request.weights, request.now.unwrap_or_else(Utc::now), request.limit);
+    let hits = rank(candidates, &request.weights, at, request.limit);
     let hit_pks: Vec<i64> = hits.iter().filter_map(|hit| pk_of.get(&hit.memory.id).copied()).collect();
     bump_access(db, &hit_pks).await?;
     Ok(hits)

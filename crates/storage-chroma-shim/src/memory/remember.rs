@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
+use storage_core::memory::merge::{merge_duplicate, replace_by_key};
 use storage_core::memory::{
     AuditAction, ChangeContext, Memory, MemoryStatus, MemoryTier, NewMemory, RememberAction, RememberOptions,
     RememberOutcome,
 };
-use storage_core::{Metadata, Metric, StorageError};
+use storage_core::{Metric, StorageError};
 use uuid::Uuid;
 
 use super::rows::{self, StoredMemory};
@@ -45,64 +46,6 @@ fn created(new: NewMemory, at: DateTime<Utc>) -> Memory {
         access_count: 0,
         expires_at: new.expires_at.map(truncate),
     }
-}
-
-/// The keyed memory `old` rewritten with everything `new` says: the caller named the memory, so the new
-/// values (embedding included) replace the old ones. Identity, status, links and access stay.
-fn replaced(old: &Memory, new: NewMemory, at: DateTime<Utc>) -> Memory {
-    Memory {
-        kind: new.kind,
-        content: new.content,
-        subject: new.subject,
-        tags: new.tags,
-        importance: new.importance,
-        confidence: new.confidence,
-        pinned: new.pinned,
-        source: new.source,
-        tier: new.tier,
-        metadata: new.metadata,
-        embedding: new.embedding,
-        embedding_model: new.embedding_model,
-        stale: false,
-        related: new.related,
-        expires_at: new.expires_at.map(truncate),
-        version: old.version + 1,
-        updated_at: at,
-        ..old.clone()
-    }
-}
-
-fn union<T: PartialEq + Clone>(old: &[T], new: Vec<T>) -> Vec<T> {
-    let mut merged = old.to_vec();
-    for item in new {
-        if !merged.contains(&item) {
-            merged.push(item);
-        }
-    }
-    merged
-}
-
-/// The near-duplicate `old` merged with `new`: the new content and the union of what both say. The
-/// embedding stays the old one, the anchor later duplicates are compared with, so a chain of
-/// near-duplicates cannot drift a memory away from what it first meant.
-fn merged(old: &Memory, new: NewMemory, at: DateTime<Utc>) -> Result<Memory, StorageError> {
-    let mut metadata = old.metadata.clone().into_map();
-    metadata.extend(new.metadata.into_map());
-    Ok(Memory {
-        content: new.content,
-        subject: new.subject.or_else(|| old.subject.clone()),
-        tags: union(&old.tags, new.tags),
-        importance: old.importance.max(new.importance),
-        confidence: old.confidence.max(new.confidence),
-        pinned: old.pinned || new.pinned,
-        source: new.source.or_else(|| old.source.clone()),
-        metadata: Metadata::from_map(metadata).map_err(|e| e.within("metadata"))?,
-        related: union(&old.related, new.related),
-        expires_at: new.expires_at.map(truncate).or(old.expires_at),
-        version: old.version + 1,
-        updated_at: at,
-        ..old.clone()
-    })
 }
 
 /// The active, non-stale memory of exactly `new`'s scope and kind most similar to `new`'s embedding, if at
@@ -147,10 +90,12 @@ async fn duplicate(
 /// Inserts a memory, updates the one with its scope and key, or merges it into a near-duplicate.
 pub(super) async fn remember(
     db: &Db,
-    new: NewMemory,
+    mut new: NewMemory,
     options: &RememberOptions,
 ) -> Result<RememberOutcome, StorageError> {
     new.validate()?;
+    // Stored at the column's precision, so the returned memory equals what a later read gives.
+    new.expires_at = new.expires_at.map(truncate);
     if let Some(threshold) = options.dedup_threshold
         && !(threshold.is_finite() && (0.0..=1.0).contains(&threshold))
     {
@@ -176,12 +121,12 @@ pub(super) async fn remember(
         _ => None,
     };
     let outcome = if let Some(StoredMemory { pk, memory: old }) = keyed {
-        let memory = replaced(&old, new, at);
+        let memory = replace_by_key(&old, &new, at);
         rows::update(&txn, pk, &memory).await.map_err(&err)?;
         audit::append(&txn, AuditAction::Updated, Some(&old), Some(&memory), context, at).await.map_err(&err)?;
         RememberOutcome { memory, action: RememberAction::UpdatedByKey }
     } else if let Some((StoredMemory { pk, memory: old }, similarity)) = similar {
-        let memory = merged(&old, new, at)?;
+        let memory = merge_duplicate(&old, &new, at)?;
         rows::update(&txn, pk, &memory).await.map_err(&err)?;
         audit::append(&txn, AuditAction::Updated, Some(&old), Some(&memory), context, at).await.map_err(&err)?;
         RememberOutcome { memory, action: RememberAction::Deduplicated { similarity } }

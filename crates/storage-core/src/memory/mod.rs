@@ -2,6 +2,7 @@
 //! append-only audit log. The [`MemoryStore`] trait is implemented by every backend; ranking is the pure
 //! function in [`scoring`], so both backends order recalls identically.
 
+pub mod merge;
 pub mod scoring;
 mod store;
 mod types;

@@ -9,10 +9,10 @@
 //! score      = clamp(base + (pinned ? pinned_boost : 0), 0, 1)
 //! ```
 //!
-//! `semantic` is the cosine score against the query embedding (0 without one) and `keyword` the keyword
-//! relevance divided by the best keyword candidate's (0 without query text). Defaults: semantic 0.45,
-//! keyword 0.15, recency 0.20, importance 0.20, pinned boost 0.10, half-life 72 hours. Ties break by
-//! newer `updated_at`, then id.
+//! `semantic` is the score of the memory space's metric against the query embedding (0 without one) and
+//! `keyword` the keyword relevance divided by the best keyword candidate's (0 without query text).
+//! Defaults: semantic 0.45, keyword 0.15, recency 0.20, importance 0.20, pinned boost 0.10, half-life
+//! 72 hours. Ties break by newer `updated_at`, then id.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -123,7 +123,7 @@ pub fn score(signals: &Signals, weights: &RecallWeights) -> f32 {
 pub struct Candidate {
     /// The memory.
     pub memory: Memory,
-    /// Its cosine score against the query embedding, if the semantic leg found it.
+    /// Its score (the memory space's metric) against the query embedding, if the semantic leg found it.
     pub semantic: Option<f32>,
     /// Its raw keyword relevance, if the keyword leg found it.
     pub keyword_raw: Option<f64>,

@@ -37,11 +37,13 @@ pub trait MemoryStore: Send + Sync + fmt::Debug + 'static {
     /// of the same scope and kind whose embedding is at least `dedup_threshold` similar.
     async fn remember(&self, memory: NewMemory, options: &RememberOptions) -> crate::Result<RememberOutcome>;
 
-    /// Hybrid recall ranked by [`super::scoring::rank`]. Bumps `access_count` and `last_accessed_at` of the
-    /// returned memories (the hits show the values from before).
+    /// Hybrid recall ranked by [`super::scoring::rank`] at `request.now` (default: now). Memories whose
+    /// `expires_at` has passed at that time are never returned, even before [`MemoryStore::expire`] runs.
+    /// Bumps `access_count` and `last_accessed_at` of the returned memories (the hits show the values from
+    /// before).
     async fn recall(&self, request: &RecallRequest) -> crate::Result<Vec<RecallHit>>;
 
-    /// One memory by id.
+    /// One memory by id. A plain read: it does not count as an access.
     async fn get_memory(&self, tenant: &str, id: Uuid) -> crate::Result<Option<Memory>>;
 
     /// One memory by scope and key.

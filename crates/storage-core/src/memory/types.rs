@@ -398,8 +398,8 @@ impl ChangeContext {
 /// How [`super::MemoryStore::remember`] deduplicates.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RememberOptions {
-    /// An active memory of the same scope and kind whose embedding is at least this similar (cosine score)
-    /// is updated instead of duplicated. `None` turns dedup off.
+    /// An active memory of the same scope and kind whose embedding is at least this similar (score of the
+    /// memory space's metric) is updated instead of duplicated. `None` turns dedup off.
     pub dedup_threshold: Option<f32>,
     /// Audit context.
     pub context: ChangeContext,
@@ -421,7 +421,7 @@ pub enum RememberAction {
     UpdatedByKey,
     /// A near-duplicate was updated instead of inserting a new memory.
     Deduplicated {
-        /// Similarity (cosine score) to the duplicate.
+        /// Similarity (score of the memory space's metric) to the duplicate.
         similarity: f32,
     },
 }

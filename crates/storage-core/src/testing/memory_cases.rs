@@ -387,6 +387,11 @@ pub async fn recall_bumps_access_count_and_time(factory: &dyn MemoryStoreFactory
     let after = store.get_memory("acme", m.id).await?.ok_or("missing")?;
     ensure!(after.access_count == 1 && after.last_accessed_at > m.last_accessed_at, "bumped: {after:?}");
     ensure!(after.updated_at == m.updated_at && after.version == 1, "a recall is not an update");
+    let read_again = store.get_memory("acme", m.id).await?.ok_or("missing")?;
+    ensure!(
+        read_again.last_accessed_at == after.last_accessed_at && read_again.access_count == 1,
+        "get is a plain read: {read_again:?}"
+    );
     store.recall(&RecallRequest::new(Scope::tenant("acme")).embedding(one_hot(3))).await?;
     ensure!(store.get_memory("acme", m.id).await?.map(|m| m.access_count) == Some(2), "bumped again");
     Ok(())
@@ -651,5 +656,31 @@ pub async fn bad_memories_are_refused_and_nothing_is_written(factory: &dyn Memor
         .ok_or("2-d query accepted")?;
     ensure!(matches!(err, StorageError::DimensionMismatch { .. }), "{err}");
     ensure!(store.list_memories(&ListMemories::new(Scope::tenant("acme"), 10)).await?.is_empty(), "nothing written");
+    Ok(())
+}
+
+pub async fn recall_never_returns_expired_memories(factory: &dyn MemoryStoreFactory) -> TestResult {
+    let store = fresh(factory, "memory_recall_expired").await?;
+    let now = Utc::now();
+    let no_dedup = RememberOptions { dedup_threshold: None, context: ctx() };
+    for (content, offset_minutes) in [("expired fact", -1), ("live fact", 60)] {
+        let mut new = memory("acme", content).embedding(one_hot(0), MODEL);
+        new.expires_at = Some(now + Duration::minutes(offset_minutes));
+        store.remember(new, &no_dedup).await?;
+    }
+    store.remember(memory("acme", "timeless fact").embedding(one_hot(0), MODEL), &no_dedup).await?;
+    for request in [
+        RecallRequest::new(Scope::tenant("acme")).text("fact"),
+        RecallRequest::new(Scope::tenant("acme")).embedding(one_hot(0)),
+        RecallRequest::new(Scope::tenant("acme")),
+    ] {
+        let got: BTreeSet<String> = store.recall(&request).await?.into_iter().map(|h| h.memory.content).collect();
+        let expected: BTreeSet<String> = ["live fact", "timeless fact"].map(String::from).into();
+        ensure!(got == expected, "expired memories are not recalled before `expire` runs: {got:?}");
+    }
+    let later =
+        RecallRequest { now: Some(now + Duration::hours(2)), ..RecallRequest::new(Scope::tenant("acme")).text("fact") };
+    let got: Vec<String> = store.recall(&later).await?.into_iter().map(|h| h.memory.content).collect();
+    ensure!(got == ["timeless fact"], "expiry is judged at the request's time: {got:?}");
     Ok(())
 }

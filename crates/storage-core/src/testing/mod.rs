@@ -212,6 +212,7 @@ macro_rules! memory_conformance_tests {
             recall_matches_content_and_tags_by_keyword,
             recall_bumps_access_count_and_time,
             recall_without_a_query_ranks_recent_and_important_first,
+            recall_never_returns_expired_memories,
             supersede_links_both_ways_and_hides_the_old_memory,
             history_survives_forget_and_as_of_replays_it,
             expired_memories_are_deleted_or_archived,

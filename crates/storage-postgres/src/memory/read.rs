@@ -1,7 +1,6 @@
-//! Reading memories: by id or key (a read through `get` is an access: `last_accessed_at` moves, the
-//! returned memory shows the value from before), pages newest first, and stale memories oldest first.
+//! Reading memories: by id or key (plain reads: only a recall counts as an access), pages newest first,
+//! and stale memories oldest first.
 
-use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use storage_core::memory::{ListMemories, Memory, Scope};
 use uuid::Uuid;
@@ -10,17 +9,11 @@ use super::row::{COLUMNS, decode, push_exact_scope, push_within_scope};
 use crate::failure::OpResult;
 use crate::ops::Sql;
 
-/// `WITH found AS (SELECT … WHERE <select>), bumped AS (UPDATE …) SELECT * FROM found`.
-async fn get_and_touch(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    select: &(dyn Fn(&mut Sql) + Sync),
-) -> OpResult<Option<Memory>> {
+/// The one memory `select` picks.
+async fn get_one(db: &DatabaseConnection, select: &(dyn Fn(&mut Sql) + Sync)) -> OpResult<Option<Memory>> {
     let mut sql = Sql::new();
-    sql.push("WITH found AS (SELECT ").push(COLUMNS).push(" FROM bs_memories AS m WHERE ");
+    sql.push("SELECT ").push(COLUMNS).push(" FROM bs_memories AS m WHERE ");
     select(&mut sql);
-    sql.push("), bumped AS (UPDATE bs_memories AS b SET last_accessed_at = GREATEST(b.last_accessed_at, ");
-    sql.bind(now).push(") FROM found WHERE b.id = found.id) SELECT * FROM found");
     match db.query_one_raw(sql.build()).await? {
         Some(row) => Ok(Some(decode(&row)?)),
         None => Ok(None),
@@ -28,30 +21,20 @@ async fn get_and_touch(
 }
 
 /// One memory by id.
-pub(super) async fn get(
-    db: &DatabaseConnection,
-    tenant: &str,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> OpResult<Option<Memory>> {
+pub(super) async fn get(db: &DatabaseConnection, tenant: &str, id: Uuid) -> OpResult<Option<Memory>> {
     let select = |sql: &mut Sql| {
         sql.push("m.tenant = ").bind(tenant).push(" AND m.id = ").bind(id);
     };
-    get_and_touch(db, now, &select).await
+    get_one(db, &select).await
 }
 
 /// One memory by scope and key.
-pub(super) async fn get_by_key(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    key: &str,
-    now: DateTime<Utc>,
-) -> OpResult<Option<Memory>> {
+pub(super) async fn get_by_key(db: &DatabaseConnection, scope: &Scope, key: &str) -> OpResult<Option<Memory>> {
     let select = |sql: &mut Sql| {
         push_exact_scope(sql, scope);
         sql.push(" AND m.key = ").bind(key);
     };
-    get_and_touch(db, now, &select).await
+    get_one(db, &select).await
 }
 
 /// A page of memories, newest first, then id.

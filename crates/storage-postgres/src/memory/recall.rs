@@ -55,6 +55,8 @@ pub(super) async fn recall(
     space: Option<&EmbeddingSpace>,
     now: DateTime<Utc>,
 ) -> OpResult<Vec<RecallHit>> {
+    // Ranking and expiry are judged at the request's time; the access bump records the real time.
+    let at = request.now.unwrap_or(now);
     let depth = i64::try_from(request.candidates).unwrap_or(i64::MAX);
     let semantic = request.embedding.as_ref().zip(space);
     let mut legs: Vec<&'static str> = Vec::new();
@@ -69,7 +71,7 @@ pub(super) async fn recall(
         sql.push("sem AS (SELECT m.id, m.embedding ").push_trusted(layout.operator()).push(" ");
         sql.bind(pg_vector(query)).push_trusted(&full_cast);
         sql.push(" AS distance FROM bs_memories AS m WHERE ");
-        push_filters(&mut sql, request, now);
+        push_filters(&mut sql, request, at);
         sql.push(" AND m.embedding IS NOT NULL AND NOT m.stale ORDER BY ");
         if plan.exact {
             sql.push(exact_distance(layout.metric)).push("(m.embedding, ").bind(pg_vector(query));
@@ -88,16 +90,16 @@ pub(super) async fn recall(
         }
         sql.push("kw AS (SELECT m.id, ts_rank_cd(m.tsv, q.query) AS raw FROM bs_memories AS m, websearch_to_tsquery(");
         sql.bind(language).push("::regconfig, ").bind(text.as_str()).push(") AS q(query) WHERE ");
-        push_filters(&mut sql, request, now);
+        push_filters(&mut sql, request, at);
         sql.push(" AND m.tsv @@ q.query ORDER BY raw DESC, m.id LIMIT ").bind(depth).push(")");
         legs.push("kw");
     }
     if legs.is_empty() {
         sql.push("rec AS (SELECT m.id FROM bs_memories AS m WHERE ");
-        push_filters(&mut sql, request, now);
+        push_filters(&mut sql, request, at);
         sql.push(" ORDER BY m.last_accessed_at DESC, m.id LIMIT ").bind(depth).push("), imp AS (SELECT m.id FROM ");
         sql.push("bs_memories AS m WHERE ");
-        push_filters(&mut sql, request, now);
+        push_filters(&mut sql, request, at);
         sql.push(" ORDER BY m.pinned DESC, m.importance DESC, m.last_accessed_at DESC, m.id LIMIT ").bind(depth);
         sql.push(")");
         legs.extend(["rec", "imp"]);
@@ -131,7 +133,7 @@ pub(super) async fn recall(
             keyword_raw: raw.map(f64::from),
         });
     }
-    let hits = rank(candidates, &request.weights, request.now.unwrap_or(now), request.limit);
+    let hits = rank(candidates, &request.weights, at, request.limit);
     if !hits.is_empty() {
         let ids: Vec<Uuid> = hits.iter().map(|hit| hit.memory.id).collect();
         let mut sql = Sql::new();

@@ -4,11 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use storage_core::memory::merge::{merge_duplicate, replace_by_key};
 use storage_core::memory::{
     AuditAction, ChangeContext, Memory, MemoryStatus, MemoryTier, NewMemory, RememberAction, RememberOptions,
     RememberOutcome, Scope,
 };
-use storage_core::{Embedding, Metadata, Metric, StorageError};
+use storage_core::{Embedding, Metric, StorageError};
 use uuid::Uuid;
 
 use super::audit;
@@ -108,60 +109,6 @@ async fn insert(
     Ok(decode(&row.ok_or_else(|| StorageError::backend("remember", "no row returned"))?)?)
 }
 
-/// The keyed memory `old` rewritten with everything `new` says: the caller named the memory, so the new
-/// values (embedding included) replace the old ones. Identity, scope, key, status, links and access stay.
-fn replaced(old: &Memory, new: &NewMemory) -> Memory {
-    Memory {
-        kind: new.kind.clone(),
-        content: new.content.clone(),
-        subject: new.subject.clone(),
-        tags: new.tags.clone(),
-        importance: new.importance,
-        confidence: new.confidence,
-        pinned: new.pinned,
-        source: new.source.clone(),
-        tier: new.tier,
-        metadata: new.metadata.clone(),
-        embedding: new.embedding.clone(),
-        embedding_model: new.embedding_model.clone(),
-        stale: false,
-        related: new.related.clone(),
-        expires_at: new.expires_at.map(round_up_to_micros),
-        ..old.clone()
-    }
-}
-
-fn union<T: PartialEq + Clone>(old: &[T], new: &[T]) -> Vec<T> {
-    let mut merged = old.to_vec();
-    for item in new {
-        if !merged.contains(item) {
-            merged.push(item.clone());
-        }
-    }
-    merged
-}
-
-/// The near-duplicate `old` merged with `new` (the embedded backend merges identically): the new content
-/// and the union of what both say. The embedding stays the old one, the anchor later duplicates are
-/// compared with, so a chain of near-duplicates cannot drift a memory away from what it first meant.
-fn merged(old: &Memory, new: &NewMemory) -> storage_core::Result<Memory> {
-    let mut metadata = old.metadata.clone().into_map();
-    metadata.extend(new.metadata.clone().into_map());
-    Ok(Memory {
-        content: new.content.clone(),
-        subject: new.subject.clone().or_else(|| old.subject.clone()),
-        tags: union(&old.tags, &new.tags),
-        importance: old.importance.max(new.importance),
-        confidence: old.confidence.max(new.confidence),
-        pinned: old.pinned || new.pinned,
-        source: new.source.clone().or_else(|| old.source.clone()),
-        metadata: Metadata::from_map(metadata).map_err(|e| e.within("metadata"))?,
-        related: union(&old.related, &new.related),
-        expires_at: new.expires_at.map(round_up_to_micros).or(old.expires_at),
-        ..old.clone()
-    })
-}
-
 /// Writes the fields of `memory` (not its identity, scope, key, status or links) to its row, version + 1.
 async fn rewrite(txn: &DatabaseTransaction, language: &str, memory: &Memory, now: DateTime<Utc>) -> OpResult<Memory> {
     let mut sql = Sql::new();
@@ -194,10 +141,12 @@ async fn check_new_embedding(txn: &DatabaseTransaction, new: &NewMemory) -> OpRe
 pub(super) async fn remember(
     db: &DatabaseConnection,
     language: &str,
-    new: NewMemory,
+    mut new: NewMemory,
     options: &RememberOptions,
     now: DateTime<Utc>,
 ) -> OpResult<RememberOutcome> {
+    // Stored at the column's precision, so the returned memory equals what a later read gives.
+    new.expires_at = new.expires_at.map(round_up_to_micros);
     let txn = db.begin().await?;
     let metric = check_new_embedding(&txn, &new).await?;
     lock_scope(&txn, &new.scope).await?;
@@ -217,8 +166,8 @@ pub(super) async fn remember(
     let outcome = match merge_into {
         Some((existing, action)) => {
             let rewritten = match action {
-                RememberAction::Deduplicated { .. } => merged(&existing, &new)?,
-                _ => replaced(&existing, &new),
+                RememberAction::Deduplicated { .. } => merge_duplicate(&existing, &new, now)?,
+                _ => replace_by_key(&existing, &new, now),
             };
             let memory = rewrite(&txn, language, &rewritten, now).await?;
             audit::append(&txn, AuditAction::Updated, &[(Some(&existing), Some(&memory))], context, now).await?;

@@ -81,12 +81,12 @@ impl MemoryStore for PostgresStore {
     }
 
     async fn get_memory(&self, tenant: &str, id: Uuid) -> storage_core::Result<Option<Memory>> {
-        read::get(self.connection(), tenant, id, clock::now()).await.map_err(self.failure("get_memory"))
+        read::get(self.connection(), tenant, id).await.map_err(self.failure("get_memory"))
     }
 
     async fn get_memory_by_key(&self, scope: &Scope, key: &str) -> storage_core::Result<Option<Memory>> {
         scope.validate()?;
-        read::get_by_key(self.connection(), scope, key, clock::now()).await.map_err(self.failure("get_memory_by_key"))
+        read::get_by_key(self.connection(), scope, key).await.map_err(self.failure("get_memory_by_key"))
     }
 
     async fn list_memories(&self, request: &ListMemories) -> storage_core::Result<Vec<Memory>> {
