@@ -1,14 +1,14 @@
-//! The backend factory: configuration sections → `Arc<dyn DocumentStore>`. The only file that names the backend crates.
+//! The backend factory: configuration sections → `Stores` (every protocol of one backend). The only file
+//! that names the backend crates.
 //!
 //! Each backend owns its config struct; the cli embeds them as the `embedded:` and `postgres:` sections
 //! (`config.rs` sees them only through the aliases below). A backend left out of the build (features
 //! `embedded`, `postgres`) keeps its section, so a config file stays valid, and refuses to open.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde_json::Value;
-use storage_core::DocumentStore;
+use storage_core::Stores;
 
 use crate::config::{AppConfig, BackendKind};
 use crate::error::{CliError, Result};
@@ -124,13 +124,13 @@ pub(crate) fn describe(spec: &StoreSpec) -> String {
 }
 
 /// Opens the store: validates its settings and, for PostgreSQL, connects (with the configured retries).
-pub(crate) async fn open(spec: &StoreSpec) -> Result<Arc<dyn DocumentStore>> {
+pub(crate) async fn open(spec: &StoreSpec) -> Result<Stores> {
     match spec {
         #[cfg(feature = "embedded")]
         StoreSpec::Embedded(section) => {
             let store =
                 storage_chroma_shim::EmbeddedStore::open(section.clone()).map_err(storage_core::StorageError::from)?;
-            Ok(Arc::new(store))
+            Ok(Stores::new(store))
         }
         #[cfg(feature = "postgres")]
         StoreSpec::Postgres(section) => postgres::open(section).await,
@@ -143,10 +143,8 @@ pub(crate) async fn open(spec: &StoreSpec) -> Result<Arc<dyn DocumentStore>> {
 mod postgres {
     //! The PostgreSQL side: `PostgresConfig` is the `postgres:` section.
 
-    use std::sync::Arc;
-
     use serde_json::Value;
-    use storage_core::{DocumentStore, StorageError};
+    use storage_core::{StorageError, Stores};
     use storage_postgres::{PostgresConfig, PostgresStore};
 
     use crate::error::{CliError, Result};
@@ -173,9 +171,9 @@ mod postgres {
         format!("postgres {} (schema {})", section.target(), section.schema)
     }
 
-    pub(super) async fn open(section: &Section) -> Result<Arc<dyn DocumentStore>> {
+    pub(super) async fn open(section: &Section) -> Result<Stores> {
         let store = PostgresStore::connect(section.clone()).await.map_err(StorageError::from)?;
-        Ok(Arc::new(store))
+        Ok(Stores::new(store))
     }
 }
 

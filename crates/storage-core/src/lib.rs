@@ -28,6 +28,7 @@ pub mod memory;
 mod search;
 pub mod session;
 mod store;
+mod stores;
 pub mod task;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -46,3 +47,4 @@ pub use crate::health::{HealthReport, PoolStatus};
 pub use crate::keyword::{ENGLISH_STOP_WORDS, KeywordGroup, KeywordQuery, KeywordTerm, TextLanguage, split_words};
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
 pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT, MigrationInfo};
+pub use crate::stores::Stores;

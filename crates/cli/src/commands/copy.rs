@@ -48,7 +48,7 @@ pub(crate) fn parse(args: CopyArgs, app: &AppConfig) -> Result<Input> {
 pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     let started = Instant::now();
     let source = ctx.store();
-    let target = factory::open(&input.target).await?;
+    let target = factory::open(&input.target).await?.documents;
     let outcome = copy_all(source, target.as_ref(), &input, printer).await;
     if let Err(error) = target.close().await {
         tracing::warn!("closing the target store failed: {error}");

@@ -85,8 +85,9 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
 
 /// Opens the configured store, runs the plan, and closes the store whatever happened.
 async fn execute(plan: Plan, app: &AppConfig, printer: &mut Printer) -> Result<()> {
-    let store = factory::open(&factory::configured(app)?).await?;
-    let ctx = Context { store: Arc::clone(&store), collection: app.collection.clone() };
+    let stores = factory::open(&factory::configured(app)?).await?;
+    let store = Arc::clone(&stores.documents);
+    let ctx = Context { store: Arc::clone(&store), stores, collection: app.collection.clone() };
     let outcome = match plan {
         Plan::Init(input) => init::run(&ctx, input, printer).await,
         Plan::Ingest(input) => ingest::run(&ctx, input, printer).await,
@@ -110,8 +111,11 @@ async fn execute(plan: Plan, app: &AppConfig, printer: &mut Printer) -> Result<(
 
 /// What every command runs against.
 pub(crate) struct Context {
-    /// The configured store, open.
+    /// The configured store's documents, open.
     pub(crate) store: Arc<dyn DocumentStore>,
+    /// Every protocol of the same store (memories, sessions, tasks).
+    #[allow(dead_code)] // the memory, session and task commands use it
+    pub(crate) stores: storage_core::Stores,
     /// The collection from `--collection` or the configuration.
     pub(crate) collection: CollectionName,
 }
