@@ -32,3 +32,8 @@ mod vector_kernels;
 pub use crate::config::{DB_FILE_NAME, EmbeddedConfig};
 pub use crate::error::EmbeddedError;
 pub use crate::store::EmbeddedStore;
+
+/// The README's library example, compiled and run as a doctest so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
