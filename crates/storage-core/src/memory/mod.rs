@@ -2,14 +2,17 @@
 //! append-only audit log. The [`MemoryStore`] trait is implemented by every backend; ranking is the pure
 //! function in [`scoring`], so both backends order recalls identically.
 
+mod audit;
 pub mod merge;
+mod query;
 pub mod scoring;
 mod store;
 mod types;
 
+pub use self::audit::{AuditAction, AuditEntry};
+pub use self::query::{ListMemories, RecallHit, RecallRequest};
 pub use self::store::{MemoryStore, reembed_stale};
 pub use self::types::{
-    AuditAction, AuditEntry, ChangeContext, DEFAULT_DEDUP_THRESHOLD, ExpireMode, ListMemories,
-    MAX_MEMORY_CONTENT_BYTES, Memory, MemoryStatus, MemoryTier, NewMemory, RecallHit, RecallRequest, RememberAction,
-    RememberOptions, RememberOutcome, Scope, WELL_KNOWN_KINDS,
+    ChangeContext, DEFAULT_DEDUP_THRESHOLD, ExpireMode, MAX_MEMORY_CONTENT_BYTES, Memory, MemoryStatus, MemoryTier,
+    NewMemory, RememberAction, RememberOptions, RememberOutcome, Scope, WELL_KNOWN_KINDS,
 };

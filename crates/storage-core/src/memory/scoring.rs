@@ -17,7 +17,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::types::{Memory, MemoryStatus, RecallHit};
+use super::query::RecallHit;
+use super::types::{Memory, MemoryStatus};
 use crate::error::StorageError;
 use crate::fusion::normalize_by_max;
 

@@ -7,10 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::types::{
-    AuditEntry, ChangeContext, ExpireMode, ListMemories, Memory, NewMemory, RecallHit, RecallRequest, RememberOptions,
-    RememberOutcome, Scope,
-};
+use super::audit::AuditEntry;
+use super::query::{ListMemories, RecallHit, RecallRequest};
+use super::types::{ChangeContext, ExpireMode, Memory, NewMemory, RememberOptions, RememberOutcome, Scope};
 use crate::embedding::{Embedding, EmbeddingSpace};
 
 /// Agent memory, confined per tenant. Every method takes the tenant (directly or in a [`Scope`]); an id of

@@ -13,6 +13,17 @@
 //! Oracles come from core: filter cases compare each backend with [`crate::Filter::matches`], hybrid
 //! cases with [`crate::fusion::fuse`] over the backend's own legs.
 
+/// Fails the case with a message unless `$cond` holds. Defined before the case modules so textual macro
+/// scoping makes it available in all of them.
+macro_rules! ensure {
+    ($cond:expr, $($message:tt)+) => {
+        let holds: bool = $cond;
+        if !holds {
+            return Err(format!($($message)+).into());
+        }
+    };
+}
+
 pub mod bench_data;
 pub mod cases;
 pub mod fixtures;

@@ -14,15 +14,6 @@ use crate::session::{
 };
 use crate::task::NewTask;
 
-macro_rules! ensure {
-    ($cond:expr, $($message:tt)+) => {
-        let holds: bool = $cond;
-        if !holds {
-            return Err(format!($($message)+).into());
-        }
-    };
-}
-
 fn list(tenant: &str) -> ListSessions {
     ListSessions { tenant: tenant.into(), statuses: Vec::new(), limit: 100, offset: 0 }
 }

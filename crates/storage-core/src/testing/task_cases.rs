@@ -13,15 +13,6 @@ use super::{SessionStoreFactory, TestResult};
 use crate::StorageError;
 use crate::task::{ClaimRequest, ListTasks, NewTask, TaskQueue, TaskStatus};
 
-macro_rules! ensure {
-    ($cond:expr, $($message:tt)+) => {
-        let holds: bool = $cond;
-        if !holds {
-            return Err(format!($($message)+).into());
-        }
-    };
-}
-
 const LEASE: u64 = 60_000;
 
 fn claim(agent: &str) -> ClaimRequest {

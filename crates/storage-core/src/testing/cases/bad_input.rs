@@ -9,8 +9,6 @@ use crate::search::{SearchMode, SearchRequest};
 use crate::testing::fixtures::{collection, one_hot, vector};
 use crate::testing::{StoreFactory, TestResult};
 
-use super::ensure;
-
 pub async fn nan_and_infinity_never_reach_the_store(factory: &dyn StoreFactory) -> TestResult {
     let store = factory.fresh("bad_nan").await;
     let c = collection(&store, "docs").await?;

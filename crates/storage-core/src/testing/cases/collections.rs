@@ -9,8 +9,6 @@ use crate::testing::fixtures::{collection, name, one_hot, space, vector};
 use crate::testing::{StoreFactory, TestResult};
 use serde_json::json;
 
-use super::ensure;
-
 pub async fn collections_are_isolated(factory: &dyn StoreFactory) -> TestResult {
     let store = factory.fresh("collections_isolated").await;
     let a = collection(&store, "alpha").await?;

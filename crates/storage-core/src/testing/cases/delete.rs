@@ -12,8 +12,6 @@ use crate::store::ListRequest;
 use crate::testing::fixtures::{collection, corpus, expected_ids, filter, filters, meta, name, one_hot};
 use crate::testing::{StoreFactory, TestResult};
 
-use super::ensure;
-
 pub async fn delete_ids_returns_how_many_existed(factory: &dyn StoreFactory) -> TestResult {
     let store = factory.fresh("delete_ids").await;
     let c = collection(&store, "docs").await?;

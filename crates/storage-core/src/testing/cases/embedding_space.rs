@@ -7,8 +7,6 @@ use crate::search::SearchRequest;
 use crate::testing::fixtures::{DIM, collection, name, one_hot, space, vector};
 use crate::testing::{StoreFactory, TestResult};
 
-use super::ensure;
-
 pub async fn embedding_space_is_recorded_and_returned(factory: &dyn StoreFactory) -> TestResult {
     let store = factory.fresh("space_recorded").await;
     let c = name("docs");

@@ -17,8 +17,6 @@ use crate::testing::fixtures::{
 };
 use crate::testing::{StoreFactory, TestResult};
 
-use super::ensure;
-
 type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 async fn setup(

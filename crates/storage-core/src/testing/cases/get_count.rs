@@ -6,8 +6,6 @@ use crate::testing::fixtures::{collection, corpus, expected_ids, filter, one_hot
 use crate::testing::{StoreFactory, TestResult};
 use serde_json::json;
 
-use super::ensure;
-
 pub async fn get_of_a_missing_id_returns_none(factory: &dyn StoreFactory) -> TestResult {
     let store = factory.fresh("get_missing").await;
     let c = collection(&store, "docs").await?;

@@ -11,8 +11,6 @@ use crate::store::DocumentStore;
 use crate::testing::fixtures::{DIM, collection, ids, pseudo_random};
 use crate::testing::{StoreFactory, TestResult};
 
-use super::ensure;
-
 type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const WORDS: [&str; 6] = ["python", "rust", "database", "network", "compiler", "garden"];

@@ -5,8 +5,6 @@ use crate::search::SearchRequest;
 use crate::testing::fixtures::{collection, id_set, ids};
 use crate::testing::{StoreFactory, TestResult};
 
-use super::ensure;
-
 fn corpus() -> Vec<Chunk> {
     [
         ("py-guide", "Python python python: a guide to packaging Python libraries"),

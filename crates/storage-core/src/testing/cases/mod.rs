@@ -13,14 +13,3 @@ pub mod keyword;
 pub mod persistence;
 pub mod upsert;
 pub mod vector;
-
-/// Fails the case with a message unless `$cond` holds.
-macro_rules! ensure {
-    ($cond:expr, $($message:tt)+) => {
-        let holds: bool = $cond;
-        if !holds {
-            return Err(format!($($message)+).into());
-        }
-    };
-}
-pub(crate) use ensure;

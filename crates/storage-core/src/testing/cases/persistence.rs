@@ -6,8 +6,6 @@ use crate::search::SearchRequest;
 use crate::testing::fixtures::{DIM, collection, ids, one_hot, pseudo_random, space, vector};
 use crate::testing::{StoreFactory, TestResult};
 
-use super::ensure;
-
 pub async fn data_survives_close_and_reopen(factory: &dyn StoreFactory) -> TestResult {
     let case = "persist_reopen";
     let store = factory.fresh(case).await;

@@ -6,8 +6,6 @@ use crate::testing::fixtures::{DIM, collection, meta, one_hot, pseudo_random, ve
 use crate::testing::{StoreFactory, TestResult};
 use serde_json::json;
 
-use super::ensure;
-
 pub async fn upsert_returns_inserted_and_updated_counts(factory: &dyn StoreFactory) -> TestResult {
     let store = factory.fresh("upsert_counts").await;
     let c = collection(&store, "docs").await?;

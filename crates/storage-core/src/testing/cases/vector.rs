@@ -8,8 +8,6 @@ use crate::testing::fixtures::{DIM, collection, ids, meta, name, one_hot, pseudo
 use crate::testing::{StoreFactory, TestResult};
 use serde_json::json;
 
-use super::ensure;
-
 fn one_hot_corpus() -> Vec<Chunk> {
     (0..DIM as usize)
         .map(|axis| Chunk::new(format!("doc-{axis}"), format!("document {axis}")).with_embedding(one_hot(axis)))
