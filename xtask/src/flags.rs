@@ -20,6 +20,8 @@ pub(crate) enum Command {
     Templates(TemplatesArgs),
     /// Benchmark a backend against its baseline (`bench embedded`: brainstore vs chromadb, 100k × 384).
     Bench(crate::bench::BenchArgs),
+    /// Check the house rules no compiler checks: module docs, file budgets, no skipped tests, no secrets.
+    Tidy,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,8 @@
 //! - `pg start|stop|status|url [--compat]`: a throwaway PostgreSQL + pgvector from PyPI wheels.
 //! - `test`: every test of the workspace, against real PostgreSQL 18 and 16 servers.
 //! - `templates generate|check`: the deployment templates generated from one source.
+//! - `bench ...`: benchmarks printed side by side with their baselines.
+//! - `tidy`: the house rules no compiler checks (also a `#[test]`).
 //!
 //! Paths come from [`project_root`], never from the current directory.
 #![forbid(unsafe_code)]
@@ -13,6 +15,7 @@ mod flags;
 mod pg;
 mod templates;
 mod test;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         flags::Command::Test(args) => test::run(&args),
         flags::Command::Templates(args) => templates::run(&args),
         flags::Command::Bench(args) => bench::run(&args),
+        flags::Command::Tidy => tidy::run(),
     };
     match outcome {
         Ok(code) => code,
