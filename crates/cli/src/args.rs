@@ -12,7 +12,7 @@ Configuration, from lowest to highest precedence:
   3. .env, then .env.brainstore, in the current directory (read as environment variables;
      neither overrides a variable that is really set)
   4. the environment: BRAINSTORE__SECTION__KEY for any key (e.g. BRAINSTORE__POSTGRES__POOL_SIZE=20),
-     BRAINSTORE_BACKEND, BRAINSTORE_DATA_DIR, and DATABASE_URL
+     BRAINSTORE_BACKEND, BRAINSTORE_DATA_DIR, BRAINSTORE_TOKEN (serve), and DATABASE_URL
   5. flags: --backend, --data-dir, --database-url, --collection
 DATABASE_URL (or --database-url) replaces only the postgres connection fields (host, port, database,
 user, password); pool, TLS, language and index settings from the other sources stay.
@@ -101,6 +101,8 @@ pub(crate) enum Command {
     Compose(ComposeArgs),
     /// Inspect the configuration.
     Config(ConfigArgs),
+    /// Serve the store over HTTP (JSON API, OpenAPI document at /openapi.json) until SIGINT or SIGTERM.
+    Serve(ServeArgs),
 }
 
 /// `init`.
@@ -330,6 +332,19 @@ pub(crate) struct ConfigArgs {
 pub(crate) enum ConfigAction {
     /// The effective configuration, secrets redacted, with the source of every value.
     Show,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8000, or server.bind]; port 0 picks a free port (the bound
+    /// address is printed). An address beyond loopback needs a token.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) bind: Option<String>,
+    /// Bearer token every route but `GET /health` requires (at least 16 characters). Prefer BRAINSTORE_TOKEN
+    /// or server.token: a flag shows in the process list.
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) token: Option<String>,
 }
 
 #[cfg(test)]

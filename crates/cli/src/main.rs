@@ -10,6 +10,7 @@ mod factory;
 mod logging;
 mod output;
 mod progress;
+mod serve;
 
 use std::process::ExitCode;
 

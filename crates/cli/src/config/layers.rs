@@ -68,6 +68,7 @@ fn target_of(name: &str) -> Option<Target> {
     match name {
         "BRAINSTORE_BACKEND" => Some(Target::Key("backend".to_owned())),
         "BRAINSTORE_DATA_DIR" => Some(Target::Key("embedded.data_dir".to_owned())),
+        "BRAINSTORE_TOKEN" => Some(Target::Key("server.token".to_owned())),
         "DATABASE_URL" => Some(Target::DatabaseUrl),
         _ => name.strip_prefix(KEY_PREFIX).map(|rest| Target::Key(rest.to_ascii_lowercase().replace("__", "."))),
     }

@@ -22,6 +22,7 @@ pub(crate) use self::sections::{
 use crate::args::GlobalArgs;
 use crate::error::{CliError, Result};
 use crate::factory::{self, EmbeddedSection, PostgresSection};
+use crate::serve::ServerSection;
 
 /// The file read when `--config` is not given, if it exists.
 pub(crate) const DEFAULT_CONFIG_FILE: &str = "brainstore.yaml";
@@ -46,6 +47,8 @@ pub(crate) struct AppConfig {
     pub(crate) ingest: IngestSection,
     /// The embedding space `init` records when its flags are not given.
     pub(crate) embedding: EmbeddingSection,
+    /// `brainstore serve` settings (bind address, bearer token, limits).
+    pub(crate) server: ServerSection,
     /// Where each leaf key's value came from (`postgres.pool_size` → `file brainstore.yaml`); keys
     /// absent here have their default.
     pub(crate) sources: BTreeMap<String, String>,
@@ -69,6 +72,8 @@ struct FileConfig {
     ingest: IngestSection,
     #[serde(default)]
     embedding: EmbeddingSection,
+    #[serde(default)]
+    server: ServerSection,
 }
 
 /// Loads the configuration for this process: its current directory, environment and flags.
@@ -142,11 +147,13 @@ pub(crate) fn load_with(cwd: &Path, environment: &[(String, String)], global: &G
         search: parsed.search,
         ingest: parsed.ingest,
         embedding: parsed.embedding,
+        server: parsed.server,
         sources,
     };
     app.search.validate()?;
     app.ingest.validate()?;
     app.embedding.validate()?;
+    app.server.validate()?;
     Ok(app)
 }
 
@@ -237,6 +244,7 @@ impl AppConfig {
         tree.insert("search".into(), to_json(serde_json::to_value(&self.search))?);
         tree.insert("ingest".into(), to_json(serde_json::to_value(&self.ingest))?);
         tree.insert("embedding".into(), to_json(serde_json::to_value(&self.embedding))?);
+        tree.insert("server".into(), self.server.redacted_json()?);
         Ok(Value::Object(tree))
     }
 

@@ -12,7 +12,7 @@ pub(crate) use self::reports::{
     ChunkReport, CollectionsReport, ComposeReport, ConfigReport, ConfigRow, CopiedCollection, CopyReport, CountReport,
     DeleteReport, ExportReport, ImportReport, IngestReport, InitReport, MigrationsReport, ResetReport, StatusReport,
 };
-pub(crate) use self::search::SearchReport;
+pub(crate) use self::search::{HitView, SearchReport};
 use crate::error::CliError;
 
 /// A result that can be shown both ways: its `Serialize` form is the `--json` document (the DESIGN

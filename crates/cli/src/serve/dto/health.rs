@@ -1,0 +1,155 @@
+//! Bodies of the health routes: the seed's `/health/status` and `/health/postgres` shapes, never a password or connection string.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use storage_core::{HealthReport, PoolStatus};
+use utoipa::ToSchema;
+
+use super::documents::CollectionView;
+
+/// `GET /health`: the process answers.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct LivenessResponse {
+    /// Always `ok`.
+    pub(crate) status: String,
+}
+
+/// Connection pool metrics, in the seed's shape.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct PoolView {
+    /// `active`, or `not_initialized` when no pool exists.
+    pub(crate) status: String,
+    /// Connections kept open (the configured pool size).
+    pub(crate) pool_size: u32,
+    /// Open connections not in use.
+    pub(crate) checked_in: u32,
+    /// Connections in use.
+    pub(crate) checked_out: u32,
+    /// Open connections beyond `pool_size`.
+    pub(crate) overflow: u32,
+    /// `pool_size + overflow`.
+    pub(crate) total: u32,
+    /// The most connections the pool opens (`pool_size + pool_max_overflow`).
+    pub(crate) max_connections: u32,
+}
+
+impl From<PoolStatus> for PoolView {
+    fn from(pool: PoolStatus) -> Self {
+        PoolView {
+            status: pool.status,
+            pool_size: pool.pool_size,
+            checked_in: pool.checked_in,
+            checked_out: pool.checked_out,
+            overflow: pool.overflow,
+            total: pool.total,
+            max_connections: pool.max_connections,
+        }
+    }
+}
+
+/// `GET /health/status`: the store's state.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct StatusResponse {
+    /// `healthy`, `degraded` (answers, but its schema is not there) or `unhealthy`.
+    pub(crate) status: String,
+    /// `embedded` or `postgres`.
+    pub(crate) backend: String,
+    /// Whether the store answered and looks sound.
+    pub(crate) healthy: bool,
+    /// Whether the store's schema is in place.
+    pub(crate) initialized: bool,
+    /// Where the data lives: a folder, or `host:port/database`; never a URL or a password.
+    pub(crate) location: String,
+    /// Versions of the engines involved (`sqlite`, `postgresql`, `pgvector`, `schema`...).
+    pub(crate) versions: BTreeMap<String, String>,
+    /// Chunks across every collection.
+    pub(crate) total_count: u64,
+    /// Every collection with its count and embedding space.
+    pub(crate) collections: Vec<CollectionView>,
+    /// Pool metrics (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pool: Option<PoolView>,
+}
+
+impl From<HealthReport> for StatusResponse {
+    fn from(report: HealthReport) -> Self {
+        let status = match (report.healthy, report.initialized) {
+            (true, true) => "healthy",
+            (true, false) => "degraded",
+            (false, _) => "unhealthy",
+        };
+        StatusResponse {
+            status: status.to_owned(),
+            total_count: report.total_count(),
+            backend: report.backend,
+            healthy: report.healthy,
+            initialized: report.initialized,
+            location: report.location,
+            versions: report.versions,
+            collections: report.collections.into_iter().map(CollectionView::from).collect(),
+            pool: report.pool.map(PoolView::from),
+        }
+    }
+}
+
+/// The PostgreSQL server behind the store.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct DatabaseView {
+    /// `server_version` of PostgreSQL, or `unavailable`.
+    pub(crate) version: String,
+    /// The pgvector extension's version, or `not installed`.
+    pub(crate) pgvector_version: String,
+    /// Host name or address.
+    pub(crate) host: String,
+    /// Port.
+    pub(crate) port: u16,
+    /// Database name.
+    pub(crate) database: String,
+    /// The schema holding brainstore's tables.
+    pub(crate) schema: String,
+}
+
+/// `GET /health/postgres`: pool metrics and the server, as the seed reports them (behind the token here).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct PostgresHealthResponse {
+    /// `healthy` or `unhealthy`.
+    pub(crate) status: String,
+    /// Always `postgres`.
+    pub(crate) backend: String,
+    /// Pool metrics.
+    pub(crate) pool: PoolView,
+    /// The server.
+    pub(crate) database: DatabaseView,
+}
+
+impl PostgresHealthResponse {
+    /// The seed's shape from a PostgreSQL health report.
+    pub(crate) fn from_report(report: HealthReport) -> Self {
+        let detail = |key: &str| report.details.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let version = |key: &str| report.versions.get(key).cloned().unwrap_or_else(|| "unavailable".to_owned());
+        let port = report.details.get("port").and_then(serde_json::Value::as_u64).and_then(|p| u16::try_from(p).ok());
+        let pool = report.pool.clone().unwrap_or(PoolStatus {
+            status: "not_initialized".to_owned(),
+            pool_size: 0,
+            checked_in: 0,
+            checked_out: 0,
+            overflow: 0,
+            total: 0,
+            max_connections: 0,
+        });
+        PostgresHealthResponse {
+            status: if report.healthy { "healthy" } else { "unhealthy" }.to_owned(),
+            backend: report.backend.clone(),
+            pool: pool.into(),
+            database: DatabaseView {
+                version: version("postgresql"),
+                pgvector_version: version("pgvector"),
+                host: detail("host"),
+                port: port.unwrap_or_default(),
+                database: detail("database"),
+                schema: detail("schema"),
+            },
+        }
+    }
+}
