@@ -37,6 +37,21 @@ impl HealthReport {
     }
 }
 
+impl PoolStatus {
+    /// The metrics of a pool that does not exist (never opened, or closed): every count 0.
+    pub fn not_initialized() -> Self {
+        PoolStatus {
+            status: "not_initialized".to_owned(),
+            pool_size: 0,
+            checked_in: 0,
+            checked_out: 0,
+            overflow: 0,
+            total: 0,
+            max_connections: 0,
+        }
+    }
+}
+
 /// Connection pool metrics, in the seed's shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolStatus {

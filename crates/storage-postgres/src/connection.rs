@@ -210,15 +210,7 @@ pub(crate) fn build_pool(config: &PostgresConfig, info: &ServerInfo) -> (PgPool,
 /// Pool metrics in the seed's shape; `overflow` is never negative.
 pub(crate) fn pool_status(pool: &PgPool, config: &PostgresConfig) -> PoolStatus {
     if pool.is_closed() {
-        return PoolStatus {
-            status: "not_initialized".to_owned(),
-            pool_size: 0,
-            checked_in: 0,
-            checked_out: 0,
-            overflow: 0,
-            total: 0,
-            max_connections: 0,
-        };
+        return PoolStatus::not_initialized();
     }
     let open = pool.size();
     let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX).min(open);

@@ -88,7 +88,8 @@ impl VectorLayout {
         }
     }
 
-    fn operator_class(self) -> &'static str {
+    /// The HNSW operator class of the metric, on `vector` or `halfvec` as the dimensions require.
+    pub(crate) fn operator_class(self) -> &'static str {
         match (self.metric, self.uses_halfvec()) {
             (Metric::Cosine, false) => "vector_cosine_ops",
             (Metric::L2, false) => "vector_l2_ops",

@@ -78,17 +78,6 @@ pub(super) fn exact_distance(metric: Metric) -> &'static str {
     }
 }
 
-fn operator_class(layout: VectorLayout) -> &'static str {
-    match (layout.metric, layout.uses_halfvec()) {
-        (Metric::Cosine, false) => "vector_cosine_ops",
-        (Metric::L2, false) => "vector_l2_ops",
-        (Metric::InnerProduct, false) => "vector_ip_ops",
-        (Metric::Cosine, true) => "halfvec_cosine_ops",
-        (Metric::L2, true) => "halfvec_l2_ops",
-        (Metric::InnerProduct, true) => "halfvec_ip_ops",
-    }
-}
-
 /// `stored` and `given` must be the same space; the error names both and the way to switch models.
 pub(super) fn check_same(stored: &EmbeddingSpace, given: &EmbeddingSpace) -> storage_core::Result<()> {
     let remedy = "switch with `replace_memory_embedding_space`, which marks the memories of the old model stale \
@@ -131,7 +120,7 @@ pub(super) async fn type_column(txn: &DatabaseTransaction, layout: VectorLayout,
     statements.push(format!(
         "CREATE INDEX {INDEX_NAME} ON bs_memories USING hnsw ({} {}) WITH (m = {}, ef_construction = {})",
         layout.indexed_column(),
-        operator_class(layout),
+        layout.operator_class(),
         hnsw.m,
         hnsw.ef_construction
     ));
