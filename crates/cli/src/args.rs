@@ -4,6 +4,15 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+// The agent-facing command groups, one file each (args/memory.rs, args/session.rs, args/task.rs).
+mod memory;
+mod session;
+mod task;
+
+pub(crate) use self::memory::*;
+pub(crate) use self::session::*;
+pub(crate) use self::task::*;
+
 /// How configuration sources combine, shown at the end of `brainstore --help`.
 const PRECEDENCE: &str = "\
 Configuration, from lowest to highest precedence:
@@ -103,6 +112,13 @@ pub(crate) enum Command {
     Config(ConfigArgs),
     /// Serve the store over HTTP (JSON API, OpenAPI document at /openapi.json) until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Agent memory: remember, recall, get, list, supersede, forget, history.
+    // Boxed: the memory flags are the bulk of `Command`'s size.
+    Memory(Box<MemoryArgs>),
+    /// Sessions: messages, artifacts, full-text search, summaries, and the agent registry.
+    Session(SessionArgs),
+    /// The shared task queue: enqueue, claim with a lease, heartbeat, complete, fail, list, stats.
+    Task(TaskArgs),
 }
 
 /// `init`.

@@ -9,16 +9,20 @@ mod copy;
 mod count;
 mod delete;
 mod export;
+mod fields;
 mod get;
 mod import;
 mod ingest;
 mod init;
 mod lines;
+mod memory;
 mod migrate;
 mod pipeline;
 mod reset;
 mod search;
+mod session;
 mod status;
+mod task;
 
 pub(crate) use self::lines::MAX_LINE_BYTES;
 
@@ -47,6 +51,9 @@ enum Plan {
     Copy(copy::Input),
     Migrate(migrate::Input),
     Collections(collections::Input),
+    Memory(memory::Input),
+    Session(session::Input),
+    Task(task::Input),
 }
 
 /// Runs the command line.
@@ -76,6 +83,9 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Copy(args) => Plan::Copy(copy::parse(args, &app)?),
         Command::Migrate(args) => Plan::Migrate(migrate::parse(args)),
         Command::Collections(args) => Plan::Collections(collections::parse(args, &app)?),
+        Command::Memory(args) => Plan::Memory(memory::parse(*args, &app)?),
+        Command::Session(args) => Plan::Session(session::parse(args, &app)?),
+        Command::Task(args) => Plan::Task(task::parse(args, &app)?),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -103,6 +113,9 @@ async fn execute(plan: Plan, app: &AppConfig, printer: &mut Printer) -> Result<(
         Plan::Copy(input) => copy::run(&ctx, input, printer).await,
         Plan::Migrate(input) => migrate::run(&ctx, input, printer).await,
         Plan::Collections(input) => collections::run(&ctx, input, printer).await,
+        Plan::Memory(input) => memory::run(&ctx, input, printer).await,
+        Plan::Session(input) => session::run(&ctx, input, printer).await,
+        Plan::Task(input) => task::run(&ctx, input, printer).await,
     };
     if let Err(error) = store.close().await {
         tracing::warn!("closing the store failed: {error}");
@@ -115,7 +128,6 @@ pub(crate) struct Context {
     /// The configured store's documents, open.
     pub(crate) store: Arc<dyn DocumentStore>,
     /// Every protocol of the same store (memories, sessions, tasks).
-    #[allow(dead_code)] // the memory, session and task commands use it
     pub(crate) stores: storage_core::Stores,
     /// The collection from `--collection` or the configuration.
     pub(crate) collection: CollectionName,

@@ -17,7 +17,7 @@ use storage_core::CollectionName;
 
 use self::layers::{Layer, Secret};
 pub(crate) use self::sections::{
-    BackendKind, DEFAULT_BATCH_SIZE, EmbeddingSection, IngestSection, SearchSection, check_batch_size,
+    BackendKind, DEFAULT_BATCH_SIZE, EmbeddingSection, IngestSection, MemorySection, SearchSection, check_batch_size,
 };
 use crate::args::GlobalArgs;
 use crate::error::{CliError, Result};
@@ -47,6 +47,10 @@ pub(crate) struct AppConfig {
     pub(crate) ingest: IngestSection,
     /// The embedding space `init` records when its flags are not given.
     pub(crate) embedding: EmbeddingSection,
+    /// The tenant memory, session and task commands use when `--tenant` is not given.
+    pub(crate) tenant: String,
+    /// Memory defaults (dedup threshold, recall weights).
+    pub(crate) memory: MemorySection,
     /// `brainstore serve` settings (bind address, bearer token, limits).
     pub(crate) server: ServerSection,
     /// Where each leaf key's value came from (`postgres.pool_size` → `file brainstore.yaml`); keys
@@ -74,6 +78,10 @@ struct FileConfig {
     embedding: EmbeddingSection,
     #[serde(default)]
     server: ServerSection,
+    #[serde(default = "sections::default_tenant")]
+    tenant: String,
+    #[serde(default)]
+    memory: MemorySection,
 }
 
 /// Loads the configuration for this process: its current directory, environment and flags.
@@ -148,12 +156,16 @@ pub(crate) fn load_with(cwd: &Path, environment: &[(String, String)], global: &G
         ingest: parsed.ingest,
         embedding: parsed.embedding,
         server: parsed.server,
+        tenant: parsed.tenant,
+        memory: parsed.memory,
         sources,
     };
     app.search.validate()?;
     app.ingest.validate()?;
     app.embedding.validate()?;
     app.server.validate()?;
+    sections::check_tenant(&app.tenant)?;
+    app.memory.validate()?;
     Ok(app)
 }
 
@@ -245,6 +257,8 @@ impl AppConfig {
         tree.insert("ingest".into(), to_json(serde_json::to_value(&self.ingest))?);
         tree.insert("embedding".into(), to_json(serde_json::to_value(&self.embedding))?);
         tree.insert("server".into(), self.server.redacted_json()?);
+        tree.insert("tenant".into(), Value::String(self.tenant.clone()));
+        tree.insert("memory".into(), to_json(serde_json::to_value(&self.memory))?);
         Ok(Value::Object(tree))
     }
 

@@ -1,10 +1,12 @@
-//! The cli's own configuration sections (`backend`, `search`, `ingest`, `embedding`); the backends own theirs.
+//! The cli's own configuration sections (`backend`, `search`, `ingest`, `embedding`, `tenant`, `memory`); the backends own theirs.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use storage_core::fusion::{FusionMethod, FusionSettings};
+use storage_core::memory::DEFAULT_DEDUP_THRESHOLD;
+use storage_core::memory::scoring::RecallWeights;
 use storage_core::{DEFAULT_TOP_K, EmbeddingSpace, MAX_BATCH_CHUNKS, MAX_TOP_K, Metric, SearchMode, StorageError};
 
 use crate::error::{CliError, Result};
@@ -208,4 +210,46 @@ impl EmbeddingSection {
 
 fn config_error(section: &str, error: &StorageError) -> CliError {
     CliError::Config(format!("{section}.{error}"))
+}
+
+/// The tenant when neither `--tenant` nor `tenant:` says otherwise.
+pub(crate) const DEFAULT_TENANT: &str = "default";
+
+/// [`DEFAULT_TENANT`], for serde.
+pub(crate) fn default_tenant() -> String {
+    DEFAULT_TENANT.to_owned()
+}
+
+/// Checks the `tenant` key with core's identifier rule.
+pub(crate) fn check_tenant(tenant: &str) -> Result<()> {
+    storage_core::session::check_identifier("tenant", tenant).map_err(|e| CliError::Config(e.to_string()))
+}
+
+/// `memory:` — defaults of `brainstore memory remember` and `recall`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct MemorySection {
+    /// Similarity at or above which `remember` updates a near-duplicate instead of inserting.
+    pub(crate) dedup_threshold: f32,
+    /// Recall ranking weights (core's `RecallWeights`, which denies unknown keys too).
+    pub(crate) weights: RecallWeights,
+}
+
+impl Default for MemorySection {
+    fn default() -> Self {
+        MemorySection { dedup_threshold: DEFAULT_DEDUP_THRESHOLD, weights: RecallWeights::default() }
+    }
+}
+
+impl MemorySection {
+    /// Checks the threshold and the weights, naming the key.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.dedup_threshold) {
+            return Err(CliError::Config(format!(
+                "memory.dedup_threshold: must be between 0 and 1, got {}",
+                self.dedup_threshold
+            )));
+        }
+        self.weights.validate().map_err(|e| CliError::Config(format!("memory.{e}")))
+    }
 }

@@ -1,18 +1,30 @@
 //! The printer: every result reaches stdout through it, as human text or as JSON, so no command branches on `--json`.
 
+mod memory;
 mod reports;
 mod search;
+mod session;
 mod table;
+mod task;
 
 use std::io::{self, BufWriter, Stdout, Write};
 
 use serde::Serialize;
 
+pub(crate) use self::memory::{
+    ExpireReport, ForgetReport, HistoryReport, MemoryListReport, MemoryReport, RecallReport, RememberBatchReport,
+    RememberReport, SpaceReport, StaleReport, SupersedeReport, time_text,
+};
 pub(crate) use self::reports::{
     ChunkReport, CollectionsReport, ComposeReport, ConfigReport, ConfigRow, CopiedCollection, CopyReport, CountReport,
     DeleteReport, ExportReport, ImportReport, IngestReport, InitReport, MigrationsReport, ResetReport, StatusReport,
 };
 pub(crate) use self::search::{HitView, SearchReport};
+pub(crate) use self::session::{
+    AgentListReport, AgentReport, AppendReport, ArtifactHitsReport, ArtifactListReport, ArtifactReport,
+    MessageHitsReport, MessagesReport, SessionListReport, SessionReport, SessionSummaryReport,
+};
+pub(crate) use self::task::{EnqueueReport, TaskListReport, TaskReport, TaskStatsReport};
 use crate::error::CliError;
 
 /// A result that can be shown both ways: its `Serialize` form is the `--json` document (the DESIGN

@@ -1,0 +1,151 @@
+//! `memory supersede`, `dispute`, `archive`, `forget` and `expire`: changes that the audit log records.
+
+use chrono::{DateTime, Utc};
+use storage_core::memory::{ChangeContext, ExpireMode, Memory, MemoryTier, NewMemory, Scope};
+use uuid::Uuid;
+
+use super::remember::{Fields, validate};
+use super::{change, flag_of, memory_id, not_found, scope};
+use crate::args::{ExpireArgs, MemoryChangeArgs, ScopeArgs, SupersedeArgs};
+use crate::commands::Context;
+use crate::commands::fields;
+use crate::error::Result;
+use crate::output::{ExpireReport, ForgetReport, MemoryReport, Printer, SupersedeReport};
+
+/// A status change.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Status {
+    Dispute,
+    Archive,
+}
+
+/// A validated change.
+#[derive(Debug)]
+pub(crate) enum Input {
+    Supersede(Box<Supersede>),
+    Status { tenant: String, id: Uuid, status: Status, context: ChangeContext },
+    Forget { tenant: String, id: Uuid, context: ChangeContext },
+    Expire { tenant: String, at: Option<DateTime<Utc>>, mode: ExpireMode, context: ChangeContext },
+}
+
+/// A supersede: the fields given; the rest comes from the old memory once the store is open.
+#[derive(Debug)]
+pub(crate) struct Supersede {
+    tenant: String,
+    old_id: Uuid,
+    content: String,
+    scope: ScopeArgs,
+    fields: Fields,
+    context: ChangeContext,
+}
+
+/// `memory supersede OLD_ID NEW_CONTENT [fields]`: every flag is checked now, on a probe memory.
+pub(super) fn parse_supersede(args: SupersedeArgs, tenant: String) -> Result<Input> {
+    let old_id = fields::uuid("OLD_ID", &args.old_id)?;
+    let fields = Fields::parse(args.fields)?;
+    let probe_scope = scope(
+        tenant.clone(),
+        ScopeArgs {
+            agent: args.scope.agent.clone(),
+            user: args.scope.user.clone(),
+            conversation: args.scope.conversation.clone(),
+        },
+    )?;
+    let mut probe = NewMemory::new(probe_scope, args.content.clone());
+    fields.clone().apply(&mut probe);
+    validate(&probe).map_err(|e| match e {
+        crate::error::CliError::Usage(message) if message.starts_with("CONTENT") => {
+            crate::error::CliError::Usage(message.replacen("CONTENT", "NEW_CONTENT", 1))
+        }
+        other => other,
+    })?;
+    Ok(Input::Supersede(Box::new(Supersede {
+        tenant,
+        old_id,
+        content: args.content,
+        scope: args.scope,
+        fields,
+        context: change(args.change)?,
+    })))
+}
+
+/// `memory dispute|archive ID`.
+pub(super) fn parse_status(args: MemoryChangeArgs, tenant: String, status: Status) -> Result<Input> {
+    Ok(Input::Status { tenant, id: memory_id(&args.id)?, status, context: change(args.change)? })
+}
+
+/// `memory forget ID`.
+pub(super) fn parse_forget(args: MemoryChangeArgs, tenant: String) -> Result<Input> {
+    Ok(Input::Forget { tenant, id: memory_id(&args.id)?, context: change(args.change)? })
+}
+
+/// `memory expire [--archive] [--at TIME]`.
+pub(super) fn parse_expire(args: ExpireArgs, tenant: String) -> Result<Input> {
+    Ok(Input::Expire {
+        tenant,
+        at: fields::opt_time("--at", args.at.as_deref())?,
+        mode: if args.archive { ExpireMode::Archive } else { ExpireMode::Delete },
+        context: change(args.change)?,
+    })
+}
+
+/// The replacement: the old memory's fields (not its embedding, which described the old content, nor its
+/// tier), then the scope ids and fields the flags give.
+fn replacement(old: &Memory, input: Supersede) -> NewMemory {
+    let scope = Scope {
+        tenant: input.tenant,
+        agent: input.scope.agent.or_else(|| old.scope.agent.clone()),
+        user: input.scope.user.or_else(|| old.scope.user.clone()),
+        conversation: input.scope.conversation.or_else(|| old.scope.conversation.clone()),
+    };
+    let mut memory = NewMemory {
+        key: old.key.clone(),
+        kind: old.kind.clone(),
+        subject: old.subject.clone(),
+        tags: old.tags.clone(),
+        importance: old.importance,
+        confidence: old.confidence,
+        pinned: old.pinned,
+        source: old.source.clone(),
+        tier: MemoryTier::Warm,
+        metadata: old.metadata.clone(),
+        related: old.related.clone(),
+        expires_at: old.expires_at,
+        ..NewMemory::new(scope, input.content)
+    };
+    input.fields.apply(&mut memory);
+    memory
+}
+
+/// Runs the change; an unknown id exits 2, a change the memory's state refuses exits 3.
+pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
+    let store = ctx.stores.memories.as_ref();
+    match input {
+        Input::Supersede(input) => {
+            let (tenant, old_id, context) = (input.tenant.clone(), input.old_id, input.context.clone());
+            let old = store.get_memory(&tenant, old_id).await?.ok_or_else(|| not_found(&tenant, old_id))?;
+            let new = replacement(&old, *input);
+            let (old, new) =
+                store.supersede(&tenant, old_id, new, &context).await.map_err(|e| fields::named_field(e, flag_of))?;
+            printer.report(&SupersedeReport { old, new })
+        }
+        Input::Status { tenant, id, status, context } => {
+            let (memory, verb) = match status {
+                Status::Dispute => (store.dispute(&tenant, id, &context).await?, "disputed"),
+                Status::Archive => (store.archive(&tenant, id, &context).await?, "archived"),
+            };
+            printer.report(&MemoryReport::new(memory).headline(format!("{verb} memory {id}")))
+        }
+        Input::Forget { tenant, id, context } => {
+            if !store.forget(&tenant, id, &context).await? {
+                return Err(not_found(&tenant, id));
+            }
+            printer.report(&ForgetReport { id, forgotten: true })
+        }
+        Input::Expire { tenant, at, mode, context } => {
+            let at = at.unwrap_or_else(Utc::now);
+            let expired = store.expire(&tenant, at, mode, &context).await?;
+            printer.report(&ExpireReport { expired, mode, at })
+        }
+    }
+}

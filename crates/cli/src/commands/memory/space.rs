@@ -1,0 +1,95 @@
+//! `memory space show|set` (the embedding space memory vectors belong to) and `memory stale mark|list|purge`.
+
+use storage_core::memory::ChangeContext;
+use storage_core::{EmbeddingSpace, StorageError};
+
+use super::change;
+use crate::args::{SpaceAction, SpaceArgs, StaleAction, StaleArgs};
+use crate::commands::Context;
+use crate::commands::fields;
+use crate::commands::init::space_from;
+use crate::config::AppConfig;
+use crate::error::{CliError, Result};
+use crate::output::{MemoryListReport, Printer, SpaceReport, StaleReport};
+
+/// A validated space or stale action.
+#[derive(Debug)]
+pub(crate) enum Input {
+    Show,
+    Set { space: EmbeddingSpace, replace: bool },
+    Mark { tenant: String, model: Option<String> },
+    List { tenant: String, limit: usize },
+    Purge { tenant: String, context: ChangeContext },
+}
+
+/// `memory space show|set`.
+pub(super) fn parse_space(args: SpaceArgs, app: &AppConfig) -> Result<Input> {
+    match args.action {
+        SpaceAction::Show => Ok(Input::Show),
+        SpaceAction::Set(set) => {
+            let space = space_from(set.init_args(), &app.embedding)?.ok_or_else(|| {
+                CliError::usage("--dimensions: required (or `embedding.dimensions` in the configuration)")
+            })?;
+            Ok(Input::Set { space, replace: set.replace })
+        }
+    }
+}
+
+/// `memory stale mark|list|purge`.
+pub(super) fn parse_stale(args: StaleArgs, tenant: String) -> Result<Input> {
+    match args.action {
+        StaleAction::Mark { model } => {
+            if let Some(model) = &model {
+                fields::identifier("--model", model)?;
+            }
+            Ok(Input::Mark { tenant, model })
+        }
+        StaleAction::List { limit } => Ok(Input::List { tenant, limit: fields::limit("--limit", limit, 50)? }),
+        StaleAction::Purge { yes, change: args } => {
+            if !yes {
+                return Err(CliError::usage("--yes: required: `memory stale purge` deletes every stale memory"));
+            }
+            Ok(Input::Purge { tenant, context: change(args)? })
+        }
+    }
+}
+
+/// Runs the action.
+pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
+    let store = ctx.stores.memories.as_ref();
+    match input {
+        Input::Show => {
+            let embedding = store.memory_embedding_space().await?;
+            printer.report(&SpaceReport { embedding, stale_marked: None })
+        }
+        Input::Set { space, replace: false } => {
+            store.set_memory_embedding_space(&space).await?;
+            printer.report(&SpaceReport { embedding: Some(space), stale_marked: None })
+        }
+        Input::Set { space, replace: true } => {
+            let marked = store.replace_memory_embedding_space(&space).await?;
+            printer.report(&SpaceReport { embedding: Some(space), stale_marked: Some(marked) })
+        }
+        Input::Mark { tenant, model } => {
+            let model = match model {
+                Some(model) => model,
+                None => store.memory_embedding_space().await?.and_then(|space| space.model).ok_or_else(|| {
+                    StorageError::NotInitialized {
+                        what: "the memory embedding space's model".to_owned(),
+                        remedy: "give --model, or record one with `brainstore memory space set --model M`".to_owned(),
+                    }
+                })?,
+            };
+            let count = store.mark_stale(&tenant, &model).await?;
+            printer.report(&StaleReport { action: "marked", count })
+        }
+        Input::List { tenant, limit } => {
+            let memories = store.stale_memories(&tenant, limit).await?;
+            printer.report(&MemoryListReport::new(memories, 0))
+        }
+        Input::Purge { tenant, context } => {
+            let count = store.purge_stale(&tenant, &context).await?;
+            printer.report(&StaleReport { action: "purged", count })
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Task results: `--json` documents (`{"task"}`, `{"task","created"}`, `{"tasks"}`, `{"counts","total"}`) and their human forms.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use storage_core::task::{EnqueueOutcome, Task, TaskStatus};
+
+use super::memory::time_text;
+use super::table::{Align, Table, key_values};
+use super::{Report, one_line};
+
+fn write_task(out: &mut dyn Write, task: &Task) -> io::Result<()> {
+    let mut pairs = vec![
+        ("id", task.id.to_string()),
+        ("kind", task.kind.clone()),
+        ("status", task.status.to_string()),
+        ("priority", task.priority.to_string()),
+        ("attempts", format!("{} of {}", task.attempts, task.max_attempts)),
+    ];
+    let mut push = |key: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            pairs.push((key, value));
+        }
+    };
+    push("session", task.session_id.clone());
+    push("for agent", task.target_agent.clone());
+    push("dedup key", task.dedup_key.clone());
+    push("not before", Some(time_text(&task.not_before)));
+    push("claimed by", task.claimed_by.clone());
+    push("lease id", task.lease_id.map(|id| id.to_string()));
+    push("lease until", task.lease_expires_at.as_ref().map(time_text));
+    push("payload", (!task.payload.is_null()).then(|| task.payload.to_string()));
+    push("result", task.result.as_ref().map(ToString::to_string));
+    push("last error", task.last_error.clone());
+    push("created", Some(time_text(&task.created_at)));
+    push("finished", task.finished_at.as_ref().map(time_text));
+    key_values(out, &pairs)
+}
+
+/// One task, or none: `{"task": {…} | null}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct TaskReport {
+    task: Option<Task>,
+    #[serde(skip)]
+    headline: Option<String>,
+    #[serde(skip)]
+    claim: bool,
+}
+
+impl TaskReport {
+    /// The report of `task`.
+    pub(crate) fn new(task: Option<Task>) -> Self {
+        TaskReport { task, headline: None, claim: false }
+    }
+
+    /// A first line saying what happened (human output only).
+    pub(crate) fn headline(mut self, text: String) -> Self {
+        self.headline = Some(text);
+        self
+    }
+
+    /// The answer to a claim: `no task` when nothing was eligible, the lease id up front otherwise.
+    pub(crate) fn claim(mut self) -> Self {
+        self.claim = true;
+        self
+    }
+}
+
+impl Report for TaskReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let Some(task) = &self.task else {
+            return writeln!(out, "no task: none is eligible");
+        };
+        if self.claim {
+            let lease = task.lease_id.map_or_else(String::new, |id| id.to_string());
+            writeln!(out, "claimed task {} with lease {lease}", task.id)?;
+        } else if let Some(headline) = &self.headline {
+            writeln!(out, "{headline}")?;
+        }
+        write_task(out, task)
+    }
+}
+
+/// `enqueue`: `{"task": {…}, "created": bool}` (false when --dedup-key matched an existing task).
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub(crate) struct EnqueueReport(pub(crate) EnqueueOutcome);
+
+impl Report for EnqueueReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let task = &self.0.task;
+        if self.0.created {
+            writeln!(out, "enqueued task {}", task.id)?;
+        } else {
+            writeln!(out, "task {} already holds this dedup key: nothing enqueued", task.id)?;
+        }
+        write_task(out, task)
+    }
+}
+
+/// `list`: `{"count", "tasks": […]}`, newest first.
+#[derive(Debug, Serialize)]
+pub(crate) struct TaskListReport {
+    count: usize,
+    tasks: Vec<Task>,
+}
+
+impl TaskListReport {
+    /// The report of `tasks`.
+    pub(crate) fn new(tasks: Vec<Task>) -> Self {
+        TaskListReport { count: tasks.len(), tasks }
+    }
+}
+
+impl Report for TaskListReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.tasks.is_empty() {
+            return writeln!(out, "no tasks");
+        }
+        let mut table = Table::new(&[
+            ("id", Align::Left),
+            ("kind", Align::Left),
+            ("status", Align::Left),
+            ("prio", Align::Right),
+            ("attempts", Align::Right),
+            ("agent", Align::Left),
+            ("created", Align::Left),
+            ("error", Align::Left),
+        ]);
+        for task in &self.tasks {
+            let agent = task.claimed_by.as_deref().or(task.target_agent.as_deref()).unwrap_or("");
+            table.row(vec![
+                task.id.to_string(),
+                one_line(&task.kind, 20),
+                task.status.to_string(),
+                task.priority.to_string(),
+                format!("{}/{}", task.attempts, task.max_attempts),
+                one_line(agent, 20),
+                time_text(&task.created_at),
+                one_line(task.last_error.as_deref().unwrap_or(""), 40),
+            ]);
+        }
+        table.write(out)
+    }
+}
+
+/// `stats`: `{"counts": {"pending": n, "running": n, "completed": n, "dead_letter": n, "cancelled": n},
+/// "total": n}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct TaskStatsReport {
+    counts: BTreeMap<TaskStatus, u64>,
+    total: u64,
+}
+
+impl TaskStatsReport {
+    /// The report of the counts per status.
+    pub(crate) fn new(counts: BTreeMap<TaskStatus, u64>) -> Self {
+        let total = counts.values().sum();
+        TaskStatsReport { counts, total }
+    }
+}
+
+impl Report for TaskStatsReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut table = Table::new(&[("status", Align::Left), ("tasks", Align::Right)]);
+        for status in TaskStatus::ALL {
+            table.row(vec![status.to_string(), self.counts.get(status).copied().unwrap_or(0).to_string()]);
+        }
+        table.row(vec!["total".to_owned(), self.total.to_string()]);
+        table.write(out)
+    }
+}
