@@ -15,8 +15,7 @@ const TOKEN: &str = "in-process-test-token-0123456789";
 
 /// A server on an ephemeral loopback port over a fresh embedded store; returns its base URL.
 async fn spawn(dir: &std::path::Path) -> String {
-    let mut section = crate::factory::EmbeddedSection::default();
-    section.data_dir = dir.join("store");
+    let section = crate::factory::EmbeddedSection { data_dir: dir.join("store"), ..Default::default() };
     let stores = factory::open(&StoreSpec::Embedded(section)).await.expect("an embedded store opens");
     stores.documents.initialize().await.expect("the store migrates");
     let state = AppState::new(stores, SearchSection::default());
