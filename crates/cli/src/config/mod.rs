@@ -258,7 +258,9 @@ impl AppConfig {
         tree.insert("embedding".into(), to_json(serde_json::to_value(&self.embedding))?);
         tree.insert("server".into(), self.server.redacted_json()?);
         tree.insert("tenant".into(), Value::String(self.tenant.clone()));
-        tree.insert("memory".into(), to_json(serde_json::to_value(&self.memory))?);
+        // Through text: `to_value` widens f32 weights to f64 (0.9200000166893005); text keeps 0.92.
+        let memory = serde_json::to_string(&self.memory).and_then(|text| serde_json::from_str(&text));
+        tree.insert("memory".into(), to_json(memory)?);
         Ok(Value::Object(tree))
     }
 

@@ -84,3 +84,25 @@ fn an_empty_yaml_file_is_all_defaults() {
     let app = load_with(dir.path(), &env(&[]), &global(&[])).unwrap();
     assert_eq!(app.collection.as_str(), "default");
 }
+
+#[test]
+fn tenant_and_memory_keys_default_and_are_checked() {
+    let dir = empty_dir();
+    let app = load_with(dir.path(), &env(&[]), &global(&[])).unwrap();
+    assert_eq!(app.tenant, "default");
+    assert!((app.memory.dedup_threshold - 0.92).abs() < 1e-6);
+    let tree = app.effective_tree().unwrap();
+    assert_eq!(tree["memory"]["dedup_threshold"], serde_json::json!(0.92), "f32 values show as written");
+    std::fs::write(dir.path().join("brainstore.yaml"), "tenant: acme\nmemory:\n  weights:\n    recency: 0.5\n")
+        .unwrap();
+    let app = load_with(dir.path(), &env(&[("BRAINSTORE__MEMORY__DEDUP_THRESHOLD", "0.8")]), &global(&[])).unwrap();
+    assert_eq!((app.tenant.as_str(), app.memory.weights.recency), ("acme", 0.5));
+    assert!((app.memory.dedup_threshold - 0.8).abs() < 1e-6);
+    let error = load_with(dir.path(), &env(&[("BRAINSTORE__TENANT", "")]), &global(&[])).map(|_| ());
+    assert!(error.is_ok(), "an empty variable counts as unset");
+    let bad = |pairs: &[(&str, &str)]| load_with(dir.path(), &env(pairs), &global(&[])).unwrap_err().to_string();
+    assert!(bad(&[("BRAINSTORE__MEMORY__DEDUP_THRESHOLD", "2")]).contains("memory.dedup_threshold"));
+    assert!(bad(&[("BRAINSTORE__MEMORY__WEIGHTS__SEMANTC", "1")]).contains("semantc"));
+    std::fs::write(dir.path().join("brainstore.yaml"), "tenant: \"\"\n").unwrap();
+    assert!(bad(&[]).contains("tenant: must be 1 to 200 bytes"));
+}
