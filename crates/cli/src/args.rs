@@ -22,13 +22,14 @@ Configuration, from lowest to highest precedence:
      neither overrides a variable that is really set)
   4. the environment: BRAINSTORE__SECTION__KEY for any key (e.g. BRAINSTORE__POSTGRES__POOL_SIZE=20),
      BRAINSTORE_BACKEND, BRAINSTORE_DATA_DIR, BRAINSTORE_TOKEN (serve), and DATABASE_URL
-  5. flags: --backend, --data-dir, --database-url, --collection
+  5. flags: --backend, --data-dir, --database-url, --collection; --tenant (memory, session, task)
 DATABASE_URL (or --database-url) replaces only the postgres connection fields (host, port, database,
 user, password); pool, TLS, language and index settings from the other sources stay.
 `brainstore config show` prints the effective configuration and where each value came from.
 
-Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 incompatible store state (dimension or
-model mismatch, not initialized), 4 backend unreachable (after the configured retries).";
+Exit codes: 0 ok, 1 internal error, 2 bad input or usage (or an unknown id), 3 incompatible store
+state (dimension or model mismatch, not initialized) or a conflicting record state (a lost task
+lease), 4 backend unreachable (after the configured retries). `brainstore task --help` says more.";
 
 /// brainstore: storage for AI agents, embedded by default, PostgreSQL + pgvector when you outgrow it.
 ///
