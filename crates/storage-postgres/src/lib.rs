@@ -11,9 +11,9 @@
 //! It is not a general PostgreSQL client: only brainstore's tables, in the configured schema.
 #![forbid(unsafe_code)]
 
-mod clock;
 #[cfg(feature = "bench")]
 pub mod bench;
+mod clock;
 mod config;
 mod connection;
 mod entity;

@@ -26,6 +26,8 @@ const SEED: u64 = 42;
 const TOP_K: usize = 10;
 /// Each query runs this many times through brainstore (and pgbench runs as many transactions).
 pub(crate) const REPEATS: usize = 3;
+/// Each pass over the queries is split into this many alternating rounds.
+const ROUNDS_PER_PASS: usize = 4;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -203,24 +205,30 @@ async fn report(args: &Args) -> Result<()> {
     };
     let mut measured = Vec::new();
     let mut answers = Vec::new();
-    let pgbench = stats::Pgbench::new(&args.out, &args.url, args.queries)?;
+    let pgbench = stats::Pgbench::new(&args.out, &args.url)?;
     for mode in ["vector", "keyword", "hybrid", "filtered"] {
         let requests = requests(mode);
         eprintln!("bench_pg: {mode}: warming up both sides");
-        pgbench.run(mode, None)?;
+        pgbench.run(mode, None, args.queries)?;
         for request in &requests {
             store.search(&docs, request).await?;
         }
         let mut latencies = Vec::with_capacity(requests.len() * REPEATS);
         let mut mode_answers = Vec::new();
-        // Rounds alternate between pgbench and brainstore, so load from other processes hits both alike.
-        for round in 0..REPEATS {
-            pgbench.run(mode, Some(round))?;
-            for request in &requests {
+        // Short rounds alternate between pgbench and brainstore, so load from other processes hits both alike.
+        let per_round = requests.len().div_ceil(ROUNDS_PER_PASS);
+        for round in 0..REPEATS * ROUNDS_PER_PASS {
+            pgbench.run(mode, Some(round), per_round)?;
+            if mode == "vector" {
+                // The same query wrapped in `BEGIN; SET LOCAL …; COMMIT`, right beside it: what per-query settings cost.
+                pgbench.run("vector_set_local", Some(round), per_round)?;
+            }
+            let offset = (round % ROUNDS_PER_PASS) * per_round;
+            for request in requests.iter().skip(offset).take(per_round) {
                 let started = Instant::now();
                 let hits = store.search(&docs, request).await?;
                 latencies.push(started.elapsed().as_secs_f64() * 1000.0);
-                if mode_answers.len() < requests.len() {
+                if round < ROUNDS_PER_PASS {
                     mode_answers.push(hits.into_iter().map(|h| h.id).collect::<Vec<_>>());
                 }
             }

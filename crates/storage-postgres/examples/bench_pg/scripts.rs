@@ -72,9 +72,15 @@ pub(crate) fn write_all(out: &Path, copy_file: &Path, queries: usize) -> Result<
         ),
     )?;
     let pick = format!("\\set q random(0, {})\n", queries.saturating_sub(1));
-    for (mode, sql) in
-        [("vector", vector_sql()), ("keyword", keyword_sql()), ("hybrid", hybrid_sql()), ("filtered", filtered_sql())]
-    {
+    // The vector query wrapped the way a query needing its own HNSW settings runs: what `SET LOCAL` costs.
+    let set_local = format!("BEGIN;\nSELECT set_config('hnsw.ef_search', '100', true);\n{}\nCOMMIT;", vector_sql());
+    for (mode, sql) in [
+        ("vector", vector_sql()),
+        ("keyword", keyword_sql()),
+        ("hybrid", hybrid_sql()),
+        ("filtered", filtered_sql()),
+        ("vector_set_local", set_local),
+    ] {
         std::fs::write(out.join(format!("pgbench_{mode}.sql")), format!("{pick}{sql}\n"))?;
     }
     let mut plan = std::fs::read_to_string(out.join("plan.env")).unwrap_or_default();

@@ -33,11 +33,10 @@ pub(crate) struct Pgbench {
     binary: PathBuf,
     out: PathBuf,
     url: String,
-    transactions: String,
 }
 
 impl Pgbench {
-    pub(crate) fn new(out: &Path, url: &str, queries: usize) -> Result<Pgbench> {
+    pub(crate) fn new(out: &Path, url: &str) -> Result<Pgbench> {
         let plan = read_env(&out.join("plan.env"))?;
         let bindir = plan.get("bindir").ok_or("plan.env names no bindir")?;
         for entry in std::fs::read_dir(out)? {
@@ -46,28 +45,16 @@ impl Pgbench {
                 std::fs::remove_file(path)?;
             }
         }
-        Ok(Pgbench {
-            binary: Path::new(bindir).join("pgbench"),
-            out: out.to_owned(),
-            url: url.to_owned(),
-            transactions: queries.to_string(),
-        })
+        Ok(Pgbench { binary: Path::new(bindir).join("pgbench"), out: out.to_owned(), url: url.to_owned() })
     }
 
-    /// One run of `mode`'s script: logged as round `round`, or a warm-up when `None`.
-    pub(crate) fn run(&self, mode: &str, round: Option<usize>) -> Result<()> {
+    /// `transactions` runs of `mode`'s script: logged as round `round`, or a warm-up when `None`.
+    pub(crate) fn run(&self, mode: &str, round: Option<usize>, transactions: usize) -> Result<()> {
         let mut command = Command::new(&self.binary);
-        command.env("PGOPTIONS", "-c hnsw.ef_search=100 -c hnsw.iterative_scan=strict_order").args([
-            "-n",
-            "-M",
-            "prepared",
-            "-c",
-            "1",
-            "-j",
-            "1",
-            "-t",
-            &self.transactions,
-        ]);
+        command
+            .env("PGOPTIONS", "-c hnsw.ef_search=100 -c hnsw.iterative_scan=strict_order")
+            .args(["-n", "-M", "prepared", "-c", "1", "-j", "1", "-t"])
+            .arg(transactions.to_string());
         if let Some(round) = round {
             command.arg("-l").arg(format!("--log-prefix={}", self.out.join(format!("log_{mode}_r{round}")).display()));
         }
@@ -153,6 +140,16 @@ pub(crate) fn print_report(
             "<= 1.3x"
         );
     }
+    let plain = pgbench_latency(out, "vector")?;
+    let wrapped = pgbench_latency(out, "vector_set_local")?;
+    println!(
+        "{:<34} {:>16} {:>7.2} / {:>6.2} {:>7.2}x",
+        "vector in BEGIN/SET LOCAL/COMMIT",
+        "(pgbench)",
+        wrapped.p50,
+        wrapped.p95,
+        wrapped.p50 / plain.p50
+    );
     for (mode, recall) in recalls {
         println!("{:<34} {:>16.3}", format!("{mode} recall@10"), recall);
     }

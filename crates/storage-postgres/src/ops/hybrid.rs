@@ -67,7 +67,7 @@ pub(crate) async fn search(
 
     sql.push("WITH vc AS (SELECT c.id, c.distance, row_number() OVER (ORDER BY c.distance, c.id) AS rank FROM (");
     let candidates =
-        Candidates { table, layout, query, condition: condition.as_ref(), depth: vector_depth, exact: plan.exact };
+        Candidates { table, layout, query, condition: condition.as_ref(), depth: vector_depth, scan: plan.scan };
     candidates.push(&mut sql, false);
     sql.push(") AS c), vr AS (SELECT id, distance, rank, ").push(vector_score(layout.metric));
     sql.push(" AS score FROM vc WHERE rank <= ").push_count(vector_depth);
