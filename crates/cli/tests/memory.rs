@@ -228,6 +228,7 @@ both_backends! {
             (&["memory", "list", "--limit", "0"], "--limit: must be between 1 and 1000"),
             (&["memory", "list", "--tenant", ""], "--tenant: must be 1 to 200 bytes"),
             (&["memory", "supersede", "x", "new"], "OLD_ID: `x` is not a UUID"),
+            (&["memory", "supersede", "00000000-0000-4000-8000-000000000000", " "], "NEW_CONTENT: must not be blank"),
             (&["memory", "stale", "purge"], "--yes: required"),
         ];
         for (args, message) in cases {

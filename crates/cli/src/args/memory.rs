@@ -63,7 +63,7 @@ pub(crate) enum MemoryAction {
 }
 
 /// The optional scope ids, after the tenant.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub(crate) struct ScopeArgs {
     /// Agent the memory belongs to (narrows reads to it).
     #[arg(long, value_name = "A")]

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use storage_core::memory::{ChangeContext, ExpireMode, Memory, MemoryTier, NewMemory, Scope};
 use uuid::Uuid;
 
-use super::remember::{Fields, validate};
+use super::remember::Fields;
 use super::{change, flag_of, memory_id, not_found, scope};
 use crate::args::{ExpireArgs, MemoryChangeArgs, ScopeArgs, SupersedeArgs};
 use crate::commands::Context;
@@ -43,21 +43,10 @@ pub(crate) struct Supersede {
 pub(super) fn parse_supersede(args: SupersedeArgs, tenant: String) -> Result<Input> {
     let old_id = fields::uuid("OLD_ID", &args.old_id)?;
     let fields = Fields::parse(args.fields)?;
-    let probe_scope = scope(
-        tenant.clone(),
-        ScopeArgs {
-            agent: args.scope.agent.clone(),
-            user: args.scope.user.clone(),
-            conversation: args.scope.conversation.clone(),
-        },
-    )?;
-    let mut probe = NewMemory::new(probe_scope, args.content.clone());
+    let mut probe = NewMemory::new(scope(tenant.clone(), args.scope.clone())?, args.content.clone());
     fields.clone().apply(&mut probe);
-    validate(&probe).map_err(|e| match e {
-        crate::error::CliError::Usage(message) if message.starts_with("CONTENT") => {
-            crate::error::CliError::Usage(message.replacen("CONTENT", "NEW_CONTENT", 1))
-        }
-        other => other,
+    probe.validate().map_err(|e| {
+        fields::named_field(e, |field| if field == "content" { "NEW_CONTENT".to_owned() } else { flag_of(field) })
     })?;
     Ok(Input::Supersede(Box::new(Supersede {
         tenant,

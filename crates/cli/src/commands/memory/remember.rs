@@ -124,7 +124,7 @@ impl Fields {
 }
 
 /// Core's checks of a memory built from flags, errors naming the flag.
-pub(super) fn validate(memory: &NewMemory) -> Result<()> {
+fn validate(memory: &NewMemory) -> Result<()> {
     memory.validate().map_err(|e| fields::named_field(e, flag_of))
 }
 
