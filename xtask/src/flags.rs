@@ -22,6 +22,8 @@ pub(crate) enum Command {
     Bench(crate::bench::BenchArgs),
     /// Check the house rules no compiler checks: module docs, file budgets, no skipped tests, no secrets.
     Tidy,
+    /// Fuzz `brainstore serve` with schemathesis against its /openapi.json (embedded temp store).
+    FuzzApi(crate::fuzz_api::FuzzApiArgs),
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 //! - `templates generate|check`: the deployment templates generated from one source.
 //! - `bench ...`: benchmarks printed side by side with their baselines.
 //! - `tidy`: the house rules no compiler checks (also a `#[test]`).
+//! - `fuzz-api`: schemathesis against `brainstore serve`'s `/openapi.json`.
 //!
 //! Paths come from [`project_root`], never from the current directory.
 #![forbid(unsafe_code)]
@@ -12,7 +13,9 @@
 
 mod bench;
 mod flags;
+mod fuzz_api;
 mod pg;
+mod server;
 mod templates;
 mod test;
 mod tidy;
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         flags::Command::Templates(args) => templates::run(&args),
         flags::Command::Bench(args) => bench::run(&args),
         flags::Command::Tidy => tidy::run(),
+        flags::Command::FuzzApi(args) => fuzz_api::run(&args),
     };
     match outcome {
         Ok(code) => code,

@@ -27,7 +27,7 @@ fn missing(tenant: &str, id: Uuid) -> ApiError {
 /// Remembers: inserts a memory, or updates the one with the same key, or (dedup) a near-duplicate.
 /// 201 when a memory was created, 200 when one was updated.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories", tag = "memories", request_body = MemoryBody,
-    params(("tenant" = String, Path, description = "Tenant")),
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200)),
     responses(
         (status = 201, description = "A new memory", body = RememberResponse),
         (status = 200, description = "An existing memory was updated", body = RememberResponse)))]
@@ -50,7 +50,7 @@ pub(crate) async fn remember(
 
 /// Hybrid recall, ranked by similarity, keywords, recency and importance. Bumps the access counts of what it returns.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories/recall", tag = "memories", request_body = RecallBody,
-    params(("tenant" = String, Path, description = "Tenant")),
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200)),
     responses((status = 200, description = "Best first", body = RecallResponse)))]
 pub(crate) async fn recall(
     State(state): State<AppState>,
@@ -82,7 +82,7 @@ pub(crate) async fn recall(
 
 /// A page of the tenant's memories, newest first (every status unless `statuses` says otherwise).
 #[utoipa::path(get, path = "/tenants/{tenant}/memories", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant"), ListMemoriesParams),
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ListMemoriesParams),
     responses((status = 200, description = "Newest first", body = MemoriesResponse)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -106,7 +106,7 @@ pub(crate) async fn list(
 
 /// One memory (a plain read: it does not count as an access).
 #[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant"), ("id" = Uuid, Path, description = "Memory id")),
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id")),
     responses((status = 200, description = "The memory", body = MemoryView)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -121,7 +121,7 @@ pub(crate) async fn get(
 
 /// Replaces a memory: the old one becomes `superseded`, the new one records what it replaced.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/supersede", tag = "memories", request_body = MemoryBody,
-    params(("tenant" = String, Path, description = "Tenant"), ("id" = Uuid, Path, description = "The memory to replace")),
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "The memory to replace")),
     responses((status = 200, description = "The old memory and its replacement", body = SupersedeResponse)))]
 pub(crate) async fn supersede(
     State(state): State<AppState>,
@@ -138,8 +138,8 @@ pub(crate) async fn supersede(
 }
 
 /// Marks a memory disputed.
-#[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/dispute", tag = "memories", request_body = ChangeBody,
-    params(("tenant" = String, Path, description = "Tenant"), ("id" = Uuid, Path, description = "Memory id")),
+#[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/dispute", tag = "memories", request_body = Option<ChangeBody>,
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id")),
     responses((status = 200, description = "The memory, disputed", body = MemoryView)))]
 pub(crate) async fn dispute(
     State(state): State<AppState>,
@@ -152,8 +152,8 @@ pub(crate) async fn dispute(
 }
 
 /// Marks a memory archived.
-#[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/archive", tag = "memories", request_body = ChangeBody,
-    params(("tenant" = String, Path, description = "Tenant"), ("id" = Uuid, Path, description = "Memory id")),
+#[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/archive", tag = "memories", request_body = Option<ChangeBody>,
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id")),
     responses((status = 200, description = "The memory, archived", body = MemoryView)))]
 pub(crate) async fn archive(
     State(state): State<AppState>,
@@ -167,7 +167,7 @@ pub(crate) async fn archive(
 
 /// Hard-deletes a memory; its audit history stays.
 #[utoipa::path(delete, path = "/tenants/{tenant}/memories/{id}", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant"), ("id" = Uuid, Path, description = "Memory id"), ForgetParams),
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id"), ForgetParams),
     responses((status = 200, description = "Whether it existed", body = crate::serve::dto::memory::ForgetResponse)))]
 pub(crate) async fn forget(
     State(state): State<AppState>,
@@ -182,7 +182,7 @@ pub(crate) async fn forget(
 
 /// The audit log of one memory, oldest first (also after it was forgotten).
 #[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}/history", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant"), ("id" = Uuid, Path, description = "Memory id")),
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id")),
     responses((status = 200, description = "Oldest first", body = HistoryResponse)))]
 pub(crate) async fn history(
     State(state): State<AppState>,
@@ -195,7 +195,7 @@ pub(crate) async fn history(
 
 /// The memory as it was at `at`, from the audit log; 404 before it existed or after it was deleted.
 #[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}/as-of", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant"), ("id" = Uuid, Path, description = "Memory id"), AsOfParams),
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id"), AsOfParams),
     responses((status = 200, description = "The memory then", body = MemoryView)))]
 pub(crate) async fn as_of(
     State(state): State<AppState>,
