@@ -86,6 +86,7 @@ fn flag_of(field: &str) -> String {
     let field = field.strip_prefix("scope.").unwrap_or(field);
     match field {
         "content" => "CONTENT".to_owned(),
+        "text" => "TEXT".to_owned(),
         _ if field.starts_with("tags[") => "--tag".to_owned(),
         _ if field.starts_with("related") => "--related".to_owned(),
         _ if field.starts_with("metadata") => "--metadata".to_owned(),
