@@ -3,6 +3,7 @@
 mod embedded;
 mod ingest_memory;
 mod pg;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,8 @@ pub(crate) enum BenchTarget {
     IngestMemory,
     /// The PostgreSQL backend side by side with `psql \copy` and `pgbench` on the same rows and server.
     Pg,
+    /// `brainstore serve` on PostgreSQL under 200 concurrent HTTP clients for 30 s (`--rows` caps the corpus).
+    Serve,
 }
 
 pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
@@ -39,5 +42,6 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
         BenchTarget::Embedded => embedded::run(args),
         BenchTarget::IngestMemory => ingest_memory::run(),
         BenchTarget::Pg => pg::run(args),
+        BenchTarget::Serve => serve::run(args),
     }
 }
