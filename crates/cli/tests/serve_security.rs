@@ -1,4 +1,4 @@
-//! `brainstore serve` start-up policy and hygiene: no network without a token, no password in any response or log line, a redacted token in `config show`, and a graceful stop on SIGTERM.
+//! `brainstore serve` start-up policy and hygiene: no network without a token, no password in any response or log line, a redacted token in `config show`, the request timeout, and a graceful stop on SIGTERM.
 
 mod common;
 mod serve_harness;
@@ -162,4 +162,29 @@ async fn sigterm_lets_the_in_flight_request_finish() {
     assert!(log.contains("stopped"), "{log}");
     let refused = reqwest::get(format!("{}/health", server.base)).await;
     assert!(refused.is_err(), "nothing listens after the stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_the_timeout_answers_503_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut store = Store::embedded("timeout");
+    store.set_env("BRAINSTORE__SERVER__REQUEST_TIMEOUT_SECS", "1");
+    let server = Server::start_with(store, Some(TOKEN), &[]).await;
+    // A body that never arrives in full: the handler waits for it until the timeout answers.
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.expect("connects");
+    let head = format!(
+        "POST /collections/docs/query HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"text\": "
+    );
+    stream.write_all(head.as_bytes()).await.expect("writes");
+    let started = Instant::now();
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut response)).await;
+    assert!(read.is_ok(), "the server answered within 10 s");
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(text.contains("\"code\":\"timeout\"") && text.contains("1 s"), "{text}");
+    assert!(started.elapsed() >= Duration::from_millis(900), "answered before the timeout: {text}");
 }
