@@ -129,15 +129,7 @@ impl PostgresHealthResponse {
         let detail = |key: &str| report.details.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         let version = |key: &str| report.versions.get(key).cloned().unwrap_or_else(|| "unavailable".to_owned());
         let port = report.details.get("port").and_then(serde_json::Value::as_u64).and_then(|p| u16::try_from(p).ok());
-        let pool = report.pool.clone().unwrap_or(PoolStatus {
-            status: "not_initialized".to_owned(),
-            pool_size: 0,
-            checked_in: 0,
-            checked_out: 0,
-            overflow: 0,
-            total: 0,
-            max_connections: 0,
-        });
+        let pool = report.pool.clone().unwrap_or_else(PoolStatus::not_initialized);
         PostgresHealthResponse {
             status: if report.healthy { "healthy" } else { "unhealthy" }.to_owned(),
             backend: report.backend.clone(),
