@@ -8,8 +8,9 @@
 //! nothing, and terms PostgreSQL reduces to nothing (stop words) are left out, as `websearch_to_tsquery`
 //! leaves them out.
 
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, QueryResult, TryGetable, Value};
 use storage_core::fusion::normalize_by_max;
+use storage_core::session::TextHit;
 use storage_core::{KeywordQuery, KeywordTerm, MAX_QUERY_TEXT_BYTES, StorageError, TextLanguage};
 
 use crate::failure::{OpResult, decode_error};
@@ -94,25 +95,86 @@ impl TermQuery {
     }
 }
 
-/// Where to search: a segment table, the key columns naming one content, and the scope.
-pub(crate) struct SegmentSearch<'a> {
-    /// `bs_message_segments` or `bs_artifact_segments`.
-    pub(crate) table: &'static str,
-    /// The content's key columns after `tenant` (`session_id, seq`).
-    pub(crate) keys: &'static str,
-    /// The tenant.
-    pub(crate) tenant: &'a str,
-    /// One session, or the whole tenant.
-    pub(crate) session_id: Option<&'a str>,
+/// A session content found through its own segment table (keyed by `tenant`, `session_id` and one more
+/// column) and fetched back from its table by those keys once ranked. Its SQL fragments are static text.
+pub(crate) trait Segmented: Sized {
+    /// The key naming the content within its session (`seq`, an artifact's id).
+    type Key: TryGetable + PartialEq + Clone;
+    /// The segment table (`bs_message_segments`).
+    const SEGMENTS: &'static str;
+    /// The segment table's key columns after `tenant` (`session_id, seq`).
+    const SEGMENT_KEYS: &'static str;
+    /// The last of them, read back as [`Segmented::Key`] (`seq`).
+    const SEGMENT_KEY: &'static str;
+    /// The content's columns, as [`Segmented::decode`] reads them.
+    const COLUMNS: &'static str;
+    /// ` FROM <table> AS <alias> JOIN unnest(`, the unnested key arrays following.
+    const FROM: &'static str;
+    /// The second key array's cast, the join on the keys `k(session_id, ..)`, ending at `WHERE <alias>.tenant = `.
+    const JOIN: &'static str;
+    /// What a decoding error names (`a message hit`).
+    const WHAT: &'static str;
+
+    /// Decodes one row of [`Segmented::COLUMNS`].
+    fn decode(row: &QueryResult) -> Result<Self, StorageError>;
+
+    /// The session and key of this content.
+    fn key(&self) -> (&str, &Self::Key);
 }
 
-/// The contents matching `query`, best first (ties by key), at most `limit`, each with its key columns and
-/// a score in [0, 1] (raw relevance over the best hit's, core's `normalize_by_max`).
-pub(crate) async fn matching<C: ConnectionTrait>(
+/// Keyword search over the contents `T` of one session or the whole tenant, best first: ranked by
+/// [`matching`], then fetched by key in one statement and put back in rank order.
+pub(crate) async fn search_segmented<T, C>(
+    db: &C,
+    language: &str,
+    tenant: &str,
+    session_id: Option<&str>,
+    query: &str,
+    limit: usize,
+) -> OpResult<Vec<TextHit<T>>>
+where
+    T: Segmented,
+    Vec<T::Key>: Into<Value>,
+    C: ConnectionTrait,
+{
+    let Some(terms) = TermQuery::parse(query, language)? else {
+        return Ok(Vec::new());
+    };
+    let found = matching::<T, C>(db, language, &terms, tenant, session_id, limit).await?;
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let get = decode_error(T::WHAT);
+    let mut keys = Vec::with_capacity(found.len());
+    for (row, score) in &found {
+        let session: String = row.try_get("", "session_id").map_err(&get)?;
+        let key: T::Key = row.try_get("", T::SEGMENT_KEY).map_err(&get)?;
+        keys.push((session, key, *score));
+    }
+    let mut sql = Sql::new();
+    sql.push("SELECT ").push(T::COLUMNS).push(T::FROM);
+    sql.bind(keys.iter().map(|(session, _, _)| session.clone()).collect::<Vec<_>>()).push("::text[], ");
+    sql.bind(keys.iter().map(|(_, key, _)| key.clone()).collect::<Vec<_>>());
+    sql.push(T::JOIN).bind(tenant);
+    let mut contents: Vec<T> = db.query_all_raw(sql.build()).await?.iter().map(T::decode).collect::<Result<_, _>>()?;
+    let mut hits = Vec::with_capacity(keys.len());
+    for (session, key, score) in keys {
+        if let Some(pos) = contents.iter().position(|content| content.key() == (session.as_str(), &key)) {
+            hits.push(TextHit { item: contents.swap_remove(pos), score });
+        }
+    }
+    Ok(hits)
+}
+
+/// The contents `T` of the tenant (or one session) matching `query`, best first (ties by key), at most
+/// `limit`, each with its key columns and a score in [0, 1] (raw relevance over the best hit's, core's
+/// `normalize_by_max`).
+async fn matching<T: Segmented, C: ConnectionTrait>(
     db: &C,
     language: &str,
     query: &TermQuery,
-    search: &SegmentSearch<'_>,
+    tenant: &str,
+    session_id: Option<&str>,
     limit: usize,
 ) -> OpResult<Vec<(QueryResult, f32)>> {
     let included = query.any_of(query.groups.iter().flat_map(|(include, _)| include.iter().copied()));
@@ -123,16 +185,16 @@ pub(crate) async fn matching<C: ConnectionTrait>(
     sql.push(", terms AS (SELECT u.idx::int4 AS idx, phraseto_tsquery(").bind(language);
     sql.push("::regconfig, u.txt) AS q FROM unnest(").bind(query.terms.clone());
     sql.push("::text[]) WITH ORDINALITY AS u(txt, idx))");
-    sql.push(", seg AS (SELECT ").push_trusted(search.keys).push(", ts_rank_cd(x.tsv, q.inc) AS rank, ");
+    sql.push(", seg AS (SELECT ").push(T::SEGMENT_KEYS).push(", ts_rank_cd(x.tsv, q.inc) AS rank, ");
     sql.push("(SELECT COALESCE(bit_or(1::int8 << (t.idx - 1)), 0::int8) FROM terms t WHERE x.tsv @@ t.q) AS mask ");
-    sql.push("FROM ").push_trusted(search.table).push(" AS x, q WHERE x.tenant = ").bind(search.tenant);
-    if let Some(session_id) = search.session_id {
+    sql.push("FROM ").push(T::SEGMENTS).push(" AS x, q WHERE x.tenant = ").bind(tenant);
+    if let Some(session_id) = session_id {
         sql.push(" AND x.session_id = ").bind(session_id);
     }
-    sql.push(" AND x.tsv @@ q.every) SELECT ").push_trusted(search.keys);
+    sql.push(" AND x.tsv @@ q.every) SELECT ").push(T::SEGMENT_KEYS);
     sql.push(", sum(rank)::float8 AS raw, bit_or(mask) AS present, (SELECT COALESCE(bit_or(1::int8 << (idx - 1)), ");
-    sql.push("0::int8) FROM terms WHERE numnode(q) > 0) AS effective FROM seg GROUP BY ").push_trusted(search.keys);
-    sql.push(" ORDER BY raw DESC, ").push_trusted(search.keys).push(" LIMIT ").bind(MAX_CANDIDATES);
+    sql.push("0::int8) FROM terms WHERE numnode(q) > 0) AS effective FROM seg GROUP BY ").push(T::SEGMENT_KEYS);
+    sql.push(" ORDER BY raw DESC, ").push(T::SEGMENT_KEYS).push(" LIMIT ").bind(MAX_CANDIDATES);
     let rows = db.query_all_raw(sql.build()).await?;
     let get = decode_error("a keyword candidate");
     let mut kept = Vec::new();

@@ -2,7 +2,7 @@
 //! same transaction, read, list newest first, and full-text search over names and contents.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use storage_core::StorageError;
 use storage_core::session::{Artifact, NewArtifact, TextHit};
 use uuid::Uuid;
@@ -12,7 +12,7 @@ use super::sessions::{lock, touch};
 use crate::failure::{OpResult, decode_error};
 use crate::ops::Sql;
 use crate::segments::cut;
-use crate::segments::search::{SegmentSearch, TermQuery, matching};
+use crate::segments::search::{Segmented, search_segmented};
 
 /// Stores an artifact, replacing the one with the same session and id (its `created_at` is kept).
 pub(super) async fn put(
@@ -96,34 +96,26 @@ pub(super) async fn search(
     query: &str,
     limit: usize,
 ) -> OpResult<Vec<TextHit<Artifact>>> {
-    let Some(terms) = TermQuery::parse(query, language)? else {
-        return Ok(Vec::new());
-    };
-    let search = SegmentSearch { table: "bs_artifact_segments", keys: "session_id, artifact_id", tenant, session_id };
-    let found = matching(db, language, &terms, &search, limit).await?;
-    if found.is_empty() {
-        return Ok(Vec::new());
+    search_segmented::<Artifact, _>(db, language, tenant, session_id, query, limit).await
+}
+
+/// Artifacts are found through `bs_artifact_segments` and fetched back by session and id.
+impl Segmented for Artifact {
+    type Key = String;
+    const SEGMENTS: &'static str = "bs_artifact_segments";
+    const SEGMENT_KEYS: &'static str = "session_id, artifact_id";
+    const SEGMENT_KEY: &'static str = "artifact_id";
+    const COLUMNS: &'static str = ARTIFACT_COLUMNS;
+    const FROM: &'static str = " FROM bs_artifacts AS a JOIN unnest(";
+    const JOIN: &'static str =
+        "::text[]) AS k(session_id, id) ON a.session_id = k.session_id AND a.id = k.id WHERE a.tenant = ";
+    const WHAT: &'static str = "an artifact hit";
+
+    fn decode(row: &QueryResult) -> Result<Self, StorageError> {
+        artifact(row)
     }
-    let get = decode_error("an artifact hit");
-    let mut keys = Vec::with_capacity(found.len());
-    for (row, score) in &found {
-        let session: String = row.try_get("", "session_id").map_err(&get)?;
-        let id: String = row.try_get("", "artifact_id").map_err(&get)?;
-        keys.push((session, id, *score));
+
+    fn key(&self) -> (&str, &Self::Key) {
+        (&self.session_id, &self.id)
     }
-    let mut sql = Sql::new();
-    sql.push("SELECT ").push(ARTIFACT_COLUMNS).push(" FROM bs_artifacts AS a JOIN unnest(");
-    sql.bind(keys.iter().map(|(session, _, _)| session.clone()).collect::<Vec<_>>()).push("::text[], ");
-    sql.bind(keys.iter().map(|(_, id, _)| id.clone()).collect::<Vec<_>>());
-    sql.push("::text[]) AS k(session_id, id) ON a.session_id = k.session_id AND a.id = k.id WHERE a.tenant = ");
-    sql.bind(tenant);
-    let mut artifacts: Vec<Artifact> =
-        db.query_all_raw(sql.build()).await?.iter().map(artifact).collect::<Result<_, _>>()?;
-    let mut hits = Vec::with_capacity(keys.len());
-    for (session, id, score) in keys {
-        if let Some(pos) = artifacts.iter().position(|a| a.session_id == session && a.id == id) {
-            hits.push(TextHit { item: artifacts.swap_remove(pos), score });
-        }
-    }
-    Ok(hits)
 }

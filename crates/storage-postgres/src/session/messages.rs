@@ -2,16 +2,17 @@
 //! the same transaction), list in append order, and full-text search over their segments.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
+use storage_core::StorageError;
 use storage_core::session::{AppendOutcome, Message, MessageHit, NewMessage};
 use uuid::Uuid;
 
 use super::row::{MESSAGE_COLUMNS, message};
 use super::sessions::{lock, touch};
-use crate::failure::{OpResult, decode_error};
+use crate::failure::OpResult;
 use crate::ops::Sql;
 use crate::segments::cut;
-use crate::segments::search::{SegmentSearch, TermQuery, matching};
+use crate::segments::search::{Segmented, search_segmented};
 
 async fn find<C: ConnectionTrait>(db: &C, tenant: &str, session_id: &str, id: &str) -> OpResult<Option<Message>> {
     let mut sql = Sql::new();
@@ -50,8 +51,7 @@ pub(super) async fn append(
     sql.push(", ").bind(new.role.as_str()).push(", ").bind(new.content.as_str()).push(", ").bind(new.format.as_str());
     sql.push(", ").bind(new.metadata.to_value()).push(", ").bind(now).push(") RETURNING ").push(MESSAGE_COLUMNS);
     let row = txn.query_one_raw(sql.build()).await?;
-    let stored =
-        message(&row.ok_or_else(|| storage_core::StorageError::backend("append_message", "no row returned"))?)?;
+    let stored = message(&row.ok_or_else(|| StorageError::backend("append_message", "no row returned"))?)?;
     let segments: Vec<String> = cut(&new.content).into_iter().map(str::to_owned).collect();
     if !segments.is_empty() {
         let mut sql = Sql::new();
@@ -93,34 +93,26 @@ pub(super) async fn search(
     query: &str,
     limit: usize,
 ) -> OpResult<Vec<MessageHit>> {
-    let Some(terms) = TermQuery::parse(query, language)? else {
-        return Ok(Vec::new());
-    };
-    let search = SegmentSearch { table: "bs_message_segments", keys: "session_id, seq", tenant, session_id };
-    let found = matching(db, language, &terms, &search, limit).await?;
-    if found.is_empty() {
-        return Ok(Vec::new());
+    search_segmented::<Message, _>(db, language, tenant, session_id, query, limit).await
+}
+
+/// Messages are found through `bs_message_segments` and fetched back by session and `seq`.
+impl Segmented for Message {
+    type Key = i64;
+    const SEGMENTS: &'static str = "bs_message_segments";
+    const SEGMENT_KEYS: &'static str = "session_id, seq";
+    const SEGMENT_KEY: &'static str = "seq";
+    const COLUMNS: &'static str = MESSAGE_COLUMNS;
+    const FROM: &'static str = " FROM bs_messages AS m JOIN unnest(";
+    const JOIN: &'static str =
+        "::int8[]) AS k(session_id, seq) ON m.session_id = k.session_id AND m.seq = k.seq WHERE m.tenant = ";
+    const WHAT: &'static str = "a message hit";
+
+    fn decode(row: &QueryResult) -> Result<Self, StorageError> {
+        message(row)
     }
-    let get = decode_error("a message hit");
-    let mut keys = Vec::with_capacity(found.len());
-    for (row, score) in &found {
-        let session: String = row.try_get("", "session_id").map_err(&get)?;
-        let seq: i64 = row.try_get("", "seq").map_err(&get)?;
-        keys.push((session, seq, *score));
+
+    fn key(&self) -> (&str, &Self::Key) {
+        (&self.session_id, &self.seq)
     }
-    let mut sql = Sql::new();
-    sql.push("SELECT ").push(MESSAGE_COLUMNS).push(" FROM bs_messages AS m JOIN unnest(");
-    sql.bind(keys.iter().map(|(session, _, _)| session.clone()).collect::<Vec<_>>()).push("::text[], ");
-    sql.bind(keys.iter().map(|(_, seq, _)| *seq).collect::<Vec<_>>());
-    sql.push("::int8[]) AS k(session_id, seq) ON m.session_id = k.session_id AND m.seq = k.seq WHERE m.tenant = ");
-    sql.bind(tenant);
-    let mut messages: Vec<Message> =
-        db.query_all_raw(sql.build()).await?.iter().map(message).collect::<Result<_, _>>()?;
-    let mut hits = Vec::with_capacity(keys.len());
-    for (session, seq, score) in keys {
-        if let Some(pos) = messages.iter().position(|m| m.session_id == session && m.seq == seq) {
-            hits.push(MessageHit { item: messages.swap_remove(pos), score });
-        }
-    }
-    Ok(hits)
 }
