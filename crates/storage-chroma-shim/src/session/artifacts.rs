@@ -1,12 +1,12 @@
 //! Artifacts: upserted per session and id, read, listed newest first, searched by name and content.
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
-use storage_core::session::{Artifact, NewArtifact, TextHit};
-use storage_core::{StorageError, TextLanguage};
+use storage_core::session::{Artifact, NewArtifact};
+use storage_core::StorageError;
 use uuid::Uuid;
 
 use super::sessions::{not_found, session_pk, touch};
-use super::text_search::{self, Searched};
+use super::text_search::Searched;
 use crate::columns::{get, get_json, get_time, json, micros, now};
 use crate::db::{Db, stmt};
 
@@ -123,22 +123,12 @@ pub(super) async fn list(db: &Db, tenant: &str, session_id: &str) -> Result<Vec<
     rows.iter().map(decode).collect::<Result<_, _>>().map_err(db.err("list artifacts"))
 }
 
-/// Full-text search over artifact names and contents in one session or the tenant; the best scores 1.
-pub(super) async fn search(
-    db: &Db,
-    tenant: &str,
-    session_id: Option<&str>,
-    query: &str,
-    limit: usize,
-    language: TextLanguage,
-) -> Result<Vec<TextHit<Artifact>>, StorageError> {
-    let searched = Searched {
-        index: "artifact_fts",
-        table: "artifacts",
-        alias: "a",
-        columns: COLUMNS,
-        decode,
-        operation: "search artifacts",
-    };
-    text_search::search(db, &searched, tenant, session_id, query, limit, language).await
-}
+/// Artifacts for `text_search::search`: their names and contents through `artifact_fts`.
+pub(super) const SEARCHED: Searched<Artifact> = Searched {
+    index: "artifact_fts",
+    table: "artifacts",
+    alias: "a",
+    columns: COLUMNS,
+    decode,
+    operation: "search artifacts",
+};

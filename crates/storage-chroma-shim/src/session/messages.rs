@@ -1,12 +1,12 @@
 //! Messages: idempotent append (with keyword entry and session activity), pages in order, full-text search.
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
-use storage_core::session::{AppendOutcome, Message, MessageHit, NewMessage};
-use storage_core::{StorageError, TextLanguage};
+use storage_core::session::{AppendOutcome, Message, NewMessage};
+use storage_core::StorageError;
 use uuid::Uuid;
 
 use super::sessions::{not_found, session_pk, touch};
-use super::text_search::{self, Searched};
+use super::text_search::Searched;
 use crate::columns::{check_limit, count_value, get, get_enum, get_json, get_time, json, micros, now};
 use crate::db::{Db, stmt};
 
@@ -102,22 +102,12 @@ pub(super) async fn list(
     rows.iter().map(decode).collect::<Result<_, _>>().map_err(db.err("list messages"))
 }
 
-/// Full-text search over the messages of one session or of the tenant, best first; the best scores 1.
-pub(super) async fn search(
-    db: &Db,
-    tenant: &str,
-    session_id: Option<&str>,
-    query: &str,
-    limit: usize,
-    language: TextLanguage,
-) -> Result<Vec<MessageHit>, StorageError> {
-    let searched = Searched {
-        index: "message_fts",
-        table: "messages",
-        alias: "m",
-        columns: COLUMNS,
-        decode,
-        operation: "search messages",
-    };
-    text_search::search(db, &searched, tenant, session_id, query, limit, language).await
-}
+/// Messages for `text_search::search`: their content through `message_fts`.
+pub(super) const SEARCHED: Searched<Message> = Searched {
+    index: "message_fts",
+    table: "messages",
+    alias: "m",
+    columns: COLUMNS,
+    decode,
+    operation: "search messages",
+};

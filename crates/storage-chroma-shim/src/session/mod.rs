@@ -62,7 +62,8 @@ impl SessionStore for EmbeddedStore {
         query: &str,
         limit: usize,
     ) -> storage_core::Result<Vec<MessageHit>> {
-        messages::search(self.db().await?, tenant, session_id, query, limit, self.language()).await
+        text_search::search(self.db().await?, &messages::SEARCHED, tenant, session_id, query, limit, self.language())
+            .await
     }
 
     async fn put_artifact(
@@ -89,7 +90,8 @@ impl SessionStore for EmbeddedStore {
         query: &str,
         limit: usize,
     ) -> storage_core::Result<Vec<TextHit<Artifact>>> {
-        artifacts::search(self.db().await?, tenant, session_id, query, limit, self.language()).await
+        text_search::search(self.db().await?, &artifacts::SEARCHED, tenant, session_id, query, limit, self.language())
+            .await
     }
 
     async fn register_agent(&self, tenant: &str, agent: NewAgent) -> storage_core::Result<Agent> {
