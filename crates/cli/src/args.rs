@@ -122,6 +122,17 @@ pub(crate) enum Command {
     Task(TaskArgs),
 }
 
+/// Paging of a list command (`memory list`, `session list`, `task list`): one flag spelling and one range.
+#[derive(Clone, Copy, Debug, Args)]
+pub(crate) struct PageArgs {
+    /// Page size, 1 to 1000 [default: 50].
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<usize>,
+    /// Items to skip.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) offset: usize,
+}
+
 /// `init`.
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {

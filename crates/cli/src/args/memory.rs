@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::args::InitArgs;
+use crate::args::{InitArgs, PageArgs};
 
 /// The exit codes of the memory, session and task commands, shown at the end of their `--help`.
 pub(crate) const EXIT_CODES: &str = "\
@@ -251,12 +251,8 @@ pub(crate) struct MemoryListArgs {
     /// Only this status: active, disputed, superseded, archived (repeat for several) [default: any].
     #[arg(long = "status", value_name = "S")]
     pub(crate) statuses: Vec<String>,
-    /// Page size, 1 to 1000 [default: 50].
-    #[arg(long, value_name = "N")]
-    pub(crate) limit: Option<usize>,
-    /// Memories to skip.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub(crate) offset: usize,
+    #[command(flatten)]
+    pub(crate) page: PageArgs,
 }
 
 /// `memory supersede`.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::memory::EXIT_CODES;
+use crate::args::PageArgs;
 
 /// `session`.
 #[derive(Debug, Args)]
@@ -73,12 +74,8 @@ pub(crate) struct SessionListArgs {
     /// Only this status: active, paused, completed (repeat for several) [default: any].
     #[arg(long = "status", value_name = "S")]
     pub(crate) statuses: Vec<String>,
-    /// Page size, 1 to 1000 [default: 50].
-    #[arg(long, value_name = "N")]
-    pub(crate) limit: Option<usize>,
-    /// Sessions to skip.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub(crate) offset: usize,
+    #[command(flatten)]
+    pub(crate) page: PageArgs,
 }
 
 /// `session status`.

@@ -3,6 +3,7 @@
 use clap::{Args, Subcommand};
 
 use super::memory::EXIT_CODES;
+use crate::args::PageArgs;
 
 /// `task`.
 #[derive(Debug, Args)]
@@ -147,10 +148,6 @@ pub(crate) struct TaskListArgs {
     /// Only this session's tasks.
     #[arg(long, value_name = "SESSION")]
     pub(crate) session: Option<String>,
-    /// Page size, 1 to 1000 [default: 50].
-    #[arg(long, value_name = "N")]
-    pub(crate) limit: Option<usize>,
-    /// Tasks to skip.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub(crate) offset: usize,
+    #[command(flatten)]
+    pub(crate) page: PageArgs,
 }

@@ -11,6 +11,7 @@ use storage_core::{Embedding, Metadata, StorageError};
 use uuid::Uuid;
 
 use super::lines::{embedding_from_value, json_error_text};
+use crate::args::PageArgs;
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
 
@@ -122,6 +123,11 @@ pub(crate) fn limit(flag: &str, value: Option<usize>, default: usize) -> Result<
         return Err(CliError::usage(format!("{flag}: must be between 1 and {MAX_PAGE}, got {limit}")));
     }
     Ok(limit)
+}
+
+/// `--limit` and `--offset` of a list command as (limit, offset): the page size defaults to 50 for every list.
+pub(crate) fn page(page: PageArgs) -> Result<(usize, usize)> {
+    Ok((limit("--limit", page.limit, 50)?, page.offset))
 }
 
 /// A duration in (possibly fractional) seconds as whole milliseconds, from 1 ms to `max_seconds`.

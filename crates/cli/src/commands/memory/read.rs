@@ -28,13 +28,11 @@ pub(super) fn parse_get(args: &MemoryGetArgs, tenant: String) -> Result<Input> {
 /// `memory list`.
 pub(super) fn parse_list(args: MemoryListArgs, tenant: String) -> Result<Input> {
     fields::identifiers("--kind", &args.kinds)?;
-    Ok(Input::List(ListMemories {
-        scope: scope(tenant, args.scope)?,
-        kinds: args.kinds,
-        statuses: fields::all_of("--status", &args.statuses)?,
-        limit: fields::limit("--limit", args.limit, 50)?,
-        offset: args.offset,
-    }))
+    // Validated before the page, so a bad --status is reported ahead of a bad --limit.
+    let scope = scope(tenant, args.scope)?;
+    let statuses = fields::all_of("--status", &args.statuses)?;
+    let (limit, offset) = fields::page(args.page)?;
+    Ok(Input::List(ListMemories { scope, kinds: args.kinds, statuses, limit, offset }))
 }
 
 /// `memory history ID`.

@@ -45,11 +45,9 @@ pub(super) fn parse_get(args: SessionIdArgs) -> Result<Input> {
 
 /// `session list`.
 pub(super) fn parse_list(args: &SessionListArgs) -> Result<Input> {
-    Ok(Input::List {
-        statuses: fields::all_of("--status", &args.statuses)?,
-        limit: fields::limit("--limit", args.limit, 50)?,
-        offset: args.offset,
-    })
+    let statuses = fields::all_of("--status", &args.statuses)?;
+    let (limit, offset) = fields::page(args.page)?;
+    Ok(Input::List { statuses, limit, offset })
 }
 
 /// `session status SESSION STATUS`.

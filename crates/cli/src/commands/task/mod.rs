@@ -95,14 +95,9 @@ fn parse_list(args: TaskListArgs, tenant: &str) -> Result<ListTasks> {
     if let Some(session) = &args.session {
         fields::identifier("--session", session)?;
     }
-    Ok(ListTasks {
-        tenant: tenant.to_owned(),
-        statuses: fields::all_of::<TaskStatus>("--status", &args.statuses)?,
-        kinds: args.kinds,
-        session_id: args.session,
-        limit: fields::limit("--limit", args.limit, 50)?,
-        offset: args.offset,
-    })
+    let statuses = fields::all_of::<TaskStatus>("--status", &args.statuses)?;
+    let (limit, offset) = fields::page(args.page)?;
+    Ok(ListTasks { tenant: tenant.to_owned(), statuses, kinds: args.kinds, session_id: args.session, limit, offset })
 }
 
 /// Runs the action: an unknown id exits 2, a lost lease or a finished task exits 3.
