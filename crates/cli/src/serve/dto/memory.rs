@@ -386,7 +386,10 @@ pub(crate) struct ListMemoriesParams {
 }
 
 /// Who changes a memory's status and why.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+// Also the query of `DELETE .../memories/{id}` (hence `IntoParams`): one type, so the body and the query
+// cannot drift apart. A plain comment, not `///`: the doc comment is the schema's description.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangeBody {
     /// Who (default `http`).
@@ -394,17 +397,6 @@ pub(crate) struct ChangeBody {
     pub(crate) actor: Option<String>,
     /// Why.
     #[serde(default)]
-    pub(crate) reason: Option<String>,
-}
-
-/// `DELETE .../memories/{id}` parameters.
-#[derive(Clone, Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ForgetParams {
-    /// Who (default `http`).
-    pub(crate) actor: Option<String>,
-    /// Why.
     pub(crate) reason: Option<String>,
 }
 

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::serve::dto::documents::SpaceBody;
 use crate::serve::dto::memory::{
-    AsOfParams, ChangeBody, ForgetParams, HistoryResponse, ListMemoriesParams, MemoriesResponse, MemoryBody,
-    MemorySpaceResponse, MemoryView, RememberResponse, SupersedeResponse, change_context,
+    AsOfParams, ChangeBody, HistoryResponse, ListMemoriesParams, MemoriesResponse, MemoryBody, MemorySpaceResponse,
+    MemoryView, RememberResponse, SupersedeResponse, change_context,
 };
 use crate::serve::dto::recall::{RecallBody, RecallHitView, RecallResponse};
 use crate::serve::error::{ApiError, ApiResult};
@@ -167,12 +167,12 @@ pub(crate) async fn archive(
 
 /// Hard-deletes a memory; its audit history stays.
 #[utoipa::path(delete, path = "/tenants/{tenant}/memories/{id}", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id"), ForgetParams),
+    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id"), ChangeBody),
     responses((status = 200, description = "Whether it existed", body = crate::serve::dto::memory::ForgetResponse)))]
 pub(crate) async fn forget(
     State(state): State<AppState>,
     ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
-    ApiQuery(params): ApiQuery<ForgetParams>,
+    ApiQuery(params): ApiQuery<ChangeBody>,
 ) -> ApiResult<Json<crate::serve::dto::memory::ForgetResponse>> {
     let tenant = tenant_name(&tenant)?;
     let context = change_context(params.actor, params.reason);
