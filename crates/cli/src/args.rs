@@ -133,19 +133,21 @@ pub(crate) struct PageArgs {
     pub(crate) offset: usize,
 }
 
-/// `init`.
+/// The embedding space flags of `init`, `collections create` and `memory space set`: all three read them through
+/// `commands::init::space_from`, falling back to the `embedding:` configuration.
 #[derive(Debug, Args)]
 pub(crate) struct InitArgs {
-    /// Vector length of the embedding model (e.g. 384); omit for a keyword-only collection.
+    /// Vector length of the embedding model (e.g. 384) [default: embedding.dimensions]; a collection without
+    /// one is keyword-only.
     #[arg(long, value_name = "N")]
     pub(crate) dimensions: Option<u32>,
-    /// Embedding provider to record (e.g. openai, ollama, sentence-transformers).
+    /// Embedding provider to record (e.g. openai, ollama, sentence-transformers) [default: embedding.provider].
     #[arg(long, value_name = "P")]
     pub(crate) provider: Option<String>,
-    /// Embedding model to record (e.g. all-MiniLM-L6-v2).
+    /// Embedding model to record (e.g. all-MiniLM-L6-v2) [default: embedding.model].
     #[arg(long, value_name = "M")]
     pub(crate) model: Option<String>,
-    /// How vectors are compared: cosine, l2 or inner_product [default: cosine].
+    /// How vectors are compared: cosine, l2 or inner_product [default: embedding.metric, else cosine].
     #[arg(long, value_name = "METRIC")]
     pub(crate) metric: Option<String>,
 }

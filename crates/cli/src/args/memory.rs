@@ -315,33 +315,11 @@ pub(crate) enum SpaceAction {
 /// `memory space set`.
 #[derive(Debug, Args)]
 pub(crate) struct SpaceSetArgs {
-    /// Vector length of the embedding model (e.g. 384) [default: embedding.dimensions].
-    #[arg(long, value_name = "N")]
-    pub(crate) dimensions: Option<u32>,
-    /// Embedding provider (e.g. openai, ollama) [default: embedding.provider].
-    #[arg(long, value_name = "P")]
-    pub(crate) provider: Option<String>,
-    /// Embedding model (e.g. all-MiniLM-L6-v2) [default: embedding.model].
-    #[arg(long, value_name = "M")]
-    pub(crate) model: Option<String>,
-    /// cosine, l2 or inner_product [default: embedding.metric, else cosine].
-    #[arg(long, value_name = "METRIC")]
-    pub(crate) metric: Option<String>,
+    #[command(flatten)]
+    pub(crate) space: InitArgs,
     /// Switch to this space: memories embedded by another model become stale (see `memory stale`).
     #[arg(long)]
     pub(crate) replace: bool,
-}
-
-impl SpaceSetArgs {
-    /// The space flags in the shape `init` reads, so both fall back to `embedding:` the same way.
-    pub(crate) fn init_args(&self) -> InitArgs {
-        InitArgs {
-            dimensions: self.dimensions,
-            provider: self.provider.clone(),
-            model: self.model.clone(),
-            metric: self.metric.clone(),
-        }
-    }
 }
 
 /// `memory stale`.

@@ -27,7 +27,7 @@ pub(super) fn parse_space(args: SpaceArgs, app: &AppConfig) -> Result<Input> {
     match args.action {
         SpaceAction::Show => Ok(Input::Show),
         SpaceAction::Set(set) => {
-            let space = space_from(set.init_args(), &app.embedding)?.ok_or_else(|| {
+            let space = space_from(set.space, &app.embedding)?.ok_or_else(|| {
                 CliError::usage("--dimensions: required (or `embedding.dimensions` in the configuration)")
             })?;
             Ok(Input::Set { space, replace: set.replace })
