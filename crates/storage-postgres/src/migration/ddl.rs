@@ -44,6 +44,26 @@ pub(super) async fn run(manager: &SchemaManager<'_>, statements: &[String]) -> R
     Ok(())
 }
 
+/// The `MigrationTrait` impl of a migration written as DDL text, in the file that defines `Migration` and
+/// `statements()`: `up` runs `statements()`, `down` drops `tables` in the order given (dependents first).
+macro_rules! ddl_migration {
+    (down: [$($table:literal),+ $(,)?]) => {
+        // The trait spells `&SchemaManager` without its lifetime; a named `'_` would not match it.
+        #[allow(elided_lifetimes_in_paths)]
+        #[async_trait::async_trait]
+        impl sea_orm_migration::MigrationTrait for Migration {
+            async fn up(&self, manager: &sea_orm_migration::SchemaManager) -> Result<(), sea_orm::DbErr> {
+                super::ddl::run(manager, &statements()).await
+            }
+
+            async fn down(&self, manager: &sea_orm_migration::SchemaManager) -> Result<(), sea_orm::DbErr> {
+                super::ddl::run(manager, &[$(concat!("DROP TABLE IF EXISTS ", $table).to_owned()),+]).await
+            }
+        }
+    };
+}
+pub(super) use ddl_migration;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@
 use sea_orm_migration::prelude::*;
 use storage_core::memory::{AuditAction, MemoryStatus, MemoryTier};
 
-use super::ddl::{check_one_of, literal, run};
+use super::ddl::{check_one_of, ddl_migration, literal};
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
@@ -101,20 +101,4 @@ fn statements() -> Vec<String> {
     ]
 }
 
-// The trait spells `&SchemaManager` without its lifetime; a named `'_` would not match it.
-#[allow(elided_lifetimes_in_paths)]
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &statements()).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let drops = [
-            "DROP TABLE IF EXISTS bs_memory_log",
-            "DROP TABLE IF EXISTS bs_memories",
-            "DROP TABLE IF EXISTS bs_memory_space",
-        ];
-        run(manager, &drops.map(str::to_owned)).await
-    }
-}
+ddl_migration!(down: ["bs_memory_log", "bs_memories", "bs_memory_space"]);

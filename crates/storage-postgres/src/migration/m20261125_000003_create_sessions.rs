@@ -10,7 +10,7 @@
 use sea_orm_migration::prelude::*;
 use storage_core::session::{AgentStatus, MessageRole, SessionStatus};
 
-use super::ddl::{check_one_of, literal, run};
+use super::ddl::{check_one_of, ddl_migration, literal};
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
@@ -118,23 +118,11 @@ fn statements() -> Vec<String> {
     ]
 }
 
-// The trait spells `&SchemaManager` without its lifetime; a named `'_` would not match it.
-#[allow(elided_lifetimes_in_paths)]
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &statements()).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let drops = [
-            "DROP TABLE IF EXISTS bs_agents",
-            "DROP TABLE IF EXISTS bs_artifact_segments",
-            "DROP TABLE IF EXISTS bs_artifacts",
-            "DROP TABLE IF EXISTS bs_message_segments",
-            "DROP TABLE IF EXISTS bs_messages",
-            "DROP TABLE IF EXISTS bs_sessions",
-        ];
-        run(manager, &drops.map(str::to_owned)).await
-    }
-}
+ddl_migration!(down: [
+    "bs_agents",
+    "bs_artifact_segments",
+    "bs_artifacts",
+    "bs_message_segments",
+    "bs_messages",
+    "bs_sessions",
+]);

@@ -7,7 +7,7 @@
 use sea_orm_migration::prelude::*;
 use storage_core::task::TaskStatus;
 
-use super::ddl::{check_one_of, literal, literal_list, run};
+use super::ddl::{check_one_of, ddl_migration, literal, literal_list};
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
@@ -57,15 +57,4 @@ fn statements() -> Vec<String> {
     ]
 }
 
-// The trait spells `&SchemaManager` without its lifetime; a named `'_` would not match it.
-#[allow(elided_lifetimes_in_paths)]
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &statements()).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &["DROP TABLE IF EXISTS bs_tasks".to_owned()]).await
-    }
-}
+ddl_migration!(down: ["bs_tasks"]);
