@@ -6,14 +6,7 @@ pub(super) const MIGRATION: Migration = Migration {
     name: "m20261124_000003_create_metadata_index",
     up: &[
         // elem: 0 for the key's value, 1 for a scalar element of an array value. kind: see filter_sql::kind.
-        "CREATE TABLE chunk_meta (
-            chunk_pk INTEGER NOT NULL REFERENCES chunks(pk) ON DELETE CASCADE,
-            key TEXT NOT NULL,
-            elem INTEGER NOT NULL,
-            kind INTEGER NOT NULL,
-            num REAL,
-            str TEXT
-        ) STRICT",
+        metadata_table!("chunk_meta", "chunk_pk", "chunks"),
         "CREATE INDEX chunk_meta_by_chunk ON chunk_meta (chunk_pk)",
         // Partial indexes: each row is a string or a number (or neither), so each index holds only its kind,
         // and `str = ?` / `num > ?` imply the `IS NOT NULL`, which lets the planner use them.

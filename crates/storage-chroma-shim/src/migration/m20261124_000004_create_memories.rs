@@ -62,14 +62,7 @@ pub(super) const MIGRATION: Migration = Migration {
         "CREATE INDEX memories_by_expiry ON memories (tenant, expires_at) WHERE expires_at IS NOT NULL",
         "CREATE INDEX memories_stale ON memories (tenant, created_at, id) WHERE stale = 1",
         // The same shape as chunk_meta, so filter_sql compiles memory filters too.
-        "CREATE TABLE memory_meta (
-            memory_pk INTEGER NOT NULL REFERENCES memories(pk) ON DELETE CASCADE,
-            key TEXT NOT NULL,
-            elem INTEGER NOT NULL,
-            kind INTEGER NOT NULL,
-            num REAL,
-            str TEXT
-        ) STRICT",
+        metadata_table!("memory_meta", "memory_pk", "memories"),
         "CREATE INDEX memory_meta_by_memory ON memory_meta (memory_pk)",
         "CREATE INDEX memory_meta_by_text ON memory_meta (key, str) WHERE str IS NOT NULL",
         "CREATE INDEX memory_meta_by_number ON memory_meta (key, num) WHERE num IS NOT NULL",

@@ -3,6 +3,29 @@
 //! Each migration runs with its bookkeeping row in one `BEGIN IMMEDIATE` transaction, so two processes
 //! migrating at once serialise on SQLite's write lock and the second finds nothing left to do.
 
+/// `CREATE TABLE <table>` of a metadata side table owned by the rows of `owner` through column `owner_pk`:
+/// one row per top-level key and per scalar array element. `filter_sql` compiles filters against this one
+/// shape for chunks and memories, so it is written once. The text is a literal (a migration's DDL is static).
+macro_rules! metadata_table {
+    ($table:literal, $owner_pk:literal, $owner:literal) => {
+        concat!(
+            "CREATE TABLE ",
+            $table,
+            " (\n            ",
+            $owner_pk,
+            " INTEGER NOT NULL REFERENCES ",
+            $owner,
+            "(pk) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            elem INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            num REAL,
+            str TEXT
+        ) STRICT"
+        )
+    };
+}
+
 mod m20261124_000001_create_collections;
 mod m20261124_000002_create_chunks;
 mod m20261124_000003_create_metadata_index;

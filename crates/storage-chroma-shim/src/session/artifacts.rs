@@ -1,8 +1,8 @@
 //! Artifacts: upserted per session and id, read, listed newest first, searched by name and content.
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
-use storage_core::session::{Artifact, NewArtifact};
 use storage_core::StorageError;
+use storage_core::session::{Artifact, NewArtifact};
 use uuid::Uuid;
 
 use super::sessions::{not_found, session_pk, touch};

@@ -1,8 +1,8 @@
 //! Messages: idempotent append (with keyword entry and session activity), pages in order, full-text search.
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
-use storage_core::session::{AppendOutcome, Message, NewMessage};
 use storage_core::StorageError;
+use storage_core::session::{AppendOutcome, Message, NewMessage};
 use uuid::Uuid;
 
 use super::sessions::{not_found, session_pk, touch};
