@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use crate::flags::TestArgs;
-use crate::pg::{self, Flavor};
+use crate::pg::{self, Flavor, StopOnDrop};
 use crate::{Result, project_root};
 
 /// The variable naming the ledger file the PostgreSQL tests append to.
@@ -78,23 +78,6 @@ pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
         .into());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Stops, when dropped, a server this run started; a server that was already running is left alone.
-#[derive(Debug)]
-struct StopOnDrop(Flavor);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        match pg::stop(self.0) {
-            Ok(_) => eprintln!("xtask: stopped {} ({})", self.0.name(), self.0.label()),
-            Err(error) => eprintln!(
-                "xtask: cannot stop {} ({error}); stop it with `cargo xtask pg stop{}`",
-                self.0.name(),
-                if self.0 == Flavor::Compat { " --compat" } else { "" }
-            ),
-        }
-    }
 }
 
 /// The URL of each flavor: from the environment, or from a server started now (both concurrently).

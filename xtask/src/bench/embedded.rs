@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-use super::BenchArgs;
+use super::{BenchArgs, corpus_args, run_example};
 use crate::project_root;
 
 /// The chromadb side, kept beside this module and written into the cache folder to run.
@@ -18,18 +18,9 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     let root = project_root();
     let out = root.join(".cache").join("bench");
     std::fs::create_dir_all(&out)?;
-    let common = [
-        "--out".to_owned(),
-        out.display().to_string(),
-        "--rows".to_owned(),
-        args.rows.to_string(),
-        "--queries".to_owned(),
-        args.queries.to_string(),
-        "--batch".to_owned(),
-        args.batch.to_string(),
-    ];
+    let common = corpus_args(&out, args, args.batch);
     eprintln!("bench embedded: writing the corpus ({} rows) and exact answers", args.rows);
-    run_example(&root, &common, &["--prepare"])?;
+    run_embedded(&common, &["--prepare"])?;
 
     let python = ensure_chromadb(&out)?;
     let script = out.join("chroma_baseline.py");
@@ -49,19 +40,13 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     std::fs::write(&baseline, &output.stdout)?;
 
     eprintln!("bench embedded: measuring brainstore");
-    run_example(&root, &common, &["--baseline", &baseline.display().to_string()])?;
+    run_embedded(&common, &["--baseline", &baseline.display().to_string()])?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_example(root: &Path, common: &[String], extra: &[&str]) -> crate::Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root)
-        .args(["run", "--release", "--quiet", "-p", "storage-chroma-shim", "--example", "bench_embedded", "--"])
-        .args(common)
-        .args(extra)
-        .status()?;
-    if status.success() { Ok(()) } else { Err(format!("bench_embedded failed ({status})").into()) }
+fn run_embedded(common: &[String], extra: &[&str]) -> crate::Result<()> {
+    let args: Vec<String> = common.iter().cloned().chain(extra.iter().map(|arg| (*arg).to_owned())).collect();
+    run_example("storage-chroma-shim", &[], "bench_embedded", &args)
 }
 
 /// The venv's python with chromadb installed, creating `.cache/bench/venv` on first use.

@@ -5,9 +5,12 @@ mod ingest_memory;
 mod pg;
 mod serve;
 
-use std::process::ExitCode;
+use std::path::Path;
+use std::process::{Command, ExitCode};
 
 use clap::{Args, ValueEnum};
+
+use crate::project_root;
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
@@ -44,4 +47,32 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
         BenchTarget::Pg => pg::run(args),
         BenchTarget::Serve => serve::run(args),
     }
+}
+
+/// `--out <out> --rows N --queries N --batch N`: the corpus flags both bench examples take.
+fn corpus_args(out: &Path, args: &BenchArgs, batch: usize) -> Vec<String> {
+    vec![
+        "--out".to_owned(),
+        out.display().to_string(),
+        "--rows".to_owned(),
+        args.rows.to_string(),
+        "--queries".to_owned(),
+        args.queries.to_string(),
+        "--batch".to_owned(),
+        batch.to_string(),
+    ]
+}
+
+/// `cargo run --release --quiet -p <package> [--features <f>..] --example <example> -- <args>` from the project
+/// root (release: the benches measure optimized code).
+fn run_example(package: &str, features: &[&str], example: &str, args: &[String]) -> crate::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(project_root()).args(["run", "--release", "--quiet", "-p", package]);
+    for feature in features {
+        command.args(["--features", feature]);
+    }
+    let status =
+        command.args(["--example", example, "--"]).args(args).status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("the {example} example failed ({status})").into()) }
 }

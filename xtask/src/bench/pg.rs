@@ -11,45 +11,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use super::BenchArgs;
-use crate::pg::{Flavor, start, stop};
+use super::{BenchArgs, corpus_args, run_example};
+use crate::pg::{Flavor, StopOnDrop, start};
 use crate::project_root;
-
-/// Stops the server on drop when this bench started it.
-struct ServerGuard(bool);
-
-impl Drop for ServerGuard {
-    fn drop(&mut self) {
-        if self.0
-            && let Err(error) = stop(Flavor::Current)
-        {
-            eprintln!("xtask: could not stop the PostgreSQL server this bench started: {error}");
-        }
-    }
-}
 
 pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     let root = project_root();
     let out = root.join(".cache").join("bench").join("pg");
     std::fs::create_dir_all(&out)?;
     let started = start(Flavor::Current)?;
-    let _guard = ServerGuard(started.newly_started);
+    let _guard = StopOnDrop::if_started(Flavor::Current, &started);
     let url = started.url;
-    let common = vec![
-        "--url".to_owned(),
-        url.clone(),
-        "--out".to_owned(),
-        out.display().to_string(),
-        "--rows".to_owned(),
-        args.rows.to_string(),
-        "--queries".to_owned(),
-        args.queries.to_string(),
-        "--batch".to_owned(),
-        args.batch.min(10_000).to_string(),
-    ];
+    let mut common = vec!["--url".to_owned(), url.clone()];
+    common.extend(corpus_args(&out, args, args.batch.min(10_000)));
 
     eprintln!("bench pg: preparing the schema, the corpus ({} rows) and the scripts", args.rows);
-    run_example(&root, "prepare", &common)?;
+    run_phase("prepare", &common)?;
     let plan = read_env(&out.join("plan.env"))?;
     let bindir = PathBuf::from(plan.get("bindir").ok_or("plan.env names no bindir")?);
 
@@ -67,37 +44,16 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     std::fs::write(out.join("copy.env"), copy_times)?;
 
     eprintln!("bench pg: ingesting through brainstore in batches of {}", args.batch.min(10_000));
-    run_example(&root, "ingest", &common)?;
+    run_phase("ingest", &common)?;
 
     eprintln!("bench pg: measuring brainstore and pgbench in alternating rounds, then recall");
-    run_example(&root, "report", &common)?;
+    run_phase("report", &common)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_example(root: &Path, phase: &str, common: &[String]) -> crate::Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root)
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "storage-postgres",
-            "--features",
-            "bench",
-            "--example",
-            "bench_pg",
-            "--",
-        ])
-        .arg(phase)
-        .args(common)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!("the bench_pg example failed in phase {phase} ({status})").into());
-    }
-    Ok(())
+fn run_phase(phase: &str, common: &[String]) -> crate::Result<()> {
+    let args: Vec<String> = std::iter::once(phase.to_owned()).chain(common.iter().cloned()).collect();
+    run_example("storage-postgres", &["bench"], "bench_pg", &args).map_err(|e| format!("{e} in phase {phase}").into())
 }
 
 /// Runs `command` with its output discarded unless it fails; returns the seconds it took.

@@ -6,7 +6,7 @@
 use std::process::{Command, ExitCode};
 
 use super::BenchArgs;
-use crate::pg::{Flavor, start, stop};
+use crate::pg::{Flavor, StopOnDrop, start};
 use crate::project_root;
 use crate::server::{ServerProcess, build_brainstore};
 
@@ -19,22 +19,9 @@ const DIMENSIONS: usize = 64;
 /// The most rows seeded before the load (`--rows` lowers it).
 const MAX_ROWS: usize = 10_000;
 
-/// Stops the PostgreSQL server on drop when this bench started it.
-struct PgGuard(bool);
-
-impl Drop for PgGuard {
-    fn drop(&mut self) {
-        if self.0
-            && let Err(error) = stop(Flavor::Current)
-        {
-            eprintln!("xtask: could not stop the PostgreSQL server this bench started: {error}");
-        }
-    }
-}
-
 pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     let started = start(Flavor::Current)?;
-    let _guard = PgGuard(started.newly_started);
+    let _guard = StopOnDrop::if_started(Flavor::Current, &started);
     eprintln!("bench serve: building brainstore and the load client (release)");
     let binary = build_brainstore(true)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());

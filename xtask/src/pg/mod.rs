@@ -80,6 +80,32 @@ pub(crate) struct Started {
     pub(crate) newly_started: bool,
 }
 
+/// Stops the server of its flavor when dropped: held by a run (tests, benches) for a server it started, so
+/// the server goes away whether the run succeeds, fails or panics. A server that was already running is
+/// someone else's and gets no guard.
+#[derive(Debug)]
+pub(crate) struct StopOnDrop(pub(crate) Flavor);
+
+impl StopOnDrop {
+    /// The guard for what [`start`] returned for `flavor`: `None` when the server was already running.
+    pub(crate) fn if_started(flavor: Flavor, started: &Started) -> Option<Self> {
+        started.newly_started.then_some(Self(flavor))
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        match stop(self.0) {
+            Ok(_) => eprintln!("xtask: stopped {} ({})", self.0.name(), self.0.label()),
+            Err(error) => eprintln!(
+                "xtask: cannot stop {} ({error}); stop it with `cargo xtask pg stop{}`",
+                self.0.name(),
+                self.0.flag()
+            ),
+        }
+    }
+}
+
 pub(crate) fn run(args: &PgArgs) -> Result<ExitCode> {
     let flavor = if args.compat { Flavor::Compat } else { Flavor::Current };
     match args.action {
