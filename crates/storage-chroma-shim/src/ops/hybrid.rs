@@ -5,10 +5,9 @@ use std::collections::HashMap;
 use storage_core::fusion::{LegCandidate, fuse, normalize_by_max};
 use storage_core::{CollectionName, KeywordQuery, SearchHit, SearchRequest, StorageError, TextLanguage};
 
+use super::HitRow;
 use super::keyword::keyword_leg;
-use super::vector::{VectorContext, vector_leg};
-use super::{HitRow, find_collection, missing};
-use crate::filter_sql::conditions;
+use super::vector::{VectorContext, VectorSearch, prepare, vector_leg};
 use crate::keyword_sql::matched_terms;
 
 pub(crate) async fn search(
@@ -17,13 +16,13 @@ pub(crate) async fn search(
     request: &SearchRequest,
     language: TextLanguage,
 ) -> Result<Vec<SearchHit>, StorageError> {
+    let Some(VectorSearch { collection, metric, embedding, condition }) =
+        prepare(ctx, name, request, "hybrid search").await?
+    else {
+        return Ok(Vec::new());
+    };
     let err = ctx.db.err("hybrid search");
     let conn = &ctx.db.conn;
-    let collection = find_collection(conn, name).await.map_err(&err)?.ok_or_else(|| missing(name))?;
-    request.validate(name, collection.space.as_ref())?;
-    let (Some(embedding), Some(space)) = (&request.embedding, &collection.space) else { return Ok(Vec::new()) };
-    let filtered = request.filter.is_some() || request.document_filter.is_some();
-    let condition = filtered.then(|| conditions(request.filter.as_ref(), request.document_filter.as_ref()));
     let settings = request.fusion;
     let vector =
         vector_leg(ctx, conn, &collection, embedding, settings.vector_depth(request.top_k), condition.as_ref()).await?;
@@ -33,7 +32,7 @@ pub(crate) async fn search(
         .map_err(&err)?;
 
     let vector_leg: Vec<LegCandidate> =
-        vector.iter().map(|c| LegCandidate { id: c.row.id.clone(), score: space.metric.score(c.distance) }).collect();
+        vector.iter().map(|c| LegCandidate { id: c.row.id.clone(), score: metric.score(c.distance) }).collect();
     let keyword_scores = normalize_by_max(&keyword.iter().map(|c| c.relevance).collect::<Vec<_>>());
     let keyword_leg: Vec<LegCandidate> =
         keyword.iter().zip(keyword_scores).map(|(c, score)| LegCandidate { id: c.row.id.clone(), score }).collect();

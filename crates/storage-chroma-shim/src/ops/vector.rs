@@ -145,21 +145,47 @@ async fn matching_pks(
     serde_json::from_str(&json).map_err(|e| DbErr::Json(e.to_string()))
 }
 
+/// The start of a search with a vector leg (vector and hybrid modes): the collection, checked against the
+/// request, with its metric, the query embedding, and the request's filters compiled once for every leg.
+pub(crate) struct VectorSearch<'r> {
+    pub(crate) collection: CollectionRow,
+    pub(crate) metric: Metric,
+    pub(crate) embedding: &'r Embedding,
+    pub(crate) condition: Option<SqlCondition>,
+}
+
+/// Looks up and checks what a `request` with a vector leg searches; `None` when the request has no
+/// embedding or the collection no embedding space, so nothing can be near.
+pub(crate) async fn prepare<'r>(
+    ctx: &VectorContext<'_>,
+    name: &CollectionName,
+    request: &'r SearchRequest,
+    operation: &'static str,
+) -> Result<Option<VectorSearch<'r>>, StorageError> {
+    let collection =
+        find_collection(&ctx.db.conn, name).await.map_err(ctx.db.err(operation))?.ok_or_else(|| missing(name))?;
+    request.validate(name, collection.space.as_ref())?;
+    let (Some(embedding), Some(metric)) = (&request.embedding, collection.space.as_ref().map(|space| space.metric))
+    else {
+        return Ok(None);
+    };
+    let filtered = request.filter.is_some() || request.document_filter.is_some();
+    let condition = filtered.then(|| conditions(request.filter.as_ref(), request.document_filter.as_ref()));
+    Ok(Some(VectorSearch { collection, metric, embedding, condition }))
+}
+
 /// A vector-mode search.
 pub(crate) async fn search(
     ctx: &VectorContext<'_>,
     name: &CollectionName,
     request: &SearchRequest,
 ) -> Result<Vec<SearchHit>, StorageError> {
-    let err = ctx.db.err("vector search");
-    let conn = &ctx.db.conn;
-    let collection = find_collection(conn, name).await.map_err(&err)?.ok_or_else(|| missing(name))?;
-    request.validate(name, collection.space.as_ref())?;
-    let (Some(embedding), Some(space)) = (&request.embedding, &collection.space) else { return Ok(Vec::new()) };
-    let filtered = request.filter.is_some() || request.document_filter.is_some();
-    let condition = filtered.then(|| conditions(request.filter.as_ref(), request.document_filter.as_ref()));
-    let candidates = vector_leg(ctx, conn, &collection, embedding, request.top_k, condition.as_ref()).await?;
-    let metric = space.metric;
+    let Some(VectorSearch { collection, metric, embedding, condition }) =
+        prepare(ctx, name, request, "vector search").await?
+    else {
+        return Ok(Vec::new());
+    };
+    let candidates = vector_leg(ctx, &ctx.db.conn, &collection, embedding, request.top_k, condition.as_ref()).await?;
     Ok(candidates
         .into_iter()
         .enumerate()
