@@ -15,7 +15,7 @@ use super::openapi::{self, ApiDoc};
 use super::state::AppState;
 
 /// The routes and their document. Nothing else registers a route: a `.route()` here would be missing from
-/// `/openapi.json`, which `tests/serve_routes.rs` checks against what the server answers.
+/// `/openapi.json`, which the tests in `serve/tests.rs` check against what the server answers.
 pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::liveness))
