@@ -57,7 +57,7 @@ impl PoolStatus {
 pub struct PoolStatus {
     /// `active`, or `not_initialized` when no pool exists (then every count is 0).
     pub status: String,
-    /// Connections kept open (the configured pool size).
+    /// The configured pool size; connections are opened as needed, up to it and then into overflow.
     pub pool_size: u32,
     /// Open connections not in use.
     pub checked_in: u32,
@@ -65,7 +65,7 @@ pub struct PoolStatus {
     pub checked_out: u32,
     /// Open connections beyond `pool_size`; never negative.
     pub overflow: u32,
-    /// `pool_size + overflow`.
+    /// `pool_size + overflow`, as the seed reports it; `checked_in + checked_out` is what is open now.
     pub total: u32,
     /// The most connections the pool will open (`pool_size + max_overflow`).
     pub max_connections: u32,
