@@ -119,6 +119,10 @@ impl Store {
                 // Many tests run at once against one server: keep each process's pool small.
                 env.push(("BRAINSTORE__POSTGRES__POOL_SIZE".to_owned(), "2".to_owned()));
                 env.push(("BRAINSTORE__POSTGRES__POOL_MAX_OVERFLOW".to_owned(), "2".to_owned()));
+                // The test server is up before any test starts: a failed connection is a real failure, so
+                // report it in a fraction of a second instead of after the default 15 s of retries.
+                env.push(("BRAINSTORE__POSTGRES__CONNECT_ATTEMPTS".to_owned(), "2".to_owned()));
+                env.push(("BRAINSTORE__POSTGRES__CONNECT_BACKOFF_MS".to_owned(), "100".to_owned()));
             }
         }
         Store { backend, dir, env }
