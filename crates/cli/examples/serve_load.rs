@@ -43,19 +43,10 @@ fn options() -> Result<Options, String> {
     Ok(options)
 }
 
-/// A deterministic pseudo-random vector for row `seed` (xorshift), so runs are comparable.
+/// A deterministic pseudo-random vector for row `seed` (core's fixture generator), so runs are comparable.
 fn vector(seed: u64, dims: usize) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..dims)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            #[allow(clippy::cast_precision_loss)] // a value in [0, 1) from the top 24 bits
-            let unit = (state >> 40) as f32 / (1u64 << 24) as f32;
-            unit - 0.5
-        })
-        .collect()
+    let dims = u32::try_from(dims).unwrap_or(64);
+    storage_core::testing::fixtures::pseudo_random(seed, dims).into_vec()
 }
 
 const WORDS: &[&str] = &["rust", "tokio", "vector", "index", "memory", "agent", "query", "store", "fox", "lease"];

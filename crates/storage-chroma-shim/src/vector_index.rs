@@ -302,18 +302,10 @@ pub(crate) fn from_blob(blob: &[u8]) -> Option<Vec<f32>> {
 mod tests {
     use super::*;
 
+    /// Core's fixture vectors, as the plain `Vec<f32>` the index takes.
     fn pseudo_random(seed: u64, dims: usize) -> Vec<f32> {
-        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..dims)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                #[allow(clippy::cast_precision_loss)]
-                let unit = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
-                unit
-            })
-            .collect()
+        let dims = u32::try_from(dims).expect("test dimensions fit in u32");
+        storage_core::testing::fixtures::pseudo_random(seed, dims).into_vec()
     }
 
     fn index(n: usize, dims: usize) -> VectorIndex {
