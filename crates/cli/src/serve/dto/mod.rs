@@ -3,6 +3,7 @@
 pub(crate) mod documents;
 pub(crate) mod health;
 pub(crate) mod memory;
+pub(crate) mod path;
 pub(crate) mod recall;
 pub(crate) mod session;
 pub(crate) mod task;

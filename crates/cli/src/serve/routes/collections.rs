@@ -1,5 +1,6 @@
 //! `/collections`: list, create, get and drop collections.
 
+use crate::serve::dto::path::CollectionPath;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -39,7 +40,7 @@ pub(crate) async fn create(
 
 /// One collection.
 #[utoipa::path(get, path = "/collections/{collection}", tag = "collections",
-    params(("collection" = String, Path, description = "Collection name: lowercase letters, digits and `_`, starting with a letter", min_length = 1, max_length = 40, pattern = "^[a-z][a-z0-9_]*$")),
+    params(CollectionPath),
     responses((status = 200, description = "The collection", body = CollectionView)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -54,7 +55,7 @@ pub(crate) async fn get(
 
 /// Drops a collection and every chunk in it.
 #[utoipa::path(delete, path = "/collections/{collection}", tag = "collections",
-    params(("collection" = String, Path, description = "Collection name: lowercase letters, digits and `_`, starting with a letter", min_length = 1, max_length = 40, pattern = "^[a-z][a-z0-9_]*$")),
+    params(CollectionPath),
     responses((status = 200, description = "Whether it existed", body = DropResponse)))]
 pub(crate) async fn drop(
     State(state): State<AppState>,

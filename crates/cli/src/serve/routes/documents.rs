@@ -1,5 +1,6 @@
 //! `/collections/{collection}/...`: batch upsert, get, delete by ids or filter, query and count.
 
+use crate::serve::dto::path::CollectionPath;
 use std::time::Instant;
 
 use axum::Json;
@@ -19,7 +20,7 @@ use crate::serve::state::{AppState, collection_name};
 /// Upserts a batch atomically: a JSON array of chunks, or `{"chunks": [...]}`. A repeated id keeps its
 /// last occurrence; a wrong vector length fails the whole batch (409 `incompatible_state`).
 #[utoipa::path(post, path = "/collections/{collection}/documents", tag = "documents", request_body = UpsertBody,
-    params(("collection" = String, Path, description = "Collection name: lowercase letters, digits and `_`, starting with a letter", min_length = 1, max_length = 40, pattern = "^[a-z][a-z0-9_]*$")),
+    params(CollectionPath),
     responses((status = 200, description = "What the upsert did", body = UpsertResponse)))]
 pub(crate) async fn upsert(
     State(state): State<AppState>,
@@ -34,7 +35,7 @@ pub(crate) async fn upsert(
 
 /// One chunk, embedding included.
 #[utoipa::path(get, path = "/collections/{collection}/documents/{id}", tag = "documents",
-    params(("collection" = String, Path, description = "Collection name: lowercase letters, digits and `_`, starting with a letter", min_length = 1, max_length = 40, pattern = "^[a-z][a-z0-9_]*$"), ("id" = String, Path, description = "Chunk id")),
+    params(CollectionPath, ("id" = String, Path, description = "Chunk id")),
     responses((status = 200, description = "The chunk", body = ChunkView)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -50,7 +51,7 @@ pub(crate) async fn get(
 
 /// Deletes chunks by id (`{"ids": [...]}`) or by metadata filter (`{"where": {...}}`); the empty filter is refused.
 #[utoipa::path(delete, path = "/collections/{collection}/documents", tag = "documents", request_body = DeleteBody,
-    params(("collection" = String, Path, description = "Collection name: lowercase letters, digits and `_`, starting with a letter", min_length = 1, max_length = 40, pattern = "^[a-z][a-z0-9_]*$")),
+    params(CollectionPath),
     responses((status = 200, description = "How many chunks went", body = DeleteResponse)))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
@@ -85,7 +86,7 @@ pub(crate) async fn delete(
 
 /// One query — vector, keyword or hybrid — answered in the shape of `brainstore search --json`.
 #[utoipa::path(post, path = "/collections/{collection}/query", tag = "documents", request_body = QueryBody,
-    params(("collection" = String, Path, description = "Collection name: lowercase letters, digits and `_`, starting with a letter", min_length = 1, max_length = 40, pattern = "^[a-z][a-z0-9_]*$")),
+    params(CollectionPath),
     responses((status = 200, description = "Hits, best first", body = SearchResponse)))]
 pub(crate) async fn query(
     State(state): State<AppState>,
@@ -160,7 +161,7 @@ fn fusion(state: &AppState, body: FusionBody) -> storage_core::FusionSettings {
 
 /// How many chunks match `where` (all of them without it).
 #[utoipa::path(get, path = "/collections/{collection}/count", tag = "documents",
-    params(("collection" = String, Path, description = "Collection name: lowercase letters, digits and `_`, starting with a letter", min_length = 1, max_length = 40, pattern = "^[a-z][a-z0-9_]*$"), CountParams),
+    params(CollectionPath, CountParams),
     responses((status = 200, description = "The count", body = CountResponse)))]
 pub(crate) async fn count(
     State(state): State<AppState>,

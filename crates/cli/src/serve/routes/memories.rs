@@ -1,5 +1,6 @@
 //! `/tenants/{tenant}/memories/...` and `/memories/embedding-space`: agent memory — remember, recall, get, list, supersede, dispute, archive, forget, history, as-of.
 
+use crate::serve::dto::path::TenantPath;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,7 +28,7 @@ fn missing(tenant: &str, id: Uuid) -> ApiError {
 /// Remembers: inserts a memory, or updates the one with the same key, or (dedup) a near-duplicate.
 /// 201 when a memory was created, 200 when one was updated.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories", tag = "memories", request_body = MemoryBody,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200)),
+    params(TenantPath),
     responses(
         (status = 201, description = "A new memory", body = RememberResponse),
         (status = 200, description = "An existing memory was updated", body = RememberResponse)))]
@@ -50,7 +51,7 @@ pub(crate) async fn remember(
 
 /// Hybrid recall, ranked by similarity, keywords, recency and importance. Bumps the access counts of what it returns.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories/recall", tag = "memories", request_body = RecallBody,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200)),
+    params(TenantPath),
     responses((status = 200, description = "Best first", body = RecallResponse)))]
 pub(crate) async fn recall(
     State(state): State<AppState>,
@@ -82,7 +83,7 @@ pub(crate) async fn recall(
 
 /// A page of the tenant's memories, newest first (every status unless `statuses` says otherwise).
 #[utoipa::path(get, path = "/tenants/{tenant}/memories", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ListMemoriesParams),
+    params(TenantPath, ListMemoriesParams),
     responses((status = 200, description = "Newest first", body = MemoriesResponse)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -106,7 +107,7 @@ pub(crate) async fn list(
 
 /// One memory (a plain read: it does not count as an access).
 #[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id")),
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
     responses((status = 200, description = "The memory", body = MemoryView)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -121,7 +122,7 @@ pub(crate) async fn get(
 
 /// Replaces a memory: the old one becomes `superseded`, the new one records what it replaced.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/supersede", tag = "memories", request_body = MemoryBody,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "The memory to replace")),
+    params(TenantPath, ("id" = Uuid, Path, description = "The memory to replace")),
     responses((status = 200, description = "The old memory and its replacement", body = SupersedeResponse)))]
 pub(crate) async fn supersede(
     State(state): State<AppState>,
@@ -139,7 +140,7 @@ pub(crate) async fn supersede(
 
 /// Marks a memory disputed.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/dispute", tag = "memories", request_body = Option<ChangeBody>,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id")),
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
     responses((status = 200, description = "The memory, disputed", body = MemoryView)))]
 pub(crate) async fn dispute(
     State(state): State<AppState>,
@@ -153,7 +154,7 @@ pub(crate) async fn dispute(
 
 /// Marks a memory archived.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/archive", tag = "memories", request_body = Option<ChangeBody>,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id")),
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
     responses((status = 200, description = "The memory, archived", body = MemoryView)))]
 pub(crate) async fn archive(
     State(state): State<AppState>,
@@ -167,7 +168,7 @@ pub(crate) async fn archive(
 
 /// Hard-deletes a memory; its audit history stays.
 #[utoipa::path(delete, path = "/tenants/{tenant}/memories/{id}", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id"), ChangeBody),
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id"), ChangeBody),
     responses((status = 200, description = "Whether it existed", body = crate::serve::dto::memory::ForgetResponse)))]
 pub(crate) async fn forget(
     State(state): State<AppState>,
@@ -182,7 +183,7 @@ pub(crate) async fn forget(
 
 /// The audit log of one memory, oldest first (also after it was forgotten).
 #[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}/history", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id")),
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
     responses((status = 200, description = "Oldest first", body = HistoryResponse)))]
 pub(crate) async fn history(
     State(state): State<AppState>,
@@ -195,7 +196,7 @@ pub(crate) async fn history(
 
 /// The memory as it was at `at`, from the audit log; 404 before it existed or after it was deleted.
 #[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}/as-of", tag = "memories",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Memory id"), AsOfParams),
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id"), AsOfParams),
     responses((status = 200, description = "The memory then", body = MemoryView)))]
 pub(crate) async fn as_of(
     State(state): State<AppState>,

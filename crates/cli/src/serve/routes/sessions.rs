@@ -1,5 +1,6 @@
 //! `/tenants/{tenant}/sessions|messages|artifacts|agents/...`: conversations, their messages and artifacts, full-text search, and the agent registry.
 
+use crate::serve::dto::path::TenantPath;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,7 +18,7 @@ use crate::serve::state::{AppState, comma_list, page_limit, tenant_name};
 
 /// Creates a session; 200 with the stored session when its id exists already.
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions", tag = "sessions", request_body = SessionBody,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200)),
+    params(TenantPath),
     responses(
         (status = 201, description = "Created", body = SessionView),
         (status = 200, description = "It existed already", body = SessionView)))]
@@ -39,7 +40,7 @@ pub(crate) async fn create(
 
 /// Sessions, most recent activity first.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions", tag = "sessions",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ListSessionsParams),
+    params(TenantPath, ListSessionsParams),
     responses((status = 200, description = "Most recent activity first", body = SessionsResponse)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -59,7 +60,7 @@ pub(crate) async fn list(
 
 /// One session, with exact counts.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}", tag = "sessions",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
     responses((status = 200, description = "The session", body = SessionView)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -75,7 +76,7 @@ pub(crate) async fn get(
 
 /// Changes a session's status (`completed` sets `completed_at`).
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/status", tag = "sessions", request_body = SessionStatusBody,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
     responses((status = 200, description = "The session", body = SessionView)))]
 pub(crate) async fn set_status(
     State(state): State<AppState>,
@@ -89,7 +90,7 @@ pub(crate) async fn set_status(
 
 /// The session with its duration and task counts per status.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/summary", tag = "sessions",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
     responses((status = 200, description = "The summary", body = SummaryResponse)))]
 pub(crate) async fn summary(
     State(state): State<AppState>,
@@ -102,7 +103,7 @@ pub(crate) async fn summary(
 
 /// Appends a message, idempotent by its id: 201 when added, 200 when the id existed.
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/messages", tag = "sessions", request_body = MessageBody,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
     responses(
         (status = 201, description = "Appended", body = AppendResponse),
         (status = 200, description = "A message with this id existed", body = AppendResponse)))]
@@ -119,7 +120,7 @@ pub(crate) async fn append(
 
 /// Messages in append order, after `after_seq`.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/messages", tag = "sessions",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200), ListMessagesParams),
+    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200), ListMessagesParams),
     responses((status = 200, description = "In append order", body = MessagesResponse)))]
 pub(crate) async fn messages(
     State(state): State<AppState>,
@@ -135,7 +136,7 @@ pub(crate) async fn messages(
 
 /// Full-text search over messages of one session (`session_id`) or of the whole tenant.
 #[utoipa::path(get, path = "/tenants/{tenant}/messages/search", tag = "sessions",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), TextSearchParams),
+    params(TenantPath, TextSearchParams),
     responses((status = 200, description = "Best first", body = MessageHitsResponse)))]
 pub(crate) async fn search_messages(
     State(state): State<AppState>,
@@ -150,7 +151,7 @@ pub(crate) async fn search_messages(
 
 /// Stores an artifact, replacing the one with the same session and id.
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/artifacts", tag = "sessions", request_body = ArtifactBody,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
     responses((status = 200, description = "The stored artifact", body = ArtifactView)))]
 pub(crate) async fn put_artifact(
     State(state): State<AppState>,
@@ -164,7 +165,7 @@ pub(crate) async fn put_artifact(
 
 /// Artifacts of a session, newest first.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/artifacts", tag = "sessions",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
     responses((status = 200, description = "Newest first", body = ArtifactsResponse)))]
 pub(crate) async fn artifacts(
     State(state): State<AppState>,
@@ -178,7 +179,7 @@ pub(crate) async fn artifacts(
 
 /// One artifact.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/artifacts/{artifact}", tag = "sessions",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200),
+    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200),
         ("artifact" = String, Path, description = "Artifact id")),
     responses((status = 200, description = "The artifact", body = ArtifactView)))]
 pub(crate) async fn get_artifact(
@@ -198,7 +199,7 @@ pub(crate) async fn get_artifact(
 
 /// Full-text search over artifact names and contents, in one session (`session_id`) or the whole tenant.
 #[utoipa::path(get, path = "/tenants/{tenant}/artifacts/search", tag = "sessions",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), TextSearchParams),
+    params(TenantPath, TextSearchParams),
     responses((status = 200, description = "Best first", body = ArtifactHitsResponse)))]
 pub(crate) async fn search_artifacts(
     State(state): State<AppState>,
@@ -213,7 +214,7 @@ pub(crate) async fn search_artifacts(
 
 /// Registers or updates an agent (status available, heartbeat now).
 #[utoipa::path(post, path = "/tenants/{tenant}/agents", tag = "sessions", request_body = AgentBody,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200)),
+    params(TenantPath),
     responses((status = 200, description = "The agent", body = AgentView)))]
 pub(crate) async fn register_agent(
     State(state): State<AppState>,
@@ -226,7 +227,7 @@ pub(crate) async fn register_agent(
 
 /// Agents of the tenant, by name.
 #[utoipa::path(get, path = "/tenants/{tenant}/agents", tag = "sessions",
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ListAgentsParams),
+    params(TenantPath, ListAgentsParams),
     responses((status = 200, description = "By name", body = AgentsResponse)))]
 pub(crate) async fn agents(
     State(state): State<AppState>,
@@ -240,7 +241,7 @@ pub(crate) async fn agents(
 
 /// Records an agent's heartbeat and status.
 #[utoipa::path(post, path = "/tenants/{tenant}/agents/{name}/heartbeat", tag = "sessions", request_body = Option<HeartbeatBody>,
-    params(("tenant" = String, Path, description = "Tenant", min_length = 1, max_length = 200), ("name" = String, Path, description = "Agent name")),
+    params(TenantPath, ("name" = String, Path, description = "Agent name")),
     responses((status = 200, description = "The agent", body = AgentView)))]
 pub(crate) async fn agent_heartbeat(
     State(state): State<AppState>,

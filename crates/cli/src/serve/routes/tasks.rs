@@ -1,5 +1,6 @@
 //! `/tenants/{tenant}/tasks/...`: the shared task queue — enqueue, claim, heartbeat, complete, fail, cancel, get, list, stats.
 
+use crate::serve::dto::path::TenantPath;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +17,7 @@ use crate::serve::state::{AppState, comma_list, comma_strings, page_limit, tenan
 
 /// Enqueues a task, idempotent per `dedup_key`: 201 when created, 200 with the existing task otherwise.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks", tag = "tasks", request_body = TaskBody,
-    params(("tenant" = String, Path, description = "Tenant (the queue)", min_length = 1, max_length = 200)),
+    params(TenantPath),
     responses(
         (status = 201, description = "Enqueued", body = EnqueueResponse),
         (status = 200, description = "The dedup key matched an existing task", body = EnqueueResponse)))]
@@ -34,7 +35,7 @@ pub(crate) async fn enqueue(
 
 /// Claims the best eligible task (highest priority, then oldest) under a new lease; `task` is null when none is eligible.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks/claim", tag = "tasks", request_body = ClaimBody,
-    params(("tenant" = String, Path, description = "Tenant (the queue)", min_length = 1, max_length = 200)),
+    params(TenantPath),
     responses((status = 200, description = "The claimed task, or null", body = ClaimResponse)))]
 pub(crate) async fn claim(
     State(state): State<AppState>,
@@ -51,7 +52,7 @@ pub(crate) async fn claim(
 
 /// Extends a lease; 409 `conflict` once the lease was lost.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks/{id}/heartbeat", tag = "tasks", request_body = TaskHeartbeatBody,
-    params(("tenant" = String, Path, description = "Tenant (the queue)", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Task id")),
+    params(TenantPath, ("id" = Uuid, Path, description = "Task id")),
     responses((status = 200, description = "The task", body = TaskView)))]
 pub(crate) async fn heartbeat(
     State(state): State<AppState>,
@@ -65,7 +66,7 @@ pub(crate) async fn heartbeat(
 
 /// Completes a running task with its result; 409 `conflict` once the lease was lost.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks/{id}/complete", tag = "tasks", request_body = CompleteBody,
-    params(("tenant" = String, Path, description = "Tenant (the queue)", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Task id")),
+    params(TenantPath, ("id" = Uuid, Path, description = "Task id")),
     responses((status = 200, description = "The task, completed", body = TaskView)))]
 pub(crate) async fn complete(
     State(state): State<AppState>,
@@ -78,7 +79,7 @@ pub(crate) async fn complete(
 
 /// Records a failed attempt: back to pending after the backoff, or dead-lettered after `max_attempts`.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks/{id}/fail", tag = "tasks", request_body = FailBody,
-    params(("tenant" = String, Path, description = "Tenant (the queue)", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Task id")),
+    params(TenantPath, ("id" = Uuid, Path, description = "Task id")),
     responses((status = 200, description = "The task", body = TaskView)))]
 pub(crate) async fn fail(
     State(state): State<AppState>,
@@ -91,7 +92,7 @@ pub(crate) async fn fail(
 
 /// Cancels a pending or running task; a finished task gives 409 `conflict`.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks/{id}/cancel", tag = "tasks",
-    params(("tenant" = String, Path, description = "Tenant (the queue)", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Task id")),
+    params(TenantPath, ("id" = Uuid, Path, description = "Task id")),
     responses((status = 200, description = "The task, cancelled", body = TaskView)))]
 pub(crate) async fn cancel(
     State(state): State<AppState>,
@@ -103,7 +104,7 @@ pub(crate) async fn cancel(
 
 /// One task.
 #[utoipa::path(get, path = "/tenants/{tenant}/tasks/{id}", tag = "tasks",
-    params(("tenant" = String, Path, description = "Tenant (the queue)", min_length = 1, max_length = 200), ("id" = Uuid, Path, description = "Task id")),
+    params(TenantPath, ("id" = Uuid, Path, description = "Task id")),
     responses((status = 200, description = "The task", body = TaskView)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
@@ -118,7 +119,7 @@ pub(crate) async fn get(
 
 /// Tasks, newest first.
 #[utoipa::path(get, path = "/tenants/{tenant}/tasks", tag = "tasks",
-    params(("tenant" = String, Path, description = "Tenant (the queue)", min_length = 1, max_length = 200), ListTasksParams),
+    params(TenantPath, ListTasksParams),
     responses((status = 200, description = "Newest first", body = TasksResponse)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -140,7 +141,7 @@ pub(crate) async fn list(
 
 /// Task counts per status, every status present.
 #[utoipa::path(get, path = "/tenants/{tenant}/tasks/stats", tag = "tasks",
-    params(("tenant" = String, Path, description = "Tenant (the queue)", min_length = 1, max_length = 200)),
+    params(TenantPath),
     responses((status = 200, description = "Counts per status", body = StatsResponse)))]
 pub(crate) async fn stats(
     State(state): State<AppState>,
