@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -19,6 +20,9 @@ use crate::{Result, project_root};
 /// The variable naming the ledger file the PostgreSQL tests append to.
 const LEDGER_VARIABLE: &str = "BRAINSTORE_TEST_PG_LEDGER";
 
+/// Disk a clean build of every test needs (measured: 2.7 GB at the peak of a clean-clone `.ci/run`), with room.
+const CLEAN_BUILD_BYTES: u64 = 4 << 30;
+
 /// Set by the Ctrl-C handler: the runners got the signal too, so no further runner starts.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -27,6 +31,7 @@ pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
     if let Err(error) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst)) {
         eprintln!("xtask: cannot catch Ctrl-C ({error}); after an interrupt run `cargo xtask pg stop [--compat]`");
     }
+    warn_when_disk_is_short();
     let mut started = Vec::new();
     let urls = server_urls(&mut started)?;
     let ledger = tempfile::Builder::new()
@@ -129,6 +134,36 @@ fn server_urls(started: &mut Vec<StopOnDrop>) -> Result<Vec<(Flavor, String)>> {
     }
 }
 
+/// Says so up front when the target folder's disk may not hold a clean build: running out half-way ends in
+/// linker crashes ("Bus error", "No space left on device") that do not name the cause.
+fn warn_when_disk_is_short() {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| project_root().join("target"), PathBuf::from);
+    let probe = if target.exists() { target } else { project_root() };
+    if let Some(free) = free_bytes(&probe)
+        && free < CLEAN_BUILD_BYTES
+    {
+        eprintln!(
+            "xtask: warning: only {:.1} GB free on the disk of {}; building every test from scratch needs about {:.0} GB",
+            free as f64 / 1e9,
+            probe.display(),
+            CLEAN_BUILD_BYTES as f64 / 1e9
+        );
+    }
+}
+
+/// Free bytes on the file system holding `path`, from POSIX `df -Pk`; `None` when `df` is missing or says
+/// something else, since this is only a warning.
+fn free_bytes(path: &Path) -> Option<u64> {
+    let output = Command::new("df").arg("-Pk").arg(path).stderr(Stdio::null()).output().ok()?;
+    output.status.success().then_some(())?;
+    parse_df_available_kib(&String::from_utf8_lossy(&output.stdout)).map(|kib| kib.saturating_mul(1024))
+}
+
+/// The "Available" column (KiB) of `df -P`'s one data line.
+fn parse_df_available_kib(df_output: &str) -> Option<u64> {
+    df_output.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
+}
+
 /// Runs `command` with inherited stdio, so its output streams live.
 fn run_live(mut command: Command, what: &str) -> Result<ExitStatus> {
     command.status().map_err(|error| format!("cannot run {what}: {error}").into())
@@ -164,6 +199,21 @@ mod tests {
                       compat\tharness::a\t12\ncurrent\tconformance::b\t13\n\n";
         assert_eq!(ledger_counts(ledger), [3, 1]);
         assert_eq!(ledger_counts(""), [0, 0]);
+    }
+
+    #[test]
+    fn df_available_column_is_read_in_kib() {
+        let df = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n\
+                  /dev/vda        263174212 86051436   9961440      90% /\n";
+        assert_eq!(parse_df_available_kib(df), Some(9_961_440));
+        assert_eq!(parse_df_available_kib("Filesystem 1024-blocks Used Available Capacity Mounted on\n"), None);
+        assert_eq!(parse_df_available_kib("df: /nowhere: No such file or directory\n"), None);
+    }
+
+    #[test]
+    fn free_bytes_reads_the_real_disk() {
+        let free = free_bytes(&project_root()).expect("df answers for the project folder");
+        assert!(free > 0, "the disk holding the checkout has room for this test's own build");
     }
 
     #[test]
