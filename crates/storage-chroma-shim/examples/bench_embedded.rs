@@ -96,7 +96,9 @@ fn exact_answers(corpus: &[Chunk], queries: &[BenchQuery], filtered: bool) -> Ve
             })
             .collect();
         scored.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-        scored.into_iter().take(10).map(|(_, id)| id.to_owned()).collect()
+        // Not `into_iter()`: collecting from it reuses the scratch buffer in place (the element sizes
+        // match), so each 10-id answer would keep a whole corpus-sized allocation alive (480 MB at 100k).
+        scored.iter().take(10).map(|(_, id)| (*id).to_owned()).collect()
     };
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let part = queries.len().div_ceil(threads).max(1);
@@ -183,11 +185,21 @@ async fn timed(
     )
 }
 
-fn peak_rss_mb() -> Option<f64> {
+fn status_mb(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    status_mb("VmHWM:")
+}
+
+/// Progress on stderr: where the memory goes, stage by stage (current and peak resident set).
+fn report_memory(stage: &str) {
+    let show = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
+    eprintln!("memory after {stage}: rss {} MB, peak {} MB", show(status_mb("VmRSS:")), show(status_mb("VmHWM:")));
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -197,10 +209,12 @@ async fn main() -> BoxResult<()> {
     eprintln!("corpus: {} rows × {} dims", args.rows, args.dims);
     let corpus: Vec<Chunk> = bench.chunks().collect();
     let queries: Vec<BenchQuery> = (0..args.queries).map(|i| bench.query(i)).collect();
+    report_memory("corpus");
     let started = Instant::now();
     let truth = exact_answers(&corpus, &queries, false);
     let filtered_truth = exact_answers(&corpus, &queries, true);
     eprintln!("exact answers: {:.1} s", started.elapsed().as_secs_f64());
+    report_memory("corpus and exact answers");
     if args.prepare_only {
         write_inputs(&args, &corpus, &queries, &truth, &filtered_truth)?;
         eprintln!("wrote the corpus, queries and exact answers to {}", args.out.display());
@@ -236,11 +250,13 @@ async fn main() -> BoxResult<()> {
     if let Some(rows_per_sec) = rows_per_sec {
         eprintln!("ingest: {rows_per_sec:.0} rows/s (batch {})", args.batch);
     }
+    report_memory("ingest");
 
     // The first vector search loads the in-memory index from SQLite; a new process pays this once.
     let started = Instant::now();
     store.search(&collection, &SearchRequest::vector(queries[0].embedding.clone())).await?;
     let index_load_ms = started.elapsed().as_secs_f64() * 1_000.0;
+    report_memory("index load");
 
     let vector = timed(
         &store,
@@ -249,9 +265,11 @@ async fn main() -> BoxResult<()> {
         Some(&truth),
     )
     .await?;
+    report_memory("vector searches");
     let keyword =
         timed(&store, &collection, queries.iter().map(|q| SearchRequest::keyword(q.text.clone())).collect(), None)
             .await?;
+    report_memory("keyword searches");
     let hybrid = timed(
         &store,
         &collection,
@@ -259,12 +277,14 @@ async fn main() -> BoxResult<()> {
         None,
     )
     .await?;
+    report_memory("hybrid searches");
     let mut filtered_requests = Vec::with_capacity(queries.len());
     for query in &queries {
         let filter = Filter::from_json(&json!({"category": query.category}))?;
         filtered_requests.push(SearchRequest::vector(query.embedding.clone()).filter(filter));
     }
     let filtered = timed(&store, &collection, filtered_requests, Some(&filtered_truth)).await?;
+    report_memory("filtered searches");
     let health = store.health().await?;
     store.close().await?;
     let result = json!({
