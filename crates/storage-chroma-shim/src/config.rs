@@ -17,7 +17,7 @@ pub const DB_FILE_NAME: &str = "brainstore.db";
 /// | `data_dir` | `./.brainstore` | the folder holding `brainstore.db` and its `-wal`/`-shm` files |
 /// | `language` | `english` | keyword search language: `english` (Porter stemming, English stop words) or `simple` (neither) |
 /// | `busy_timeout_ms` | `5000` | how long a writer waits for another process's write lock before failing with "store is busy" |
-/// | `max_connections` | `4` | SQLite connections in the pool; readers run in parallel, one writer at a time |
+/// | `max_connections` | `4` | SQLite read connections, run in parallel; writes take one more connection of their own, one at a time |
 /// | `exact_search_below` | `20000` | collections with fewer vectors are always searched exactly |
 /// | `oversampling` | `40` | the binary pre-selection keeps `top_k × oversampling` candidates for exact re-scoring |
 /// | `min_candidates` | `1000` | ... and never fewer than this many |
@@ -32,7 +32,7 @@ pub struct EmbeddedConfig {
     pub language: TextLanguage,
     /// Milliseconds a writer waits for the write lock held by another process or connection.
     pub busy_timeout_ms: u64,
-    /// SQLite connections in the pool (1 to 64).
+    /// SQLite read connections (1 to 64); writes go through one more connection of their own.
     pub max_connections: u32,
     /// Below this many vectors a collection is scanned exactly; at or above it, unfiltered searches use
     /// binary pre-selection with exact re-scoring. Filtered searches are always exact.

@@ -262,7 +262,7 @@ impl DocumentStore for EmbeddedStore {
         self.inner.closed.store(true, Ordering::Release);
         self.inner.indexes.clear();
         if let Some(db) = self.inner.db.get() {
-            db.conn.close_by_ref().await.map_err(db.err("close"))?;
+            db.close().await.map_err(db.err("close"))?;
         }
         Ok(())
     }
