@@ -134,6 +134,14 @@ impl StorageError {
         StorageError::InvalidInput { field: field.into(), reason: reason.into() }
     }
 
+    /// The [`StorageError::NotInitialized`] of an operation on a collection that does not exist.
+    pub fn missing_collection(name: &crate::CollectionName) -> Self {
+        StorageError::NotInitialized {
+            what: format!("collection `{name}`"),
+            remedy: format!("create it first: `brainstore --collection {name} init`"),
+        }
+    }
+
     /// A [`StorageError::Backend`] wrapping `source`.
     pub fn backend(operation: impl Into<String>, source: impl Into<BoxError>) -> Self {
         StorageError::Backend { operation: operation.into(), source: source.into() }

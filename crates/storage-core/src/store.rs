@@ -125,6 +125,27 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// Writes a batch atomically: every chunk or none. A repeated id keeps its last occurrence.
     async fn upsert(&self, collection: &CollectionName, chunks: Vec<Chunk>) -> crate::Result<UpsertSummary>;
 
+    /// Prepares `collection` for a load of many batches (`ingest`, `import`, `copy`). A backend whose vector
+    /// index is cheaper to build once than to grow row by row (PostgreSQL's HNSW) sets it aside while the
+    /// collection is still empty, and [`finish_bulk_load`](Self::finish_bulk_load) builds it. Searches in
+    /// between stay correct (exact), only slower; every batch is still its own atomic upsert. Returns
+    /// whether an index was set aside. A missing collection is refused. The default only checks that the
+    /// collection exists.
+    async fn begin_bulk_load(&self, collection: &CollectionName) -> crate::Result<bool> {
+        match self.collection(collection).await? {
+            Some(_) => Ok(false),
+            None => Err(crate::StorageError::missing_collection(collection)),
+        }
+    }
+
+    /// Ends a load begun with [`begin_bulk_load`](Self::begin_bulk_load): builds whatever index it set
+    /// aside. Call it after the last batch, and after a failed batch too, so that what was committed is
+    /// indexed. Idempotent; a collection dropped meanwhile is not an error. The default does nothing.
+    async fn finish_bulk_load(&self, collection: &CollectionName) -> crate::Result<()> {
+        let _ = collection;
+        Ok(())
+    }
+
     /// One chunk by id.
     async fn get(&self, collection: &CollectionName, id: &str) -> crate::Result<Option<StoredChunk>>;
 

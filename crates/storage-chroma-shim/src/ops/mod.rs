@@ -77,10 +77,7 @@ pub(crate) async fn bump_version(
 
 /// The error for an operation on a collection that does not exist.
 pub(crate) fn missing(name: &CollectionName) -> StorageError {
-    StorageError::NotInitialized {
-        what: format!("collection `{name}`"),
-        remedy: format!("create it first: `brainstore --collection {name} init`"),
-    }
+    StorageError::missing_collection(name)
 }
 
 /// A chunk row as searches return it.

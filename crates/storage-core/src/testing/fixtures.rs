@@ -75,6 +75,19 @@ pub fn ids(hits: &[SearchHit]) -> Vec<String> {
     hits.iter().map(|h| h.id.clone()).collect()
 }
 
+/// Every embedded chunk as `(distance to query, id)`, nearest first, ties by id: the exact reference order
+/// a vector search is held to.
+pub fn exact_order(chunks: &[Chunk], query: &Embedding, metric: Metric) -> Vec<(f64, String)> {
+    let mut order: Vec<(f64, String)> = chunks
+        .iter()
+        .filter_map(|chunk| {
+            chunk.embedding.as_ref().map(|e| (metric.distance(query.as_slice(), e.as_slice()), chunk.id.clone()))
+        })
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    order
+}
+
 /// The ids of hits, as a set.
 pub fn id_set(hits: &[SearchHit]) -> BTreeSet<String> {
     hits.iter().map(|h| h.id.clone()).collect()

@@ -106,6 +106,7 @@ macro_rules! __conformance_case_list {
             upsert::chunks_without_embeddings_are_stored_and_keyword_searchable,
             upsert::upsert_keeps_created_at_and_advances_updated_at,
             upsert::metadata_and_text_round_trip_exactly,
+            upsert::bulk_load_keeps_every_batch_searchable_and_exact,
             get_count::get_of_a_missing_id_returns_none,
             get_count::count_counts_every_chunk,
             get_count::list_pages_through_every_chunk_in_bytewise_id_order,

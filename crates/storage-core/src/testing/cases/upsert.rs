@@ -2,7 +2,9 @@
 
 use crate::StorageError;
 use crate::document::Chunk;
-use crate::testing::fixtures::{DIM, collection, meta, one_hot, pseudo_random, vector};
+use crate::embedding::Metric;
+use crate::search::SearchRequest;
+use crate::testing::fixtures::{DIM, collection, exact_order, ids, meta, name, one_hot, pseudo_random, vector};
 use crate::testing::{StoreFactory, TestResult};
 use serde_json::json;
 
@@ -170,5 +172,47 @@ pub async fn metadata_and_text_round_trip_exactly(factory: &dyn StoreFactory) ->
     for (a, b) in stored.as_slice().iter().zip(embedding.as_slice()) {
         ensure!((a - b).abs() <= 1e-6, "embedding differs: {stored:?} vs {embedding:?}");
     }
+    Ok(())
+}
+
+pub async fn bulk_load_keeps_every_batch_searchable_and_exact(factory: &dyn StoreFactory) -> TestResult {
+    let store = factory.fresh("upsert_bulk_load").await;
+    let nowhere = name("nowhere");
+    ensure!(
+        matches!(store.begin_bulk_load(&nowhere).await, Err(StorageError::NotInitialized { .. })),
+        "a bulk load of a missing collection is refused"
+    );
+    store.finish_bulk_load(&nowhere).await?;
+    let c = collection(&store, "docs").await?;
+    store.begin_bulk_load(&c).await?;
+    let chunks: Vec<Chunk> = (0..660)
+        .map(|i| Chunk::new(format!("b{i:03}"), format!("bulk text {i}")).with_embedding(pseudo_random(2_000 + i, DIM)))
+        .collect();
+    // 250, 250 and 160: large batches (PostgreSQL's COPY path) and a small one (its multi-row insert).
+    for batch in chunks.chunks(250) {
+        store.upsert(&c, batch.to_vec()).await?;
+    }
+    let query = pseudo_random(77, DIM);
+    let expected: Vec<String> =
+        exact_order(&chunks, &query, Metric::Cosine).into_iter().take(10).map(|(_, id)| id).collect();
+    let during = store.search(&c, &SearchRequest::vector(query.clone()).top_k(10)).await?;
+    ensure!(ids(&during) == expected, "exact top 10 during the load: {:?} vs {expected:?}", ids(&during));
+    store.finish_bulk_load(&c).await?;
+    store.finish_bulk_load(&c).await?;
+    ensure!(store.count(&c, None).await? == 660, "every batch is in");
+    for i in [0, 330, 659] {
+        let chunk = &chunks[i];
+        let own = chunk.embedding.clone().ok_or("fixture chunks carry embeddings")?;
+        let hits = store.search(&c, &SearchRequest::vector(own).top_k(1)).await?;
+        ensure!(ids(&hits) == [chunk.id.clone()], "after the load {} finds itself: {:?}", chunk.id, ids(&hits));
+    }
+    let keyword = store.search(&c, &SearchRequest::keyword("bulk 330")).await?;
+    ensure!(ids(&keyword).first().map(String::as_str) == Some("b330"), "keyword after the load: {:?}", ids(&keyword));
+    // A second load into the filled collection adds to it.
+    store.begin_bulk_load(&c).await?;
+    store.upsert(&c, vec![Chunk::new("late", "late text").with_embedding(one_hot(2))]).await?;
+    store.finish_bulk_load(&c).await?;
+    let hits = store.search(&c, &SearchRequest::vector(one_hot(2)).top_k(1)).await?;
+    ensure!(ids(&hits) == ["late"], "the second load's chunk is found: {:?}", ids(&hits));
     Ok(())
 }

@@ -4,7 +4,9 @@ use crate::document::Chunk;
 use crate::embedding::Metric;
 use crate::filter::Filter;
 use crate::search::SearchRequest;
-use crate::testing::fixtures::{DIM, collection, ids, meta, name, one_hot, pseudo_random, space_with_metric, vector};
+use crate::testing::fixtures::{
+    DIM, collection, exact_order, ids, meta, name, one_hot, pseudo_random, space_with_metric, vector,
+};
 use crate::testing::{StoreFactory, TestResult};
 use serde_json::json;
 
@@ -104,17 +106,7 @@ pub async fn vector_distances_match_the_reference_metric(factory: &dyn StoreFact
     store.upsert(&c, chunks.clone()).await?;
     let query = pseudo_random(7, DIM);
     let hits = store.search(&c, &SearchRequest::vector(query.clone()).top_k(40)).await?;
-    let mut expected: Vec<(f64, String)> = chunks
-        .iter()
-        .map(|chunk| {
-            (
-                Metric::Cosine
-                    .distance(query.as_slice(), chunk.embedding.as_ref().map(|e| e.as_slice()).unwrap_or_default()),
-                chunk.id.clone(),
-            )
-        })
-        .collect();
-    expected.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let expected = exact_order(&chunks, &query, Metric::Cosine);
     ensure!(hits.len() == 40, "all 40: {}", hits.len());
     for (hit, (distance, id)) in hits.iter().zip(&expected) {
         ensure!(&hit.id == id, "order differs from the exact reference at {id}: got {}", hit.id);
@@ -136,16 +128,7 @@ async fn metric_case(factory: &dyn StoreFactory, case: &str, metric: Metric) -> 
     store.upsert(&c, chunks.clone()).await?;
     let query = pseudo_random(9, DIM);
     let hits = store.search(&c, &SearchRequest::vector(query.clone()).top_k(30)).await?;
-    let mut expected: Vec<(f64, String)> = chunks
-        .iter()
-        .map(|chunk| {
-            (
-                metric.distance(query.as_slice(), chunk.embedding.as_ref().map(|e| e.as_slice()).unwrap_or_default()),
-                chunk.id.clone(),
-            )
-        })
-        .collect();
-    expected.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let expected = exact_order(&chunks, &query, metric);
     ensure!(hits.len() == 30, "{metric}: all 30: {}", hits.len());
     for (hit, (distance, id)) in hits.iter().zip(&expected) {
         ensure!(&hit.id == id, "{metric}: order differs at {id}: got {}", hit.id);
