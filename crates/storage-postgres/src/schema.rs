@@ -58,6 +58,11 @@ impl ChunkTable {
     fn index_name(&self, suffix: &str) -> String {
         format!("{}_{suffix}", self.table)
     }
+
+    /// `"schema"."<table>_embedding"`, the HNSW index, as `to_regclass` takes it.
+    pub(crate) fn vector_index_qualified(&self) -> String {
+        format!("\"{}\".\"{}\"", self.schema, self.index_name("embedding"))
+    }
 }
 
 /// How the vector column is searched: the operator, and the expression the HNSW index covers.

@@ -1,7 +1,7 @@
 //! `PostgresStore`: the `DocumentStore` of PostgreSQL + pgvector. It validates with core, calls `ops/`
 //! and maps errors by cause; it holds no SQL.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use crate::connection::{PgvectorVersion, SessionSettings, build_pool, pool_statu
 use crate::entity::prelude::CollectionModel;
 use crate::error::{ErrorContext, PostgresError};
 use crate::migration;
+use crate::ops::bulk::{self, Begun};
 use crate::ops::probe::{ServerInfo, pgvector_version};
 use crate::ops::upsert::UpsertFailure;
 use crate::ops::vector::VectorSettings;
@@ -50,6 +51,8 @@ pub struct PostgresStore {
     session: SessionSettings,
     errors: ErrorContext,
     registry: Mutex<HashMap<CollectionName, CollectionMeta>>,
+    /// Collections whose HNSW index a bulk load of this store set aside (`ops/bulk.rs`).
+    bulk_loads: Mutex<HashSet<CollectionName>>,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -63,10 +66,7 @@ impl fmt::Debug for PostgresStore {
 }
 
 fn missing(name: &CollectionName) -> StorageError {
-    StorageError::NotInitialized {
-        what: format!("collection `{name}`"),
-        remedy: format!("create it first (`brainstore --collection {name} init`)"),
-    }
+    StorageError::missing_collection(name)
 }
 
 impl PostgresStore {
@@ -96,6 +96,7 @@ impl PostgresStore {
             session,
             errors,
             registry: Mutex::new(HashMap::new()),
+            bulk_loads: Mutex::new(HashSet::new()),
         })
     }
 
@@ -168,12 +169,14 @@ impl PostgresStore {
         row.info(n)
     }
 
-    /// Checks that every chunk table's vector column has the dimensions its registry row records.
-    async fn check_vector_columns(&self) -> Result<(), StorageError> {
+    /// Checks that every chunk table's vector column has the dimensions its registry row records, and
+    /// returns the collections that have one.
+    async fn check_vector_columns(&self) -> Result<Vec<(CollectionName, ChunkTable, VectorLayout)>, StorageError> {
         let columns = crate::ops::probe::vector_columns(&self.db, &self.config.schema)
             .await
             .map_err(self.db_err("reading vector columns"))?;
         let rows = collections::all(&self.db).await.map_err(self.db_err("reading the collection registry"))?;
+        let mut with_vectors = Vec::new();
         for row in rows {
             let Some(space) = row.embedding_space() else { continue };
             let name = CollectionName::new(row.name.clone())?;
@@ -191,8 +194,13 @@ impl PostgresStore {
                     )),
                 });
             }
+            with_vectors.push((name.clone(), self.table(&name), VectorLayout::new(&space)));
         }
-        Ok(())
+        Ok(with_vectors)
+    }
+
+    fn bulk_loads(&self) -> std::sync::MutexGuard<'_, HashSet<CollectionName>> {
+        self.bulk_loads.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn run_search(
@@ -233,7 +241,15 @@ impl DocumentStore for PostgresStore {
         let version = pgvector_version(&self.db).await.map_err(self.db_err("reading the pgvector version"))?;
         *self.pgvector.write().unwrap_or_else(std::sync::PoisonError::into_inner) = version;
         self.forget(None);
-        self.check_vector_columns().await
+        let with_vectors = self.check_vector_columns().await?;
+        // A bulk load that never finished (a crash) left its collection without an HNSW index.
+        let rebuilt = bulk::ensure_vector_indexes(&self.pool, with_vectors, self.hnsw())
+            .await
+            .map_err(|error| self.errors.sqlx("building missing vector indexes", error))?;
+        for collection in rebuilt {
+            tracing::info!(%collection, "built the vector index an unfinished bulk load had set aside");
+        }
+        Ok(())
     }
 
     async fn migrations(&self) -> storage_core::Result<Vec<MigrationInfo>> {
@@ -360,12 +376,34 @@ impl DocumentStore for PostgresStore {
     async fn upsert(&self, collection: &CollectionName, chunks: Vec<Chunk>) -> storage_core::Result<UpsertSummary> {
         let table = self.table(collection);
         let validate = |space: Option<&EmbeddingSpace>, chunks| prepare_batch(collection, space, chunks);
-        match upsert::upsert(&self.pool, &table, self.hnsw(), collection, chunks, validate).await {
+        let index_deferred = self.bulk_loads().contains(collection);
+        match upsert::upsert(&self.pool, &table, self.hnsw(), index_deferred, collection, chunks, validate).await {
             Ok(summary) => Ok(summary),
             Err(UpsertFailure::Missing) => Err(missing(collection)),
             Err(UpsertFailure::Invalid(error)) => Err(error),
             Err(UpsertFailure::Database(error)) => Err(self.errors.sqlx("upsert", error)),
         }
+    }
+
+    async fn begin_bulk_load(&self, collection: &CollectionName) -> storage_core::Result<bool> {
+        let begun = bulk::begin(&self.pool, &self.table(collection), collection)
+            .await
+            .map_err(|error| self.errors.sqlx("beginning a bulk load", error))?;
+        match begun {
+            Begun::Missing => Err(missing(collection)),
+            Begun::Deferred => {
+                self.bulk_loads().insert(collection.clone());
+                Ok(true)
+            }
+            Begun::Unchanged => Ok(false),
+        }
+    }
+
+    async fn finish_bulk_load(&self, collection: &CollectionName) -> storage_core::Result<()> {
+        self.bulk_loads().remove(collection);
+        bulk::finish(&self.pool, &self.table(collection), collection, self.hnsw())
+            .await
+            .map_err(|error| self.errors.sqlx("building the vector index after a bulk load", error))
     }
 
     async fn get(&self, collection: &CollectionName, id: &str) -> storage_core::Result<Option<StoredChunk>> {

@@ -1,6 +1,7 @@
 //! The SQL of every operation, one operation per file, and the small composer they share: static SQL
 //! fragments, validated identifiers and bound values, numbered `$1..$n` in one pass.
 
+pub(crate) mod bulk;
 pub(crate) mod collections;
 pub(crate) mod copy;
 pub(crate) mod count;

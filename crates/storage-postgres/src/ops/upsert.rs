@@ -11,13 +11,14 @@
 use sqlx::{PgPool, Row};
 use storage_core::{Chunk, CollectionName, EmbeddingSpace, Metric, StorageError, UpsertSummary, ValidatedBatch};
 
+use super::bulk::build_vector_index;
 use super::copy::{STAGING_TABLE, copy_to_staging};
-use crate::schema::{ChunkTable, HnswParams, VectorLayout, drop_vector_index_ddl, vector_index_ddl};
+use crate::schema::{ChunkTable, HnswParams, VectorLayout, drop_vector_index_ddl};
 
 /// Batches of at least this many chunks go through COPY.
 pub(crate) const COPY_THRESHOLD: usize = 200;
 
-const REGISTRY_ROW: &str =
+pub(super) const REGISTRY_ROW: &str =
     "SELECT language, provider, model, dimensions, metric FROM bs_collections WHERE name = $1 FOR SHARE";
 
 const CONFLICT: &str = " ON CONFLICT (id) DO UPDATE SET \"text\" = EXCLUDED.\"text\", metadata = EXCLUDED.metadata, \
@@ -41,7 +42,7 @@ impl From<sqlx::Error> for UpsertFailure {
     }
 }
 
-fn space_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<EmbeddingSpace>, sqlx::Error> {
+pub(super) fn space_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<EmbeddingSpace>, sqlx::Error> {
     let dimensions: Option<i32> = row.try_get("dimensions")?;
     let Some(dimensions) = dimensions.and_then(|d| u32::try_from(d).ok()) else { return Ok(None) };
     let metric: Option<String> = row.try_get("metric")?;
@@ -55,10 +56,12 @@ fn space_from_row(row: &sqlx::postgres::PgRow) -> Result<Option<EmbeddingSpace>,
 
 /// Writes a batch atomically. `validate` runs core's checks against the embedding space read under a
 /// share lock in the same transaction, so a concurrent reset cannot slip between check and write.
+/// `index_deferred`: a bulk load of this store set the HNSW index aside (`ops/bulk.rs`); leave it so.
 pub(crate) async fn upsert(
     pool: &PgPool,
     table: &ChunkTable,
     hnsw: HnswParams,
+    index_deferred: bool,
     collection: &CollectionName,
     chunks: Vec<Chunk>,
     validate: impl FnOnce(Option<&EmbeddingSpace>, Vec<Chunk>) -> Result<ValidatedBatch, StorageError>,
@@ -77,7 +80,7 @@ pub(crate) async fn upsert(
         format!("WITH written AS (INSERT INTO {} AS t (id, \"text\", metadata, embedding) ", table.qualified());
     let inserted: i64 = if batch.chunks.len() >= COPY_THRESHOLD {
         let rebuild = match space.as_ref().map(VectorLayout::new) {
-            Some(layout) if batch.chunks.iter().any(|c| c.embedding.is_some()) => {
+            Some(layout) if !index_deferred && batch.chunks.iter().any(|c| c.embedding.is_some()) => {
                 let sample = format!("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT $1) AS existing", table.qualified());
                 let limit = i64::try_from(batch.chunks.len() + 1).unwrap_or(i64::MAX);
                 let existing: i64 =
@@ -93,7 +96,7 @@ pub(crate) async fn upsert(
         let sql = format!("{target}SELECT id, \"text\", metadata, embedding FROM {STAGING_TABLE}{CONFLICT}");
         let inserted = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *txn).await?;
         if let Some(layout) = rebuild {
-            sqlx::query(sqlx::AssertSqlSafe(vector_index_ddl(table, layout, hnsw))).execute(&mut *txn).await?;
+            build_vector_index(&mut txn, table, layout, hnsw).await?;
         }
         inserted
     } else {
