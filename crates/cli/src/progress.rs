@@ -54,6 +54,14 @@ impl Progress {
         }
     }
 
+    /// Shows `message` on the bar, where it stays (e.g. "building the vector index"): a stage with no
+    /// position of its own. Nothing without a bar.
+    pub(crate) fn stage(&self, message: String) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message);
+        }
+    }
+
     /// Removes the bar; the summary goes to stdout afterwards.
     pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {

@@ -6,6 +6,26 @@ use serde_json::json;
 
 use common::{chunk_line, fixture_lines};
 
+/// `ingest` into an empty PostgreSQL collection loads without the HNSW index and builds it at the end.
+#[test]
+fn postgres_ingest_ends_with_the_vector_index_built() {
+    let store = common::Store::postgres("ingest_index");
+    store.init(3);
+    let path = store.write("rows.jsonl", &fixture_lines());
+    store.json(&["ingest", path.to_str().expect("utf-8"), "--batch-size", "1"]);
+    assert_eq!(store.vector_indexes(), ["default"]);
+    // A failed load still ends with the index, over what was committed before the bad line.
+    let failing = common::Store::postgres("ingest_index_fail");
+    failing.init(3);
+    let bad = format!("{}\n{{not json\n", chunk_line("ok", "fine", json!({}), Some(&[1.0, 0.0, 0.0])));
+    failing
+        .run_with_stdin(&["ingest", "-", "--batch-size", "1"], Some(&bad))
+        .code(2)
+        .stderr_has("line 2: not valid JSON");
+    assert_eq!(failing.count(), 1);
+    assert_eq!(failing.vector_indexes(), ["default"]);
+}
+
 both_backends! {
     fn init_is_idempotent_and_records_the_embedding_space(store) {
         let first = store.json(&["init", "--dimensions", "3", "--provider", "test", "--model", "m1"]);

@@ -90,6 +90,11 @@ fn export_import_into_postgres_and_export_again_gives_identical_records() {
     assert_eq!(imported["collections"], json!(["default", "notes"]));
     let round_tripped = postgres.snapshot();
     assert_same_records(&original, &round_tripped);
+    assert_eq!(
+        postgres.vector_indexes(),
+        ["default"],
+        "the imported collection with vectors ends indexed (notes has none)"
+    );
     // And back: PostgreSQL → embedded gives the same records again.
     let back = Store::embedded("round_trip_back");
     let path = back.write("from_pg.jsonl", &(postgres.run(&["export"]).stdout));
@@ -120,6 +125,11 @@ fn copy_to_postgres_gives_the_same_records_and_resumes() {
     assert!(collections[0]["verified"].as_u64().is_some_and(|n| n >= 50), "{report}");
     assert!(!report["target"].as_str().expect("a target").contains('@'), "the target is described without credentials");
     assert_same_records(&copier.snapshot(), &target.snapshot());
+    assert_eq!(
+        target.vector_indexes(),
+        ["default"],
+        "the copied collection with vectors ends indexed (notes has none)"
+    );
 
     // Lose some chunks and change one in the target, as an interrupted or stale copy would.
     target.json(&["delete", "--where", r#"{"n": {"$gte": 1000}}"#]);

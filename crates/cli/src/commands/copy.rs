@@ -106,6 +106,27 @@ async fn copy_collection(
     done: &mut u64,
 ) -> Result<CopiedCollection> {
     target.create_collection(&info.name, info.embedding_space.as_ref()).await?;
+    let deferred = target.begin_bulk_load(&info.name).await?;
+    let copied = copy_pages(source, target, info, input, progress, done).await;
+    // After a failure too: what was copied gets its index.
+    if deferred {
+        progress.stage(format!("building the vector index of `{}` in the target", info.name));
+    }
+    let finished = target.finish_bulk_load(&info.name).await;
+    let copied = copied?;
+    finished?;
+    Ok(copied)
+}
+
+/// Copies the pages of one collection that the target does not already hold identically.
+async fn copy_pages(
+    source: &dyn DocumentStore,
+    target: &dyn DocumentStore,
+    info: &CollectionInfo,
+    input: &Input,
+    progress: &Progress,
+    done: &mut u64,
+) -> Result<CopiedCollection> {
     let mut existing = TargetCursor::new(target, &info.name, input.batch_size);
     let mut request = ListRequest::first(input.batch_size);
     let (mut copied, mut skipped) = (0u64, 0u64);

@@ -102,20 +102,42 @@ pub(crate) async fn run(
 
     let mut writer = Writer {
         store,
-        collection: match &settings.mode {
-            Mode::Ingest { collection, .. } => Some(collection.clone()),
-            Mode::Import => None,
-        },
+        collection: None,
+        loading: None,
         skip_invalid,
         report: IngestReport::default(),
         last_committed_line: None,
         collections: Vec::new(),
         started: Instant::now(),
     };
+    if let Mode::Ingest { collection, .. } = &settings.mode {
+        writer.begin_load(collection.clone()).await?;
+    }
+    let drained = drain(&mut writer, &mut receiver, by_bytes, progress).await;
+    // After a failure too: what was committed gets its index.
+    let finished = writer.finish_load(progress).await;
+    drained?;
+    finished?;
+    // The channel closed: the reader has returned, so joining cannot block.
+    if reader.join().is_err() {
+        return Err(CliError::Internal("the reader thread panicked".to_owned()));
+    }
+    writer.report.seconds = writer.started.elapsed().as_secs_f64();
+    writer.report.rows_per_sec = writer.rate();
+    Ok(Outcome { report: writer.report, collections: writer.collections })
+}
+
+/// Commits what the reader sends until the channel closes or something fails.
+async fn drain(
+    writer: &mut Writer,
+    receiver: &mut mpsc::Receiver<Item>,
+    by_bytes: bool,
+    progress: &Progress,
+) -> Result<()> {
     while let Some(item) = receiver.recv().await {
         match item {
             Item::Collection(header) => {
-                if let Err(error) = writer.switch_collection(header).await {
+                if let Err(error) = writer.switch_collection(header, progress).await {
                     progress.note(&writer.stop_message(0));
                     return Err(error);
                 }
@@ -145,18 +167,14 @@ pub(crate) async fn run(
             }
         }
     }
-    // The channel closed: the reader has returned, so joining cannot block.
-    if reader.join().is_err() {
-        return Err(CliError::Internal("the reader thread panicked".to_owned()));
-    }
-    writer.report.seconds = writer.started.elapsed().as_secs_f64();
-    writer.report.rows_per_sec = writer.rate();
-    Ok(Outcome { report: writer.report, collections: writer.collections })
+    Ok(())
 }
 
 struct Writer {
     store: Arc<dyn DocumentStore>,
     collection: Option<CollectionName>,
+    /// The collection in a bulk load, and whether its backend set an index aside for it.
+    loading: Option<(CollectionName, bool)>,
     skip_invalid: bool,
     report: IngestReport,
     last_committed_line: Option<u64>,
@@ -183,10 +201,28 @@ impl Writer {
         }
     }
 
-    async fn switch_collection(&mut self, header: Header) -> Result<()> {
+    async fn switch_collection(&mut self, header: Header, progress: &Progress) -> Result<()> {
+        self.finish_load(progress).await?;
         self.store.create_collection(&header.name, header.space.as_ref()).await?;
         self.collections.push(header.name.to_string());
-        self.collection = Some(header.name);
+        self.begin_load(header.name).await
+    }
+
+    /// Makes `collection` the one batches go to, in a bulk load (`DocumentStore::begin_bulk_load`).
+    async fn begin_load(&mut self, collection: CollectionName) -> Result<()> {
+        let deferred = self.store.begin_bulk_load(&collection).await?;
+        self.loading = Some((collection.clone(), deferred));
+        self.collection = Some(collection);
+        Ok(())
+    }
+
+    /// Ends the current bulk load, building the index it set aside.
+    async fn finish_load(&mut self, progress: &Progress) -> Result<()> {
+        let Some((collection, deferred)) = self.loading.take() else { return Ok(()) };
+        if deferred {
+            progress.stage(format!("building the vector index of `{collection}`"));
+        }
+        self.store.finish_bulk_load(&collection).await?;
         Ok(())
     }
 

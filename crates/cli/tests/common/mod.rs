@@ -233,6 +233,25 @@ impl Store {
 
     /// Every record of every collection, as `export` writes them: what "the store is unchanged" compares.
     #[track_caller]
+    /// The collections that have an HNSW index in this store's PostgreSQL schema, sorted.
+    pub fn vector_indexes(&self) -> Vec<String> {
+        assert_eq!(self.backend, Backend::Postgres, "vector indexes are a PostgreSQL matter");
+        let schema = self.env("BRAINSTORE__POSTGRES__SCHEMA").expect("a schema").to_owned();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        runtime.block_on(async {
+            use sqlx::Connection;
+            let mut connection = sqlx::PgConnection::connect(&database_url()).await.expect("connect");
+            sqlx::query_scalar(
+                "SELECT substring(indexname FROM '^bs_chunks_(.*)_embedding$') FROM pg_indexes \
+                 WHERE schemaname = $1 AND indexname ~ '^bs_chunks_.*_embedding$' ORDER BY 1",
+            )
+            .bind(schema)
+            .fetch_all(&mut connection)
+            .await
+            .expect("pg_indexes")
+        })
+    }
+
     pub fn snapshot(&self) -> Vec<Value> {
         let outcome = self.run(&["export"]);
         outcome.ok();
