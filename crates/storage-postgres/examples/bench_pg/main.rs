@@ -3,7 +3,7 @@
 //! Phases, run in order by the xtask driver (which runs `psql` and `pgbench` in between):
 //! - `prepare`: a fresh `bench_pg` schema, three identical collections, the corpus as a binary COPY file
 //!   (the bytes brainstore's own COPY sends), the query table and the `psql` / `pgbench` scripts;
-//! - `ingest`: upserts the corpus through `PostgresStore` in batches and records the time;
+//! - `ingest`: upserts the corpus through `PostgresStore` in batches of one bulk load and records the time;
 //! - `report`: runs the same queries through `PostgresStore`, measures recall@10 against an exact search,
 //!   reads the driver's `psql` timings and `pgbench` logs and prints the table.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -154,6 +154,8 @@ async fn ingest(args: &Args) -> Result<()> {
     let corpus = BenchCorpus::new(args.rows, DIMENSIONS, SEED);
     let mut chunks = corpus.chunks();
     let started = Instant::now();
+    // As `brainstore ingest` does: the empty collection's HNSW index is built once, after the last batch.
+    store.begin_bulk_load(&docs).await?;
     let mut written = 0u64;
     loop {
         let batch: Vec<_> = chunks.by_ref().take(args.batch).collect();
@@ -164,6 +166,9 @@ async fn ingest(args: &Args) -> Result<()> {
         written += store.upsert(&docs, batch).await?.written();
         eprintln!("bench_pg: {written} rows ({:.1} s for the last batch)", batch_started.elapsed().as_secs_f64());
     }
+    let build_started = Instant::now();
+    store.finish_bulk_load(&docs).await?;
+    eprintln!("bench_pg: built the HNSW index in {:.1} s", build_started.elapsed().as_secs_f64());
     let seconds = started.elapsed().as_secs_f64();
     std::fs::write(args.out.join("ingest.env"), format!("seconds={seconds}\nrows={written}\n"))?;
     eprintln!("bench_pg: ingested {written} rows in {seconds:.1} s ({:.0} rows/s)", written as f64 / seconds);

@@ -111,20 +111,22 @@ pub(crate) fn print_report(
         plan.get("pgvector").map_or("?", String::as_str),
     );
     println!("{:<34} {:>16} {:>16} {:>8} {:>9}", "", "brainstore", "raw SQL", "ratio", "target");
-    println!(
-        "{:<34} {:>16.0} {:>16.0} {:>7.2}x {:>9}",
-        "ingest rows/s (\\copy, same table)",
-        ours,
-        indexed,
-        ours / indexed,
-        ">= 0.5x"
-    );
+    // brainstore's load builds the index after the last batch, as the deferred script does: that is the
+    // like-for-like baseline. Copying into a table whose index is live is shown for scale.
     println!(
         "{:<34} {:>16.0} {:>16.0} {:>7.2}x {:>9}",
         "ingest rows/s (\\copy, index after)",
         ours,
         deferred,
         ours / deferred,
+        ">= 0.5x"
+    );
+    println!(
+        "{:<34} {:>16.0} {:>16.0} {:>7.2}x {:>9}",
+        "ingest rows/s (\\copy, live index)",
+        ours,
+        indexed,
+        ours / indexed,
         ""
     );
     for (mode, latency) in measured {
