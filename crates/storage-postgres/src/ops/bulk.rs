@@ -59,7 +59,14 @@ pub(crate) async fn finish(
         return Ok(());
     };
     let Some(space) = space_from_row(&row)? else { return Ok(()) };
-    build_vector_index(&mut txn, table, VectorLayout::new(&space), hnsw).await?;
+    // Most loads set nothing aside; skip the row count and the table lock of a no-op CREATE INDEX.
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(table.vector_index_qualified())
+        .fetch_one(&mut *txn)
+        .await?;
+    if !exists {
+        build_vector_index(&mut txn, table, VectorLayout::new(&space), hnsw).await?;
+    }
     txn.commit().await
 }
 
@@ -97,7 +104,7 @@ fn build_memory_bytes(rows: u64, layout: VectorLayout, hnsw: HnswParams) -> u64 
     rows.saturating_mul(per_row).saturating_mul(5).div_euclid(4).min(MAX_BUILD_MEMORY_BYTES)
 }
 
-/// Builds every missing HNSW index of the collections in `layouts` (a load that did not finish).
+/// Builds the HNSW index of each of `tables` that has none (a load that did not finish).
 /// Returns the collections it built one for.
 pub(crate) async fn ensure_vector_indexes(
     pool: &PgPool,
