@@ -74,7 +74,16 @@ async fn copy_all(
     let mut done = 0u64;
     let mut report = Vec::with_capacity(collections.len());
     for info in &collections {
-        let mut copied = copy_collection(source, target, info, input, &progress, &mut done).await?;
+        target.create_collection(&info.name, info.embedding_space.as_ref()).await?;
+        let deferred = target.begin_bulk_load(&info.name).await?;
+        let copied = copy_collection(source, target, info, input, &progress, &mut done).await;
+        // After a failure too: what was copied gets its index.
+        if deferred {
+            progress.stage(format!("building the vector index of `{}` in the target", info.name));
+        }
+        let finished = target.finish_bulk_load(&info.name).await;
+        let mut copied = copied?;
+        finished?;
         copied.verified = verify(source, target, &info.name, &sample_ids(source, info, input).await?).await?;
         copied.source_count = source.count(&info.name, None).await?;
         copied.target_count = target.count(&info.name, None).await?;
@@ -97,29 +106,8 @@ async fn copy_all(
     Ok(report)
 }
 
-async fn copy_collection(
-    source: &dyn DocumentStore,
-    target: &dyn DocumentStore,
-    info: &CollectionInfo,
-    input: &Input,
-    progress: &Progress,
-    done: &mut u64,
-) -> Result<CopiedCollection> {
-    target.create_collection(&info.name, info.embedding_space.as_ref()).await?;
-    let deferred = target.begin_bulk_load(&info.name).await?;
-    let copied = copy_pages(source, target, info, input, progress, done).await;
-    // After a failure too: what was copied gets its index.
-    if deferred {
-        progress.stage(format!("building the vector index of `{}` in the target", info.name));
-    }
-    let finished = target.finish_bulk_load(&info.name).await;
-    let copied = copied?;
-    finished?;
-    Ok(copied)
-}
-
 /// Copies the pages of one collection that the target does not already hold identically.
-async fn copy_pages(
+async fn copy_collection(
     source: &dyn DocumentStore,
     target: &dyn DocumentStore,
     info: &CollectionInfo,

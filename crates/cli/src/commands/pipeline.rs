@@ -103,7 +103,7 @@ pub(crate) async fn run(
     let mut writer = Writer {
         store,
         collection: None,
-        loading: None,
+        index_deferred: None,
         skip_invalid,
         report: IngestReport::default(),
         last_committed_line: None,
@@ -173,8 +173,8 @@ async fn drain(
 struct Writer {
     store: Arc<dyn DocumentStore>,
     collection: Option<CollectionName>,
-    /// The collection in a bulk load, and whether its backend set an index aside for it.
-    loading: Option<(CollectionName, bool)>,
+    /// `Some` while `collection`'s bulk load is open: whether its backend set an index aside.
+    index_deferred: Option<bool>,
     skip_invalid: bool,
     report: IngestReport,
     last_committed_line: Option<u64>,
@@ -210,19 +210,20 @@ impl Writer {
 
     /// Makes `collection` the one batches go to, in a bulk load (`DocumentStore::begin_bulk_load`).
     async fn begin_load(&mut self, collection: CollectionName) -> Result<()> {
-        let deferred = self.store.begin_bulk_load(&collection).await?;
-        self.loading = Some((collection.clone(), deferred));
+        self.index_deferred = Some(self.store.begin_bulk_load(&collection).await?);
         self.collection = Some(collection);
         Ok(())
     }
 
     /// Ends the current bulk load, building the index it set aside.
     async fn finish_load(&mut self, progress: &Progress) -> Result<()> {
-        let Some((collection, deferred)) = self.loading.take() else { return Ok(()) };
+        let (Some(deferred), Some(collection)) = (self.index_deferred.take(), &self.collection) else {
+            return Ok(());
+        };
         if deferred {
             progress.stage(format!("building the vector index of `{collection}`"));
         }
-        self.store.finish_bulk_load(&collection).await?;
+        self.store.finish_bulk_load(collection).await?;
         Ok(())
     }
 

@@ -27,11 +27,9 @@ pub(crate) enum Begun {
 /// Drops the collection's HNSW index when the collection is empty.
 pub(crate) async fn begin(pool: &PgPool, table: &ChunkTable, collection: &CollectionName) -> sqlx::Result<Begun> {
     let mut txn = pool.begin().await?;
-    // The row lock orders this against a concurrent upsert's check of the same collection.
-    let registry = format!("{} FOR UPDATE", REGISTRY_ROW.trim_end_matches(" FOR SHARE"));
-    let Some(row) =
-        sqlx::query(sqlx::AssertSqlSafe(registry)).bind(collection.as_str()).fetch_optional(&mut *txn).await?
-    else {
+    // Under the same share lock as an upsert, so a concurrent reset or drop cannot slip in. A concurrent
+    // upsert's rows may not be visible yet; that only means `finish` builds over more rows.
+    let Some(row) = sqlx::query(REGISTRY_ROW).bind(collection.as_str()).fetch_optional(&mut *txn).await? else {
         return Ok(Begun::Missing);
     };
     if space_from_row(&row)?.is_none() {
