@@ -271,6 +271,31 @@ pub struct SearchHit {
     pub matched_terms: Option<Vec<String>>,
 }
 
+impl SearchHit {
+    /// A keyword-mode hit at 1-based `rank` with BM25 `relevance`: scored by [`crate::keyword::bm25::score`],
+    /// and with `explain` (the user's query and its language) the keyword leg and the matched terms.
+    pub fn keyword(
+        id: String,
+        text: String,
+        metadata: Metadata,
+        relevance: f64,
+        rank: usize,
+        explain: Option<(&KeywordQuery, TextLanguage)>,
+    ) -> SearchHit {
+        let score = crate::keyword::bm25::score(relevance);
+        SearchHit {
+            matched_terms: explain.map(|(query, language)| crate::keyword::matched_terms(&text, query, language)),
+            keyword: explain.map(|_| LegExplain { rank: u32::try_from(rank).unwrap_or(u32::MAX), score }),
+            id,
+            text,
+            metadata,
+            score,
+            distance: None,
+            vector: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

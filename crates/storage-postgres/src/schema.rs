@@ -69,6 +69,11 @@ impl ChunkTable {
         format!("{}_{suffix}", self.table)
     }
 
+    /// The GIN indexes (keyword and metadata), as `to_regclass` takes them.
+    pub(crate) fn gin_indexes_qualified(&self) -> [String; 2] {
+        ["tsv", "metadata"].map(|suffix| format!("\"{}\".\"{}\"", self.schema, self.index_name(suffix)))
+    }
+
     /// `"schema"."<table>_embedding"`, the HNSW index, as `to_regclass` takes it.
     pub(crate) fn vector_index_qualified(&self) -> String {
         format!("\"{}\".\"{}\"", self.schema, self.index_name("embedding"))
@@ -295,10 +300,15 @@ pub(crate) async fn set_vector_column<C: ConnectionTrait>(
     create_vector_index(db, table, layout, hnsw).await
 }
 
-/// Drops a collection's chunk table and its keyword statistics.
+/// Drops a collection's chunk table (its statistics stay: [`forget_keyword_stats`]).
 pub(crate) async fn drop_chunk_table<C: ConnectionTrait>(db: &C, table: &ChunkTable) -> Result<(), DbErr> {
     let drop = Table::drop().table(table.table_ref()).if_exists().to_owned();
-    db.execute(&drop).await?;
+    db.execute(&drop).await.map(drop_result)
+}
+
+/// Forgets the keyword statistics of a dropped chunk table, so a table created under the same name starts
+/// from zero. (Migrations that drop chunk tables need not: migration 5's `down` drops the statistics.)
+pub(crate) async fn forget_keyword_stats<C: ConnectionTrait>(db: &C, table: &ChunkTable) -> Result<(), DbErr> {
     let forget = Statement::from_sql_and_values(
         DbBackend::Postgres,
         "DELETE FROM bs_keyword_stats WHERE chunk_table = $1",

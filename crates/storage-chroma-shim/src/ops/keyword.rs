@@ -2,10 +2,7 @@
 //! `keyword::bm25` formula), scored by core's fixed curve.
 
 use sea_orm::{ConnectionTrait, DbErr};
-use storage_core::keyword::bm25;
-use storage_core::{
-    CollectionName, KeywordQuery, LegExplain, SearchHit, SearchRequest, StorageError, TextLanguage, matched_terms,
-};
+use storage_core::{CollectionName, KeywordQuery, SearchHit, SearchRequest, StorageError, TextLanguage};
 
 use super::{CollectionRow, HitRow, find_collection, missing, parse_metadata};
 use crate::db::{Db, stmt};
@@ -31,9 +28,11 @@ pub(crate) async fn keyword_leg(
     let Some(expression) = match_expression(query) else { return Ok(Vec::new()) };
     let fts = keyword_table(collection.id);
     let filter_sql = condition.map_or("1", |c| c.sql.as_str());
-    // FTS5's bm25() is lower-is-better; its negation is the relevance.
+    // FTS5's bm25() is lower-is-better; its negation is the relevance. CROSS JOIN keeps the full-text match
+    // the outer loop: with a broad filter, SQLite would otherwise drive from the filter's rows and run the
+    // MATCH again for each (issue 13: 104 s at 200,000 chunks against 75 ms unfiltered).
     let sql = format!(
-        "SELECT c.pk, c.id, c.text, c.metadata, -bm25({fts}) AS relevance FROM {fts} JOIN chunks c ON c.pk = {fts}.rowid \
+        "SELECT c.pk, c.id, c.text, c.metadata, -bm25({fts}) AS relevance FROM {fts} CROSS JOIN chunks c ON c.pk = {fts}.rowid \
          WHERE {fts} MATCH ? AND ({filter_sql}) ORDER BY relevance DESC, c.id LIMIT ?"
     );
     let mut values = vec![expression.into()];
@@ -71,24 +70,11 @@ pub(crate) async fn search(
     let candidates = keyword_leg(&db.conn, &collection, &query.analyzed(language), request.top_k, condition.as_ref())
         .await
         .map_err(&err)?;
+    let explain = request.explain.then_some((&query, language));
     Ok(candidates
         .into_iter()
         .enumerate()
-        .map(|(idx, candidate)| {
-            let score = bm25::score(candidate.relevance);
-            SearchHit {
-                matched_terms: request.explain.then(|| matched_terms(&candidate.row.text, &query, language)),
-                id: candidate.row.id,
-                text: candidate.row.text,
-                metadata: candidate.row.metadata,
-                score,
-                distance: None,
-                vector: None,
-                keyword: request
-                    .explain
-                    .then(|| LegExplain { rank: u32::try_from(idx + 1).unwrap_or(u32::MAX), score }),
-            }
-        })
+        .map(|(idx, c)| SearchHit::keyword(c.row.id, c.row.text, c.row.metadata, c.relevance, idx + 1, explain))
         .filter(|hit| request.min_score.is_none_or(|min| hit.score >= min))
         .collect())
 }

@@ -2,8 +2,7 @@
 //! fixed curve (`keyword::bm25::score`), ties by id; matched terms by core's analyzer.
 
 use sea_orm::{DatabaseConnection, DbErr};
-use storage_core::keyword::bm25;
-use storage_core::{LegExplain, SearchHit, SearchRequest, StorageError, matched_terms};
+use storage_core::{SearchHit, SearchRequest, StorageError};
 
 use super::keyword_sql::{push_bm25_matches, text_language};
 use super::{Sql, metadata_from};
@@ -27,25 +26,20 @@ pub(crate) async fn search(
     }
     let rows = db.query_all_raw(sql.build()).await?;
     let get_err = |error: DbErr| StorageError::backend("reading a keyword hit", error);
+    let explain = request.explain.then_some((&query, language));
     let hits: Result<Vec<SearchHit>, StorageError> = rows
         .iter()
         .enumerate()
         .map(|(idx, row)| {
-            let raw: f64 = row.try_get("", "raw").map_err(get_err)?;
-            let score = bm25::score(raw);
-            let text: String = row.try_get("", "text").map_err(get_err)?;
-            Ok(SearchHit {
-                id: row.try_get("", "id").map_err(get_err)?,
-                matched_terms: request.explain.then(|| matched_terms(&text, &query, language)),
-                text,
-                metadata: metadata_from(row.try_get("", "metadata").map_err(get_err)?)?,
-                score,
-                distance: None,
-                vector: None,
-                keyword: request
-                    .explain
-                    .then(|| LegExplain { rank: u32::try_from(idx + 1).unwrap_or(u32::MAX), score }),
-            })
+            let metadata = metadata_from(row.try_get("", "metadata").map_err(get_err)?)?;
+            Ok(SearchHit::keyword(
+                row.try_get("", "id").map_err(get_err)?,
+                row.try_get("", "text").map_err(get_err)?,
+                metadata,
+                row.try_get("", "raw").map_err(get_err)?,
+                idx + 1,
+                explain,
+            ))
         })
         .collect();
     Ok(hits.map(|hits| hits.into_iter().filter(|hit| request.min_score.is_none_or(|min| hit.score >= min)).collect()))

@@ -11,10 +11,13 @@
 use sqlx::{PgPool, Row};
 use storage_core::{Chunk, CollectionName, EmbeddingSpace, Metric, StorageError, UpsertSummary, ValidatedBatch};
 
-use super::bulk::build_vector_index;
+use super::bulk::{build_vector_index, compact_keyword_stats, make_query_ready};
 use super::copy::{STAGING_TABLE, copy_to_staging};
 use super::keyword_sql::{KeywordColumns, text_language};
 use crate::schema::{ChunkTable, HnswParams, VectorLayout, drop_vector_index_ddl};
+
+/// Keyword statistics rows a chunk table may gather before an upsert folds them (a query sums them all).
+const STATS_ROWS_BEFORE_COMPACTION: i64 = 64;
 
 /// Batches of at least this many chunks go through COPY.
 pub(crate) const COPY_THRESHOLD: usize = 200;
@@ -134,6 +137,14 @@ pub(crate) async fn upsert(
             .await?
     };
     txn.commit().await?;
+    // A large upsert leaves its indexes query-ready, as a bulk load does when it finishes; a small one folds
+    // the keyword statistics only once they have piled up.
+    let mut conn = pool.acquire().await?;
+    if n_chunks >= COPY_THRESHOLD as u64 && !index_deferred {
+        make_query_ready(&mut conn, table).await?;
+    } else {
+        compact_keyword_stats(&mut conn, table, STATS_ROWS_BEFORE_COMPACTION).await?;
+    }
     let inserted = u64::try_from(inserted).unwrap_or(0).min(n_chunks);
     Ok(UpsertSummary { inserted, updated: n_chunks - inserted, duplicates_in_batch: batch.duplicates_in_batch })
 }
