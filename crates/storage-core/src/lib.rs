@@ -25,6 +25,7 @@ pub mod fusion;
 mod health;
 pub mod keyword;
 pub mod memory;
+mod request;
 mod search;
 pub mod session;
 mod store;
@@ -48,6 +49,7 @@ pub use crate::keyword::{
     ENGLISH_STOP_WORDS, KeywordGroup, KeywordMatch, KeywordQuery, KeywordTerm, TextLanguage, analyze, analyze_word,
     matched_terms, split_words, term_occurrences,
 };
+pub use crate::request::SearchDefaults;
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
 pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT, MigrationInfo};
 pub use crate::stores::Stores;
