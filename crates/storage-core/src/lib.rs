@@ -23,7 +23,7 @@ mod error;
 pub mod filter;
 pub mod fusion;
 mod health;
-mod keyword;
+pub mod keyword;
 pub mod memory;
 mod request;
 mod search;
@@ -45,7 +45,10 @@ pub use crate::error::{BoxError, Result, StorageError};
 pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
 pub use crate::health::{HealthReport, PoolStatus};
-pub use crate::keyword::{ENGLISH_STOP_WORDS, KeywordGroup, KeywordQuery, KeywordTerm, TextLanguage, split_words};
+pub use crate::keyword::{
+    ENGLISH_STOP_WORDS, KeywordGroup, KeywordMatch, KeywordQuery, KeywordTerm, TextLanguage, analyze, analyze_word,
+    matched_terms, split_words, term_occurrences,
+};
 pub use crate::request::SearchDefaults;
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
 pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT, MigrationInfo};

@@ -304,9 +304,7 @@ impl DocumentStore for PostgresStore {
                     layout.check_supported(self.pgvector())?;
                 }
                 let row = collections::insert(&txn, name, &self.config.language, space).await.map_err(&err)?;
-                schema::create_chunk_table(&txn, &table, &self.config.language, layout, self.hnsw())
-                    .await
-                    .map_err(&err)?;
+                schema::create_chunk_table(&txn, &table, layout, self.hnsw()).await.map_err(&err)?;
                 row
             }
         };
@@ -337,6 +335,7 @@ impl DocumentStore for PostgresStore {
         let existed = collections::find_for_update(&txn, name).await.map_err(&err)?.is_some();
         if existed {
             schema::drop_chunk_table(&txn, &self.table(name)).await.map_err(&err)?;
+            schema::forget_keyword_stats(&txn, &self.table(name)).await.map_err(&err)?;
             collections::delete(&txn, name).await.map_err(&err)?;
         }
         txn.commit().await.map_err(&err)?;
@@ -470,7 +469,8 @@ impl DocumentStore for PostgresStore {
         let row =
             collections::find_for_update(&txn, collection).await.map_err(&err)?.ok_or_else(|| missing(collection))?;
         schema::drop_chunk_table(&txn, &table).await.map_err(&err)?;
-        schema::create_chunk_table(&txn, &table, &row.language, None, self.hnsw()).await.map_err(&err)?;
+        schema::forget_keyword_stats(&txn, &table).await.map_err(&err)?;
+        schema::create_chunk_table(&txn, &table, None, self.hnsw()).await.map_err(&err)?;
         collections::set_space(&txn, row, None).await.map_err(&err)?;
         txn.commit().await.map_err(&err)?;
         self.forget(Some(collection));

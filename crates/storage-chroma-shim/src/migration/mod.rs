@@ -167,7 +167,7 @@ async fn revert(txn: &DatabaseTransaction, version: u32) -> Result<(), DbErr> {
 
 fn migrate_error(db: &Db, version: u32, err: DbErr) -> StorageError {
     if crate::error::is_busy(&err) {
-        return StorageError::Busy { resource: db.path.clone(), waited_ms: db.busy_timeout_ms };
+        return crate::error::storage_error("migrate", err, &db.path, db.busy_timeout_ms);
     }
     crate::error::EmbeddedError::Migrate {
         name: MIGRATIONS[version as usize - 1].name.to_owned(),

@@ -1,7 +1,7 @@
 //! Creating, listing, dropping and resetting collections, and recording their embedding spaces.
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
-use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, StorageError, TextLanguage};
+use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, StorageError};
 
 use super::{
     COLLECTION_COLUMNS, CollectionRow, bump_version, collection_from_row, find_collection, missing, now_micros,
@@ -34,7 +34,6 @@ pub(crate) async fn create(
     db: &Db,
     name: &CollectionName,
     space: Option<&EmbeddingSpace>,
-    language: TextLanguage,
 ) -> Result<CollectionInfo, StorageError> {
     if let Some(space) = space {
         space.validate()?;
@@ -65,7 +64,7 @@ pub(crate) async fn create(
                 .transpose()
                 .map_err(&err)?
                 .ok_or_else(|| StorageError::backend("create collection", "the insert returned no row"))?;
-            schema::create_keyword_index(&txn, row.id, language).await.map_err(&err)?;
+            schema::create_keyword_index(&txn, row.id).await.map_err(&err)?;
             row
         }
     };
@@ -144,13 +143,13 @@ pub(crate) async fn set_space(db: &Db, name: &CollectionName, space: &EmbeddingS
 }
 
 /// Empties the collection and forgets its space. Returns the collection's id.
-pub(crate) async fn reset(db: &Db, name: &CollectionName, language: TextLanguage) -> Result<i64, StorageError> {
+pub(crate) async fn reset(db: &Db, name: &CollectionName) -> Result<i64, StorageError> {
     let err = db.err("reset");
     let txn = db.begin_write().await.map_err(&err)?;
     let row = bump_version(&txn, name, 1).await.map_err(&err)?.ok_or_else(|| missing(name))?;
     // Dropping and re-creating the keyword index is faster than deleting its rows one by one.
     schema::drop_keyword_index(&txn, row.id).await.map_err(&err)?;
-    schema::create_keyword_index(&txn, row.id, language).await.map_err(&err)?;
+    schema::create_keyword_index(&txn, row.id).await.map_err(&err)?;
     txn.execute_raw(stmt("DELETE FROM chunks WHERE collection_id = ?", vec![row.id.into()])).await.map_err(&err)?;
     record_space(&txn, name, None).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;

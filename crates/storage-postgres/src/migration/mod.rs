@@ -11,6 +11,7 @@ mod m20261124_000001_create_collections;
 mod m20261125_000002_create_memories;
 mod m20261125_000003_create_sessions;
 mod m20261125_000004_create_tasks;
+mod m20261206_000005_keyword_bm25;
 
 use sea_orm::sea_query::{Alias, IntoIden};
 use sea_orm::{
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_memories::Migration),
             Box::new(m20261125_000003_create_sessions::Migration),
             Box::new(m20261125_000004_create_tasks::Migration),
+            Box::new(m20261206_000005_keyword_bm25::Migration),
         ]
     }
 

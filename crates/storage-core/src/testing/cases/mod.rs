@@ -10,6 +10,7 @@ pub mod filter;
 pub mod get_count;
 pub mod hybrid;
 pub mod keyword;
+pub mod keyword_ranking;
 pub mod persistence;
 pub mod upsert;
 pub mod vector;
