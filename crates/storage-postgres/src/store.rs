@@ -453,12 +453,7 @@ impl DocumentStore for PostgresStore {
     }
 
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> storage_core::Result<u64> {
-        if filter.is_match_all() {
-            return Err(StorageError::invalid(
-                "where",
-                "an empty filter matches every chunk; refusing to delete everything (use `reset` to empty a collection)",
-            ));
-        }
+        filter.check_deletable()?;
         let meta = self.meta(collection).await?;
         delete::delete_where(&self.db, &meta.table, filter).await.map_err(self.db_err("delete"))
     }

@@ -19,7 +19,13 @@
 //! | `{"$and": [f, ...]}`, `{"$or": [f, ...]}` | every / any filter matches; the list must not be empty |
 //! | `{"$not": f}` | the filter does not match |
 //! | `{"a": .., "b": ..}` | several keys, or several operators on one key, mean `$and` |
-//! | `{}` | matches everything; refused by deletes |
+//! | `{}` | matches everything |
+//!
+//! A delete by filter refuses every filter that matches everything by its shape alone
+//! ([`Filter::check_deletable`]): `{}`, `$and` of such filters, an `$or` holding one of them or holding
+//! a filter beside its own negation (`{"$or": [{"k": 1}, {"k": {"$ne": 1}}]}`), and `$not` of a filter
+//! that matches nothing by its shape. Filters that happen to match every row of a collection (a key every
+//! chunk carries) are not refused: only the shape is judged, never the data.
 //!
 //! Scalars are strings, numbers and booleans; `null` is refused (use `$exists`). Numbers compare by
 //! value, so `1` equals `1.0`. Keys are literal top-level metadata keys: `a.b` is the key named `a.b`.
@@ -31,6 +37,7 @@
 
 mod eval;
 mod parse;
+mod shape;
 
 use serde_json::Value;
 
@@ -123,9 +130,23 @@ impl Filter {
         Filter::Field { key: key.into(), op: FieldOp::Eq(value) }
     }
 
-    /// Whether this is the empty filter `{}`, which deletes refuse.
+    /// Whether this filter matches every metadata object by its shape alone: `{}`, `{"$and": [{}]}`,
+    /// `{"$or": [f, {"$not": f}]}` and the other forms listed in the [module docs](self).
     pub fn is_match_all(&self) -> bool {
-        matches!(self, Filter::And(items) if items.is_empty())
+        shape::matches_everything(self)
+    }
+
+    /// Refuses a filter that [matches everything](Filter::is_match_all), as every delete by filter must
+    /// before it touches a row: deleting every chunk or memory is `reset`'s job, never a filter's.
+    pub fn check_deletable(&self) -> crate::Result<()> {
+        if self.is_match_all() {
+            return Err(crate::StorageError::invalid(
+                "where",
+                "this filter matches every row by its shape ({}, {\"$and\": [{}]}, {\"$or\": [{}]} or a filter \
+                 beside its own negation), so deleting with it would remove everything; it is refused",
+            ));
+        }
+        Ok(())
     }
 
     /// Whether `metadata` passes this filter: THE meaning every backend reproduces.

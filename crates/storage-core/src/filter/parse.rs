@@ -73,7 +73,7 @@ fn parse_logical(op: &str, operand: &Value, path: &str) -> crate::Result<Filter>
         "$not" => {
             let inner = parse_object(operand, &here)?;
             if inner.is_match_all() {
-                return fail(&here, "$not needs a non-empty filter");
+                return fail(&here, "$not needs a filter that restricts something; this one matches everything");
             }
             Ok(Filter::Not(Box::new(inner)))
         }
@@ -334,7 +334,8 @@ mod tests {
         check_err(json!({"$and": []}), "$and: $and needs a non-empty array of filters");
         check_err(json!({"$or": {"a": 1}}), "$or: $or needs an array of filters, got an object");
         check_err(json!({"$and": [1]}), "$and[0]: a filter must be a JSON object, got a number");
-        check_err(json!({"$not": {}}), "$not: $not needs a non-empty filter");
+        check_err(json!({"$not": {}}), "$not: $not needs a filter that restricts something");
+        check_err(json!({"$not": {"$or": [{}]}}), "$not: $not needs a filter that restricts something");
         check_err(json!([1, 2]), "where: a filter must be a JSON object, got an array");
         check_err(json!("x"), "where: a filter must be a JSON object, got a string");
         check_err(json!({"k": null}), "k: null is not a filter value");

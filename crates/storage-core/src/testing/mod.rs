@@ -152,7 +152,7 @@ macro_rules! __conformance_case_list {
             delete::delete_ids_with_no_ids_touches_nothing,
             delete::delete_where_matches_the_reference,
             delete::prefix_delete_removes_everything_under_a_folder,
-            delete::empty_delete_filter_is_refused,
+            delete::delete_filters_matching_everything_by_shape_are_refused,
             embedding_space::embedding_space_is_recorded_and_returned,
             embedding_space::a_different_embedding_space_is_refused,
             embedding_space::dimension_mismatch_on_write_names_both_numbers,
