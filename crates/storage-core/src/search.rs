@@ -225,6 +225,12 @@ impl SearchRequest {
         if self.mode == SearchMode::Hybrid {
             self.fusion.validate()?;
         }
+        if let Some(filter) = &self.filter {
+            filter.validate()?;
+        }
+        if let Some(filter) = &self.document_filter {
+            filter.validate()?;
+        }
         Ok(())
     }
 }

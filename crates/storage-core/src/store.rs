@@ -38,7 +38,7 @@ impl ListRequest {
         self
     }
 
-    /// Checks the limit.
+    /// Checks the limit and the filter.
     pub fn validate(&self) -> crate::Result<()> {
         if self.limit == 0 || self.limit > MAX_LIST_LIMIT {
             return Err(crate::StorageError::invalid(
@@ -46,7 +46,7 @@ impl ListRequest {
                 format!("must be between 1 and {MAX_LIST_LIMIT}, got {}", self.limit),
             ));
         }
-        Ok(())
+        self.filter.as_ref().map_or(Ok(()), Filter::validate)
     }
 }
 
@@ -152,7 +152,8 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// A page of chunks ordered by id (bytewise), embeddings included.
     async fn list(&self, collection: &CollectionName, request: &ListRequest) -> crate::Result<Vec<StoredChunk>>;
 
-    /// How many chunks match `filter` (all of them for `None`).
+    /// How many chunks match `filter` (all of them for `None`). The filter is validated first
+    /// ([`Filter::validate`]).
     async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> crate::Result<u64>;
 
     /// Runs one query. Hits are ordered by score descending, then id ascending.
@@ -161,7 +162,8 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// Deletes chunks by id; returns how many existed. An empty list returns 0 without touching the store.
     async fn delete_ids(&self, collection: &CollectionName, ids: &[String]) -> crate::Result<u64>;
 
-    /// Deletes the chunks matching `filter`; returns how many. The empty filter is refused.
+    /// Deletes the chunks matching `filter`; returns how many. A filter that matches everything by its shape
+    /// is refused ([`Filter::check_deletable`]).
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> crate::Result<u64>;
 
     /// Empties a collection and forgets its embedding space; the collection itself remains.

@@ -419,6 +419,7 @@ impl DocumentStore for PostgresStore {
     }
 
     async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> storage_core::Result<u64> {
+        filter.map(Filter::validate).transpose()?;
         let meta = self.meta(collection).await?;
         count::count(&self.db, &meta.table, filter).await.map_err(self.db_err("count"))
     }

@@ -7,6 +7,7 @@ pub mod collections;
 pub mod delete;
 pub mod embedding_space;
 pub mod filter;
+pub mod filter_limits;
 pub mod get_count;
 pub mod hybrid;
 pub mod keyword;
