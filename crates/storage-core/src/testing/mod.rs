@@ -162,6 +162,7 @@ macro_rules! __conformance_case_list {
             embedding_space::dimension_mismatch_on_query_names_both_numbers,
             embedding_space::collection_without_a_space_refuses_vectors_but_takes_text,
             bad_input::nan_and_infinity_never_reach_the_store,
+            bad_input::degenerate_vectors_are_refused_where_the_metric_cannot_score_them,
             bad_input::nul_bytes_are_refused_and_nothing_is_written,
             bad_input::long_text_is_stored_faithfully_up_to_the_limit,
             bad_input::oversized_batch_is_refused,
