@@ -282,7 +282,8 @@ impl EmbeddingSpace {
     /// Dimensions must be equal ([`StorageError::DimensionMismatch`]). The metric must be equal, and a
     /// provider or model that both sides name must be equal ([`StorageError::ModelMismatch`]): the same
     /// dimension from a different model gives silently wrong results, so it is refused too. A side that
-    /// names no provider or model accepts any.
+    /// names no provider or model accepts any; recording a space ([`EmbeddingSpace::completed_by`]) then
+    /// fills in what the recorded side left unspecified.
     pub fn check_compatible(&self, collection: &CollectionName, given: &EmbeddingSpace) -> crate::Result<()> {
         if self.dimensions != given.dimensions {
             return Err(StorageError::DimensionMismatch {
@@ -307,6 +308,23 @@ impl EmbeddingSpace {
             });
         }
         Ok(())
+    }
+
+    /// What to record when `given` is offered to a collection (or the memory store) whose recorded space
+    /// is `self`: refuses an incompatible `given` as [`EmbeddingSpace::check_compatible`] does, and returns
+    /// the space completed with the provider and model that `given` names and `self` left unspecified, or
+    /// `None` when `given` adds nothing. So a provider or model is recorded the first time one is given, and
+    /// a different one given later is refused with [`StorageError::ModelMismatch`].
+    pub fn completed_by(&self, collection: &CollectionName, given: &EmbeddingSpace) -> crate::Result<Option<Self>> {
+        self.check_compatible(collection, given)?;
+        let mut completed = self.clone();
+        if completed.provider.is_none() {
+            completed.provider.clone_from(&given.provider);
+        }
+        if completed.model.is_none() {
+            completed.model.clone_from(&given.model);
+        }
+        Ok((completed != *self).then_some(completed))
     }
 
     /// Checks one vector against the space, as every write and query does (chunks, search queries,
@@ -415,6 +433,25 @@ mod tests {
         let err =
             stored.check_compatible(&name, &EmbeddingSpace::new(384).unwrap().with_metric(Metric::L2)).unwrap_err();
         assert!(matches!(err, StorageError::ModelMismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_provider_and_model_are_recorded_the_first_time_they_are_given() {
+        let name = CollectionName::default();
+        let bare = EmbeddingSpace::new(384).unwrap();
+        let named = bare.clone().with_model("p", "m");
+        assert_eq!(bare.completed_by(&name, &named).unwrap(), Some(named.clone()));
+        assert_eq!(bare.completed_by(&name, &bare).unwrap(), None);
+        assert_eq!(named.completed_by(&name, &bare).unwrap(), None, "a space naming nothing changes nothing");
+        assert_eq!(named.completed_by(&name, &named).unwrap(), None);
+        let provider_only = EmbeddingSpace { provider: Some("p".into()), ..bare.clone() };
+        assert_eq!(provider_only.completed_by(&name, &named).unwrap(), Some(named.clone()));
+        let err = named.completed_by(&name, &bare.clone().with_model("p", "other")).unwrap_err().to_string();
+        assert!(
+            err.contains("p/m (cosine, 384 dimensions)") && err.contains("p/other (cosine, 384 dimensions)"),
+            "{err}"
+        );
+        assert!(bare.completed_by(&name, &EmbeddingSpace::new(768).unwrap()).is_err());
     }
 
     #[test]

@@ -89,8 +89,9 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     async fn migrate_down(&self, to: u32) -> crate::Result<Vec<MigrationInfo>>;
 
     /// Creates a collection, optionally with its embedding space. Idempotent: an existing collection is
-    /// returned when `space` is `None` or compatible (a missing space is recorded); an incompatible space
-    /// fails with `DimensionMismatch` or `ModelMismatch`.
+    /// returned when `space` is `None` or compatible (a missing space is recorded, and so is a provider or
+    /// model the recorded space left unspecified, see [`EmbeddingSpace::completed_by`]); an incompatible
+    /// space fails with `DimensionMismatch` or `ModelMismatch`.
     async fn create_collection(
         &self,
         name: &CollectionName,
@@ -109,8 +110,9 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// The collection's recorded embedding space.
     async fn embedding_space(&self, collection: &CollectionName) -> crate::Result<Option<EmbeddingSpace>>;
 
-    /// Records the collection's embedding space. Recording the same space again is a no-op; a different
-    /// one is refused (reset the collection first).
+    /// Records the collection's embedding space. Recording the same space again is a no-op, a provider or
+    /// model given for the first time is recorded, and a different one is refused (reset the collection
+    /// first).
     async fn set_embedding_space(&self, collection: &CollectionName, space: &EmbeddingSpace) -> crate::Result<()>;
 
     /// Checks that `space` may be used with the collection, without writing anything.

@@ -286,10 +286,10 @@ impl DocumentStore for PostgresStore {
         let txn = migration::locked(&self.db).await.map_err(&err)?;
         let row = match collections::find_for_update(&txn, name).await.map_err(&err)? {
             Some(row) => match (row.embedding_space(), space) {
-                (Some(stored), Some(space)) => {
-                    stored.check_compatible(name, space)?;
-                    row
-                }
+                (Some(stored), Some(space)) => match stored.completed_by(name, space)? {
+                    Some(completed) => collections::set_space(&txn, row, Some(&completed)).await.map_err(&err)?,
+                    None => row,
+                },
                 (None, Some(space)) => {
                     let layout = VectorLayout::new(space);
                     layout.check_supported(self.pgvector())?;
@@ -360,7 +360,11 @@ impl DocumentStore for PostgresStore {
         let row =
             collections::find_for_update(&txn, collection).await.map_err(&err)?.ok_or_else(|| missing(collection))?;
         match row.embedding_space() {
-            Some(stored) => stored.check_compatible(collection, space)?,
+            Some(stored) => {
+                if let Some(completed) = stored.completed_by(collection, space)? {
+                    collections::set_space(&txn, row, Some(&completed)).await.map_err(&err)?;
+                }
+            }
             None => {
                 let layout = VectorLayout::new(space);
                 layout.check_supported(self.pgvector())?;

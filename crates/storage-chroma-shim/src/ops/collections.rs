@@ -29,7 +29,8 @@ async fn info(conn: &impl ConnectionTrait, name: &CollectionName, row: Collectio
     Ok(CollectionInfo { name: name.clone(), count: count_chunks(conn, row.id).await?, embedding_space: row.space })
 }
 
-/// Creates the collection, or returns it when it exists with a compatible (or no) space.
+/// Creates the collection, or returns it when it exists with a compatible (or no) space, recording a
+/// provider and model given for the first time.
 pub(crate) async fn create(
     db: &Db,
     name: &CollectionName,
@@ -43,10 +44,10 @@ pub(crate) async fn create(
     let txn = db.begin_write().await.map_err(&err)?;
     let row = match bump_version(&txn, name, 0).await.map_err(&err)? {
         Some(existing) => match (&existing.space, space) {
-            (Some(stored), Some(given)) => {
-                stored.check_compatible(name, given)?;
-                existing
-            }
+            (Some(stored), Some(given)) => match stored.completed_by(name, given)? {
+                Some(completed) => record_space(&txn, name, Some(&completed)).await.map_err(&err)?,
+                None => existing,
+            },
             (None, Some(given)) => record_space(&txn, name, Some(given)).await.map_err(&err)?,
             _ => existing,
         },
@@ -134,11 +135,12 @@ pub(crate) async fn set_space(db: &Db, name: &CollectionName, space: &EmbeddingS
     let err = db.err("set embedding space");
     let txn = db.begin_write().await.map_err(&err)?;
     let row = bump_version(&txn, name, 0).await.map_err(&err)?.ok_or_else(|| missing(name))?;
-    match &row.space {
-        Some(stored) => stored.check_compatible(name, space)?,
-        None => {
-            record_space(&txn, name, Some(space)).await.map_err(&err)?;
-        }
+    let record = match &row.space {
+        Some(stored) => stored.completed_by(name, space)?,
+        None => Some(space.clone()),
+    };
+    if let Some(space) = record {
+        record_space(&txn, name, Some(&space)).await.map_err(&err)?;
     }
     txn.commit().await.map_err(&err)
 }

@@ -158,6 +158,7 @@ macro_rules! __conformance_case_list {
             delete::delete_filters_matching_everything_by_shape_are_refused,
             embedding_space::embedding_space_is_recorded_and_returned,
             embedding_space::a_different_embedding_space_is_refused,
+            embedding_space::a_provider_and_model_are_recorded_the_first_time_they_are_given,
             embedding_space::dimension_mismatch_on_write_names_both_numbers,
             embedding_space::dimension_mismatch_on_query_names_both_numbers,
             embedding_space::collection_without_a_space_refuses_vectors_but_takes_text,
@@ -235,6 +236,7 @@ macro_rules! memory_conformance_tests {
             expired_memories_are_deleted_or_archived,
             stale_models_are_marked_reembedded_or_purged,
             replacing_the_embedding_space_marks_stale_and_reembed_fixes_it,
+            the_memory_model_is_recorded_the_first_time_it_is_given,
             list_is_newest_first_and_paginated,
             bad_memories_are_refused_and_nothing_is_written,
         }
