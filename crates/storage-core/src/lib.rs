@@ -34,7 +34,7 @@ pub mod task;
 pub mod testing;
 mod text_enum;
 
-pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN};
+pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN, VectorIndexState};
 pub use crate::document::{
     Chunk, MAX_BATCH_CHUNKS, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_TEXT_BYTES, Metadata, StoredChunk, UpsertSummary,
     ValidatedBatch, check_id, check_text, dedup_last_wins, json_type_name, prepare_batch,

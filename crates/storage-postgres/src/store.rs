@@ -165,8 +165,8 @@ impl PostgresStore {
 
     async fn info(&self, row: &CollectionModel) -> Result<CollectionInfo, StorageError> {
         let name = CollectionName::new(row.name.clone())?;
-        let n = count::count(&self.db, &self.table(&name), None).await.map_err(self.db_err("counting chunks"))?;
-        row.info(n)
+        let stats = count::stats(&self.db, &self.table(&name)).await.map_err(self.db_err("counting chunks"))?;
+        row.info(&stats)
     }
 
     /// Checks that every chunk table's vector column has the dimensions its registry row records, and

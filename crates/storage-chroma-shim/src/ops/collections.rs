@@ -1,7 +1,7 @@
 //! Creating, listing, dropping and resetting collections, and recording their embedding spaces.
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
-use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, StorageError, TextLanguage};
+use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, StorageError, TextLanguage, VectorIndexState};
 
 use super::{
     COLLECTION_COLUMNS, CollectionRow, bump_version, collection_from_row, find_collection, missing, now_micros,
@@ -18,15 +18,20 @@ fn space_values(space: Option<&EmbeddingSpace>) -> Vec<sea_orm::Value> {
     ]
 }
 
-async fn count_chunks(conn: &impl ConnectionTrait, collection_id: i64) -> Result<u64, DbErr> {
-    let row = conn
-        .query_one_raw(stmt("SELECT count(*) FROM chunks WHERE collection_id = ?", vec![collection_id.into()]))
-        .await?;
+async fn count_rows(conn: &impl ConnectionTrait, sql: &str, collection_id: i64) -> Result<u64, DbErr> {
+    let row = conn.query_one_raw(stmt(sql, vec![collection_id.into()])).await?;
     Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }
 
 async fn info(conn: &impl ConnectionTrait, name: &CollectionName, row: CollectionRow) -> Result<CollectionInfo, DbErr> {
-    Ok(CollectionInfo { name: name.clone(), count: count_chunks(conn, row.id).await?, embedding_space: row.space })
+    let count = count_rows(conn, "SELECT count(*) FROM chunks WHERE collection_id = ?", row.id).await?;
+    // Answered from the partial index `chunks_embedded`.
+    let embedded =
+        count_rows(conn, "SELECT count(*) FROM chunks WHERE collection_id = ? AND embedding IS NOT NULL", row.id)
+            .await?;
+    // The vector index lives in memory and is built from SQLite on the first search, so it is never missing.
+    let vector_index = if row.space.is_some() { VectorIndexState::Ready } else { VectorIndexState::NotNeeded };
+    Ok(CollectionInfo { name: name.clone(), embedding_space: row.space, count, embedded_count: embedded, vector_index })
 }
 
 /// Creates the collection, or returns it when it exists with a compatible (or no) space, recording a

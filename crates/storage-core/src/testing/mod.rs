@@ -169,6 +169,8 @@ macro_rules! __conformance_case_list {
             bad_input::oversized_batch_is_refused,
             bad_input::invalid_search_requests_are_refused,
             bad_input::bad_ids_are_refused,
+            health::collection_info_counts_the_chunks_that_carry_an_embedding,
+            health::health_reports_a_vector_index_an_interrupted_load_left_missing,
             persistence::data_survives_close_and_reopen,
             persistence::initialize_again_keeps_the_data,
             persistence::reset_empties_the_collection_and_forgets_its_space,
