@@ -28,7 +28,7 @@ impl CollectionName {
     pub fn new(name: impl Into<String>) -> crate::Result<Self> {
         let name = name.into();
         if let Err(reason) = check_name(&name) {
-            return Err(crate::StorageError::invalid("collection", format!("`{}` {reason}", name.escape_debug())));
+            return Err(crate::StorageError::invalid("collection", format!("{} {reason}", crate::quoted(&name))));
         }
         Ok(CollectionName(name))
     }
@@ -161,6 +161,12 @@ mod tests {
         check("my-docs", false);
         check("docs; drop table x", false);
         check("docs\"", false);
+    }
+
+    #[test]
+    fn a_long_name_is_cut_short_in_the_error() {
+        let err = CollectionName::new("a".repeat(10_000)).unwrap_err().to_string();
+        assert!(err.len() < 200 && err.contains("(10000 characters)"), "{err}");
     }
 
     #[test]

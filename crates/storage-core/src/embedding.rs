@@ -202,7 +202,7 @@ impl FromStr for Metric {
             "inner_product" | "ip" | "dot" => Ok(Metric::InnerProduct),
             _ => Err(StorageError::invalid(
                 "metric",
-                format!("`{s}` is not a metric; expected cosine, l2 or inner_product"),
+                format!("{} is not a metric; expected cosine, l2 or inner_product", crate::quoted(s)),
             )),
         }
     }

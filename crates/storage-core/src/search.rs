@@ -60,7 +60,7 @@ impl FromStr for SearchMode {
             "hybrid" => Ok(SearchMode::Hybrid),
             other => Err(StorageError::invalid(
                 "mode",
-                format!("`{other}` is not a search mode; expected vector, keyword or hybrid"),
+                format!("{} is not a search mode; expected vector, keyword or hybrid", crate::quoted(other)),
             )),
         }
     }

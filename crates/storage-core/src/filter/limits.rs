@@ -201,6 +201,19 @@ mod tests {
     }
 
     #[test]
+    fn long_keys_and_operators_are_cut_short_in_errors() {
+        let long = "k".repeat(10_000);
+        for input in [
+            json!({ long.clone(): {"$bogus": 1} }),
+            json!({ format!("${long}"): [] }),
+            json!({"k": { long.clone(): 1 }}),
+        ] {
+            let err = Filter::from_json(&input).unwrap_err().to_string();
+            assert!(err.len() < 400 && err.contains(" characters)"), "{err}");
+        }
+    }
+
+    #[test]
     fn validate_refuses_what_the_parser_would() {
         let field = |key: &str, op| Filter::Field { key: key.into(), op };
         let string = |s: &str| Scalar::String(s.into());

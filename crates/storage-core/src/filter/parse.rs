@@ -28,8 +28,10 @@ pub const FILTER_OPERATORS: &[&str] = &[
 
 const FIELD_OPERATORS: &str = "$eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $contains, $not_contains, $prefix";
 
+/// `path.segment`; a key is a segment too, so it is [shown](crate::shown) (escaped, cut when long).
 fn child(path: &str, segment: &str) -> String {
-    if path.is_empty() { segment.to_owned() } else { format!("{path}.{segment}") }
+    let segment = crate::shown(segment);
+    if path.is_empty() { segment } else { format!("{path}.{segment}") }
 }
 
 fn field_name(path: &str) -> &str {
@@ -76,7 +78,7 @@ impl Parser {
             if key.starts_with('$') {
                 parts.push(self.logical(key, operand, path, part_depth)?);
             } else {
-                check_text(key, field_name(path), &format!("the key `{}`", key.escape_debug()))?;
+                check_text(key, field_name(path), &format!("the key {}", crate::quoted(key)))?;
                 parts.push(self.field(key, operand, &child(path, key), part_depth)?);
             }
         }
@@ -107,7 +109,10 @@ impl Parser {
             _ if FIELD_OPERATORS.split(", ").any(|known| known == op) => {
                 fail(&here, format!("{op} must be applied to a metadata key, e.g. {{\"year\": {{\"{op}\": ...}}}}"))
             }
-            _ => fail(&here, format!("`{op}` is not a filter operator; logical operators are $and, $or and $not")),
+            _ => fail(
+                &here,
+                format!("{} is not a filter operator; logical operators are $and, $or and $not", crate::quoted(op)),
+            ),
         }
     }
 
@@ -186,14 +191,18 @@ impl Parser {
                 );
             }
             other if other.starts_with('$') => {
-                return fail(path, format!("`{other}` is not a filter operator; expected one of {FIELD_OPERATORS}"));
+                return fail(
+                    path,
+                    format!("{} is not a filter operator; expected one of {FIELD_OPERATORS}", crate::quoted(other)),
+                );
             }
             other => {
                 return fail(
                     path,
                     format!(
-                        "`{other}` is not an operator; keys are top-level metadata keys, so nested objects \
-                         are not filters (expected one of {FIELD_OPERATORS})"
+                        "{} is not an operator; keys are top-level metadata keys, so nested objects are not filters \
+                         (expected one of {FIELD_OPERATORS})",
+                        crate::quoted(other)
                     ),
                 );
             }
@@ -242,7 +251,10 @@ impl Parser {
                     if op == "$and" { DocumentFilter::And(filters) } else { DocumentFilter::Or(filters) }
                 }
                 other => {
-                    return fail(&here, format!("`{other}` is not a document operator; expected {DOCUMENT_OPERATORS}"));
+                    return fail(
+                        &here,
+                        format!("{} is not a document operator; expected {DOCUMENT_OPERATORS}", crate::quoted(other)),
+                    );
                 }
             };
             parts.push(part);
