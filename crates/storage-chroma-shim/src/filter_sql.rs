@@ -286,6 +286,8 @@ pub(crate) fn meta_rows(metadata: &serde_json::Map<String, serde_json::Value>) -
 mod tests {
     use serde_json::json;
 
+    use storage_core::testing::fixtures::parenthesis_depth;
+
     use super::*;
 
     fn check(filter: serde_json::Value, expected_sql: &str, expected_values: usize) {
@@ -348,32 +350,21 @@ mod tests {
         check(json!({}), "1", 0);
     }
 
-    /// The deepest parenthesis nesting of `sql`.
-    fn nesting(sql: &str) -> usize {
-        let mut depth = 0usize;
-        let mut deepest = 0;
-        for byte in sql.bytes() {
-            match byte {
-                b'(' => depth += 1,
-                b')' => depth = depth.saturating_sub(1),
-                _ => continue,
-            }
-            deepest = deepest.max(depth);
-        }
-        deepest
-    }
-
     #[test]
     fn long_lists_nest_logarithmically() {
         // Built in code, past core's limits, to show the compiler never nests by length: SQLite refuses an
         // expression more than 1,000 deep, which 496 `$in` values used to reach.
         let or = Filter::Or((0..20_000).map(|i| Filter::eq("k", Scalar::Number(f64::from(i)))).collect());
         let condition = metadata_condition(&or);
-        assert!(nesting(&condition.sql) <= 15 + 3, "20,000 parts nest {} deep", nesting(&condition.sql));
+        assert!(
+            parenthesis_depth(&condition.sql) <= 15 + 3,
+            "20,000 parts nest {} deep",
+            parenthesis_depth(&condition.sql)
+        );
         assert_eq!(condition.values.len(), 2 * 20_000);
         let strings = (0..15_000).map(|i| Scalar::String(format!("v{i}"))).collect();
         let condition = metadata_condition(&Filter::Field { key: "s".into(), op: FieldOp::In(strings) });
-        assert_eq!(nesting(&condition.sql), 4, "{}", &condition.sql[..200]);
+        assert_eq!(parenthesis_depth(&condition.sql), 4, "{}", &condition.sql[..200]);
         assert_eq!(condition.values.len(), 1 + 15_000);
     }
 

@@ -193,6 +193,8 @@ mod tests {
     use sea_orm::sea_query::{PostgresQueryBuilder, Query};
     use serde_json::json;
 
+    use storage_core::testing::fixtures::parenthesis_depth;
+
     use super::*;
 
     fn check(filter: Json, expected_sql: &str, expected_values: usize) {
@@ -221,21 +223,6 @@ mod tests {
         );
     }
 
-    /// The deepest parenthesis nesting of `sql`.
-    fn nesting(sql: &str) -> usize {
-        let mut depth = 0usize;
-        let mut deepest = 0;
-        for byte in sql.bytes() {
-            match byte {
-                b'(' => depth += 1,
-                b')' => depth = depth.saturating_sub(1),
-                _ => continue,
-            }
-            deepest = Ord::max(deepest, depth);
-        }
-        deepest
-    }
-
     #[test]
     fn long_lists_compile_shallow_on_a_small_stack() {
         // Built in code, past core's limits, to show the compiler itself never nests by length: the tester's
@@ -253,7 +240,7 @@ mod tests {
                 [or, within].map(|filter| {
                     let expr = where_expr(Some(&filter), None).unwrap();
                     let (sql, values) = Query::select().expr(expr).build(PostgresQueryBuilder);
-                    (nesting(&sql), values.0.len())
+                    (parenthesis_depth(&sql), values.0.len())
                 })
             })
             .unwrap()

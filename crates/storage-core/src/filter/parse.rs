@@ -63,16 +63,22 @@ impl Parser {
         self.budget.node(depth, field_name(path))
     }
 
+    /// The depth of the parts of an object at `depth` with `parts` keys: the same for one key, one deeper
+    /// (after counting the implicit `$and` they become) for any other number.
+    fn parts_depth(&mut self, parts: usize, depth: usize, path: &str) -> crate::Result<usize> {
+        if parts == 1 {
+            return Ok(depth);
+        }
+        self.node(depth, path)?;
+        Ok(depth + 1)
+    }
+
     /// A filter object at `depth`: one part per key, under an implicit `$and` when there are several.
     fn object(&mut self, value: &Value, path: &str, depth: usize) -> crate::Result<Filter> {
         let Value::Object(map) = value else {
             return fail(path, format!("a filter must be a JSON object, got {}", json_type_name(value)));
         };
-        let wrapped = map.len() != 1;
-        if wrapped {
-            self.node(depth, path)?;
-        }
-        let part_depth = if wrapped { depth + 1 } else { depth };
+        let part_depth = self.parts_depth(map.len(), depth, path)?;
         let mut parts = Vec::with_capacity(map.len());
         for (key, operand) in map {
             if key.starts_with('$') {
@@ -82,7 +88,7 @@ impl Parser {
                 parts.push(self.field(key, operand, &child(path, key), part_depth)?);
             }
         }
-        Ok(if wrapped { Filter::And(parts) } else { parts.remove(0) })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
     }
 
     fn logical(&mut self, op: &str, operand: &Value, path: &str, depth: usize) -> crate::Result<Filter> {
@@ -136,11 +142,7 @@ impl Parser {
         if ops.is_empty() {
             return fail(path, format!("an empty operator object; expected one of {FIELD_OPERATORS}"));
         }
-        let wrapped = ops.len() > 1;
-        if wrapped {
-            self.node(depth, path)?;
-        }
-        let part_depth = if wrapped { depth + 1 } else { depth };
+        let part_depth = self.parts_depth(ops.len(), depth, path)?;
         let mut parts = Vec::with_capacity(ops.len());
         for (op, operand) in ops {
             let (test, negated) = self.operator(op, operand, path)?;
@@ -153,7 +155,7 @@ impl Parser {
                 field
             });
         }
-        Ok(if wrapped { Filter::And(parts) } else { parts.remove(0) })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
     }
 
     /// One operator applied to a key: the positive test, and whether the operator negates it.
@@ -216,11 +218,7 @@ impl Parser {
         if map.is_empty() {
             return fail(path, format!("an empty document filter; expected {DOCUMENT_OPERATORS}"));
         }
-        let wrapped = map.len() > 1;
-        if wrapped {
-            self.node(depth, path)?;
-        }
-        let part_depth = if wrapped { depth + 1 } else { depth };
+        let part_depth = self.parts_depth(map.len(), depth, path)?;
         let mut parts = Vec::with_capacity(map.len());
         for (op, operand) in map {
             let here = child(path, op);
@@ -259,7 +257,7 @@ impl Parser {
             };
             parts.push(part);
         }
-        Ok(if wrapped { DocumentFilter::And(parts) } else { parts.remove(0) })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { DocumentFilter::And(parts) })
     }
 }
 

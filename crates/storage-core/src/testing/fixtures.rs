@@ -276,3 +276,19 @@ pub fn filters_past_the_limits() -> Vec<(&'static str, Filter)> {
     }
     vec![("values", field("lang", FieldOp::In(values))), ("conditions", Filter::Or(items)), ("levels", deep)]
 }
+
+/// The deepest parenthesis nesting of `text`: backends' unit tests hold their compiled filters to a depth
+/// that grows with the logarithm of a filter's length, never with the length.
+pub fn parenthesis_depth(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0;
+    for byte in text.bytes() {
+        match byte {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ => continue,
+        }
+        deepest = Ord::max(deepest, depth);
+    }
+    deepest
+}
