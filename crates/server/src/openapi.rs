@@ -10,8 +10,8 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 
-use super::auth::LIVENESS_PATH;
-use super::error::ErrorBody;
+use crate::auth::LIVENESS_PATH;
+use crate::error::ErrorBody;
 
 /// The document's fixed parts; the paths are added by the router (`routes/mod.rs`).
 #[derive(OpenApi)]

@@ -8,8 +8,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
-use super::error::ApiError;
-use super::settings::BearerToken;
+use crate::config::BearerToken;
+use crate::error::ApiError;
 
 /// The one route open to anyone: it says only that the process answers.
 pub(crate) const LIVENESS_PATH: &str = "/health";
