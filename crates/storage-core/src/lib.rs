@@ -28,6 +28,7 @@ pub mod memory;
 mod request;
 mod search;
 pub mod session;
+mod shown;
 mod store;
 mod stores;
 pub mod task;
@@ -35,12 +36,12 @@ pub mod task;
 pub mod testing;
 mod text_enum;
 
-pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN};
+pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN, VectorIndexState};
 pub use crate::document::{
     Chunk, MAX_BATCH_CHUNKS, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_TEXT_BYTES, Metadata, StoredChunk, UpsertSummary,
     ValidatedBatch, check_id, check_text, dedup_last_wins, json_type_name, prepare_batch,
 };
-pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, Metric};
+pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, MAX_SQUARED_NORM, MIN_SQUARED_NORM, Metric};
 pub use crate::error::{BoxError, Result, StorageError};
 pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
@@ -51,5 +52,6 @@ pub use crate::keyword::{
 };
 pub use crate::request::SearchDefaults;
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
+pub use crate::shown::{MAX_SHOWN_CHARS, quoted, shown};
 pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT, MigrationInfo};
 pub use crate::stores::Stores;
