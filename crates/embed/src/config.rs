@@ -3,7 +3,6 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use storage_core::EmbeddingSpace;
@@ -168,8 +167,9 @@ impl EmbeddingConfig {
     }
 
     /// The request timeout, 60 s unless configured.
-    pub(crate) fn timeout(&self) -> Duration {
-        Duration::from_secs(self.timeout_secs.unwrap_or(60))
+    #[cfg(feature = "http")]
+    pub(crate) fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout_secs.unwrap_or(60))
     }
 }
 

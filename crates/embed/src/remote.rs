@@ -4,7 +4,6 @@
 use std::ops::Range;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use storage_core::{Embedder, Embedding, EmbeddingSpace, check_embeddings};
 
 use crate::config::{EmbeddingConfig, config_error};
@@ -45,7 +44,8 @@ impl Protocol {
 }
 
 /// Ollama's `POST /api/embed` body.
-#[derive(Debug, Serialize)]
+#[cfg(feature = "ollama")]
+#[derive(Debug, serde::Serialize)]
 struct OllamaRequest<'a> {
     model: &'a str,
     input: &'a [&'a str],
@@ -54,7 +54,8 @@ struct OllamaRequest<'a> {
 }
 
 /// Ollama's `POST /api/embed` answer.
-#[derive(Debug, Deserialize)]
+#[cfg(feature = "ollama")]
+#[derive(Debug, serde::Deserialize)]
 struct OllamaResponse {
     embeddings: Vec<Vec<f32>>,
 }
