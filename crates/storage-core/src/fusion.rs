@@ -45,9 +45,10 @@ pub enum FusionMethod {
     WeightedMinMax,
 }
 
-/// Fusion settings of a hybrid search.
+/// Fusion settings of a hybrid search. Unknown keys are refused, so a typo in a configuration file or a
+/// request body is an error rather than a silent default.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct FusionSettings {
     /// How legs are combined.
     pub method: FusionMethod,

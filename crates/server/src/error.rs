@@ -1,4 +1,5 @@
-//! `ApiError`: every failure as `{"error": {"code", "message"}}`, its status chosen by cause like the command line's exit codes.
+//! `ServerError`, what can stop the server (settings, binding, serving), and `ApiError`: every failed request
+//! as `{"error": {"code", "message"}}`, its status chosen by cause like the command line's exit codes.
 //!
 //! | code | status | meaning | exit code of the same failure in the CLI |
 //! |---|---|---|---|
@@ -6,6 +7,8 @@
 //! | `unsupported` | 400 | the backend does not offer the operation (`/health/postgres` on the embedded backend) | 2 |
 //! | `payload_too_large` | 413 | the body is larger than `server.body_limit_bytes` | 2 |
 //! | `unauthorized` | 401 | the bearer token is missing or wrong | – |
+//! | `forbidden_host` | 403 | a server without a token was called by a name that is not loopback | – |
+//! | `headers_too_large` | 431 | more header fields or bytes than the guard accepts | – |
 //! | `not_found` | 404 | no such record, collection or route | 2 |
 //! | `method_not_allowed` | 405 | the route exists, not with this method | 2 |
 //! | `incompatible_state` | 409 | the store's recorded state refuses it: dimension or model mismatch, not initialized | 3 |
@@ -21,6 +24,54 @@ use serde::{Deserialize, Serialize};
 use storage_core::StorageError;
 use utoipa::ToSchema;
 
+/// Why the server cannot start or stopped: a setting, the bind address, or the listener.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// A setting of the `server:` section is out of range; the message names the key.
+    #[error("server.{key}: {reason}")]
+    Config {
+        /// The key within the section (`token`, `body_limit_bytes`...).
+        key: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// The bind address cannot be listened on.
+    #[error("cannot listen on `{address}`: {reason}")]
+    Bind {
+        /// The address as given.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+    /// The bind address reaches beyond loopback and no token is set.
+    #[error(
+        "refusing to listen on {address} without a bearer token: anyone who can reach it could read and change the store"
+    )]
+    Unprotected {
+        /// The address as given.
+        address: String,
+    },
+    /// Serving failed.
+    #[error("the server failed: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+impl ServerError {
+    /// A [`ServerError::Config`] for `key`.
+    pub(crate) fn config(key: &'static str, reason: impl Into<String>) -> Self {
+        ServerError::Config { key, reason: reason.into() }
+    }
+
+    /// What is wrong, without the key or address it is about (for a caller that names them its own way).
+    pub fn reason(&self) -> String {
+        match self {
+            ServerError::Config { reason, .. } | ServerError::Bind { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// The body of every error response.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub(crate) struct ErrorBody {
@@ -31,8 +82,9 @@ pub(crate) struct ErrorBody {
 /// An error's code and message.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub(crate) struct ErrorDetail {
-    /// A stable code for programs: invalid_input, unsupported, payload_too_large, unauthorized, not_found,
-    /// method_not_allowed, incompatible_state, conflict, timeout, unavailable or internal.
+    /// A stable code for programs: invalid_input, unsupported, payload_too_large, unauthorized,
+    /// forbidden_host, headers_too_large, not_found, method_not_allowed, incompatible_state, conflict,
+    /// timeout, unavailable or internal.
     pub(crate) code: String,
     /// A sentence for people: names the field, record or limit, and the remedy when one is known.
     pub(crate) message: String,

@@ -11,8 +11,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::openapi::{self, ApiDoc};
-use super::state::AppState;
+use crate::openapi::{self, ApiDoc};
+use crate::state::AppState;
 
 /// The routes and their document. Nothing else registers a route: a `.route()` here would be missing from
 /// `/openapi.json`, which the tests in `serve/tests.rs` check against what the server answers.

@@ -4,12 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use storage_core::{
-    Chunk, CollectionInfo, Embedding, EmbeddingSpace, Metadata, Metric, SearchMode, StorageError, StoredChunk,
-    UpsertSummary,
+    Chunk, CollectionInfo, Embedding, EmbeddingSpace, Metadata, Metric, SearchHit, SearchMode, StorageError,
+    StoredChunk, UpsertSummary,
 };
 use utoipa::{IntoParams, ToSchema};
-
-use crate::output::{HitView, SearchReport};
 
 /// How vectors are compared.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -426,18 +424,18 @@ pub(crate) struct HitBody {
     pub(crate) matched_terms: Option<Vec<String>>,
 }
 
-impl From<HitView> for HitBody {
-    fn from(hit: HitView) -> Self {
+impl From<SearchHit> for HitBody {
+    fn from(hit: SearchHit) -> Self {
         HitBody {
             id: hit.id,
             text: hit.text,
             metadata: hit.metadata.into_map(),
             score: hit.score,
             distance: hit.distance,
-            vector_rank: hit.vector_rank,
-            vector_score: hit.vector_score,
-            keyword_rank: hit.keyword_rank,
-            keyword_score: hit.keyword_score,
+            vector_rank: hit.vector.map(|leg| leg.rank),
+            vector_score: hit.vector.map(|leg| leg.score),
+            keyword_rank: hit.keyword.map(|leg| leg.rank),
+            keyword_score: hit.keyword.map(|leg| leg.score),
             matched_terms: hit.matched_terms,
         }
     }
@@ -454,12 +452,14 @@ pub(crate) struct SearchResponse {
     pub(crate) results: Vec<HitBody>,
 }
 
-impl From<SearchReport> for SearchResponse {
-    fn from(report: SearchReport) -> Self {
+impl SearchResponse {
+    /// The answer of a query in `mode` that found `hits` in `took_ms` (rounded to microseconds, as the
+    /// command line prints it).
+    pub(crate) fn new(mode: SearchMode, took_ms: f64, hits: Vec<SearchHit>) -> Self {
         SearchResponse {
-            mode: report.mode.into(),
-            took_ms: report.took_ms,
-            results: report.results.into_iter().map(HitBody::from).collect(),
+            mode: mode.into(),
+            took_ms: (took_ms * 1000.0).round() / 1000.0,
+            results: hits.into_iter().map(HitBody::from).collect(),
         }
     }
 }
@@ -503,7 +503,7 @@ mod tests {
     }
 
     #[test]
-    fn a_search_response_serialises_like_the_cli_report() {
+    fn a_search_response_flattens_the_legs_and_omits_what_explain_did_not_ask_for() {
         let hit = storage_core::SearchHit {
             id: "a".into(),
             text: "t".into(),
@@ -516,11 +516,14 @@ mod tests {
         };
         let plain =
             storage_core::SearchHit { distance: None, vector: None, keyword: None, matched_terms: None, ..hit.clone() };
-        for hits in [vec![hit.clone()], vec![plain], vec![]] {
-            let report = SearchReport::new(SearchMode::Hybrid, 1.5, hits);
-            let cli = serde_json::to_value(&report).expect("serialises");
-            let http = serde_json::to_value(SearchResponse::from(report)).expect("serialises");
-            assert_eq!(cli, http);
-        }
+        let explained = serde_json::to_value(SearchResponse::new(SearchMode::Hybrid, 1.5, vec![hit])).expect("json");
+        let result = &explained["results"][0];
+        assert_eq!((result["vector_rank"].clone(), result["vector_score"].clone()), (1.into(), 0.5.into()));
+        assert_eq!((result["keyword_rank"].clone(), result["keyword_score"].clone()), (2.into(), 0.25.into()));
+        assert_eq!(result["matched_terms"], serde_json::json!(["t"]));
+        let bare = serde_json::to_value(SearchResponse::new(SearchMode::Hybrid, 1.5, vec![plain])).expect("json");
+        let keys: Vec<&String> = bare["results"][0].as_object().expect("an object").keys().collect();
+        assert_eq!(keys, ["id", "metadata", "score", "text"]); // serde_json sorts keys
+        assert_eq!((bare["mode"].clone(), bare["took_ms"].clone()), ("hybrid".into(), 1.5.into()));
     }
 }

@@ -1,6 +1,6 @@
 //! `/tenants/{tenant}/memories/...` and `/memories/embedding-space`: agent memory — remember, recall, get, list, supersede, dispute, archive, forget, history, as-of.
 
-use crate::serve::dto::path::TenantPath;
+use crate::dto::path::TenantPath;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,15 +11,15 @@ use storage_core::memory::{
 use storage_core::{Filter, StorageError};
 use uuid::Uuid;
 
-use crate::serve::dto::documents::SpaceBody;
-use crate::serve::dto::memory::{
+use crate::dto::documents::SpaceBody;
+use crate::dto::memory::{
     AsOfParams, ChangeBody, HistoryResponse, ListMemoriesParams, MemoriesResponse, MemoryBody, MemorySpaceResponse,
     MemoryView, RememberResponse, SupersedeResponse, change_context,
 };
-use crate::serve::dto::recall::{RecallBody, RecallHitView, RecallResponse};
-use crate::serve::error::{ApiError, ApiResult};
-use crate::serve::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
-use crate::serve::state::{AppState, comma_list, comma_strings, page_limit, tenant_name};
+use crate::dto::recall::{RecallBody, RecallHitView, RecallResponse};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
+use crate::state::{AppState, comma_list, comma_strings, page_limit, tenant_name};
 
 fn missing(tenant: &str, id: Uuid) -> ApiError {
     ApiError::not_found(format!("memory {id} in tenant `{tenant}` was not found"))
@@ -169,16 +169,16 @@ pub(crate) async fn archive(
 /// Hard-deletes a memory; its audit history stays.
 #[utoipa::path(delete, path = "/tenants/{tenant}/memories/{id}", tag = "memories",
     params(TenantPath, ("id" = Uuid, Path, description = "Memory id"), ChangeBody),
-    responses((status = 200, description = "Whether it existed", body = crate::serve::dto::memory::ForgetResponse)))]
+    responses((status = 200, description = "Whether it existed", body = crate::dto::memory::ForgetResponse)))]
 pub(crate) async fn forget(
     State(state): State<AppState>,
     ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
     ApiQuery(params): ApiQuery<ChangeBody>,
-) -> ApiResult<Json<crate::serve::dto::memory::ForgetResponse>> {
+) -> ApiResult<Json<crate::dto::memory::ForgetResponse>> {
     let tenant = tenant_name(&tenant)?;
     let context = change_context(params.actor, params.reason);
     let forgotten = state.stores.memories.forget(tenant, id, &context).await?;
-    Ok(Json(crate::serve::dto::memory::ForgetResponse { forgotten }))
+    Ok(Json(crate::dto::memory::ForgetResponse { forgotten }))
 }
 
 /// The audit log of one memory, oldest first (also after it was forgotten).

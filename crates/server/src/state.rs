@@ -5,8 +5,8 @@ use std::sync::Arc;
 use storage_core::session::check_identifier;
 use storage_core::{CollectionName, Stores};
 
-use super::error::ApiResult;
-use crate::config::SearchSection;
+use crate::error::ApiResult;
+use storage_core::SearchDefaults;
 
 /// Shared by every request; cloning is an `Arc` clone.
 #[derive(Clone)]
@@ -16,12 +16,12 @@ pub(crate) struct Shared {
     /// The store, open for the server's lifetime.
     pub(crate) stores: Stores,
     /// `search:` defaults, as `brainstore search` uses them.
-    pub(crate) search: SearchSection,
+    pub(crate) search: SearchDefaults,
 }
 
 impl AppState {
     /// State over an open store.
-    pub(crate) fn new(stores: Stores, search: SearchSection) -> Self {
+    pub(crate) fn new(stores: Stores, search: SearchDefaults) -> Self {
         AppState(Arc::new(Shared { stores, search }))
     }
 }

@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::serve::dto::health::{LivenessResponse, PostgresHealthResponse, StatusResponse};
-use crate::serve::error::{ApiError, ApiResult};
-use crate::serve::state::AppState;
+use crate::dto::health::{LivenessResponse, PostgresHealthResponse, StatusResponse};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 /// Liveness: the process answers. Needs no token and says nothing about the store.
 #[utoipa::path(get, path = "/health", tag = "health", security(()),

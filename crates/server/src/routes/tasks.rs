@@ -1,19 +1,19 @@
 //! `/tenants/{tenant}/tasks/...`: the shared task queue — enqueue, claim, heartbeat, complete, fail, cancel, get, list, stats.
 
-use crate::serve::dto::path::TenantPath;
+use crate::dto::path::TenantPath;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use storage_core::task::{ClaimRequest, ListTasks, check_lease_ms};
 use uuid::Uuid;
 
-use crate::serve::dto::task::{
+use crate::dto::task::{
     ClaimBody, ClaimResponse, CompleteBody, EnqueueResponse, FailBody, ListTasksParams, StatsResponse, TaskBody,
     TaskHeartbeatBody, TaskView, TasksResponse,
 };
-use crate::serve::error::{ApiError, ApiResult};
-use crate::serve::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::serve::state::{AppState, comma_list, comma_strings, page_limit, tenant_name};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::{AppState, comma_list, comma_strings, page_limit, tenant_name};
 
 /// Enqueues a task, idempotent per `dedup_key`: 201 when created, 200 with the existing task otherwise.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks", tag = "tasks", request_body = TaskBody,

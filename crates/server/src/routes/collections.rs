@@ -1,15 +1,15 @@
 //! `/collections`: list, create, get and drop collections.
 
-use crate::serve::dto::path::CollectionPath;
+use crate::dto::path::CollectionPath;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use storage_core::CollectionName;
 
-use crate::serve::dto::documents::{CollectionView, CollectionsResponse, CreateCollectionBody, DropResponse};
-use crate::serve::error::{ApiError, ApiResult};
-use crate::serve::extract::{ApiJson, ApiPath};
-use crate::serve::state::{AppState, collection_name};
+use crate::dto::documents::{CollectionView, CollectionsResponse, CreateCollectionBody, DropResponse};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::{AppState, collection_name};
 
 /// Every collection with its embedding space and count.
 #[utoipa::path(get, path = "/collections", tag = "collections",

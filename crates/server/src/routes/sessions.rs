@@ -1,20 +1,20 @@
 //! `/tenants/{tenant}/sessions|messages|artifacts|agents/...`: conversations, their messages and artifacts, full-text search, and the agent registry.
 
-use crate::serve::dto::path::TenantPath;
+use crate::dto::path::TenantPath;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use storage_core::session::{AgentStatus, ListSessions, check_identifier};
 
-use crate::serve::dto::session::{
+use crate::dto::session::{
     AgentBody, AgentView, AgentsResponse, AppendResponse, ArtifactBody, ArtifactHitView, ArtifactHitsResponse,
     ArtifactView, ArtifactsResponse, HeartbeatBody, ListAgentsParams, ListMessagesParams, ListSessionsParams,
     MessageBody, MessageHitView, MessageHitsResponse, MessageView, MessagesResponse, SessionBody, SessionStatusBody,
     SessionView, SessionsResponse, SummaryResponse, TextSearchParams,
 };
-use crate::serve::error::{ApiError, ApiResult};
-use crate::serve::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
-use crate::serve::state::{AppState, comma_list, page_limit, tenant_name};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
+use crate::state::{AppState, comma_list, page_limit, tenant_name};
 
 /// Creates a session; 200 with the stored session when its id exists already.
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions", tag = "sessions", request_body = SessionBody,

@@ -1,6 +1,5 @@
 //! `/collections/{collection}/...`: batch upsert, get, delete by ids or filter, query and count.
 
-use crate::serve::dto::path::CollectionPath;
 use std::time::Instant;
 
 use axum::Json;
@@ -8,14 +7,14 @@ use axum::extract::State;
 use serde_json::Value;
 use storage_core::{DocumentFilter, Embedding, Filter, FusionMethod, SearchMode, SearchRequest, check_id};
 
-use crate::output::SearchReport;
-use crate::serve::dto::documents::{
+use crate::dto::documents::{
     ChunkView, CountParams, CountResponse, DeleteBody, DeleteResponse, FusionBody, FusionMethodName, QueryBody,
     SearchResponse, UpsertBody, UpsertResponse,
 };
-use crate::serve::error::{ApiError, ApiResult};
-use crate::serve::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::serve::state::{AppState, collection_name};
+use crate::dto::path::CollectionPath;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::{AppState, collection_name};
 
 /// Upserts a batch atomically: a JSON array of chunks, or `{"chunks": [...]}`. A repeated id keeps its
 /// last occurrence; a wrong vector length fails the whole batch (409 `incompatible_state`).
@@ -98,7 +97,7 @@ pub(crate) async fn query(
     let started = Instant::now();
     let hits = state.stores.documents.search(&name, &request).await?;
     let took_ms = started.elapsed().as_secs_f64() * 1000.0;
-    Ok(Json(SearchResponse::from(SearchReport::new(request.mode, took_ms, hits))))
+    Ok(Json(SearchResponse::new(request.mode, took_ms, hits)))
 }
 
 /// The request a query body asks for, with the server's `search:` defaults filling the gaps, as
@@ -134,7 +133,7 @@ fn search_request(state: &AppState, body: QueryBody) -> ApiResult<SearchRequest>
 }
 
 fn fusion(state: &AppState, body: FusionBody) -> storage_core::FusionSettings {
-    let mut settings = state.search.fusion.settings();
+    let mut settings = state.search.fusion;
     if let Some(method) = body.method {
         settings.method = match method {
             FusionMethodName::Rrf => FusionMethod::Rrf,

@@ -1,27 +1,26 @@
 //! In-process checks of the router against its OpenAPI document: every documented path and method is routed, and every error is JSON.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use serde_json::Value;
+use storage_chroma_shim::{EmbeddedConfig, EmbeddedStore};
+use storage_core::{SearchDefaults, Stores};
 
-use super::settings::BearerToken;
-use super::state::AppState;
-use super::{Limits, app_router, document};
-use crate::config::SearchSection;
-use crate::factory::{self, StoreSpec};
+use crate::{BearerToken, ServerConfig, openapi as document, router};
 
 const TOKEN: &str = "in-process-test-token-0123456789";
 
 /// A server on an ephemeral loopback port over a fresh embedded store; returns its base URL.
 async fn spawn(dir: &std::path::Path) -> String {
-    let section = crate::factory::EmbeddedSection { data_dir: dir.join("store"), ..Default::default() };
-    let stores = factory::open(&StoreSpec::Embedded(section)).await.expect("an embedded store opens");
+    let store = EmbeddedStore::open(EmbeddedConfig::new(dir.join("store"))).expect("an embedded store opens");
+    let stores = Stores::new(store);
     stores.documents.initialize().await.expect("the store migrates");
-    let state = AppState::new(stores, SearchSection::default());
-    let limits = Limits { body_bytes: 64 * 1024, timeout: Duration::from_secs(10) };
     let token = BearerToken::new(TOKEN.to_owned()).expect("a valid token");
-    let router = app_router(state, limits, Some(Arc::new(token)));
+    let config = ServerConfig {
+        body_limit_bytes: 64 * 1024,
+        request_timeout_secs: 10,
+        token: Some(token),
+        ..Default::default()
+    };
+    let router = router(stores, SearchDefaults::default(), &config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let address = listener.local_addr().expect("a bound address");
     tokio::spawn(async move { axum::serve(listener, router).await });

@@ -1,6 +1,6 @@
 //! Load client for `cargo xtask bench serve`: N concurrent clients mix queries and upserts against a running `brainstore serve` for a fixed time, then print latency percentiles, statuses and the pool before and after.
 //!
-//! `cargo run --release -p cli --example serve_load -- --url http://127.0.0.1:PORT --token T [--clients 200]
+//! `cargo run --release -p server --example serve_load -- --url http://127.0.0.1:PORT --token T [--clients 200]
 //! [--seconds 30] [--rows 2000] [--dims 64]`. Exits 1 on any 5xx, transport error or inconsistent pool.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, clippy::print_stderr)]

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use crate::error::ApiError;
 
 /// A JSON body (`Content-Type: application/json`).
 pub(crate) struct ApiJson<T>(pub(crate) T);
