@@ -1,6 +1,7 @@
 //! brainstore's protocol: what a store of agent knowledge is, independent of any database.
 //!
 //! - [`DocumentStore`]: the async trait every backend implements, used as `Arc<dyn DocumentStore>`.
+//! - [`Embedder`] and [`EmbedderResolver`]: text in, vectors out (providers live in the `embed` crate).
 //! - Domain types: [`Chunk`], [`StoredChunk`], [`Metadata`], [`Embedding`], [`EmbeddingSpace`],
 //!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`HealthReport`].
 //! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
@@ -18,6 +19,7 @@
 
 mod collection;
 mod document;
+mod embedder;
 mod embedding;
 mod error;
 pub mod filter;
@@ -41,6 +43,7 @@ pub use crate::document::{
     Chunk, MAX_BATCH_CHUNKS, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_TEXT_BYTES, Metadata, StoredChunk, UpsertSummary,
     ValidatedBatch, check_id, check_text, dedup_last_wins, json_type_name, prepare_batch,
 };
+pub use crate::embedder::{Embedder, EmbedderResolver, check_embedder, check_embeddings, embed_missing, embed_query};
 pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, MAX_SQUARED_NORM, MIN_SQUARED_NORM, Metric};
 pub use crate::error::{BoxError, Result, StorageError};
 pub use crate::filter::{DocumentFilter, Filter};
