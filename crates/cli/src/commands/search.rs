@@ -224,6 +224,9 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             let started = Instant::now();
             let hits = store.search(&ctx.collection, &request).await?;
             let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+            if hits.is_empty() && request.mode != SearchMode::Keyword {
+                explain_empty_vector_search(ctx).await?;
+            }
             printer.report(&SearchReport::new(request.mode, took_ms, hits))
         }
         Input::Batch(queries) => {
@@ -253,6 +256,16 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             Ok(())
         }
     }
+}
+
+/// After a vector or hybrid search that found nothing, says on stderr when chunks without an embedding are
+/// why (they are reachable by keyword only), instead of a bare "no results".
+async fn explain_empty_vector_search(ctx: &Context) -> Result<()> {
+    let info = ctx.store().collection(&ctx.collection).await?;
+    if let Some(warning) = info.as_ref().and_then(storage_core::CollectionInfo::unembedded_warning) {
+        note(&format!("{warning}; `brainstore search --mode keyword TEXT` can"));
+    }
+    Ok(())
 }
 
 /// `N queries: p50 X ms, p95 Y ms, Z queries/s` (nearest-rank percentiles).
