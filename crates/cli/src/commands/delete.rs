@@ -29,9 +29,9 @@ pub(crate) fn parse(args: DeleteArgs) -> Result<Input> {
     match parse_where(args.where_filter.as_deref())? {
         Some(filter) => match filter.check_deletable() {
             Ok(()) => Ok(Input::Where(filter)),
-            Err(StorageError::InvalidInput { reason, .. }) => Err(CliError::usage(format!(
-                "--where: {reason}; `brainstore reset --yes` empties the collection"
-            ))),
+            Err(StorageError::InvalidInput { reason, .. }) => {
+                Err(CliError::usage(format!("--where: {reason}; `brainstore reset --yes` empties the collection")))
+            }
             Err(other) => Err(other.into()),
         },
         None => Err(CliError::usage("give --ids A,B or --where JSON")),
