@@ -1,6 +1,6 @@
 //! `count`: chunks of a collection, optionally filtered.
 
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DbErr};
 use storage_core::Filter;
 
 use super::Sql;
@@ -8,8 +8,11 @@ use crate::filter_sql::where_expr;
 use crate::schema::ChunkTable;
 
 /// How many chunks match `filter`.
-pub(crate) async fn count(db: &DatabaseConnection, table: &ChunkTable, filter: Option<&Filter>) -> Result<u64, DbErr> {
-    use sea_orm::ConnectionTrait;
+pub(crate) async fn count(
+    db: &impl ConnectionTrait,
+    table: &ChunkTable,
+    filter: Option<&Filter>,
+) -> Result<u64, DbErr> {
     let mut sql = Sql::new();
     sql.push("SELECT count(*) AS n FROM ").table(table);
     if let Some(condition) = where_expr(filter, None) {
