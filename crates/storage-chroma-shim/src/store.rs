@@ -210,6 +210,7 @@ impl DocumentStore for EmbeddedStore {
     }
 
     async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> storage_core::Result<u64> {
+        filter.map(Filter::validate).transpose()?;
         count::count(self.db().await?, collection, filter).await
     }
 

@@ -61,7 +61,7 @@ impl FromStr for SearchMode {
             "hybrid" => Ok(SearchMode::Hybrid),
             other => Err(StorageError::invalid(
                 "mode",
-                format!("`{other}` is not a search mode; expected vector, keyword or hybrid"),
+                format!("{} is not a search mode; expected vector, keyword or hybrid", crate::quoted(other)),
             )),
         }
     }
@@ -241,6 +241,12 @@ impl SearchRequest {
         }
         if self.mode == SearchMode::Hybrid {
             self.fusion.validate()?;
+        }
+        if let Some(filter) = &self.filter {
+            filter.validate()?;
+        }
+        if let Some(filter) = &self.document_filter {
+            filter.validate()?;
         }
         Ok(())
     }

@@ -177,8 +177,8 @@ impl PostgresStore {
 
     async fn info(&self, row: &CollectionModel) -> Result<CollectionInfo, StorageError> {
         let name = CollectionName::new(row.name.clone())?;
-        let n = count::count(&self.db, &self.table(&name), None).await.map_err(self.db_err("counting chunks"))?;
-        row.info(n)
+        let stats = count::stats(&self.db, &self.table(&name)).await.map_err(self.db_err("counting chunks"))?;
+        row.info(&stats)
     }
 
     /// Checks that every chunk table's vector column has the dimensions its registry row records, and
@@ -339,10 +339,10 @@ impl DocumentStore for PostgresStore {
         let txn = migration::locked(&self.db).await.map_err(&err)?;
         let row = match collections::find_for_update(&txn, name).await.map_err(&err)? {
             Some(row) => match (row.embedding_space(), space) {
-                (Some(stored), Some(space)) => {
-                    stored.check_compatible(name, space)?;
-                    row
-                }
+                (Some(stored), Some(space)) => match stored.completed_by(name, space)? {
+                    Some(completed) => collections::set_space(&txn, row, Some(&completed)).await.map_err(&err)?,
+                    None => row,
+                },
                 (None, Some(space)) => {
                     let layout = VectorLayout::new(space);
                     layout.check_supported(self.pgvector())?;
@@ -412,7 +412,11 @@ impl DocumentStore for PostgresStore {
         let row =
             collections::find_for_update(&txn, collection).await.map_err(&err)?.ok_or_else(|| missing(collection))?;
         match row.embedding_space() {
-            Some(stored) => stored.check_compatible(collection, space)?,
+            Some(stored) => {
+                if let Some(completed) = stored.completed_by(collection, space)? {
+                    collections::set_space(&txn, row, Some(&completed)).await.map_err(&err)?;
+                }
+            }
             None => {
                 let layout = VectorLayout::new(space);
                 layout.check_supported(self.pgvector())?;
@@ -473,6 +477,7 @@ impl DocumentStore for PostgresStore {
     }
 
     async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> storage_core::Result<u64> {
+        filter.map(Filter::validate).transpose()?;
         let conn = self.hold().await?;
         let meta = self.meta(&conn, collection).await?;
         count::count(&conn, &meta.table, filter).await.map_err(self.db_err("count"))
@@ -509,12 +514,7 @@ impl DocumentStore for PostgresStore {
     }
 
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> storage_core::Result<u64> {
-        if filter.is_match_all() {
-            return Err(StorageError::invalid(
-                "where",
-                "an empty filter matches every chunk; refusing to delete everything (use `reset` to empty a collection)",
-            ));
-        }
+        filter.check_deletable()?;
         let meta = self.meta(&self.hold().await?, collection).await?;
         delete::delete_where(&self.db, &meta.table, filter).await.map_err(self.db_err("delete"))
     }

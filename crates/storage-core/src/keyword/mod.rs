@@ -77,7 +77,10 @@ impl FromStr for TextLanguage {
         match s.to_ascii_lowercase().as_str() {
             "english" | "en" => Ok(TextLanguage::English),
             "simple" | "none" => Ok(TextLanguage::Simple),
-            _ => Err(StorageError::invalid("language", format!("`{s}` is not supported; expected english or simple"))),
+            _ => Err(StorageError::invalid(
+                "language",
+                format!("{} is not supported; expected english or simple", crate::quoted(s)),
+            )),
         }
     }
 }

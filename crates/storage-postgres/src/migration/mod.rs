@@ -21,7 +21,7 @@ use sea_orm_migration::{MigrationStatus, MigrationTrait, MigratorTrait};
 use storage_core::MigrationInfo;
 
 use crate::config::{PostgresConfig, is_plain_identifier};
-use crate::error::{PostgresError, sqlstate, sqlx_cause};
+use crate::error::{PostgresError, db_cause, sqlstate, sqlx_cause};
 use crate::ops::probe::pgvector_version;
 
 /// The advisory lock every schema change takes (`pg_advisory_xact_lock`), one key for the database.
@@ -105,7 +105,7 @@ pub(crate) async fn ensure_schema<C: ConnectionTrait>(db: &C, schema: &str) -> R
 pub(crate) async fn ensure_extension(txn: &DatabaseTransaction, config: &PostgresConfig) -> Result<(), PostgresError> {
     let migrate = |operation: &str| {
         let operation = operation.to_owned();
-        move |error: DbErr| PostgresError::Migrate { operation, source: Box::new(error) }
+        move |error: DbErr| PostgresError::Migrate { operation, source: db_cause(error) }
     };
     if pgvector_version(txn).await.map_err(migrate("reading the pgvector version"))?.is_some() {
         return Ok(());
@@ -134,7 +134,7 @@ pub(crate) async fn ensure_extension(txn: &DatabaseTransaction, config: &Postgre
                 Err(PostgresError::ExtensionMissing {
                     database: config.database.clone(),
                     user: config.user.clone(),
-                    source: Box::new(error),
+                    source: db_cause(error),
                 })
             } else {
                 Err(migrate("installing pgvector")(error))
