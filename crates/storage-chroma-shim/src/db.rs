@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use sea_orm::sqlx::ConnectOptions as _;
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sea_orm::{
     AccessMode, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait, Value,
@@ -14,6 +16,7 @@ use storage_core::StorageError;
 
 use crate::config::EmbeddedConfig;
 use crate::error::{EmbeddedError, storage_error};
+use crate::reader::Reader;
 
 /// Page cache of the one write connection: a batch's index pages stay in memory (with 16 MiB, ingest fell
 /// from ~9,000 to ~2,300 rows/s at 100k chunks).
@@ -29,6 +32,8 @@ const READER_CACHE_KIB: u32 = 8 * 1024;
 pub(crate) struct Db {
     /// Reads, and writes that need no transaction of their own.
     pub(crate) conn: DatabaseConnection,
+    /// The pool behind `conn`, for searches that hold one connection ([`Reader`]).
+    readers: SqlitePool,
     /// One connection for `begin_write`: SQLite admits one writer at a time anyway, and this way only one
     /// connection, not every pooled one in turn, grows the large page cache that writes need.
     writer: DatabaseConnection,
@@ -80,7 +85,8 @@ impl Db {
         let readers = pool(config.max_connections, READER_CACHE_KIB).await.map_err(open_failed)?;
         let writer = pool(1, WRITER_CACHE_KIB).await.map_err(open_failed)?;
         Ok(Db {
-            conn: DatabaseConnection::from(readers),
+            conn: DatabaseConnection::from(readers.clone()),
+            readers,
             writer: DatabaseConnection::from(writer),
             path,
             busy_timeout_ms: config.busy_timeout_ms,
@@ -107,6 +113,11 @@ impl Db {
                 ..TransactionOptions::default()
             })
             .await
+    }
+
+    /// One read connection for the statements of a search, whose statement stops if the search is dropped.
+    pub(crate) async fn reader(&self) -> Result<Reader, DbErr> {
+        Reader::acquire(&self.readers).await
     }
 
     /// A read transaction: one consistent snapshot, never blocking writers (WAL).

@@ -21,6 +21,7 @@ mod index_cache;
 mod memory;
 mod migration;
 mod ops;
+mod reader;
 mod schema;
 mod session;
 mod store;

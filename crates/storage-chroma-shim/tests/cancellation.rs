@@ -1,11 +1,12 @@
 //! A cancelled upsert future writes its whole batch or nothing: the batch is one transaction, and
-//! dropping it mid-way rolls back.
+//! dropping it mid-way rolls back. A dropped search stops its SQLite statement, so its read connection
+//! serves the next read at once (issue 13).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use storage_chroma_shim::{EmbeddedConfig, EmbeddedStore};
-use storage_core::{Chunk, CollectionName, DocumentStore, Embedding, EmbeddingSpace, Filter, Metadata};
+use storage_core::{Chunk, CollectionName, DocumentStore, Embedding, EmbeddingSpace, Filter, Metadata, SearchRequest};
 
 const BATCH: usize = 5_000;
 
@@ -52,4 +53,42 @@ async fn a_cancelled_upsert_writes_its_whole_batch_or_nothing() {
     );
     let total = store.count(&collection, None).await.expect("count");
     assert_eq!(total % BATCH as u64, 0, "only whole batches: {total}");
+}
+
+/// Words every chunk holds; a query of all of them makes FTS5 rank every chunk by every word.
+const WORDS: usize = 48;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_search_stops_its_statement_and_frees_the_read_connection() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let mut config = EmbeddedConfig::new(temp.path().join("data"));
+    // One read connection: the next read needs exactly the one the dropped search held.
+    config.max_connections = 1;
+    let store = EmbeddedStore::open(config).expect("config");
+    store.initialize().await.expect("initialize");
+    let collection = CollectionName::new("slow").expect("name");
+    store.create_collection(&collection, None).await.expect("create");
+    let words: Vec<String> = (0..WORDS).map(|idx| format!("word{idx}")).collect();
+    let text = words.join(" ");
+    for batch in 0..30 {
+        let chunks: Vec<Chunk> =
+            (0..1_000).map(|idx| Chunk::new(format!("c{batch:02}-{idx:04}"), format!("{text} {idx}"))).collect();
+        store.upsert(&collection, chunks).await.expect("upsert");
+    }
+    let slow = SearchRequest::keyword(text.clone());
+    let started = Instant::now();
+    let hits = store.search(&collection, &slow).await.expect("a search left to finish");
+    let full = started.elapsed();
+    assert!(!hits.is_empty(), "every chunk matches");
+
+    // Dropped a tenth of the way through, as a request timeout drops it.
+    let dropped_after = full / 10;
+    let outcome = tokio::time::timeout(dropped_after, store.search(&collection, &slow)).await;
+    assert!(outcome.is_err(), "the search runs {full:?}, longer than the {dropped_after:?} it was given");
+    let next = Instant::now();
+    let count = store.count(&collection, None).await.expect("the next read");
+    let waited = next.elapsed();
+    assert_eq!(count, 30_000);
+    // Without the interrupt, the next read waits for the dropped statement's remaining nine tenths.
+    assert!(waited < full / 2, "the next read waited {waited:?}; the dropped search alone runs {full:?}");
 }

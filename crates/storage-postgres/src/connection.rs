@@ -211,13 +211,15 @@ pub(crate) fn build_pool(config: &PostgresConfig, info: &ServerInfo) -> (PgPool,
     (pool, session)
 }
 
-/// Pool metrics in the seed's shape; `overflow` is never negative.
-pub(crate) fn pool_status(pool: &PgPool, config: &PostgresConfig) -> PoolStatus {
+/// Pool metrics in the seed's shape; `overflow` is never negative. Connections the store keeps between
+/// reads (`stashed`, checked out as far as the pool knows) are idle, so they count as checked in.
+pub(crate) fn pool_status(pool: &PgPool, config: &PostgresConfig, stashed: usize) -> PoolStatus {
     if pool.is_closed() {
         return PoolStatus::not_initialized();
     }
     let open = pool.size();
-    let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX).min(open);
+    let idle = pool.num_idle().saturating_add(stashed);
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(open);
     let overflow = open.saturating_sub(config.pool_size);
     PoolStatus {
         status: "active".to_owned(),

@@ -21,6 +21,7 @@ mod error;
 mod failure;
 mod filter_sql;
 mod health;
+mod held;
 mod memory;
 mod migration;
 mod ops;

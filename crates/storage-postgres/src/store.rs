@@ -7,24 +7,26 @@ use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{DatabaseConnection, DbErr, Statement};
 use sqlx::PgPool;
 use storage_core::{
-    Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, Filter, HealthReport, ListRequest,
-    MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk, UpsertSummary, check_id,
-    prepare_batch,
+    Bm25Params, Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, Filter, HealthReport,
+    ListRequest, MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk, UpsertSummary,
+    check_id, prepare_batch,
 };
 
 use crate::config::PostgresConfig;
 use crate::connection::{PgvectorVersion, SessionSettings, build_pool, pool_status, probe_with_retry};
 use crate::entity::prelude::CollectionModel;
 use crate::error::{ErrorContext, PostgresError};
+use crate::held::{Held, Stash};
 use crate::migration;
 use crate::ops::bulk::{self, Begun};
+use crate::ops::hybrid::HybridInput;
 use crate::ops::probe::{ServerInfo, pgvector_version};
 use crate::ops::upsert::UpsertFailure;
 use crate::ops::vector::VectorSettings;
-use crate::ops::{collections, count, delete, hybrid, keyword, read, upsert, vector};
+use crate::ops::{HnswOverrides, QueryWith, collections, count, delete, hybrid, keyword, read, upsert, vector};
 use crate::schema::{self, ChunkTable, HnswParams, VectorLayout};
 
 /// How long a collection's registry row is trusted for reads before it is read again. Writes always read
@@ -46,6 +48,8 @@ pub struct PostgresStore {
     config: PostgresConfig,
     db: DatabaseConnection,
     pool: PgPool,
+    /// Connections kept between reads, so a read costs one round trip (`held.rs`).
+    stash: Stash,
     server: ServerInfo,
     pgvector: RwLock<Option<PgvectorVersion>>,
     session: SessionSettings,
@@ -87,11 +91,14 @@ impl PostgresStore {
         let (pool, session) = build_pool(&config, &server);
         let db = DatabaseConnection::from(pool.clone());
         let errors = ErrorContext { target: config.host_port() };
+        let stash =
+            Stash::new(config.pool_size, config.max_connections(), Duration::from_secs(config.pool_recycle.max(1)));
         Ok(PostgresStore {
             pgvector: RwLock::new(server.pgvector),
             config,
             db,
             pool,
+            stash,
             server,
             session,
             errors,
@@ -107,7 +114,12 @@ impl PostgresStore {
 
     /// Current pool metrics.
     pub fn pool_status(&self) -> storage_core::PoolStatus {
-        pool_status(&self.pool, &self.config)
+        pool_status(&self.pool, &self.config, self.stash.len())
+    }
+
+    /// One connection for the statements of one read.
+    async fn hold(&self) -> Result<Held<'_>, StorageError> {
+        self.stash.hold(&self.pool).await.map_err(self.db_err("acquiring a connection"))
     }
 
     fn pgvector(&self) -> Option<PgvectorVersion> {
@@ -143,15 +155,15 @@ impl PostgresStore {
         move |error| self.errors.db(operation, error)
     }
 
-    /// The collection's registry row, cached for reads.
-    async fn meta(&self, name: &CollectionName) -> Result<CollectionMeta, StorageError> {
+    /// The collection's registry row, cached for reads, read on `conn` when the cache has expired.
+    async fn meta(&self, conn: &Held<'_>, name: &CollectionName) -> Result<CollectionMeta, StorageError> {
         {
             let registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(meta) = registry.get(name).filter(|meta| meta.fetched.elapsed() < REGISTRY_CACHE_TTL) {
                 return Ok(meta.clone());
             }
         }
-        let row = collections::find(&self.db, name).await.map_err(self.db_err("reading the collection registry"))?;
+        let row = collections::find(conn, name).await.map_err(self.db_err("reading the collection registry"))?;
         let row = row.ok_or_else(|| missing(name))?;
         let meta = CollectionMeta {
             table: self.table(name),
@@ -203,26 +215,67 @@ impl PostgresStore {
         self.bulk_loads.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    async fn run_search(
+    /// The statement a search sends and the HNSW settings it runs with, or `None` when it can match nothing.
+    fn search_statement(
         &self,
         meta: &CollectionMeta,
         request: &SearchRequest,
-    ) -> Result<Result<Vec<SearchHit>, StorageError>, DbErr> {
+    ) -> Result<Option<(Statement, HnswOverrides)>, StorageError> {
         let layout = meta.space.as_ref().map(VectorLayout::new);
+        let params = Bm25Params::default();
         match (request.mode, layout, request.embedding.as_ref()) {
-            (SearchMode::Keyword, _, _) => keyword::search(&self.db, &meta.table, &meta.language, request).await,
+            (SearchMode::Keyword, _, _) => Ok(keyword::statement(&meta.table, &meta.language, params, request)
+                .map(|statement| (statement, HnswOverrides::default()))),
             (SearchMode::Vector, Some(layout), Some(query)) => {
-                vector::search(&self.db, &self.vector_settings(), &meta.table, layout, request, query).await
+                Ok(Some(vector::statement(&self.vector_settings(), &meta.table, layout, request, query)))
             }
             (SearchMode::Hybrid, Some(layout), Some(query)) => {
                 let settings = self.vector_settings();
-                hybrid::search(&self.db, &settings, &meta.table, layout, &meta.language, request, query).await
+                let input = HybridInput {
+                    settings: &settings,
+                    table: &meta.table,
+                    layout,
+                    language: &meta.language,
+                    params,
+                    request,
+                    query,
+                };
+                Ok(Some(hybrid::statement(&input)))
             }
             // `SearchRequest::validate` refuses vector modes without an embedding or a space.
-            _ => {
-                Ok(Err(StorageError::invalid("embedding", format!("{} search needs a query embedding", request.mode))))
-            }
+            _ => Err(StorageError::invalid("embedding", format!("{} search needs a query embedding", request.mode))),
         }
+    }
+
+    /// A validated search on `conn`: one statement.
+    async fn run_search(
+        &self,
+        conn: &Held<'_>,
+        meta: &CollectionMeta,
+        request: &SearchRequest,
+    ) -> Result<Vec<SearchHit>, StorageError> {
+        let Some((statement, overrides)) = self.search_statement(meta, request)? else { return Ok(Vec::new()) };
+        let rows = conn.query_with(overrides, statement).await.map_err(self.db_err("search"))?;
+        match (request.mode, meta.space.as_ref()) {
+            (SearchMode::Keyword, _) => keyword::decode(&rows, &meta.language, request),
+            (SearchMode::Vector, Some(space)) => vector::decode_all(&rows, space.metric, request.explain),
+            _ => hybrid::decode_all(&rows, &meta.language, request),
+        }
+    }
+
+    /// The statement (and HNSW settings statement, if any) `search` would send: the benchmark runs the same
+    /// SQL through `pgbench`.
+    #[cfg(feature = "bench")]
+    pub(crate) async fn bench_statement(
+        &self,
+        collection: &CollectionName,
+        request: &SearchRequest,
+    ) -> Result<Option<(Statement, Option<Statement>)>, StorageError> {
+        let conn = self.hold().await?;
+        let meta = self.meta(&conn, collection).await?;
+        request.validate(collection, meta.space.as_ref())?;
+        let statement = self.search_statement(&meta, request)?;
+        Ok(statement.map(|(statement, overrides)| (statement, overrides.statement())))
     }
 }
 
@@ -411,20 +464,23 @@ impl DocumentStore for PostgresStore {
 
     async fn get(&self, collection: &CollectionName, id: &str) -> storage_core::Result<Option<StoredChunk>> {
         check_id(id, "id")?;
-        let meta = self.meta(collection).await?;
-        read::get(&self.db, &meta.table, id).await.map_err(self.db_err("get"))?
+        let conn = self.hold().await?;
+        let meta = self.meta(&conn, collection).await?;
+        read::get(&conn, &meta.table, id).await.map_err(self.db_err("get"))?
     }
 
     async fn list(&self, collection: &CollectionName, request: &ListRequest) -> storage_core::Result<Vec<StoredChunk>> {
         request.validate()?;
-        let meta = self.meta(collection).await?;
-        read::list(&self.db, &meta.table, request).await.map_err(self.db_err("list"))?
+        let conn = self.hold().await?;
+        let meta = self.meta(&conn, collection).await?;
+        read::list(&conn, &meta.table, request).await.map_err(self.db_err("list"))?
     }
 
     async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> storage_core::Result<u64> {
         filter.map(Filter::validate).transpose()?;
-        let meta = self.meta(collection).await?;
-        count::count(&self.db, &meta.table, filter).await.map_err(self.db_err("count"))
+        let conn = self.hold().await?;
+        let meta = self.meta(&conn, collection).await?;
+        count::count(&conn, &meta.table, filter).await.map_err(self.db_err("count"))
     }
 
     async fn search(
@@ -432,13 +488,14 @@ impl DocumentStore for PostgresStore {
         collection: &CollectionName,
         request: &SearchRequest,
     ) -> storage_core::Result<Vec<SearchHit>> {
-        let meta = self.meta(collection).await?;
+        let conn = self.hold().await?;
+        let meta = self.meta(&conn, collection).await?;
         request.validate(collection, meta.space.as_ref())?;
         if let Some(layout) = meta.space.as_ref().map(VectorLayout::new).filter(|_| request.mode != SearchMode::Keyword)
         {
             layout.check_supported(self.pgvector())?;
         }
-        let mut hits = self.run_search(&meta, request).await.map_err(self.db_err("search"))??;
+        let mut hits = self.run_search(&conn, &meta, request).await?;
         if let Some(min_score) = request.min_score {
             hits.retain(|hit| hit.score >= min_score);
         }
@@ -452,13 +509,13 @@ impl DocumentStore for PostgresStore {
         for (idx, id) in ids.iter().enumerate() {
             check_id(id, &format!("ids[{idx}]"))?;
         }
-        let meta = self.meta(collection).await?;
+        let meta = self.meta(&self.hold().await?, collection).await?;
         delete::delete_ids(&self.db, &meta.table, ids).await.map_err(self.db_err("delete"))
     }
 
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> storage_core::Result<u64> {
         filter.check_deletable()?;
-        let meta = self.meta(collection).await?;
+        let meta = self.meta(&self.hold().await?, collection).await?;
         delete::delete_where(&self.db, &meta.table, filter).await.map_err(self.db_err("delete"))
     }
 
@@ -482,6 +539,8 @@ impl DocumentStore for PostgresStore {
     }
 
     async fn close(&self) -> storage_core::Result<()> {
+        // The pool waits for every checked-out connection, the stashed ones included.
+        self.stash.drain();
         self.pool.close().await;
         Ok(())
     }

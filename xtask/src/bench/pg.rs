@@ -3,8 +3,10 @@
 //! The Rust example `storage-postgres/examples/bench_pg` prepares a `bench_pg` schema, the corpus
 //! (storage-core's `BenchCorpus`, 384-d) as a binary COPY file and the scripts; this driver times `psql \copy`
 //! of those rows (into a table identical to brainstore's, and into one whose HNSW index is built after),
-//! lets the example ingest through brainstore, then the example runs each query mode through brainstore and
-//! through `pgbench -M prepared` in alternating rounds and prints the side-by-side table.
+//! lets the example ingest through brainstore, then the example writes `pgbench` scripts of the statements
+//! brainstore sends, runs `brainstore search --queries` (the release binary) and `pgbench` end to end right
+//! after the load, runs each query mode through brainstore and through `pgbench -M prepared` in alternating
+//! rounds and prints the side-by-side table.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use std::time::Instant;
 use super::{BenchArgs, corpus_args, run_example};
 use crate::pg::{Flavor, StopOnDrop, start};
 use crate::project_root;
+use crate::server::build_brainstore;
 
 pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     let root = project_root();
@@ -22,6 +25,8 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     let started = start(Flavor::Current)?;
     let _guard = StopOnDrop::if_started(Flavor::Current, &started);
     let url = started.url;
+    eprintln!("bench pg: building brainstore (release) for the end-to-end runs");
+    let brainstore = build_brainstore(true)?;
     let mut common = vec!["--url".to_owned(), url.clone()];
     common.extend(corpus_args(&out, args, args.batch.min(10_000)));
 
@@ -46,7 +51,8 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     eprintln!("bench pg: ingesting through brainstore in batches of {}", args.batch.min(10_000));
     run_phase("ingest", &common)?;
 
-    eprintln!("bench pg: measuring brainstore and pgbench in alternating rounds, then recall");
+    eprintln!("bench pg: end to end, then brainstore and pgbench in alternating rounds, then recall");
+    common.extend(["--brainstore".to_owned(), brainstore.display().to_string()]);
     run_phase("report", &common)?;
     Ok(ExitCode::SUCCESS)
 }

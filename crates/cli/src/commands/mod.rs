@@ -88,10 +88,15 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Session(args) => Plan::Session(session::parse(args, &app)?),
         Command::Task(args) => Plan::Task(task::parse(args, &app)?),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))?;
+    // A command that awaits one thing at a time runs on this thread: on a multi-thread runtime every I/O
+    // event is a wake-up across threads, which cost more than a fast query (issue 16). Loads keep worker
+    // threads, so encoding a batch overlaps the store's I/O.
+    let mut builder = match plan {
+        Plan::Ingest(_) | Plan::Import(_) | Plan::Copy(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime =
+        builder.enable_all().build().map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(execute(plan, &app, &mut printer))
 }
 

@@ -16,13 +16,14 @@ pub(crate) async fn search(
     request: &SearchRequest,
     language: TextLanguage,
 ) -> Result<Vec<SearchHit>, StorageError> {
+    let err = ctx.db.err("hybrid search");
+    let reader = ctx.db.reader().await.map_err(&err)?;
+    let conn = &reader;
     let Some(VectorSearch { collection, metric, embedding, condition }) =
-        prepare(ctx, name, request, "hybrid search").await?
+        prepare(ctx, conn, name, request, "hybrid search").await?
     else {
         return Ok(Vec::new());
     };
-    let err = ctx.db.err("hybrid search");
-    let conn = &ctx.db.conn;
     let settings = request.fusion;
     let vector =
         vector_leg(ctx, conn, &collection, embedding, settings.vector_depth(request.top_k), condition.as_ref()).await?;

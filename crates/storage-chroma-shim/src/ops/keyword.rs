@@ -62,12 +62,13 @@ pub(crate) async fn search(
     language: TextLanguage,
 ) -> Result<Vec<SearchHit>, StorageError> {
     let err = db.err("keyword search");
-    let collection = find_collection(&db.conn, name).await.map_err(&err)?.ok_or_else(|| missing(name))?;
+    let reader = db.reader().await.map_err(&err)?;
+    let collection = find_collection(&reader, name).await.map_err(&err)?.ok_or_else(|| missing(name))?;
     request.validate(name, collection.space.as_ref())?;
     let query = request.keyword_query(language);
     let filtered = request.filter.is_some() || request.document_filter.is_some();
     let condition = filtered.then(|| conditions(request.filter.as_ref(), request.document_filter.as_ref()));
-    let candidates = keyword_leg(&db.conn, &collection, &query.analyzed(language), request.top_k, condition.as_ref())
+    let candidates = keyword_leg(&reader, &collection, &query.analyzed(language), request.top_k, condition.as_ref())
         .await
         .map_err(&err)?;
     let explain = request.explain.then_some((&query, language));

@@ -88,8 +88,10 @@ pub(crate) struct HitRow {
     pub(crate) metadata: Metadata,
 }
 
+/// Metadata read back from its column (validated when it was written).
 pub(crate) fn parse_metadata(text: &str) -> Result<Metadata, DbErr> {
-    serde_json::from_str::<Metadata>(text).map_err(|e| DbErr::Json(e.to_string()))
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| DbErr::Json(e.to_string()))?;
+    Metadata::from_stored(value).map_err(|e| DbErr::Json(e.to_string()))
 }
 
 pub(crate) fn parse_embedding(blob: Option<Vec<u8>>) -> Result<Option<Embedding>, DbErr> {

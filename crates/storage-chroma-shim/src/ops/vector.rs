@@ -9,6 +9,7 @@ use crate::config::EmbeddedConfig;
 use crate::db::{Db, stmt};
 use crate::filter_sql::{SqlCondition, conditions};
 use crate::index_cache::{IndexCache, SharedIndex};
+use crate::reader::Reader;
 use crate::vector_index::{ScanPlan, VectorIndex};
 
 /// One vector-leg candidate, with its row.
@@ -37,6 +38,7 @@ const LOAD_PAGE: i64 = 2_000;
 /// exactly the state it claims.
 async fn index_for(
     ctx: &VectorContext<'_>,
+    reader: &Reader,
     collection: &CollectionRow,
     dims: usize,
 ) -> Result<SharedIndex, StorageError> {
@@ -44,8 +46,9 @@ async fn index_for(
         return Ok(index);
     }
     let err = ctx.db.err("load vector index");
-    let txn = ctx.db.begin_read().await.map_err(&err)?;
-    let version_row = txn
+    // On the search's own connection: a second one from the pool could wait for ever with one reader.
+    reader.begin().await.map_err(&err)?;
+    let version_row = reader
         .query_one_raw(stmt("SELECT uid, version FROM collections WHERE id = ?", vec![collection.id.into()]))
         .await
         .map_err(&err)?
@@ -63,7 +66,7 @@ async fn index_for(
     let mut after = i64::MIN;
     loop {
         let values = vec![collection.id.into(), after.into(), LOAD_PAGE.into()];
-        let Some(row) = txn.query_one_raw(stmt(page_sql, values)).await.map_err(&err)? else { break };
+        let Some(row) = reader.query_one_raw(stmt(page_sql, values)).await.map_err(&err)? else { break };
         let pks: String = row.try_get_by_index(0).map_err(&err)?;
         let pks: Vec<i64> = serde_json::from_str(&pks).map_err(|e| StorageError::backend("load vector index", e))?;
         let Some(&last) = pks.last() else { break };
@@ -75,7 +78,7 @@ async fn index_for(
         pks_all.extend_from_slice(&pks);
         after = last;
     }
-    txn.commit().await.map_err(&err)?;
+    reader.commit().await.map_err(&err)?;
     let index = tokio::task::spawn_blocking(move || VectorIndex::from_flat(uid, version, dims, pks_all, flat))
         .await
         .map_err(blocking_failed)?;
@@ -86,7 +89,7 @@ async fn index_for(
 /// PostgreSQL statement does, and a row deleted between statements simply drops out.
 pub(crate) async fn vector_leg(
     ctx: &VectorContext<'_>,
-    conn: &impl ConnectionTrait,
+    conn: &Reader,
     collection: &CollectionRow,
     query: &Embedding,
     depth: usize,
@@ -94,7 +97,7 @@ pub(crate) async fn vector_leg(
 ) -> Result<Vec<VectorCandidate>, StorageError> {
     let err = ctx.db.err("vector search");
     let Some(space) = &collection.space else { return Ok(Vec::new()) };
-    let index = index_for(ctx, collection, space.dimensions as usize).await?;
+    let index = index_for(ctx, conn, collection, space.dimensions as usize).await?;
     let allowed = match condition {
         None => None,
         Some(condition) => Some(matching_pks(conn, collection.id, condition).await.map_err(&err)?),
@@ -158,12 +161,12 @@ pub(crate) struct VectorSearch<'r> {
 /// embedding or the collection no embedding space, so nothing can be near.
 pub(crate) async fn prepare<'r>(
     ctx: &VectorContext<'_>,
+    conn: &impl ConnectionTrait,
     name: &CollectionName,
     request: &'r SearchRequest,
     operation: &'static str,
 ) -> Result<Option<VectorSearch<'r>>, StorageError> {
-    let collection =
-        find_collection(&ctx.db.conn, name).await.map_err(ctx.db.err(operation))?.ok_or_else(|| missing(name))?;
+    let collection = find_collection(conn, name).await.map_err(ctx.db.err(operation))?.ok_or_else(|| missing(name))?;
     request.validate(name, collection.space.as_ref())?;
     let (Some(embedding), Some(metric)) = (&request.embedding, collection.space.as_ref().map(|space| space.metric))
     else {
@@ -180,12 +183,13 @@ pub(crate) async fn search(
     name: &CollectionName,
     request: &SearchRequest,
 ) -> Result<Vec<SearchHit>, StorageError> {
+    let reader = ctx.db.reader().await.map_err(ctx.db.err("vector search"))?;
     let Some(VectorSearch { collection, metric, embedding, condition }) =
-        prepare(ctx, name, request, "vector search").await?
+        prepare(ctx, &reader, name, request, "vector search").await?
     else {
         return Ok(Vec::new());
     };
-    let candidates = vector_leg(ctx, &ctx.db.conn, &collection, embedding, request.top_k, condition.as_ref()).await?;
+    let candidates = vector_leg(ctx, &reader, &collection, embedding, request.top_k, condition.as_ref()).await?;
     Ok(candidates
         .into_iter()
         .enumerate()

@@ -12,20 +12,73 @@
 //! ```
 //!
 //! `n(t)` counts the chunks of the collection containing `t` (filters do not change it), `f(t,d)` how often
-//! `t` occurs in `d` (a phrase: its adjacent, in-order runs). `k1` = 1.2 and `b` = 0.75 are FTS5's values:
-//! `bm25()` fixes them, so every backend uses them.
+//! `t` occurs in `d` (a phrase: its adjacent, in-order runs). `k1` and `b` are the collection's
+//! [`Bm25Params`]: by default 1.2 and 0.75, the values SQLite FTS5's `bm25()` fixes.
 //!
 //! The score maps relevance through one fixed curve, so it means the same in every query and every
 //! collection of similar size (`min_score` keeps its meaning): 0.5 is a relevance of [`SCORE_HALF`],
 //! about one term found in 1% of the chunks occurring once in a chunk of average length.
 
-use super::{KeywordQuery, term_occurrences};
+use serde::{Deserialize, Serialize};
 
-/// Term-frequency saturation.
+use super::{KeywordQuery, term_occurrences};
+use crate::error::StorageError;
+
+/// The default term-frequency saturation `k1` (FTS5's).
 pub const K1: f64 = 1.2;
 
-/// Length normalisation.
+/// The default length normalisation `b` (FTS5's).
 pub const B: f64 = 0.75;
+
+/// The largest `k1` a collection may set: far beyond any useful saturation (the literature uses 0.5 to 3).
+pub const MAX_K1: f64 = 100.0;
+
+/// A collection's BM25 parameters.
+///
+/// `k1` is how quickly repeated occurrences of a term stop adding relevance (0: one occurrence counts as
+/// many; larger: counts keep adding longer). `b` is how much a chunk's length normalises its term counts
+/// (0: not at all; 1: fully, relative to the collection's mean length).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bm25Params {
+    /// Term-frequency saturation, in [0, [`MAX_K1`]].
+    pub k1: f64,
+    /// Length normalisation, in [0, 1].
+    pub b: f64,
+}
+
+impl Default for Bm25Params {
+    fn default() -> Self {
+        Bm25Params { k1: K1, b: B }
+    }
+}
+
+impl Bm25Params {
+    /// Parameters after [`Bm25Params::validate`].
+    pub fn new(k1: f64, b: f64) -> crate::Result<Self> {
+        let params = Bm25Params { k1, b };
+        params.validate()?;
+        Ok(params)
+    }
+
+    /// Checks the ranges: `k1` in [0, [`MAX_K1`]], `b` in [0, 1], both finite.
+    pub fn validate(&self) -> crate::Result<()> {
+        if !(self.k1.is_finite() && (0.0..=MAX_K1).contains(&self.k1)) {
+            return Err(StorageError::invalid("k1", format!("must be between 0 and {MAX_K1}, got {}", self.k1)));
+        }
+        if !(self.b.is_finite() && (0.0..=1.0).contains(&self.b)) {
+            return Err(StorageError::invalid("b", format!("must be between 0 and 1, got {}", self.b)));
+        }
+        Ok(())
+    }
+
+    /// One term's share of a chunk's relevance.
+    pub fn term_relevance(&self, idf: f64, frequency: f64, chunk_terms: f64, mean_chunk_terms: f64) -> f64 {
+        let Bm25Params { k1, b } = *self;
+        let length_ratio = if mean_chunk_terms > 0.0 { chunk_terms / mean_chunk_terms } else { 1.0 };
+        idf * frequency * (k1 + 1.0) / (frequency + k1 * (1.0 - b + b * length_ratio))
+    }
+}
 
 /// The relevance that scores 0.5.
 pub const SCORE_HALF: f64 = 4.5;
@@ -36,12 +89,6 @@ pub fn idf(n_chunks: f64, containing: f64) -> f64 {
     if idf > 0.0 { idf } else { 1e-6 }
 }
 
-/// One term's share of a chunk's relevance.
-pub fn term_relevance(idf: f64, frequency: f64, chunk_terms: f64, mean_chunk_terms: f64) -> f64 {
-    let length_ratio = if mean_chunk_terms > 0.0 { chunk_terms / mean_chunk_terms } else { 1.0 };
-    idf * frequency * (K1 + 1.0) / (frequency + K1 * (1.0 - B + B * length_ratio))
-}
-
 /// The [0, 1] score of a relevance.
 pub fn score(relevance: f64) -> f32 {
     let relevance = relevance.max(0.0);
@@ -49,8 +96,13 @@ pub fn score(relevance: f64) -> f32 {
 }
 
 /// Core's ranking of `chunks` (`(id, terms)`, terms as [`super::analyze`] returns them) for an analyzed
-/// query: the matching chunks with their relevance, best first, ties by id. What backends must reproduce.
-pub fn reference_ranking(chunks: &[(String, Vec<String>)], query: &KeywordQuery) -> Vec<(String, f64)> {
+/// query under `params`: the matching chunks with their relevance, best first, ties by id. What backends
+/// must reproduce.
+pub fn reference_ranking(
+    chunks: &[(String, Vec<String>)],
+    query: &KeywordQuery,
+    params: Bm25Params,
+) -> Vec<(String, f64)> {
     let n_chunks = chunks.len() as f64;
     let total_terms: usize = chunks.iter().map(|(_, terms)| terms.len()).sum();
     let mean_terms = if chunks.is_empty() { 0.0 } else { total_terms as f64 / n_chunks };
@@ -68,7 +120,7 @@ pub fn reference_ranking(chunks: &[(String, Vec<String>)], query: &KeywordQuery)
                 .zip(&idfs)
                 .map(|(term, idf)| {
                     let frequency = term_occurrences(term, terms) as f64;
-                    term_relevance(*idf, frequency, terms.len() as f64, mean_terms)
+                    params.term_relevance(*idf, frequency, terms.len() as f64, mean_terms)
                 })
                 .sum();
             (id.clone(), relevance)

@@ -183,7 +183,7 @@ fn bm25_ranks_more_and_rarer_terms_first_and_scores_stay_in_unit_range() {
     .collect();
     let query = KeywordQuery::parse_with("how often is the backup schedule", TextLanguage::English, KeywordMatch::Any)
         .analyzed(TextLanguage::English);
-    let ranked = bm25::reference_ranking(&corpus, &query);
+    let ranked = bm25::reference_ranking(&corpus, &query, bm25::Bm25Params::default());
     let ids: Vec<&str> = ranked.iter().map(|(id, _)| id.as_str()).collect();
     let place = |id: &str| ids.iter().position(|x| *x == id);
     assert_eq!(ids[0], "a", "both terms first: {ids:?}");
@@ -195,4 +195,29 @@ fn bm25_ranks_more_and_rarer_terms_first_and_scores_stay_in_unit_range() {
     }
     assert!((bm25::score(bm25::SCORE_HALF) - 0.5).abs() < 1e-6);
     assert!(bm25::idf(10.0, 9.0) > 0.0 && bm25::idf(10.0, 9.0) < 1e-5);
+}
+
+#[test]
+fn bm25_parameters_are_checked_and_shape_the_ranking() {
+    use bm25::Bm25Params;
+    assert_eq!(Bm25Params::default(), Bm25Params { k1: 1.2, b: 0.75 });
+    for (k1, b, field) in
+        [(-0.1, 0.5, "k1"), (f64::NAN, 0.5, "k1"), (101.0, 0.5, "k1"), (1.2, 1.5, "b"), (1.2, -0.1, "b")]
+    {
+        let err = Bm25Params::new(k1, b).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{field}: ")), "{k1} {b}: {err}");
+    }
+    assert!(Bm25Params::new(0.0, 0.0).is_ok() && Bm25Params::new(100.0, 1.0).is_ok());
+    // A short chunk with the word once against a long one with it three times: with no length
+    // normalisation (b = 0) and slow saturation the long one wins; fully normalised with fast saturation,
+    // the short one does.
+    let short = ("short".to_owned(), analyze("backup notes", TextLanguage::English));
+    let long_text = "backup backup backup and a great many other words about other things entirely here";
+    let long = ("long".to_owned(), analyze(long_text, TextLanguage::English));
+    let filler = ("filler".to_owned(), analyze("weather", TextLanguage::English));
+    let corpus = vec![short, long, filler];
+    let query = KeywordQuery::parse("backup", TextLanguage::English).analyzed(TextLanguage::English);
+    let top = |params: Bm25Params| bm25::reference_ranking(&corpus, &query, params)[0].0.clone();
+    assert_eq!(top(Bm25Params { k1: 3.0, b: 0.0 }), "long");
+    assert_eq!(top(Bm25Params { k1: 0.5, b: 1.0 }), "short");
 }

@@ -154,6 +154,7 @@ impl BenchCorpus {
             embedding: self.point_near(cluster, &mut rng),
             text: format!("{} {}", topic[0], topic[1 + rng.below(2) as usize]),
             category: format!("cat{:02}", rng.below(CATEGORIES)),
+            cluster,
         }
     }
 }
@@ -167,6 +168,26 @@ pub struct BenchQuery {
     pub text: String,
     /// A category value for filtered queries (1 % of the corpus).
     pub category: String,
+    /// The cluster the query was drawn from: the chunks relevant to it are those whose metadata `cluster`
+    /// is this (what MRR@10 counts).
+    pub cluster: usize,
+}
+
+impl BenchQuery {
+    /// Whether a hit is relevant to this query: a chunk of the query's cluster.
+    pub fn is_relevant(&self, metadata: &Metadata) -> bool {
+        metadata.get("cluster").and_then(serde_json::Value::as_u64) == Some(self.cluster as u64)
+    }
+}
+
+/// Mean reciprocal rank at 10: for each query, 1 / the rank of its first relevant hit among the first 10
+/// (0 when none is), averaged over the queries.
+pub fn mrr_at_10(per_query: impl IntoIterator<Item = Option<usize>>) -> f64 {
+    let (sum, n) = per_query.into_iter().fold((0.0, 0usize), |(sum, n), rank| {
+        let reciprocal = rank.filter(|rank| (1..=10).contains(rank)).map_or(0.0, |rank| 1.0 / rank as f64);
+        (sum + reciprocal, n + 1)
+    });
+    if n == 0 { 0.0 } else { sum / n as f64 }
 }
 
 fn normalized(values: Vec<f64>) -> Vec<f32> {
@@ -190,5 +211,14 @@ mod tests {
         assert!((norm - 1.0).abs() < 1e-4);
         assert_eq!(corpus.query(5).text, again.query(5).text);
         assert_eq!(corpus.chunks().count(), 1_000);
+        let query = corpus.query(5);
+        let relevant = corpus.chunks().find(|c| query.is_relevant(&c.metadata));
+        assert!(relevant.is_some_and(|c| c.text.contains(query.text.split(' ').next().unwrap())));
+    }
+
+    #[test]
+    fn mrr_averages_reciprocal_ranks_within_ten() {
+        assert_eq!(mrr_at_10([Some(1), Some(2), None, Some(11)]), (1.0 + 0.5) / 4.0);
+        assert_eq!(mrr_at_10(Vec::<Option<usize>>::new()), 0.0);
     }
 }

@@ -2,12 +2,15 @@
 //!
 //! Phases, run in order by the xtask driver (which runs `psql` and `pgbench` in between):
 //! - `prepare`: a fresh `bench_pg` schema, three identical collections, the corpus as a binary COPY file
-//!   (the bytes brainstore's own COPY sends), the query table and the `psql` / `pgbench` scripts;
+//!   (the bytes brainstore's own COPY sends), the query table and the `psql` scripts;
 //! - `ingest`: upserts the corpus through `PostgresStore` in batches of one bulk load and records the time;
-//! - `report`: runs the same queries through `PostgresStore`, measures recall@10 against an exact search,
-//!   reads the driver's `psql` timings and `pgbench` logs and prints the table.
+//! - `report`: writes `pgbench` scripts of the very statements brainstore sends (`scripts.rs`), runs the
+//!   end-to-end rounds right after the load (`e2e.rs`: `brainstore search --queries` against `pgbench`),
+//!   then runs the same queries through `PostgresStore` and `pgbench` in alternating rounds, measures
+//!   recall@10 against an exact search and MRR@10 of the keyword leg, and prints the table.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod e2e;
 mod scripts;
 mod stats;
 
@@ -16,7 +19,7 @@ use std::time::Instant;
 
 use serde_json::json;
 use sqlx::Connection;
-use storage_core::testing::bench_data::BenchCorpus;
+use storage_core::testing::bench_data::{BenchCorpus, BenchQuery, mrr_at_10};
 use storage_core::{CollectionName, DocumentStore, EmbeddingSpace, Filter, Metric, SearchRequest};
 use storage_postgres::{PostgresConfig, PostgresStore, SslMode};
 
@@ -38,14 +41,27 @@ struct Args {
     rows: usize,
     queries: usize,
     batch: usize,
+    /// Queries per end-to-end run.
+    e2e_queries: usize,
+    /// The `brainstore` binary for the end-to-end runs (none: they are skipped).
+    brainstore: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args> {
     let mut args = std::env::args().skip(1);
     let phase = args
         .next()
-        .ok_or("usage: bench_pg prepare|ingest|report --url URL --out DIR [--rows N] [--queries N] [--batch N]")?;
-    let mut parsed = Args { phase, url: String::new(), out: PathBuf::new(), rows: 100_000, queries: 200, batch: 5_000 };
+        .ok_or("usage: bench_pg prepare|ingest|report --url URL --out DIR [--rows N] [--queries N] [--batch N] [--e2e-queries N] [--brainstore PATH]")?;
+    let mut parsed = Args {
+        phase,
+        url: String::new(),
+        out: PathBuf::new(),
+        rows: 100_000,
+        queries: 200,
+        batch: 5_000,
+        e2e_queries: 1_000,
+        brainstore: None,
+    };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
@@ -54,6 +70,8 @@ fn parse_args() -> Result<Args> {
             "--rows" => parsed.rows = value.parse()?,
             "--queries" => parsed.queries = value.parse()?,
             "--batch" => parsed.batch = value.parse()?,
+            "--e2e-queries" => parsed.e2e_queries = value.parse()?,
+            "--brainstore" => parsed.brainstore = Some(PathBuf::from(value)),
             other => return Err(format!("unknown flag {other}").into()),
         }
     }
@@ -126,12 +144,13 @@ async fn prepare(args: &Args) -> Result<()> {
          qtext text NOT NULL, category text NOT NULL)"
     );
     sqlx::query(sqlx::AssertSqlSafe(create)).execute(&mut admin).await?;
-    let queries: Vec<_> = (0..args.queries).map(|idx| corpus.query(idx)).collect();
+    let n_queries = args.queries.max(args.e2e_queries);
+    let queries: Vec<_> = (0..n_queries).map(|idx| corpus.query(idx)).collect();
     let insert = format!(
         "INSERT INTO {SCHEMA}.bench_queries SELECT * FROM unnest($1::int[], $2::vector[], $3::text[], $4::text[])"
     );
     sqlx::query(sqlx::AssertSqlSafe(insert))
-        .bind((0..args.queries).map(|q| i32::try_from(q).expect("few queries")).collect::<Vec<_>>())
+        .bind((0..n_queries).map(|q| i32::try_from(q).expect("few queries")).collect::<Vec<_>>())
         .bind(queries.iter().map(|q| pgvector::Vector::from(q.embedding.as_slice().to_vec())).collect::<Vec<_>>())
         .bind(queries.iter().map(|q| q.text.clone()).collect::<Vec<_>>())
         .bind(queries.iter().map(|q| q.category.clone()).collect::<Vec<_>>())
@@ -144,7 +163,7 @@ async fn prepare(args: &Args) -> Result<()> {
         .fetch_one(&mut admin)
         .await?;
     std::fs::write(args.out.join("plan.env"), format!("bindir={bindir}\nserver={server}\npgvector={pgvector}\n"))?;
-    scripts::write_all(&args.out, &copy_file, args.queries)?;
+    scripts::write_copy_scripts(&args.out, &copy_file)?;
     Ok(())
 }
 
@@ -172,8 +191,7 @@ async fn ingest(args: &Args) -> Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     std::fs::write(args.out.join("ingest.env"), format!("seconds={seconds}\nrows={written}\n"))?;
     eprintln!("bench_pg: ingested {written} rows in {seconds:.1} s ({:.0} rows/s)", written as f64 / seconds);
-    let mut admin = sqlx::PgConnection::connect(&config(&args.url)?.connection_url()).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE {SCHEMA}.bs_chunks_docs"))).execute(&mut admin).await?;
+    // No VACUUM or ANALYZE here: queries run on the table as a load leaves it, which is what users query.
     store.close().await?;
     Ok(())
 }
@@ -190,29 +208,49 @@ fn exact_top(vectors: &[(String, Vec<f32>)], query: &[f32], keep: impl Fn(usize)
     scored.into_iter().take(TOP_K).map(|(_, id)| id.to_owned()).collect()
 }
 
+/// The benchmark's requests of `mode` for `queries`.
+fn requests(mode: &str, queries: &[BenchQuery]) -> Vec<SearchRequest> {
+    queries
+        .iter()
+        .map(|q| match mode {
+            "vector" => SearchRequest::vector(q.embedding.clone()).top_k(TOP_K),
+            "keyword" => SearchRequest::keyword(q.text.clone()).top_k(TOP_K),
+            "hybrid" => SearchRequest::hybrid(q.text.clone(), q.embedding.clone()).top_k(TOP_K),
+            _ => SearchRequest::vector(q.embedding.clone())
+                .top_k(TOP_K)
+                .filter(Filter::from_json(&json!({"category": q.category})).expect("a valid filter")),
+        })
+        .collect()
+}
+
+const MODES: [&str; 4] = ["vector", "keyword", "hybrid", "filtered"];
+
 async fn report(args: &Args) -> Result<()> {
     let store = open(&args.url).await?;
     let docs = collection("docs");
     let corpus = BenchCorpus::new(args.rows, DIMENSIONS, SEED);
-    let queries: Vec<_> = (0..args.queries).map(|idx| corpus.query(idx)).collect();
-    let requests = |mode: &str| -> Vec<SearchRequest> {
-        queries
-            .iter()
-            .map(|q| match mode {
-                "vector" => SearchRequest::vector(q.embedding.clone()).top_k(TOP_K),
-                "keyword" => SearchRequest::keyword(q.text.clone()).top_k(TOP_K),
-                "hybrid" => SearchRequest::hybrid(q.text.clone(), q.embedding.clone()).top_k(TOP_K),
-                _ => SearchRequest::vector(q.embedding.clone())
-                    .top_k(TOP_K)
-                    .filter(Filter::from_json(&json!({"category": q.category})).expect("a valid filter")),
-            })
-            .collect()
+    let all_queries: Vec<_> = (0..args.queries.max(args.e2e_queries)).map(|idx| corpus.query(idx)).collect();
+    let admin_url = config(&args.url)?.connection_url();
+    eprintln!("bench_pg: writing pgbench scripts of the statements brainstore sends");
+    for mode in MODES {
+        let requests = requests(mode, &all_queries);
+        scripts::write_query_scripts(&args.out, &admin_url, &store, &docs, mode, &requests, args.queries).await?;
+    }
+    let pgbench = stats::Pgbench::new(&args.out, &args.url)?;
+    let end_to_end = match &args.brainstore {
+        Some(brainstore) => {
+            let queries = &all_queries[..args.e2e_queries];
+            e2e::measure(brainstore, &args.url, &args.out, &pgbench, queries)?
+        }
+        None => Vec::new(),
     };
+
+    let queries = &all_queries[..args.queries];
     let mut measured = Vec::new();
     let mut answers = Vec::new();
-    let pgbench = stats::Pgbench::new(&args.out, &args.url)?;
-    for mode in ["vector", "keyword", "hybrid", "filtered"] {
-        let requests = requests(mode);
+    let mut mrr = Vec::new();
+    for mode in MODES {
+        let requests = requests(mode, queries);
         eprintln!("bench_pg: {mode}: warming up both sides");
         pgbench.run(mode, None, args.queries)?;
         for request in &requests {
@@ -220,6 +258,7 @@ async fn report(args: &Args) -> Result<()> {
         }
         let mut latencies = Vec::with_capacity(requests.len() * REPEATS);
         let mut mode_answers = Vec::new();
+        let mut first_relevant = Vec::new();
         // Short rounds alternate between pgbench and brainstore, so load from other processes hits both alike.
         let per_round = requests.len().div_ceil(ROUNDS_PER_PASS);
         for round in 0..REPEATS * ROUNDS_PER_PASS {
@@ -229,17 +268,19 @@ async fn report(args: &Args) -> Result<()> {
                 pgbench.run("vector_set_local", Some(round), per_round)?;
             }
             let offset = (round % ROUNDS_PER_PASS) * per_round;
-            for request in requests.iter().skip(offset).take(per_round) {
+            for (request, query) in requests.iter().zip(queries).skip(offset).take(per_round) {
                 let started = Instant::now();
                 let hits = store.search(&docs, request).await?;
                 latencies.push(started.elapsed().as_secs_f64() * 1000.0);
                 if round < ROUNDS_PER_PASS {
+                    first_relevant.push(hits.iter().position(|hit| query.is_relevant(&hit.metadata)).map(|p| p + 1));
                     mode_answers.push(hits.into_iter().map(|h| h.id).collect::<Vec<_>>());
                 }
             }
         }
         measured.push((mode, stats::Latency::of(latencies)));
         answers.push((mode, mode_answers));
+        mrr.push((mode, mrr_at_10(first_relevant)));
     }
     store.close().await?;
 
@@ -266,7 +307,7 @@ async fn report(args: &Args) -> Result<()> {
         }
         recalls.push((*mode, found as f64 / (queries.len() * TOP_K) as f64));
     }
-    stats::print_report(&args.out, args.rows, &measured, &recalls)
+    stats::print_report(&args.out, args.rows, &measured, &recalls, &mrr, &end_to_end)
 }
 
 /// Reads `key=value` lines.

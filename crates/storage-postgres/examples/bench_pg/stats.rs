@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::e2e::{EndToEnd, median};
 use super::{Result, read_env};
 
 /// Latency percentiles in milliseconds.
@@ -64,6 +65,11 @@ impl Pgbench {
         }
         Ok(())
     }
+
+    /// Latencies of every logged round of `mode`.
+    pub(crate) fn latency(&self, mode: &str) -> Result<Latency> {
+        pgbench_latency(&self.out, mode)
+    }
 }
 
 /// Latencies from `pgbench -l` logs `<out>/log_<mode>_r<round>.<pid>`: the third field is the latency in µs.
@@ -96,6 +102,8 @@ pub(crate) fn print_report(
     rows: usize,
     measured: &[(&str, Latency)],
     recalls: &[(&str, f64)],
+    mrr: &[(&str, f64)],
+    end_to_end: &[EndToEnd],
 ) -> Result<()> {
     let plan = read_env(&out.join("plan.env"))?;
     let ingest = read_env(&out.join("ingest.env"))?;
@@ -155,10 +163,39 @@ pub(crate) fn print_report(
     for (mode, recall) in recalls {
         println!("{:<34} {:>16.3}", format!("{mode} recall@10"), recall);
     }
+    for (mode, mrr) in mrr {
+        println!("{:<34} {:>16.3}", format!("{mode} MRR@10 (own cluster)"), mrr);
+    }
     let samples = measured.first().map_or(0, |(_, l)| l.samples);
     println!(
         "\n({samples} timed queries per mode on each side, in rounds alternating between the two; pgbench -M \
-         prepared with the session settings brainstore's pool uses; raw SQL is the query a person would write)"
+         prepared runs the statements brainstore sends, parameters read from a table of the values it binds, \
+         with the session settings brainstore's pool uses)"
     );
+    if !end_to_end.is_empty() {
+        println!(
+            "\n{:<34} {:>16} {:>16} {:>8} {:>9}",
+            "end to end, ms per query", "brainstore", "pgbench", "ratio", "target"
+        );
+        for figure in end_to_end {
+            let (ours, theirs) = (median(&figure.brainstore_ms), median(&figure.pgbench_ms));
+            let rounds = |values: &[f64]| values.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join(" ");
+            println!(
+                "{:<34} {:>16.3} {:>16.3} {:>7.2}x {:>9}   rounds: {} | {}; pgbench in-run p50 {:.3}",
+                format!("{} ({} queries)", figure.mode, figure.queries),
+                ours,
+                theirs,
+                ours / theirs,
+                "<= 1.3x",
+                rounds(&figure.brainstore_ms),
+                rounds(&figure.pgbench_ms),
+                figure.pgbench_latency.map_or(f64::NAN, |l| l.p50),
+            );
+        }
+        println!(
+            "(whole process divided by its queries, median of the rounds: `brainstore search --queries` writing JSON \
+             lines to a file, beside `pgbench -t N` of the same statements; right after the bulk load)"
+        );
+    }
     Ok(())
 }

@@ -20,7 +20,7 @@ use super::space::exact_distance;
 use crate::failure::{OpResult, decode_error};
 use crate::filter_sql::where_expr;
 use crate::ops::vector::VectorSettings;
-use crate::ops::{Sql, pg_vector, query_with};
+use crate::ops::{QueryWith, Sql, pg_vector};
 use crate::schema::VectorLayout;
 
 /// The filters every leg applies, on `bs_memories AS m`.
@@ -121,7 +121,7 @@ pub(super) async fn recall(
     if legs.contains(&"kw") {
         sql.push(" LEFT JOIN kw ON kw.id = m.id");
     }
-    let rows = query_with(db, overrides, sql.build()).await?;
+    let rows = db.query_with(overrides, sql.build()).await?;
     let get = decode_error("a recall candidate");
     let mut candidates = Vec::with_capacity(rows.len());
     for row in &rows {

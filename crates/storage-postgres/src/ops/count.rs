@@ -1,6 +1,6 @@
 //! `count`: chunks of a collection, optionally filtered; `stats`: what `CollectionInfo` reports.
 
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DbErr};
 use storage_core::Filter;
 
 use super::Sql;
@@ -8,8 +8,11 @@ use crate::filter_sql::where_expr;
 use crate::schema::ChunkTable;
 
 /// How many chunks match `filter`.
-pub(crate) async fn count(db: &DatabaseConnection, table: &ChunkTable, filter: Option<&Filter>) -> Result<u64, DbErr> {
-    use sea_orm::ConnectionTrait;
+pub(crate) async fn count(
+    db: &impl ConnectionTrait,
+    table: &ChunkTable,
+    filter: Option<&Filter>,
+) -> Result<u64, DbErr> {
     let mut sql = Sql::new();
     sql.push("SELECT count(*) AS n FROM ").table(table);
     if let Some(condition) = where_expr(filter, None) {
@@ -32,8 +35,7 @@ pub(crate) struct Stats {
 }
 
 /// The [`Stats`] of `table`.
-pub(crate) async fn stats(db: &DatabaseConnection, table: &ChunkTable) -> Result<Stats, DbErr> {
-    use sea_orm::ConnectionTrait;
+pub(crate) async fn stats(db: &impl ConnectionTrait, table: &ChunkTable) -> Result<Stats, DbErr> {
     let mut sql = Sql::new();
     sql.push("SELECT count(*) AS n, count(embedding) AS embedded, to_regclass(").bind(table.vector_index_qualified());
     sql.push(") IS NOT NULL AS indexed FROM ").table(table);

@@ -2,16 +2,16 @@
 //! exactly as `storage_core::fusion::fuse` defines it (same formulas, same f32/f64 steps, ties by id), and
 //! only the final `top_k` rows joined back for their text and metadata.
 
-use sea_orm::{DatabaseConnection, DbErr, QueryResult};
+use sea_orm::{DbErr, QueryResult, Statement};
 use storage_core::keyword::bm25;
 use storage_core::{
-    Embedding, FusionMethod, KeywordQuery, LegExplain, Metric, SearchHit, SearchRequest, StorageError, TextLanguage,
-    matched_terms,
+    Bm25Params, Embedding, FusionMethod, KeywordQuery, LegExplain, Metric, SearchHit, SearchRequest, StorageError,
+    TextLanguage, matched_terms,
 };
 
-use super::keyword_sql::{push_bm25_matches, text_language};
+use super::keyword_sql::{Bm25Leg, push_bm25_matches, text_language};
 use super::vector::{Candidates, VectorSettings};
-use super::{Sql, metadata_from, query_with};
+use super::{HnswOverrides, Sql, metadata_from};
 use crate::filter_sql::where_expr;
 use crate::schema::{ChunkTable, VectorLayout};
 
@@ -70,16 +70,20 @@ fn push_fused_score(sql: &mut Sql, request: &SearchRequest) {
     sql.push(", 0::float8), 1::float8)::float4, 0::float4)");
 }
 
-/// A hybrid search: one round trip.
-pub(crate) async fn search(
-    db: &DatabaseConnection,
-    settings: &VectorSettings,
-    table: &ChunkTable,
-    layout: VectorLayout,
-    language: &str,
-    request: &SearchRequest,
-    query: &Embedding,
-) -> Result<Result<Vec<SearchHit>, StorageError>, DbErr> {
+/// Everything a hybrid statement is built from.
+pub(crate) struct HybridInput<'a> {
+    pub(crate) settings: &'a VectorSettings,
+    pub(crate) table: &'a ChunkTable,
+    pub(crate) layout: VectorLayout,
+    pub(crate) language: &'a str,
+    pub(crate) params: Bm25Params,
+    pub(crate) request: &'a SearchRequest,
+    pub(crate) query: &'a Embedding,
+}
+
+/// The hybrid statement, and the HNSW settings it runs with.
+pub(crate) fn statement(input: &HybridInput<'_>) -> (Statement, HnswOverrides) {
+    let HybridInput { settings, table, layout, language, params, request, query } = *input;
     let condition = where_expr(request.filter.as_ref(), request.document_filter.as_ref());
     let vector_depth = request.fusion.vector_depth(request.top_k);
     let keyword_depth = request.fusion.keyword_depth(request.top_k);
@@ -96,8 +100,16 @@ pub(crate) async fn search(
 
     sql.push(", km AS (");
     let text_language = text_language(language);
-    let query = request.keyword_query(text_language);
-    if !push_bm25_matches(&mut sql, table, &query.analyzed(text_language), condition.as_ref(), keyword_depth, false) {
+    let analyzed = request.keyword_query(text_language).analyzed(text_language);
+    let leg = Bm25Leg {
+        table,
+        query: &analyzed,
+        params,
+        condition: condition.as_ref(),
+        depth: keyword_depth,
+        payload: false,
+    };
+    if !push_bm25_matches(&mut sql, &leg) {
         sql.push("SELECT NULL::text AS id, NULL::float8 AS raw WHERE false");
     }
     sql.push("), kr AS (SELECT id, row_number() OVER (ORDER BY raw DESC, id) AS rank, ");
@@ -115,10 +127,19 @@ pub(crate) async fn search(
     sql.push(" SELECT f.id, f.distance, f.vector_rank, f.vector_score, f.keyword_rank, f.keyword_score, f.score, ");
     sql.push("t.\"text\", t.metadata");
     sql.push(" FROM f JOIN ").table(table).push(" AS t ON t.id = f.id ORDER BY f.score DESC, f.id");
+    (sql.build(), plan.overrides)
+}
 
-    let rows = query_with(db, plan.overrides, sql.build()).await?;
+/// The hits of a hybrid statement's rows, in order.
+pub(crate) fn decode_all(
+    rows: &[QueryResult],
+    language: &str,
+    request: &SearchRequest,
+) -> Result<Vec<SearchHit>, StorageError> {
+    let text_language = text_language(language);
+    let query = request.keyword_query(text_language);
     let explain = request.explain.then_some((&query, text_language));
-    Ok(rows.iter().map(|row| decode(row, explain)).collect())
+    rows.iter().map(|row| decode(row, explain)).collect()
 }
 
 /// `explain`: the query and language that matched terms are drawn with.

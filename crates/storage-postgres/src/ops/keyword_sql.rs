@@ -4,13 +4,13 @@
 //! a backslash or a space and is written into `tsvector` / `tsquery` literals as `'term'` exactly; the
 //! literals are still bound as parameters. BM25 follows `storage_core::keyword::bm25` term by term:
 //! `N` and the mean length from `bs_keyword_stats`, document frequencies counted over the collection in
-//! the same statement, term frequencies from the chunk's `tsv` positions.
+//! the same statement, term frequencies from the chunk's `tsv` positions. The terms are array parameters,
+//! so the statement has one shape whatever the query.
 
 use std::collections::BTreeMap;
 
 use sea_orm::sea_query::Expr;
-use storage_core::keyword::bm25;
-use storage_core::{KeywordQuery, KeywordTerm, TextLanguage, analyze};
+use storage_core::{Bm25Params, KeywordQuery, KeywordTerm, TextLanguage, analyze};
 
 use super::Sql;
 use crate::schema::ChunkTable;
@@ -105,100 +105,95 @@ pub(crate) fn match_tsquery(query: &KeywordQuery) -> Option<String> {
     if groups.is_empty() { None } else { Some(groups.join(" | ")) }
 }
 
-/// The BM25 leg of an analyzed query: `SELECT c.id, <relevance> AS raw [, c."text", c.metadata] FROM …
-/// ORDER BY raw DESC, c.id LIMIT depth`. Only included terms are summed: an excluded term never occurs in a
-/// matching chunk, so its share is 0 in `bm25()` too.
-pub(crate) fn push_bm25_matches(
-    sql: &mut Sql,
-    table: &ChunkTable,
-    query: &KeywordQuery,
-    condition: Option<&Expr>,
-    depth: usize,
-    payload: bool,
-) -> bool {
-    let Some(matching) = match_tsquery(query) else { return false };
-    let scored: Vec<&KeywordTerm> = query.matchable_groups().flat_map(|group| group.include.iter()).collect();
-    let mut words: Vec<&str> = scored.iter().flat_map(|term| term.words()).map(String::as_str).collect();
-    words.sort_unstable();
-    words.dedup();
+/// One BM25 keyword leg: an analyzed query over a collection's chunk table.
+pub(crate) struct Bm25Leg<'a> {
+    pub(crate) table: &'a ChunkTable,
+    /// The analyzed query (`KeywordQuery::analyzed`).
+    pub(crate) query: &'a KeywordQuery,
+    /// The collection's k1 and b.
+    pub(crate) params: Bm25Params,
+    pub(crate) condition: Option<&'a Expr>,
+    pub(crate) depth: usize,
+    /// Whether rows carry `text` and `metadata`.
+    pub(crate) payload: bool,
+}
 
-    sql.push("SELECT c.id, ");
-    for (idx, _) in scored.iter().enumerate() {
-        if idx > 0 {
-            sql.push(" + ");
+/// The query's scored terms as array parameters: one statement shape whatever their number, so the server
+/// prepares it once per connection. Only included terms are summed: an excluded term never occurs in a
+/// matching chunk, so its share is 0 in `bm25()` too.
+struct TermArrays {
+    /// Each term as a `tsquery` (a word, or a phrase with `<->`), for its document frequency.
+    tsqueries: Vec<String>,
+    /// Every word of every term, with its term's 1-based number and its offset within the term.
+    words: Vec<String>,
+    word_terms: Vec<i32>,
+    word_offsets: Vec<i32>,
+    /// Each term's number of words.
+    term_lengths: Vec<i32>,
+}
+
+impl TermArrays {
+    fn new(query: &KeywordQuery) -> TermArrays {
+        let mut arrays = TermArrays {
+            tsqueries: Vec::new(),
+            words: Vec::new(),
+            word_terms: Vec::new(),
+            word_offsets: Vec::new(),
+            term_lengths: Vec::new(),
+        };
+        for (idx, term) in query.matchable_groups().flat_map(|group| group.include.iter()).enumerate() {
+            let number = i32::try_from(idx + 1).unwrap_or(i32::MAX);
+            arrays.tsqueries.push(term_tsquery(term));
+            arrays.term_lengths.push(i32::try_from(term.words().len()).unwrap_or(i32::MAX));
+            for (offset, word) in term.words().iter().enumerate() {
+                arrays.words.push(word.clone());
+                arrays.word_terms.push(number);
+                arrays.word_offsets.push(i32::try_from(offset).unwrap_or(i32::MAX));
+            }
         }
-        // idf · f · (k1 + 1) / (f + k1 · (1 - b + b · |d| / avgdl)), as core's bm25::term_relevance.
-        let n = idx.to_string();
-        sql.push_trusted(&format!(
-            "(CASE WHEN (st.n - df.d{n} + 0.5) / (df.d{n} + 0.5) > 1 THEN ln((st.n - df.d{n} + 0.5) / (df.d{n} + 0.5)) \
-             ELSE 1e-6 END) * tf.f{n} * "
-        ));
-        sql.bind(bm25::K1 + 1.0).push("::float8 / (tf.f").push_trusted(&n).push(" + ").bind(bm25::K1);
-        sql.push("::float8 * (1::float8 - ").bind(bm25::B).push("::float8 + ").bind(bm25::B);
-        sql.push("::float8 * CASE WHEN st.total > 0 THEN c.n_terms::float8 * st.n / st.total ELSE 1::float8 END))");
+        arrays
     }
-    sql.push(" AS raw");
-    if payload {
+}
+
+/// The BM25 leg: `SELECT c.id, <relevance> AS raw [, c."text", c.metadata] FROM … ORDER BY raw DESC, c.id
+/// LIMIT depth`, or `false` when the query can match nothing.
+///
+/// `N` and the mean length come from `bs_keyword_stats`; each term's document frequency is one index scan
+/// (`unnest` of the terms' `tsquery` array); in each matching chunk, the query words' positions are cut out
+/// of `tsv` (`setweight` + `ts_filter`), and a term's frequency is the number of start positions where all
+/// its words sit at their offsets (for a word, its position count).
+pub(crate) fn push_bm25_matches(sql: &mut Sql, leg: &Bm25Leg<'_>) -> bool {
+    let Some(matching) = match_tsquery(leg.query) else { return false };
+    let arrays = TermArrays::new(leg.query);
+    let Bm25Params { k1, b } = leg.params;
+    sql.push("SELECT c.id, r.raw");
+    if leg.payload {
         sql.push(", c.\"text\", c.metadata");
     }
     sql.push(" FROM (SELECT coalesce(sum(chunks), 0)::float8 AS n, coalesce(sum(terms), 0)::float8 AS total ");
-    sql.push("FROM bs_keyword_stats WHERE chunk_table = ").bind(table.name().to_owned()).push(") AS st, (SELECT ");
-    for (idx, term) in scored.iter().enumerate() {
-        if idx > 0 {
-            sql.push(", ");
-        }
-        sql.push("count(*) FILTER (WHERE tsv @@ ").bind(term_tsquery(term)).push("::tsquery)::float8 AS d");
-        sql.push_trusted(&idx.to_string());
-    }
-    let any: Vec<String> = scored.iter().map(|term| term_tsquery(term)).collect();
-    sql.push(" FROM ").table(table).push(" WHERE tsv @@ ").bind(any.join(" | ")).push("::tsquery) AS df, ");
-    sql.table(table).push(" AS c CROSS JOIN LATERAL (SELECT ts_filter(setweight(c.tsv, 'A', ");
-    // An array literal of quoted terms (no term holds a quote or a backslash), so `null` stays a word.
-    let array: Vec<String> = words.iter().map(|word| format!("\"{word}\"")).collect();
-    sql.bind(format!("{{{}}}", array.join(","))).push("::text[]), '{a}') AS s) AS q");
-    sql.push(" CROSS JOIN LATERAL (SELECT ");
-    for (idx, term) in scored.iter().enumerate() {
-        if idx > 0 {
-            sql.push(", ");
-        }
-        push_frequency(sql, term);
-        sql.push("::float8 AS f").push_trusted(&idx.to_string());
-    }
-    sql.push(") AS tf WHERE c.tsv @@ ").bind(matching).push("::tsquery");
-    if let Some(condition) = condition {
+    sql.push("FROM bs_keyword_stats WHERE chunk_table = ").bind(leg.table.name().to_owned()).push(") AS st");
+    // idf per term, in term order (core's bm25::idf).
+    sql.push(" CROSS JOIN LATERAL (SELECT array_agg(CASE WHEN (st.n - t.d + 0.5) / (t.d + 0.5) > 1 ");
+    sql.push("THEN ln((st.n - t.d + 0.5) / (t.d + 0.5)) ELSE 1e-6 END ORDER BY t.i) AS idf FROM (SELECT q.i, ");
+    sql.push("(SELECT count(*) FROM ").table(leg.table).push(" AS dc WHERE dc.tsv @@ q.term)::float8 AS d ");
+    sql.push("FROM unnest(").bind(arrays.tsqueries).push("::tsquery[]) WITH ORDINALITY AS q(term, i)) AS t) AS w");
+    sql.push(" CROSS JOIN ").table(leg.table).push(" AS c");
+    // Σ idf · f · (k1 + 1) / (f + k1 · (1 - b + b · |d| / avgdl)), as core's Bm25Params::term_relevance.
+    sql.push(" CROSS JOIN LATERAL (SELECT coalesce(sum(w.idf[f.i] * f.f * (").bind(k1).push("::float8 + 1) / (f.f + ");
+    sql.bind(k1).push("::float8 * (1 - ").bind(b).push("::float8 + ").bind(b);
+    sql.push("::float8 * CASE WHEN st.total > 0 THEN c.n_terms * st.n / st.total ELSE 1 END))), 0) AS raw ");
+    sql.push("FROM (SELECT o.i, count(*)::float8 AS f FROM (SELECT x.i FROM unnest(").bind(arrays.words.clone());
+    sql.push("::text[], ").bind(arrays.word_terms).push("::int4[], ").bind(arrays.word_offsets);
+    sql.push("::int4[]) AS x(word, i, off) JOIN unnest(ts_filter(setweight(c.tsv, 'A', ").bind(arrays.words);
+    sql.push("::text[]), '{a}')) AS u ON u.lexeme = x.word CROSS JOIN LATERAL unnest(u.positions) AS p(pos) ");
+    sql.push("GROUP BY x.i, p.pos - x.off HAVING count(*) = (").bind(arrays.term_lengths);
+    sql.push("::int4[])[x.i]) AS o GROUP BY o.i) AS f) AS r");
+    sql.push(" WHERE c.tsv @@ ").bind(matching).push("::tsquery");
+    if let Some(condition) = leg.condition {
         sql.push(" AND ").expr(condition);
     }
-    sql.push(" ORDER BY raw DESC, c.id LIMIT ").push_count(depth);
+    sql.push(" ORDER BY r.raw DESC, c.id LIMIT ").push_count(leg.depth);
     true
-}
-
-/// How often `term` occurs in the chunk's query-term positions `q.s`: a word's position count, or a
-/// phrase's count of positions `p` of its first word with word `i` at `p + i`.
-fn push_frequency(sql: &mut Sql, term: &KeywordTerm) {
-    let positions = |sql: &mut Sql, word: &str| {
-        sql.push("coalesce((SELECT u.positions FROM unnest(q.s) AS u WHERE u.lexeme = ");
-        sql.bind(word.to_owned()).push("), '{}'::smallint[])");
-    };
-    let words = term.words();
-    let Some((first, rest)) = words.split_first() else {
-        sql.push("0");
-        return;
-    };
-    if rest.is_empty() {
-        sql.push("coalesce(cardinality(");
-        positions(sql, first);
-        sql.push("), 0)");
-        return;
-    }
-    sql.push("(SELECT count(*) FROM unnest(");
-    positions(sql, first);
-    sql.push(") AS p(pos) WHERE true");
-    for (offset, word) in rest.iter().enumerate() {
-        sql.push_trusted(&format!(" AND (p.pos + {}) = ANY(", offset + 1));
-        positions(sql, word);
-        sql.push(")");
-    }
-    sql.push(")");
 }
 
 #[cfg(test)]

@@ -83,9 +83,9 @@ pub(crate) fn pg_vector(embedding: &Embedding) -> pgvector::Vector {
     pgvector::Vector::from(embedding.as_slice().to_vec())
 }
 
-/// Metadata read back from `jsonb`.
+/// Metadata read back from `jsonb` (validated when it was written).
 pub(crate) fn metadata_from(value: serde_json::Value) -> Result<Metadata, StorageError> {
-    Metadata::from_value(value).map_err(|error| StorageError::backend("reading metadata", error))
+    Metadata::from_stored(value).map_err(|error| StorageError::backend("reading metadata", error))
 }
 
 /// An embedding read back from `vector`.
@@ -106,35 +106,44 @@ pub(crate) struct HnswOverrides {
 }
 
 impl HnswOverrides {
-    fn is_empty(self) -> bool {
-        self.ef_search.is_none() && self.iterative_scan.is_none()
+    /// The `SELECT set_config(…)` that applies these settings, or `None` when there is nothing to set.
+    pub(crate) fn statement(self) -> Option<Statement> {
+        if self.ef_search.is_none() && self.iterative_scan.is_none() {
+            return None;
+        }
+        let mut settings = Sql::new();
+        settings.push("SELECT ");
+        if let Some(ef_search) = self.ef_search {
+            settings.push("set_config('hnsw.ef_search', ").bind(ef_search.to_string()).push(", true)");
+        }
+        if let Some(mode) = self.iterative_scan {
+            if self.ef_search.is_some() {
+                settings.push(", ");
+            }
+            settings.push("set_config('hnsw.iterative_scan', ").bind(mode.as_str()).push(", true)");
+        }
+        Some(settings.build())
     }
 }
 
-/// Runs a query: on the pool when every session already has the settings it needs (one round trip), or
-/// in a transaction that sets them with `SET LOCAL` first, so no pooled session keeps them.
-pub(crate) async fn query_with(
-    db: &DatabaseConnection,
-    overrides: HnswOverrides,
-    statement: Statement,
-) -> Result<Vec<QueryResult>, DbErr> {
-    if overrides.is_empty() {
-        return db.query_all_raw(statement).await;
+/// Running a read with the HNSW settings it needs.
+pub(crate) trait QueryWith: ConnectionTrait {
+    /// Runs `statement`: directly when every session already has the settings it needs (one round trip),
+    /// or in a transaction that sets them with `SET LOCAL` first, so no pooled session keeps them.
+    fn query_with(
+        &self,
+        overrides: HnswOverrides,
+        statement: Statement,
+    ) -> impl Future<Output = Result<Vec<QueryResult>, DbErr>> + Send;
+}
+
+impl QueryWith for DatabaseConnection {
+    async fn query_with(&self, overrides: HnswOverrides, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let Some(settings) = overrides.statement() else { return self.query_all_raw(statement).await };
+        let txn = self.begin().await?;
+        txn.execute_raw(settings).await?;
+        let rows = txn.query_all_raw(statement).await?;
+        txn.commit().await?;
+        Ok(rows)
     }
-    let txn = db.begin().await?;
-    let mut settings = Sql::new();
-    settings.push("SELECT ");
-    if let Some(ef_search) = overrides.ef_search {
-        settings.push("set_config('hnsw.ef_search', ").bind(ef_search.to_string()).push(", true)");
-    }
-    if let Some(mode) = overrides.iterative_scan {
-        if overrides.ef_search.is_some() {
-            settings.push(", ");
-        }
-        settings.push("set_config('hnsw.iterative_scan', ").bind(mode.as_str()).push(", true)");
-    }
-    txn.execute_raw(settings.build()).await?;
-    let rows = txn.query_all_raw(statement).await?;
-    txn.commit().await?;
-    Ok(rows)
 }

@@ -1,6 +1,6 @@
 //! `get` and `list`: chunks by id, and pages in bytewise id order (the id column is `COLLATE "C"`).
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use storage_core::{ListRequest, StorageError, StoredChunk};
 
 use super::{Sql, embedding_from, metadata_from};
@@ -23,7 +23,7 @@ fn decode(row: &QueryResult) -> Result<StoredChunk, StorageError> {
 
 /// One chunk by id.
 pub(crate) async fn get(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     table: &ChunkTable,
     id: &str,
 ) -> Result<Result<Option<StoredChunk>, StorageError>, DbErr> {
@@ -35,7 +35,7 @@ pub(crate) async fn get(
 
 /// A page of chunks after `request.after_id`, in id order.
 pub(crate) async fn list(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     table: &ChunkTable,
     request: &ListRequest,
 ) -> Result<Result<Vec<StoredChunk>, StorageError>, DbErr> {

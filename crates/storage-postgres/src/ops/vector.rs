@@ -12,10 +12,10 @@
 //! sort of the 1,000 matches gave 1.0 in ~10 ms.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{DatabaseConnection, DbErr, QueryResult};
+use sea_orm::{DbErr, QueryResult, Statement};
 use storage_core::{Embedding, LegExplain, Metric, SearchHit, SearchRequest, StorageError};
 
-use super::{HnswOverrides, Sql, metadata_from, pg_vector, query_with};
+use super::{HnswOverrides, Sql, metadata_from, pg_vector};
 use crate::config::IterativeScan;
 use crate::connection::{PgvectorVersion, SessionSettings};
 use crate::filter_sql::where_expr;
@@ -175,15 +175,14 @@ fn decode(row: &QueryResult, metric: Metric, rank: usize, explain: bool) -> Resu
     })
 }
 
-/// A vector search: the `top_k` nearest chunks with an embedding, by (distance, id).
-pub(crate) async fn search(
-    db: &DatabaseConnection,
+/// The statement of a vector search, and the HNSW settings it runs with.
+pub(crate) fn statement(
     settings: &VectorSettings,
     table: &ChunkTable,
     layout: VectorLayout,
     request: &SearchRequest,
     query: &Embedding,
-) -> Result<Result<Vec<SearchHit>, StorageError>, DbErr> {
+) -> (Statement, HnswOverrides) {
     let condition = where_expr(request.filter.as_ref(), request.document_filter.as_ref());
     let plan = settings.plan(request.top_k, condition.is_some());
     let mut sql = Sql::new();
@@ -192,6 +191,10 @@ pub(crate) async fn search(
         Candidates { table, layout, query, condition: condition.as_ref(), depth: request.top_k, scan: plan.scan };
     candidates.push(&mut sql, true);
     sql.push(") AS c ORDER BY c.distance, c.id LIMIT ").push_count(request.top_k);
-    let rows = query_with(db, plan.overrides, sql.build()).await?;
-    Ok(rows.iter().enumerate().map(|(idx, row)| decode(row, layout.metric, idx + 1, request.explain)).collect())
+    (sql.build(), plan.overrides)
+}
+
+/// The hits of a vector statement's rows, in order.
+pub(crate) fn decode_all(rows: &[QueryResult], metric: Metric, explain: bool) -> Result<Vec<SearchHit>, StorageError> {
+    rows.iter().enumerate().map(|(idx, row)| decode(row, metric, idx + 1, explain)).collect()
 }

@@ -55,7 +55,7 @@ async fn check_against_reference(store: &dyn DocumentStore, c: &CollectionName, 
         chunks.iter().map(|chunk| (chunk.id.clone(), analyze(&chunk.text, language))).collect();
     for request in queries() {
         let query = request.keyword_query(language).analyzed(language);
-        let expected: Vec<(String, f32)> = bm25::reference_ranking(&analyzed, &query)
+        let expected: Vec<(String, f32)> = bm25::reference_ranking(&analyzed, &query, bm25::Bm25Params::default())
             .into_iter()
             .take(request.top_k)
             .map(|(id, relevance)| (id, bm25::score(relevance)))

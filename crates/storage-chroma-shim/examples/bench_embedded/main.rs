@@ -1,11 +1,14 @@
 //! The embedded backend's benchmark: ingest, vector / keyword / hybrid / filtered latency and recall@10
-//! on storage-core's shared corpus. Also writes the corpus, queries and exact answers for the chromadb
-//! baseline that `cargo xtask bench embedded` runs on the same rows.
+//! on storage-core's shared corpus, and the keyword benchmark (`keyword.rs`: the keyword leg beside FTS5's
+//! own `bm25()`, filtered keyword and hybrid beside unfiltered, MRR@10). Also writes the corpus, queries
+//! and exact answers for the chromadb baseline that `cargo xtask bench embedded` runs on the same rows.
 //!
 //! `cargo run --release -p storage-chroma-shim --example bench_embedded -- --out .cache/bench [--rows N]
 //! [--dims D] [--queries Q] [--batch B]`; prints one JSON object on stdout, progress on stderr.
 // A benchmark binary reports on its terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod keyword;
 
 use std::collections::HashSet;
 use std::io::{BufWriter, Write};
@@ -17,7 +20,7 @@ use storage_chroma_shim::{EmbeddedConfig, EmbeddedStore};
 use storage_core::testing::bench_data::{BenchCorpus, BenchQuery};
 use storage_core::{Chunk, CollectionName, DocumentStore, EmbeddingSpace, Filter, Metric, SearchHit, SearchRequest};
 
-type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub(crate) type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 struct Args {
     out: PathBuf,
@@ -145,7 +148,7 @@ fn write_inputs(
     Ok(())
 }
 
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+pub(crate) fn percentile(samples: &mut [Duration], p: f64) -> f64 {
     samples.sort();
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
     let idx = ((samples.len() as f64 - 1.0) * p).round() as usize;
@@ -285,6 +288,8 @@ async fn main() -> BoxResult<()> {
     }
     let filtered = timed(&store, &collection, filtered_requests, Some(&filtered_truth)).await?;
     report_memory("filtered searches");
+    let keyword_figures = keyword::run(&store, &collection, &store.config().db_path(), &queries).await?;
+    report_memory("keyword benchmark");
     let health = store.health().await?;
     store.close().await?;
     let result = json!({
@@ -299,6 +304,7 @@ async fn main() -> BoxResult<()> {
         "keyword": keyword,
         "hybrid": hybrid,
         "filtered_vector": filtered,
+        "keyword_bench": keyword_figures,
         "peak_rss_mb": peak_rss_mb(),
         "db_bytes": health.details.get("db_bytes"),
     });
@@ -309,6 +315,7 @@ async fn main() -> BoxResult<()> {
         None => None,
     };
     print_table(&result, baseline.as_ref());
+    keyword::print_table(&result["keyword_bench"]);
     Ok(())
 }
 
