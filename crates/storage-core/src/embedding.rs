@@ -87,7 +87,7 @@ impl<'de> Deserialize<'de> for Embedding {
 }
 
 /// How vectors are compared. The distance is what pgvector's operator returns; the score maps it to
-/// [0, 1], higher is better.
+/// [0, 1], higher is better, and never ranks two hits differently from their distances.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
@@ -96,8 +96,14 @@ pub enum Metric {
     Cosine,
     /// Euclidean distance, in [0, ∞). Score: `1 / (1 + distance)`.
     L2,
-    /// Negative inner product `-(a · b)`, as pgvector's `<#>` returns it. Score: `clamp(a · b, 0, 1)`,
-    /// which equals the cosine score for normalized vectors.
+    /// Negative inner product `-(a · b)`, as pgvector's `<#>` returns it. Score:
+    /// `(1 + p / (1 + |p|)) / 2` with `p = a · b`, which increases strictly with `p` over all of ℝ (0.5 at
+    /// `p = 0`, 0.75 at 1, 0.875 at 3, towards 1 as `p` grows). Unnormalized embeddings have inner products
+    /// far outside [-1, 1], so a clamp would give every large product the same score; a logistic would
+    /// round to 1.0 in `f32` from `p ≈ 17`, where this curve stays distinct up to `p ≈ 10⁷`. It has the
+    /// shape of the L2 score (`1 / (1 + d)`) on each side of 0. It does not equal the cosine score for
+    /// normalized vectors: no strictly increasing map can, since the cosine score is 0 for every negative
+    /// cosine.
     #[serde(alias = "ip", alias = "dot")]
     InnerProduct,
 }
@@ -149,7 +155,10 @@ impl Metric {
         let score = match self {
             Metric::Cosine => 1.0 - distance,
             Metric::L2 => 1.0 / (1.0 + distance.max(0.0)),
-            Metric::InnerProduct => -distance,
+            Metric::InnerProduct => {
+                let product = -distance;
+                0.5 + 0.5 * product / (1.0 + product.abs())
+            }
         };
         #[allow(clippy::cast_possible_truncation)] // clamped to [0, 1] first
         let score = score.clamp(0.0, 1.0) as f32;
@@ -338,10 +347,20 @@ mod tests {
         check_score(Metric::Cosine, -0.0000001, 1.0);
         check_score(Metric::L2, 0.0, 1.0);
         check_score(Metric::L2, 1.0, 0.5);
-        check_score(Metric::InnerProduct, -0.5, 0.5);
-        check_score(Metric::InnerProduct, -1.0, 1.0);
-        check_score(Metric::InnerProduct, -3.0, 1.0);
-        check_score(Metric::InnerProduct, 0.7, 0.0);
+        check_score(Metric::InnerProduct, 0.0, 0.5);
+        check_score(Metric::InnerProduct, -1.0, 0.75);
+        check_score(Metric::InnerProduct, -3.0, 0.875);
+        check_score(Metric::InnerProduct, 1.0, 0.25);
+    }
+
+    #[test]
+    fn inner_product_scores_increase_strictly_with_the_product() {
+        let products = [-1e6, -50.0, -3.0, -1.0, -0.25, 0.0, 0.25, 1.0, 2.0, 3.0, 17.0, 50.0, 1e3, 1e6];
+        let scores: Vec<f32> = products.iter().map(|product| Metric::InnerProduct.score(-product)).collect();
+        for (pair, products) in scores.windows(2).zip(products.windows(2)) {
+            assert!(pair[0] < pair[1], "products {products:?} scored {pair:?}");
+        }
+        assert!(scores.iter().all(|score| (0.0..=1.0).contains(score)), "{scores:?}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! - [`DocumentStore`]: the async trait every backend implements, used as `Arc<dyn DocumentStore>`.
 //! - Domain types: [`Chunk`], [`StoredChunk`], [`Metadata`], [`Embedding`], [`EmbeddingSpace`],
-//!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`HealthReport`].
+//!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`GetRequest`], [`HealthReport`].
 //! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
 //!   evaluator that defines what every filter means.
 //! - [`fusion`]: reciprocal rank and weighted min-max fusion for hybrid search.
@@ -22,6 +22,7 @@ mod embedding;
 mod error;
 pub mod filter;
 pub mod fusion;
+mod get;
 mod health;
 mod keyword;
 pub mod memory;
@@ -37,12 +38,14 @@ mod text_enum;
 pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN};
 pub use crate::document::{
     Chunk, MAX_BATCH_CHUNKS, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_TEXT_BYTES, Metadata, StoredChunk, UpsertSummary,
-    ValidatedBatch, check_id, check_text, dedup_last_wins, json_type_name, prepare_batch,
+    ValidatedBatch, check_id, check_text, dedup_last_wins, generate_chunk_id, ids_or_generated, json_type_name,
+    prepare_batch,
 };
 pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, Metric};
 pub use crate::error::{BoxError, Result, StorageError};
 pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
+pub use crate::get::{FetchedChunk, GetRequest, Include, MAX_GET_CHUNKS};
 pub use crate::health::{HealthReport, PoolStatus};
 pub use crate::keyword::{ENGLISH_STOP_WORDS, KeywordGroup, KeywordQuery, KeywordTerm, TextLanguage, split_words};
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};

@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DbErr};
 use sqlx::PgPool;
 use storage_core::{
-    Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, Filter, HealthReport, ListRequest,
-    MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk, UpsertSummary, check_id,
-    prepare_batch,
+    Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
+    HealthReport, ListRequest, MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk,
+    UpsertSummary, check_id, prepare_batch,
 };
 
 use crate::config::PostgresConfig;
@@ -412,6 +412,16 @@ impl DocumentStore for PostgresStore {
         read::get(&self.db, &meta.table, id).await.map_err(self.db_err("get"))?
     }
 
+    async fn get_many(
+        &self,
+        collection: &CollectionName,
+        request: &GetRequest,
+    ) -> storage_core::Result<Vec<FetchedChunk>> {
+        request.validate()?;
+        let meta = self.meta(collection).await?;
+        read::get_many(&self.db, &meta.table, request).await.map_err(self.db_err("get"))?
+    }
+
     async fn list(&self, collection: &CollectionName, request: &ListRequest) -> storage_core::Result<Vec<StoredChunk>> {
         request.validate()?;
         let meta = self.meta(collection).await?;
@@ -453,14 +463,14 @@ impl DocumentStore for PostgresStore {
     }
 
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> storage_core::Result<u64> {
-        if filter.is_match_all() {
-            return Err(StorageError::invalid(
-                "where",
-                "an empty filter matches every chunk; refusing to delete everything (use `reset` to empty a collection)",
-            ));
-        }
+        filter.check_deletable()?;
         let meta = self.meta(collection).await?;
         delete::delete_where(&self.db, &meta.table, filter).await.map_err(self.db_err("delete"))
+    }
+
+    async fn delete_all(&self, collection: &CollectionName) -> storage_core::Result<u64> {
+        let meta = self.meta(collection).await?;
+        delete::delete_all(&self.db, &meta.table).await.map_err(self.db_err("delete all"))
     }
 
     async fn reset(&self, collection: &CollectionName) -> storage_core::Result<()> {

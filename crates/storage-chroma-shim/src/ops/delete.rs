@@ -39,12 +39,7 @@ pub(crate) async fn delete_where(
     name: &CollectionName,
     filter: &Filter,
 ) -> Result<(u64, VectorDelta), StorageError> {
-    if filter.is_match_all() {
-        return Err(StorageError::invalid(
-            "where",
-            "an empty filter would delete every chunk; use `reset` to empty a collection",
-        ));
-    }
+    filter.check_deletable()?;
     let err = db.err("delete");
     let txn = db.begin_write().await.map_err(&err)?;
     let collection = bump_version(&txn, name, 1).await.map_err(&err)?.ok_or_else(|| missing(name))?;

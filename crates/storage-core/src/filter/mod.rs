@@ -128,6 +128,19 @@ impl Filter {
         matches!(self, Filter::And(items) if items.is_empty())
     }
 
+    /// Refuses the empty filter as the filter of a delete, so that a missing or blank `where` never deletes
+    /// a whole collection; emptying one is its own operation, `delete_all`.
+    pub fn check_deletable(&self) -> crate::Result<()> {
+        if self.is_match_all() {
+            return Err(crate::StorageError::invalid(
+                "where",
+                "an empty filter matches every chunk; refusing to delete everything (use `delete_all` to empty a \
+                 collection and keep its embedding space, or `reset` to forget the space too)",
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether `metadata` passes this filter: THE meaning every backend reproduces.
     pub fn matches(&self, metadata: &serde_json::Map<String, Value>) -> bool {
         eval::matches(self, metadata)

@@ -18,7 +18,9 @@ fn vector_score(metric: Metric) -> &'static str {
         Metric::L2 => {
             "LEAST(GREATEST(1::float8 / (1::float8 + GREATEST(distance, 0::float8)), 0::float8), 1::float8)::float4"
         }
-        Metric::InnerProduct => "LEAST(GREATEST(-distance, 0::float8), 1::float8)::float4",
+        Metric::InnerProduct => {
+            "LEAST(GREATEST(0.5::float8 + 0.5::float8 * (-distance) / (1::float8 + abs(distance)), 0::float8), 1::float8)::float4"
+        }
     }
 }
 

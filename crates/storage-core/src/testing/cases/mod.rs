@@ -8,6 +8,7 @@ pub mod delete;
 pub mod embedding_space;
 pub mod filter;
 pub mod get_count;
+pub mod get_many;
 pub mod hybrid;
 pub mod keyword;
 pub mod persistence;
