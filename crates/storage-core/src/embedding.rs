@@ -96,19 +96,26 @@ pub enum Metric {
     Cosine,
     /// Euclidean distance, in [0, ∞). Score: `1 / (1 + distance)`.
     L2,
-    /// Negative inner product `-(a · b)`, as pgvector's `<#>` returns it. Score:
-    /// `(1 + p / (1 + |p|)) / 2` with `p = a · b`, which increases strictly with `p` over all of ℝ (0.5 at
-    /// `p = 0`, 0.75 at 1, 0.875 at 3, towards 1 as `p` grows). Unnormalized embeddings have inner products
-    /// far outside [-1, 1], so a clamp would give every large product the same score; a logistic would
-    /// round to 1.0 in `f32` from `p ≈ 17`, where this curve stays distinct up to `p ≈ 10⁷`. It has the
-    /// shape of the L2 score (`1 / (1 + d)`) on each side of 0. It does not equal the cosine score for
-    /// normalized vectors: no strictly increasing map can, since the cosine score is 0 for every negative
-    /// cosine.
+    /// Negative inner product `-(a · b)`, as pgvector's `<#>` returns it. Score, with `p = a · b` and
+    /// ε = [`Metric::INNER_PRODUCT_EPSILON`] (0.01): `ε / (1 − p)` for `p ≤ 0`, `ε + (1 − 2ε)·p` for
+    /// `0 ≤ p ≤ 1`, `1 − ε / p` for `p ≥ 1`.
+    ///
+    /// It increases strictly with `p` over all of ℝ, so hits at products 3 and 2 score 0.9967 and 0.995
+    /// (a clamp to [0, 1] scored both 1.0), and stays distinct in `f32` up to `|p| ≈ 10⁵`. For normalized
+    /// vectors `p` is the cosine, and the score is within ε of the cosine score (0.99 for identical vectors,
+    /// 0.5 at cosine 0.5), so `min_score` thresholds and memory dedup thresholds mean what they mean for
+    /// cosine. No strictly increasing map can equal the cosine score exactly, which is 0 for every negative
+    /// cosine. A logistic was rejected: it rounds to 1.0 in `f32` from `p ≈ 17` and scores identical
+    /// normalized vectors 0.73.
     #[serde(alias = "ip", alias = "dot")]
     InnerProduct,
 }
 
 impl Metric {
+    /// How far the inner-product score may stray from the cosine score for normalized vectors; see
+    /// [`Metric::InnerProduct`].
+    pub const INNER_PRODUCT_EPSILON: f64 = 0.01;
+
     /// Every metric, for error messages and help text.
     pub const ALL: [Metric; 3] = [Metric::Cosine, Metric::L2, Metric::InnerProduct];
 
@@ -156,8 +163,14 @@ impl Metric {
             Metric::Cosine => 1.0 - distance,
             Metric::L2 => 1.0 / (1.0 + distance.max(0.0)),
             Metric::InnerProduct => {
-                let product = -distance;
-                0.5 + 0.5 * product / (1.0 + product.abs())
+                let (product, epsilon) = (-distance, Self::INNER_PRODUCT_EPSILON);
+                if product <= 0.0 {
+                    epsilon / (1.0 - product)
+                } else if product <= 1.0 {
+                    epsilon + (1.0 - 2.0 * epsilon) * product
+                } else {
+                    1.0 - epsilon / product
+                }
             }
         };
         #[allow(clippy::cast_possible_truncation)] // clamped to [0, 1] first
@@ -347,15 +360,18 @@ mod tests {
         check_score(Metric::Cosine, -0.0000001, 1.0);
         check_score(Metric::L2, 0.0, 1.0);
         check_score(Metric::L2, 1.0, 0.5);
-        check_score(Metric::InnerProduct, 0.0, 0.5);
-        check_score(Metric::InnerProduct, -1.0, 0.75);
-        check_score(Metric::InnerProduct, -3.0, 0.875);
-        check_score(Metric::InnerProduct, 1.0, 0.25);
+        check_score(Metric::InnerProduct, 0.0, 0.01);
+        check_score(Metric::InnerProduct, -0.5, 0.5);
+        check_score(Metric::InnerProduct, -0.92, 0.9116);
+        check_score(Metric::InnerProduct, -1.0, 0.99);
+        check_score(Metric::InnerProduct, -2.0, 0.995);
+        check_score(Metric::InnerProduct, -4.0, 0.9975);
+        check_score(Metric::InnerProduct, 1.0, 0.005);
     }
 
     #[test]
     fn inner_product_scores_increase_strictly_with_the_product() {
-        let products = [-1e6, -50.0, -3.0, -1.0, -0.25, 0.0, 0.25, 1.0, 2.0, 3.0, 17.0, 50.0, 1e3, 1e6];
+        let products = [-1e6, -50.0, -3.0, -1.0, -0.25, 0.0, 0.25, 1.0, 2.0, 3.0, 17.0, 50.0, 1e3, 1e5];
         let scores: Vec<f32> = products.iter().map(|product| Metric::InnerProduct.score(-product)).collect();
         for (pair, products) in scores.windows(2).zip(products.windows(2)) {
             assert!(pair[0] < pair[1], "products {products:?} scored {pair:?}");
