@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod collection;
+mod columns;
 mod document;
 mod embedding;
 mod error;
@@ -36,6 +37,7 @@ pub mod testing;
 mod text_enum;
 
 pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN};
+pub use crate::columns::ChunkColumns;
 pub use crate::document::{
     Chunk, MAX_BATCH_CHUNKS, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_TEXT_BYTES, Metadata, StoredChunk, UpsertSummary,
     ValidatedBatch, check_id, check_text, dedup_last_wins, generate_chunk_id, ids_or_generated, json_type_name,
