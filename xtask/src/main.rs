@@ -3,7 +3,8 @@
 //! - `pg start|stop|status|url [--compat]`: a throwaway PostgreSQL + pgvector from PyPI wheels.
 //! - `test`: every test of the workspace, against real PostgreSQL 18 and 16 servers.
 //! - `templates generate|check`: the deployment templates generated from one source.
-//! - `bench ...`: benchmarks printed side by side with their baselines.
+//! - `bench ...`: benchmarks printed side by side with their baselines (`bench python`: the Python package
+//!   beside chromadb).
 //! - `tidy`: the house rules no compiler checks (also a `#[test]`).
 //! - `fuzz-api`: schemathesis against `brainstore serve`'s `/openapi.json`.
 //!
@@ -15,6 +16,7 @@ mod bench;
 mod flags;
 mod fuzz_api;
 mod pg;
+mod python;
 mod server;
 mod templates;
 mod test;

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import brainstore
+import pytest
 from brainstore import Scope, Store
 
 
@@ -21,7 +20,7 @@ def test_memories_are_remembered_recalled_superseded_and_forgotten(store: Store)
     assert 0.0 <= hits[0].score <= 1.0
     old, new = memories.supersede("acme", first.memory.id, "Ada uses the system theme", scope=scope)
     assert old.status == "superseded" and old.superseded_by == new.id
-    assert [memory.id for memory in memories.list(scope)][0] == new.id
+    assert memories.list(scope)[0].id == new.id
     assert memories.get("other-tenant", new.id) is None, "another tenant's id looks missing"
     assert memories.forget("acme", new.id) is True
     assert memories.get("acme", new.id) is None

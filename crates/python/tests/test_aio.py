@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
+from typing import Any
 
 import brainstore
+import pytest
 from brainstore import aio
 
 from .conftest import BACKENDS, database_url
@@ -22,7 +23,7 @@ PAIRS = [
 ]
 
 
-def public_methods(cls: type) -> dict[str, object]:
+def public_methods(cls: type) -> dict[str, Callable[..., Any]]:
     return {
         name: member
         for name, member in inspect.getmembers(cls, inspect.isfunction)

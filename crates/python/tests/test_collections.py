@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 import brainstore
+import pytest
 from brainstore import Collection, Store
 
 AXES = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]

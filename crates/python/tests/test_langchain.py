@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from langchain_core.documents import Document
-from langchain_core.embeddings import Embeddings
-
 from brainstore import Store
 from brainstore.langchain import BrainstoreVectorStore
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 
 TEXTS = ["tokio runtime internals", "tokio runtime internals!", "python asyncio event loop", "go scheduler"]
 VECTORS = {
@@ -70,7 +69,8 @@ async def test_async_methods_match_the_sync_ones(store: Store) -> None:
     assert await vectors.asimilarity_search(TEXTS[3], k=1) == vectors.similarity_search(TEXTS[3], k=1)
     diverse = await vectors.amax_marginal_relevance_search(TEXTS[0], k=2, fetch_k=4, lambda_mult=0.1)
     assert [document.page_content for document in diverse] == [
-        document.page_content for document in vectors.max_marginal_relevance_search(TEXTS[0], k=2, fetch_k=4, lambda_mult=0.1)
+        document.page_content
+        for document in vectors.max_marginal_relevance_search(TEXTS[0], k=2, fetch_k=4, lambda_mult=0.1)
     ]
     await vectors.adelete(ids[:2])
     assert [document.id for document in await vectors.aget_by_ids(ids)] == ids[2:]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from brainstore import Store
+from brainstore.llama_index import BrainstoreVectorStore
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.types import (
     FilterCondition,
@@ -11,9 +13,6 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQuery,
     VectorStoreQueryMode,
 )
-
-from brainstore import Store
-from brainstore.llama_index import BrainstoreVectorStore
 
 
 def node(node_id: str, text: str, embedding: list[float], document: str, **metadata: object) -> TextNode:
@@ -64,8 +63,15 @@ def test_metadata_filters_become_where_filters(store: Store) -> None:
         filters=[MetadataFilter(key="lang", value="go"), MetadataFilter(key="year", value=2014)],
         condition=FilterCondition.OR,
     )
-    assert sorted(vector_store.query(VectorStoreQuery(query_embedding=[1.0, 0.0, 0.0], similarity_top_k=4, filters=either)).ids or []) == ["n3", "n4"]
-    listed = vector_store.get_nodes(filters=MetadataFilters(filters=[MetadataFilter(key="lang", value=["go", "python"], operator=FilterOperator.IN)]))
+    assert sorted(
+        vector_store.query(VectorStoreQuery(query_embedding=[1.0, 0.0, 0.0], similarity_top_k=4, filters=either)).ids
+        or []
+    ) == ["n3", "n4"]
+    listed = vector_store.get_nodes(
+        filters=MetadataFilters(
+            filters=[MetadataFilter(key="lang", value=["go", "python"], operator=FilterOperator.IN)]
+        )
+    )
     assert [n.node_id for n in listed] == ["n3", "n4"]
 
 
@@ -74,7 +80,11 @@ def test_hybrid_and_text_search_use_the_keyword_index(store: Store) -> None:
     text = VectorStoreQuery(query_str="scheduler", similarity_top_k=4, mode=VectorStoreQueryMode.TEXT_SEARCH)
     assert vector_store.query(text).ids == ["n4"]
     hybrid = VectorStoreQuery(
-        query_str="scheduler", query_embedding=[1.0, 0.0, 0.0], similarity_top_k=1, mode=VectorStoreQueryMode.HYBRID, alpha=0.2
+        query_str="scheduler",
+        query_embedding=[1.0, 0.0, 0.0],
+        similarity_top_k=1,
+        mode=VectorStoreQueryMode.HYBRID,
+        alpha=0.2,
     )
     assert vector_store.query(hybrid).ids == ["n4"], "alpha 0.2 weighs the keyword leg more"
 

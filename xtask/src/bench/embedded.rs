@@ -44,13 +44,13 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_embedded(common: &[String], extra: &[&str]) -> crate::Result<()> {
+pub(super) fn run_embedded(common: &[String], extra: &[&str]) -> crate::Result<()> {
     let args: Vec<String> = common.iter().cloned().chain(extra.iter().map(|arg| (*arg).to_owned())).collect();
     run_example("storage-chroma-shim", &[], "bench_embedded", &args)
 }
 
 /// The venv's python with chromadb installed, creating `.cache/bench/venv` on first use.
-fn ensure_chromadb(out: &Path) -> crate::Result<PathBuf> {
+pub(super) fn ensure_chromadb(out: &Path) -> crate::Result<PathBuf> {
     let venv = out.join("venv");
     let python = venv.join("bin").join("python");
     if !python.is_file() {

@@ -301,9 +301,9 @@ class MemoryCalls:
     def __init__(self, native: _native.NativeMemories) -> None:
         self._native = native
 
-    def _remember(self, content: str, scope: Scope | str, fields: dict[str, Any], options: dict[str, Any]) -> Call[
-        RememberOutcome
-    ]:
+    def _remember(
+        self, content: str, scope: Scope | str, fields: dict[str, Any], options: dict[str, Any]
+    ) -> Call[RememberOutcome]:
         record = {"scope": scope_record(scope), "content": content, **optional(**fields)}
         return single(
             self._native.remember, record, finish=lambda answer: from_record(RememberOutcome, answer), **options
@@ -386,9 +386,9 @@ class SessionCalls:
             self._native.set_status, tenant, session_id, status, finish=lambda session: from_record(Session, session)
         )
 
-    def _append(self, tenant: str, session_id: str, role: str, content: str, fields: dict[str, Any]) -> Call[
-        AppendOutcome
-    ]:
+    def _append(
+        self, tenant: str, session_id: str, role: str, content: str, fields: dict[str, Any]
+    ) -> Call[AppendOutcome]:
         record = {"role": role, "content": content, **optional(**fields)}
         return single(
             self._native.append_message,

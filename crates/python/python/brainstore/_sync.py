@@ -7,6 +7,7 @@ both run the calls built in ``_calls.py``.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
@@ -68,7 +69,7 @@ class Collection(CollectionCalls, _Runner):
         documents: Sequence[str] | None = None,
         metadatas: Sequence[Metadata | None] | None = None,
         embeddings: Any = None,
-    ) -> list[str]:
+    ) -> builtins.list[str]:
         """Writes one batch atomically (every chunk or none) and returns its ids.
 
         Columns are parallel lists. Without ``ids`` each chunk gets a new UUIDv7, returned in order. A chunk
@@ -97,7 +98,9 @@ class Collection(CollectionCalls, _Runner):
         ``include`` to get the hits' vectors (for max-marginal-relevance).
         """
         return self._run(
-            self._query(query_texts, query_embeddings, n_results, where, where_document, include, mode, min_score, fusion)
+            self._query(
+                query_texts, query_embeddings, n_results, where, where_document, include, mode, min_score, fusion
+            )
         )
 
     def get(
@@ -191,7 +194,7 @@ class Memories(MemoryCalls, _Runner):
         where: Where | None = None,
         limit: int = 10,
         weights: dict[str, float] | None = None,
-    ) -> list[RecallHit]:
+    ) -> builtins.list[RecallHit]:
         """The memories of ``scope`` best matching ``text`` and/or ``embedding``, ranked by semantic and
         keyword relevance, recency, importance and pinning (active memories only, by default)."""
         options = dict(
@@ -219,7 +222,7 @@ class Memories(MemoryCalls, _Runner):
         statuses: Sequence[str] | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[Memory]:
+    ) -> builtins.list[Memory]:
         """Memories of ``scope``, newest first."""
         options = dict(
             kinds=None if kinds is None else list(kinds),
@@ -257,7 +260,7 @@ class Memories(MemoryCalls, _Runner):
         """Deletes a memory (its audit history stays); returns whether it existed."""
         return self._run(self._forget(tenant, memory_id, optional(actor=actor, reason=reason)))
 
-    def history(self, tenant: str, memory_id: str) -> list[dict[str, Any]]:
+    def history(self, tenant: str, memory_id: str) -> builtins.list[dict[str, Any]]:
         """The memory's audit log, oldest first (each entry's ``old`` and ``new`` states)."""
         return self._run(self._history(tenant, memory_id))
 
@@ -292,7 +295,7 @@ class Sessions(SessionCalls, _Runner):
 
     def list(
         self, tenant: str, *, statuses: Sequence[str] | None = None, limit: int = 100, offset: int = 0
-    ) -> list[Session]:
+    ) -> builtins.list[Session]:
         """Sessions, most recent activity first."""
         options = dict(statuses=None if statuses is None else list(statuses), limit=limit, offset=offset)
         return self._run(self._list(tenant, options))
@@ -315,11 +318,15 @@ class Sessions(SessionCalls, _Runner):
         """Appends a message (idempotent by ``id``: the same id again returns the stored message)."""
         return self._run(self._append(tenant, session_id, role, content, dict(id=id, format=format, metadata=metadata)))
 
-    def messages(self, tenant: str, session_id: str, *, after_seq: int | None = None, limit: int = 100) -> list[Message]:
+    def messages(
+        self, tenant: str, session_id: str, *, after_seq: int | None = None, limit: int = 100
+    ) -> builtins.list[Message]:
         """A session's messages in append order, after ``after_seq``."""
         return self._run(self._messages(tenant, session_id, dict(after_seq=after_seq, limit=limit)))
 
-    def search(self, tenant: str, query: str, *, session_id: str | None = None, limit: int = 10) -> list[MessageHit]:
+    def search(
+        self, tenant: str, query: str, *, session_id: str | None = None, limit: int = 10
+    ) -> builtins.list[MessageHit]:
         """Full-text search over the messages of one session, or of every session of the tenant."""
         return self._run(self._search(tenant, query, dict(session_id=session_id, limit=limit)))
 
@@ -337,12 +344,10 @@ class Sessions(SessionCalls, _Runner):
         metadata: Metadata | None = None,
     ) -> Artifact:
         """Stores an artifact of a session, replacing one with the same id."""
-        fields = dict(
-            name=name, content=content, kind=kind, id=id, task_id=task_id, format=format, metadata=metadata
-        )
+        fields = dict(name=name, content=content, kind=kind, id=id, task_id=task_id, format=format, metadata=metadata)
         return self._run(self._put_artifact(tenant, session_id, fields))
 
-    def artifacts(self, tenant: str, session_id: str) -> list[Artifact]:
+    def artifacts(self, tenant: str, session_id: str) -> builtins.list[Artifact]:
         """A session's artifacts, newest first."""
         return self._run(self._artifacts(tenant, session_id))
 
@@ -400,7 +405,9 @@ class Tasks(TaskCalls, _Runner):
         self, tenant: str, agent: str, *, kinds: Sequence[str] | None = None, lease_ms: int = 60_000
     ) -> Task | None:
         """Takes the highest-priority, oldest eligible task with a lease, or returns ``None``."""
-        return self._run(self._claim(tenant, agent, dict(kinds=None if kinds is None else list(kinds), lease_ms=lease_ms)))
+        return self._run(
+            self._claim(tenant, agent, dict(kinds=None if kinds is None else list(kinds), lease_ms=lease_ms))
+        )
 
     def complete(self, task: Task, result: Any = None) -> Task:
         """Completes a claimed task; a lease lost to another worker raises ``Conflict``."""
@@ -431,7 +438,7 @@ class Tasks(TaskCalls, _Runner):
         session_id: str | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[Task]:
+    ) -> builtins.list[Task]:
         """Tasks, newest first."""
         options = dict(
             statuses=None if statuses is None else list(statuses),
@@ -495,7 +502,7 @@ class Store(StoreCalls, _Runner):
         collection.info()
         return collection
 
-    def list_collections(self) -> list[CollectionInfo]:
+    def list_collections(self) -> builtins.list[CollectionInfo]:
         """Every collection with its embedding space and count."""
         return self._run(self._list())
 

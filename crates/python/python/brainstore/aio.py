@@ -9,6 +9,7 @@ so a cancelled upsert writes nothing.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
@@ -70,7 +71,7 @@ class AsyncCollection(CollectionCalls, _Runner):
         documents: Sequence[str] | None = None,
         metadatas: Sequence[Metadata | None] | None = None,
         embeddings: Any = None,
-    ) -> list[str]:
+    ) -> builtins.list[str]:
         """Writes one batch atomically (every chunk or none) and returns its ids.
 
         Columns are parallel lists. Without ``ids`` each chunk gets a new UUIDv7, returned in order. A chunk
@@ -99,7 +100,9 @@ class AsyncCollection(CollectionCalls, _Runner):
         ``include`` to get the hits' vectors (for max-marginal-relevance).
         """
         return await self._arun(
-            self._query(query_texts, query_embeddings, n_results, where, where_document, include, mode, min_score, fusion)
+            self._query(
+                query_texts, query_embeddings, n_results, where, where_document, include, mode, min_score, fusion
+            )
         )
 
     async def get(
@@ -193,7 +196,7 @@ class AsyncMemories(MemoryCalls, _Runner):
         where: Where | None = None,
         limit: int = 10,
         weights: dict[str, float] | None = None,
-    ) -> list[RecallHit]:
+    ) -> builtins.list[RecallHit]:
         """The memories of ``scope`` best matching ``text`` and/or ``embedding``, ranked by semantic and
         keyword relevance, recency, importance and pinning (active memories only, by default)."""
         options = dict(
@@ -221,7 +224,7 @@ class AsyncMemories(MemoryCalls, _Runner):
         statuses: Sequence[str] | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[Memory]:
+    ) -> builtins.list[Memory]:
         """Memories of ``scope``, newest first."""
         options = dict(
             kinds=None if kinds is None else list(kinds),
@@ -259,7 +262,7 @@ class AsyncMemories(MemoryCalls, _Runner):
         """Deletes a memory (its audit history stays); returns whether it existed."""
         return await self._arun(self._forget(tenant, memory_id, optional(actor=actor, reason=reason)))
 
-    async def history(self, tenant: str, memory_id: str) -> list[dict[str, Any]]:
+    async def history(self, tenant: str, memory_id: str) -> builtins.list[dict[str, Any]]:
         """The memory's audit log, oldest first (each entry's ``old`` and ``new`` states)."""
         return await self._arun(self._history(tenant, memory_id))
 
@@ -294,7 +297,7 @@ class AsyncSessions(SessionCalls, _Runner):
 
     async def list(
         self, tenant: str, *, statuses: Sequence[str] | None = None, limit: int = 100, offset: int = 0
-    ) -> list[Session]:
+    ) -> builtins.list[Session]:
         """Sessions, most recent activity first."""
         options = dict(statuses=None if statuses is None else list(statuses), limit=limit, offset=offset)
         return await self._arun(self._list(tenant, options))
@@ -315,13 +318,19 @@ class AsyncSessions(SessionCalls, _Runner):
         metadata: Metadata | None = None,
     ) -> AppendOutcome:
         """Appends a message (idempotent by ``id``: the same id again returns the stored message)."""
-        return await self._arun(self._append(tenant, session_id, role, content, dict(id=id, format=format, metadata=metadata)))
+        return await self._arun(
+            self._append(tenant, session_id, role, content, dict(id=id, format=format, metadata=metadata))
+        )
 
-    async def messages(self, tenant: str, session_id: str, *, after_seq: int | None = None, limit: int = 100) -> list[Message]:
+    async def messages(
+        self, tenant: str, session_id: str, *, after_seq: int | None = None, limit: int = 100
+    ) -> builtins.list[Message]:
         """A session's messages in append order, after ``after_seq``."""
         return await self._arun(self._messages(tenant, session_id, dict(after_seq=after_seq, limit=limit)))
 
-    async def search(self, tenant: str, query: str, *, session_id: str | None = None, limit: int = 10) -> list[MessageHit]:
+    async def search(
+        self, tenant: str, query: str, *, session_id: str | None = None, limit: int = 10
+    ) -> builtins.list[MessageHit]:
         """Full-text search over the messages of one session, or of every session of the tenant."""
         return await self._arun(self._search(tenant, query, dict(session_id=session_id, limit=limit)))
 
@@ -339,12 +348,10 @@ class AsyncSessions(SessionCalls, _Runner):
         metadata: Metadata | None = None,
     ) -> Artifact:
         """Stores an artifact of a session, replacing one with the same id."""
-        fields = dict(
-            name=name, content=content, kind=kind, id=id, task_id=task_id, format=format, metadata=metadata
-        )
+        fields = dict(name=name, content=content, kind=kind, id=id, task_id=task_id, format=format, metadata=metadata)
         return await self._arun(self._put_artifact(tenant, session_id, fields))
 
-    async def artifacts(self, tenant: str, session_id: str) -> list[Artifact]:
+    async def artifacts(self, tenant: str, session_id: str) -> builtins.list[Artifact]:
         """A session's artifacts, newest first."""
         return await self._arun(self._artifacts(tenant, session_id))
 
@@ -402,7 +409,9 @@ class AsyncTasks(TaskCalls, _Runner):
         self, tenant: str, agent: str, *, kinds: Sequence[str] | None = None, lease_ms: int = 60_000
     ) -> Task | None:
         """Takes the highest-priority, oldest eligible task with a lease, or returns ``None``."""
-        return await self._arun(self._claim(tenant, agent, dict(kinds=None if kinds is None else list(kinds), lease_ms=lease_ms)))
+        return await self._arun(
+            self._claim(tenant, agent, dict(kinds=None if kinds is None else list(kinds), lease_ms=lease_ms))
+        )
 
     async def complete(self, task: Task, result: Any = None) -> Task:
         """Completes a claimed task; a lease lost to another worker raises ``Conflict``."""
@@ -433,7 +442,7 @@ class AsyncTasks(TaskCalls, _Runner):
         session_id: str | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[Task]:
+    ) -> builtins.list[Task]:
         """Tasks, newest first."""
         options = dict(
             statuses=None if statuses is None else list(statuses),
@@ -497,7 +506,7 @@ class AsyncStore(StoreCalls, _Runner):
         await collection.info()
         return collection
 
-    async def list_collections(self) -> list[CollectionInfo]:
+    async def list_collections(self) -> builtins.list[CollectionInfo]:
         """Every collection with its embedding space and count."""
         return await self._arun(self._list())
 

@@ -47,6 +47,11 @@ class IncompatibleState(BrainstoreError):
     """
 
     kind: str
+    collection: str
+    stored: Any
+    given: Any
+    what: str
+    remedy: str | None
 
 
 class NotFound(BrainstoreError, LookupError):

@@ -199,13 +199,17 @@ class BrainstoreVectorStore(VectorStore):
         ids: list[str], texts: list[str] | None, metadatas: list[dict[str, Any]] | None
     ) -> list[Document]:
         return [
-            Document(id=identifier, page_content=texts[index] if texts else "", metadata=metadatas[index] if metadatas else {})
+            Document(
+                id=identifier,
+                page_content=texts[index] if texts else "",
+                metadata=metadatas[index] if metadatas else {},
+            )
             for index, identifier in enumerate(ids)
         ]
 
-    def _search(self, query: str | None, embedding: list[float], k: int, kwargs: dict[str, Any]) -> list[
-        tuple[Document, float, list[float] | None]
-    ]:
+    def _search(
+        self, query: str | None, embedding: list[float], k: int, kwargs: dict[str, Any]
+    ) -> list[tuple[Document, float, list[float] | None]]:
         try:
             return _documents(self._collection.query(**self._query_args(query, embedding, k, kwargs)))
         except IncompatibleState as error:
@@ -213,9 +217,9 @@ class BrainstoreVectorStore(VectorStore):
                 return []
             raise
 
-    async def _asearch(self, query: str | None, embedding: list[float], k: int, kwargs: dict[str, Any]) -> list[
-        tuple[Document, float, list[float] | None]
-    ]:
+    async def _asearch(
+        self, query: str | None, embedding: list[float], k: int, kwargs: dict[str, Any]
+    ) -> list[tuple[Document, float, list[float] | None]]:
         try:
             return _documents(await self._async_collection.query(**self._query_args(query, embedding, k, kwargs)))
         except IncompatibleState as error:

@@ -115,7 +115,7 @@ class BrainstoreVectorStore(BasePydanticVectorStore):
     _metric: str | None = PrivateAttr(default=None)
 
     def __init__(self, store: Store, collection_name: str = "llama_index", metric: str | None = None) -> None:
-        super().__init__(collection_name=collection_name)
+        super().__init__(stores_text=True, collection_name=collection_name)
         store.get_or_create_collection(collection_name)
         self._store = store
         self._metric = metric
@@ -136,7 +136,9 @@ class BrainstoreVectorStore(BasePydanticVectorStore):
     def _columns(self, nodes: Sequence[BaseNode]) -> dict[str, Any]:
         embeddings = [node.get_embedding() for node in nodes]
         if embeddings and self._collection.info()["embedding_space"] is None:
-            self._store.get_or_create_collection(self.collection_name, dimensions=len(embeddings[0]), metric=self._metric)
+            self._store.get_or_create_collection(
+                self.collection_name, dimensions=len(embeddings[0]), metric=self._metric
+            )
         return {
             "ids": [node.node_id for node in nodes],
             "documents": [node.get_content() for node in nodes],
@@ -258,8 +260,11 @@ class BrainstoreVectorStore(BasePydanticVectorStore):
         ids = result["ids"][0]
         nodes = [
             metadata_dict_to_node(metadata, text=text)
-            for metadata, text in zip(result["metadatas"][0] if result["metadatas"] else [{}] * len(ids),
-                                      result["documents"][0] if result["documents"] else [""] * len(ids), strict=True)
+            for metadata, text in zip(
+                result["metadatas"][0] if result["metadatas"] else [{}] * len(ids),
+                result["documents"][0] if result["documents"] else [""] * len(ids),
+                strict=True,
+            )
         ]
         scores = list(result["scores"][0]) if result["scores"] else [0.0] * len(ids)
         if VectorStoreQueryMode(query.mode) == VectorStoreQueryMode.MMR and query.query_embedding:
