@@ -3,16 +3,14 @@
 //!
 //! Steps: the `bench_embedded` example writes the corpus, queries and exact answers to `.cache/bench/`;
 //! the bench venv there gets chromadb (as for `bench embedded`) and the package built with `--release`;
-//! `chroma_baseline.py` measures chromadb, then `brainstore_python.py` measures brainstore and prints both.
+//! `chroma_baseline.py` measures chromadb, then `brainstore_python.py` measures brainstore and prints both;
+//! both scripts run the workload of `bench_workload.py`.
 
 use std::process::{Command, ExitCode, Stdio};
 
-use super::embedded::{ensure_chromadb, run_embedded};
+use super::embedded::{ensure_chromadb, measure_chromadb, run_embedded};
 use super::{BenchArgs, corpus_args};
 use crate::project_root;
-
-/// The chromadb side, shared with `bench embedded`.
-const CHROMA_BASELINE: &str = include_str!("chroma_baseline.py");
 
 /// The brainstore side, and the table.
 const BRAINSTORE_PYTHON: &str = include_str!("brainstore_python.py");
@@ -38,21 +36,7 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     eprintln!("bench python: building the package with --release into {}", venv.display());
     crate::python::build_package(&venv, true)?;
 
-    let chroma_script = out.join("chroma_baseline.py");
-    std::fs::write(&chroma_script, CHROMA_BASELINE)?;
-    eprintln!("bench python: measuring chromadb's persistent client");
-    let output = Command::new(&python)
-        .arg(&chroma_script)
-        .arg(&out)
-        .arg(args.batch.to_string())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    if !output.status.success() {
-        return Err(format!("the chromadb baseline failed ({})", output.status).into());
-    }
-    let baseline = out.join("chroma-python.json");
-    std::fs::write(&baseline, &output.stdout)?;
+    let baseline = measure_chromadb(&out, args.batch, "chroma-python.json")?;
 
     let script = out.join("brainstore_python.py");
     std::fs::write(&script, BRAINSTORE_PYTHON)?;
