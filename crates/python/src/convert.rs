@@ -71,3 +71,20 @@ pub(crate) fn parse_all<T: std::str::FromStr<Err = StorageError>>(
 pub(crate) fn uuid(text: &str, field: &str) -> Result<uuid::Uuid, StorageError> {
     uuid::Uuid::parse_str(text).map_err(|error| StorageError::invalid(field, error.to_string()))
 }
+
+/// An embedding space from its parts (`metric` by name: `cosine`, `l2`, `inner_product`), validated by core.
+pub(crate) fn embedding_space(
+    dimensions: u32,
+    metric: Option<&str>,
+    provider: Option<String>,
+    model: Option<String>,
+) -> Result<storage_core::EmbeddingSpace, StorageError> {
+    let mut space = storage_core::EmbeddingSpace::new(dimensions)?;
+    if let Some(metric) = metric {
+        space = space.with_metric(metric.parse()?);
+    }
+    space.provider = provider;
+    space.model = model;
+    space.validate()?;
+    Ok(space)
+}

@@ -7,11 +7,11 @@ use pyo3::prelude::*;
 use serde::Serialize;
 use storage_core::{
     ChunkColumns, CollectionName, DocumentStore, Embedding, EmbeddingSpace, FusionSettings, GetRequest, Include,
-    Metric, SearchHit, SearchMode, SearchRequest, StorageError,
+    SearchHit, SearchMode, SearchRequest, StorageError,
 };
 
 use crate::call::run_serialized;
-use crate::convert::{document_filter, embedding, filter, from_python, metadata};
+use crate::convert::{document_filter, embedding, embedding_space, filter, from_python, metadata};
 use crate::errors::to_py_err;
 
 /// The document store of an open store.
@@ -62,16 +62,9 @@ impl NativeDocuments {
         aio: bool,
     ) -> PyResult<Py<PyAny>> {
         let space = (|| -> Result<(CollectionName, Option<EmbeddingSpace>), StorageError> {
-            let name = collection_name(name)?;
-            let Some(dimensions) = dimensions else { return Ok((name, None)) };
-            let mut space = EmbeddingSpace::new(dimensions)?;
-            if let Some(metric) = metric {
-                space = space.with_metric(metric.parse::<Metric>()?);
-            }
-            space.provider = provider;
-            space.model = model;
-            space.validate()?;
-            Ok((name, Some(space)))
+            let space =
+                dimensions.map(|dimensions| embedding_space(dimensions, metric, provider, model)).transpose()?;
+            Ok((collection_name(name)?, space))
         })();
         let (name, space) = checked(py, space)?;
         let store = self.store.clone();

@@ -11,7 +11,7 @@ use storage_core::memory::{
 };
 
 use crate::call::run_serialized;
-use crate::convert::{filter, from_python, parse_all, uuid};
+use crate::convert::{embedding_space, filter, from_python, parse_all, uuid};
 use crate::errors::to_py_err;
 
 /// The memory store of an open store.
@@ -181,17 +181,7 @@ impl NativeMemories {
         model: Option<String>,
         aio: bool,
     ) -> PyResult<Py<PyAny>> {
-        let space = (|| -> Result<storage_core::EmbeddingSpace, StorageError> {
-            let mut space = storage_core::EmbeddingSpace::new(dimensions)?;
-            if let Some(metric) = metric {
-                space = space.with_metric(metric.parse()?);
-            }
-            space.provider = provider;
-            space.model = model;
-            space.validate()?;
-            Ok(space)
-        })()
-        .map_err(|error| to_py_err(py, &error))?;
+        let space = embedding_space(dimensions, metric, provider, model).map_err(|error| to_py_err(py, &error))?;
         let store = self.store.clone();
         run_serialized(py, aio, async move { store.set_memory_embedding_space(&space).await })
     }
