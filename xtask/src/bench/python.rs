@@ -26,7 +26,11 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
 
     let python = ensure_chromadb(&out)?;
     let venv = out.join("venv");
-    let has_maturin = Command::new(&python).args(["-m", "maturin", "--version"]).stdout(Stdio::null()).status()?;
+    let has_maturin = Command::new(&python)
+        .args(["-m", "maturin", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
     if !has_maturin.success() {
         let status = Command::new(&python).args(["-m", "pip", "install", "--quiet", MATURIN]).status()?;
         if !status.success() {
