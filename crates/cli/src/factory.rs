@@ -177,9 +177,10 @@ mod postgres {
     }
 }
 
-#[cfg(any(not(feature = "embedded"), not(feature = "postgres")))]
-mod disabled {
-    //! The section of a backend left out of the build: any value is kept as-is and shown, never used.
+#[cfg(any(not(feature = "embedded"), not(feature = "postgres"), not(feature = "server")))]
+pub(crate) mod disabled {
+    //! The section of a part left out of the build (a backend, the server): any value is kept as-is and
+    //! shown, never used.
 
     use serde::{Deserialize, Serialize};
 

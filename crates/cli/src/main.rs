@@ -10,7 +10,6 @@ mod factory;
 mod logging;
 mod output;
 mod progress;
-mod serve;
 
 use std::process::ExitCode;
 

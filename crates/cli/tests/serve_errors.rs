@@ -1,4 +1,5 @@
 //! The 4xx answers of `brainstore serve` on both backends: bad JSON, wrong shapes, wrong vector length, unknown filter operators, empty delete filters, unknown records and routes — each in the `{"error": {"code", "message"}}` shape.
+#![cfg(feature = "server")] // `serve` exists only in builds with the HTTP server
 
 mod common;
 mod serve_harness;

@@ -1,4 +1,5 @@
 //! `brainstore serve` start-up policy and hygiene: no network without a token, no password in any response or log line, a redacted token in `config show`, the request timeout, and a graceful stop on SIGTERM.
+#![cfg(feature = "server")] // `serve` exists only in builds with the HTTP server
 
 mod common;
 mod serve_harness;

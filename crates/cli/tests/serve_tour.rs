@@ -1,4 +1,5 @@
 //! Every route of `brainstore serve` called over HTTP on both backends, in an agent's order; the routes called must be exactly the ones `/openapi.json` documents.
+#![cfg(feature = "server")] // `serve` exists only in builds with the HTTP server
 
 mod common;
 mod serve_harness;

@@ -92,10 +92,12 @@ pub enum StorageError {
         source: BoxError,
     },
 
-    /// Another process holds the store's write lock and did not release it within the busy timeout.
-    #[error("store is busy: {resource} is locked by another writer (waited {waited_ms} ms); retry later")]
+    /// What the operation needed stayed taken for longer than it may wait: another process's write lock,
+    /// or every connection of a pool.
+    #[error("store is busy: {resource} (waited {waited_ms} ms); retry later")]
     Busy {
-        /// The locked resource, e.g. the database file.
+        /// What was taken, as a phrase: `<file> is locked by another writer`, `every read connection of
+        /// <file> is in use`.
         resource: String,
         /// How long the operation waited before giving up.
         waited_ms: u64,

@@ -168,7 +168,7 @@ impl GetRequest {
         i64::try_from(self.offset).unwrap_or(i64::MAX)
     }
 
-    /// Checks the limit and every id, before any data is read.
+    /// Checks the limit, every id and the filters, before any data is read.
     pub fn validate(&self) -> crate::Result<()> {
         if let Some(limit) = self.limit
             && (limit == 0 || limit > MAX_GET_CHUNKS)
@@ -186,7 +186,10 @@ impl GetRequest {
                 check_id(id, &format!("ids[{idx}]"))?;
             }
         }
-        Ok(())
+        if let Some(filter) = &self.filter {
+            filter.validate()?;
+        }
+        self.document_filter.as_ref().map_or(Ok(()), DocumentFilter::validate)
     }
 
     /// Puts the rows a backend read for this request into the request's order and applies `offset` and

@@ -39,7 +39,7 @@ impl ListRequest {
         self
     }
 
-    /// Checks the limit.
+    /// Checks the limit and the filter.
     pub fn validate(&self) -> crate::Result<()> {
         if self.limit == 0 || self.limit > MAX_LIST_LIMIT {
             return Err(crate::StorageError::invalid(
@@ -47,7 +47,7 @@ impl ListRequest {
                 format!("must be between 1 and {MAX_LIST_LIMIT}, got {}", self.limit),
             ));
         }
-        Ok(())
+        self.filter.as_ref().map_or(Ok(()), Filter::validate)
     }
 }
 
@@ -90,8 +90,9 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     async fn migrate_down(&self, to: u32) -> crate::Result<Vec<MigrationInfo>>;
 
     /// Creates a collection, optionally with its embedding space. Idempotent: an existing collection is
-    /// returned when `space` is `None` or compatible (a missing space is recorded); an incompatible space
-    /// fails with `DimensionMismatch` or `ModelMismatch`.
+    /// returned when `space` is `None` or compatible (a missing space is recorded, and so is a provider or
+    /// model the recorded space left unspecified, see [`EmbeddingSpace::completed_by`]); an incompatible
+    /// space fails with `DimensionMismatch` or `ModelMismatch`.
     async fn create_collection(
         &self,
         name: &CollectionName,
@@ -110,8 +111,9 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// The collection's recorded embedding space.
     async fn embedding_space(&self, collection: &CollectionName) -> crate::Result<Option<EmbeddingSpace>>;
 
-    /// Records the collection's embedding space. Recording the same space again is a no-op; a different
-    /// one is refused (reset the collection first).
+    /// Records the collection's embedding space. Recording the same space again is a no-op, a provider or
+    /// model given for the first time is recorded, and a different one is refused (reset the collection
+    /// first).
     async fn set_embedding_space(&self, collection: &CollectionName, space: &EmbeddingSpace) -> crate::Result<()>;
 
     /// Checks that `space` may be used with the collection, without writing anything.
@@ -157,7 +159,8 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// A page of chunks ordered by id (bytewise), embeddings included.
     async fn list(&self, collection: &CollectionName, request: &ListRequest) -> crate::Result<Vec<StoredChunk>>;
 
-    /// How many chunks match `filter` (all of them for `None`).
+    /// How many chunks match `filter` (all of them for `None`). The filter is validated first
+    /// ([`Filter::validate`]).
     async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> crate::Result<u64>;
 
     /// Runs one query. Hits are ordered by score descending, then id ascending.
@@ -166,8 +169,8 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// Deletes chunks by id; returns how many existed. An empty list returns 0 without touching the store.
     async fn delete_ids(&self, collection: &CollectionName, ids: &[String]) -> crate::Result<u64>;
 
-    /// Deletes the chunks matching `filter`; returns how many. The empty filter is refused
-    /// ([`Filter::check_deletable`]), so that a blank filter never empties a collection by accident.
+    /// Deletes the chunks matching `filter`; returns how many. A filter that matches everything by its shape
+    /// is refused ([`Filter::check_deletable`]).
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> crate::Result<u64>;
 
     /// Deletes every chunk of the collection; returns how many. The collection and its embedding space

@@ -1,7 +1,7 @@
 //! `cargo xtask bench serve`: 200 concurrent HTTP clients mix queries and upserts for 30 s against `brainstore serve` on PostgreSQL; prints p50/p95 latency and the pool, and fails on any 5xx or an inconsistent pool.
 //!
 //! The server (release build) runs on the PostgreSQL 18 test server in a schema of its own; the load client
-//! is the Rust example `crates/cli/examples/serve_load.rs`. All traffic stays on loopback, bounded in time.
+//! is the Rust example `crates/server/examples/serve_load.rs`. All traffic stays on loopback, bounded in time.
 
 use std::process::{Command, ExitCode};
 
@@ -27,7 +27,7 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let built = Command::new(&cargo)
         .current_dir(project_root())
-        .args(["build", "--release", "--quiet", "-p", "cli", "--example", "serve_load"])
+        .args(["build", "--release", "--quiet", "-p", "server", "--example", "serve_load"])
         .status()?;
     if !built.success() {
         return Err("building the serve_load example failed".into());

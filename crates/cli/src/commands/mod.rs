@@ -20,6 +20,7 @@ mod migrate;
 mod pipeline;
 mod reset;
 mod search;
+mod serve;
 mod session;
 mod status;
 mod task;
@@ -68,7 +69,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
     let app = crate::config::load(&cli.global)?;
     let plan = match cli.command {
         Command::Config(args) => return config::run(&args, &app, &mut printer),
-        Command::Serve(args) => return crate::serve::run(crate::serve::parse(args, &app)?, &app, &mut printer),
+        Command::Serve(args) => return serve::run(serve::parse(args, &app)?, &app, &mut printer),
         Command::Compose(_) => unreachable!("handled above"),
         Command::Init(args) => Plan::Init(init::parse(args, &app)?),
         Command::Ingest(args) => Plan::Ingest(ingest::parse(args, &app)?),

@@ -46,7 +46,7 @@ pub(crate) fn parse(args: SearchArgs, app: &AppConfig) -> Result<Input> {
         top_k: args.top_k.unwrap_or(app.search.top_k),
         min_score: args.min_score.or(app.search.min_score),
         explain: args.explain,
-        fusion: app.search.fusion.settings(),
+        fusion: app.search.fusion,
     };
     let config_mode = app.search.mode;
     if let Some(path) = &args.queries {

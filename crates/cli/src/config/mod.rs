@@ -13,16 +13,22 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
-use storage_core::CollectionName;
+use storage_core::{CollectionName, SearchDefaults};
 
 use self::layers::{Layer, Secret};
 pub(crate) use self::sections::{
-    BackendKind, DEFAULT_BATCH_SIZE, EmbeddingSection, IngestSection, MemorySection, SearchSection, check_batch_size,
+    BackendKind, DEFAULT_BATCH_SIZE, EmbeddingSection, IngestSection, MemorySection, check_batch_size,
 };
 use crate::args::GlobalArgs;
 use crate::error::{CliError, Result};
 use crate::factory::{self, EmbeddedSection, PostgresSection};
-use crate::serve::ServerSection;
+
+/// The `server:` section: the server crate's own settings, or, in a build without it (feature `server`),
+/// any value, kept so a configuration file stays valid.
+#[cfg(feature = "server")]
+pub(crate) type ServerSection = server::ServerConfig;
+#[cfg(not(feature = "server"))]
+pub(crate) type ServerSection = factory::disabled::Section;
 
 /// The file read when `--config` is not given, if it exists.
 pub(crate) const DEFAULT_CONFIG_FILE: &str = "brainstore.yaml";
@@ -42,7 +48,7 @@ pub(crate) struct AppConfig {
     /// another program (a `mysql://` URL, say) must not stop the embedded backend, only postgres use.
     postgres_problem: Option<String>,
     /// Search defaults.
-    pub(crate) search: SearchSection,
+    pub(crate) search: SearchDefaults,
     /// Ingest defaults.
     pub(crate) ingest: IngestSection,
     /// The embedding space `init` records when its flags are not given.
@@ -71,7 +77,7 @@ struct FileConfig {
     #[serde(default)]
     postgres: PostgresSection,
     #[serde(default)]
-    search: SearchSection,
+    search: SearchDefaults,
     #[serde(default)]
     ingest: IngestSection,
     #[serde(default)]
@@ -160,10 +166,11 @@ pub(crate) fn load_with(cwd: &Path, environment: &[(String, String)], global: &G
         memory: parsed.memory,
         sources,
     };
-    app.search.validate()?;
+    app.search.validate().map_err(|e| CliError::Config(format!("search.{e}")))?;
     app.ingest.validate()?;
     app.embedding.validate()?;
-    app.server.validate()?;
+    #[cfg(feature = "server")]
+    app.server.validate().map_err(|e| CliError::Config(e.to_string()))?;
     sections::check_tenant(&app.tenant)?;
     app.memory.validate()?;
     Ok(app)
@@ -256,7 +263,10 @@ impl AppConfig {
         tree.insert("search".into(), to_json(serde_json::to_value(&self.search))?);
         tree.insert("ingest".into(), to_json(serde_json::to_value(&self.ingest))?);
         tree.insert("embedding".into(), to_json(serde_json::to_value(&self.embedding))?);
-        tree.insert("server".into(), self.server.redacted_json()?);
+        #[cfg(feature = "server")]
+        tree.insert("server".into(), self.server.redacted_json());
+        #[cfg(not(feature = "server"))]
+        tree.insert("server".into(), to_json(serde_json::to_value(&self.server))?);
         tree.insert("tenant".into(), Value::String(self.tenant.clone()));
         // Through text: `to_value` widens f32 weights to f64 (0.9200000166893005); text keeps 0.92.
         let memory = serde_json::to_string(&self.memory).and_then(|text| serde_json::from_str(&text));

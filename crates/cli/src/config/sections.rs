@@ -1,13 +1,12 @@
-//! The cli's own configuration sections (`backend`, `search`, `ingest`, `embedding`, `tenant`, `memory`); the backends own theirs.
+//! The cli's own configuration sections (`backend`, `ingest`, `embedding`, `tenant`, `memory`); the backends, core (`search`) and the server own theirs.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use storage_core::fusion::{FusionMethod, FusionSettings};
 use storage_core::memory::DEFAULT_DEDUP_THRESHOLD;
 use storage_core::memory::scoring::RecallWeights;
-use storage_core::{DEFAULT_TOP_K, EmbeddingSpace, MAX_BATCH_CHUNKS, MAX_TOP_K, Metric, SearchMode, StorageError};
+use storage_core::{EmbeddingSpace, MAX_BATCH_CHUNKS, Metric, StorageError};
 
 use crate::error::{CliError, Result};
 
@@ -61,90 +60,6 @@ impl<'de> Deserialize<'de> for BackendKind {
 impl Serialize for BackendKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
-    }
-}
-
-/// `search:` defaults for `brainstore search`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct SearchSection {
-    /// The mode when `--mode` is not given; unset means "from the inputs" (text and embedding: hybrid).
-    pub(crate) mode: Option<SearchMode>,
-    /// Hits when `--top-k` is not given.
-    pub(crate) top_k: usize,
-    /// Drop hits below this score when `--min-score` is not given.
-    pub(crate) min_score: Option<f32>,
-    /// How hybrid legs are fused.
-    pub(crate) fusion: FusionSection,
-}
-
-impl Default for SearchSection {
-    fn default() -> Self {
-        SearchSection { mode: None, top_k: DEFAULT_TOP_K, min_score: None, fusion: FusionSection::default() }
-    }
-}
-
-impl SearchSection {
-    /// Checks ranges, naming the key.
-    pub(crate) fn validate(&self) -> Result<()> {
-        if self.top_k == 0 || self.top_k > MAX_TOP_K {
-            return Err(CliError::Config(format!(
-                "search.top_k: must be between 1 and {MAX_TOP_K}, got {}",
-                self.top_k
-            )));
-        }
-        if let Some(min_score) = self.min_score
-            && !(0.0..=1.0).contains(&min_score)
-        {
-            return Err(CliError::Config(format!("search.min_score: must be between 0 and 1, got {min_score}")));
-        }
-        self.fusion.settings().validate().map_err(|e| CliError::Config(format!("search.{e}")))
-    }
-}
-
-/// `search.fusion:`, mirroring core's `FusionSettings` with unknown keys denied.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct FusionSection {
-    /// `rrf` or `weighted_min_max`.
-    pub(crate) method: FusionMethod,
-    /// The RRF constant.
-    pub(crate) rrf_k: u32,
-    /// Weight of the vector leg.
-    pub(crate) vector_weight: f32,
-    /// Weight of the keyword leg.
-    pub(crate) keyword_weight: f32,
-    /// Candidates from the vector leg (default `max(top_k, 50)`).
-    pub(crate) vector_candidates: Option<usize>,
-    /// Candidates from the keyword leg (default `max(top_k, 50)`).
-    pub(crate) keyword_candidates: Option<usize>,
-}
-
-impl Default for FusionSection {
-    fn default() -> Self {
-        let core = FusionSettings::default();
-        FusionSection {
-            method: core.method,
-            rrf_k: core.rrf_k,
-            vector_weight: core.vector_weight,
-            keyword_weight: core.keyword_weight,
-            vector_candidates: core.vector_candidates,
-            keyword_candidates: core.keyword_candidates,
-        }
-    }
-}
-
-impl FusionSection {
-    /// Core's settings.
-    pub(crate) fn settings(&self) -> FusionSettings {
-        FusionSettings {
-            method: self.method,
-            rrf_k: self.rrf_k,
-            vector_weight: self.vector_weight,
-            keyword_weight: self.keyword_weight,
-            vector_candidates: self.vector_candidates,
-            keyword_candidates: self.keyword_candidates,
-        }
     }
 }
 

@@ -19,7 +19,7 @@ pub(crate) use self::reports::{
     ChunkReport, CollectionsReport, ComposeReport, ConfigReport, ConfigRow, CopiedCollection, CopyReport, CountReport,
     DeleteReport, ExportReport, ImportReport, IngestReport, InitReport, MigrationsReport, ResetReport, StatusReport,
 };
-pub(crate) use self::search::{HitView, SearchReport};
+pub(crate) use self::search::SearchReport;
 pub(crate) use self::session::{
     AgentListReport, AgentReport, AppendReport, ArtifactHitsReport, ArtifactListReport, ArtifactReport,
     MessageHitsReport, MessagesReport, SessionListReport, SessionReport, SessionSummaryReport,

@@ -60,14 +60,18 @@ pub(super) fn check_vector(
     space.check_vector(&memories_name(), field, embedding)
 }
 
-/// Records `space`; the same space again is a no-op and a different one is refused.
+/// Records `space`; the same space again is a no-op, a provider or model given for the first time is
+/// recorded, and a different one is refused.
 pub(super) async fn set(db: &Db, space: &EmbeddingSpace) -> Result<(), StorageError> {
     space.validate()?;
     let err = db.err("set memory embedding space");
     let txn = db.begin_write().await.map_err(&err)?;
-    match load(&txn).await.map_err(&err)? {
-        None => store(&txn, space).await.map_err(&err)?,
-        Some(recorded) => recorded.check_compatible(&memories_name(), space)?,
+    let record = match load(&txn).await.map_err(&err)? {
+        None => Some(space.clone()),
+        Some(recorded) => recorded.completed_by(&memories_name(), space)?,
+    };
+    if let Some(space) = record {
+        store(&txn, &space).await.map_err(&err)?;
     }
     txn.commit().await.map_err(&err)
 }

@@ -78,11 +78,12 @@ pub(super) fn exact_distance(metric: Metric) -> &'static str {
     }
 }
 
-/// `stored` and `given` must be the same space; the error names both and the way to switch models.
-pub(super) fn check_same(stored: &EmbeddingSpace, given: &EmbeddingSpace) -> storage_core::Result<()> {
+/// `given` must be compatible with `stored` (the error names both and the way to switch models); returns
+/// `stored` completed with a provider or model `given` names for the first time, if any.
+fn completed(stored: &EmbeddingSpace, given: &EmbeddingSpace) -> storage_core::Result<Option<EmbeddingSpace>> {
     let remedy = "switch with `replace_memory_embedding_space`, which marks the memories of the old model stale \
                   for re-embedding";
-    stored.check_compatible(&memory_collection(), given).map_err(|error| match error {
+    stored.completed_by(&memory_collection(), given).map_err(|error| match error {
         StorageError::DimensionMismatch { collection, stored, given, .. } => {
             StorageError::DimensionMismatch { collection, stored, given, remedy: Some(remedy.to_owned()) }
         }
@@ -133,7 +134,8 @@ pub(super) async fn type_column(txn: &DatabaseTransaction, layout: VectorLayout,
     Ok(())
 }
 
-/// Records the memory embedding space: the same space again changes nothing, another one is refused.
+/// Records the memory embedding space: the same space again changes nothing, a provider or model given for
+/// the first time is recorded, and another one is refused.
 pub(super) async fn set(
     db: &DatabaseConnection,
     space: &EmbeddingSpace,
@@ -143,7 +145,11 @@ pub(super) async fn set(
 ) -> OpResult<()> {
     let txn = migration::locked(db).await?;
     match read(&txn, RowLock::Update).await? {
-        Some(stored) => check_same(&stored, space)?,
+        Some(stored) => {
+            if let Some(completed) = completed(&stored, space)? {
+                record(&txn, &completed, now).await?;
+            }
+        }
         None => {
             let layout = VectorLayout::new(space);
             layout.check_supported(pgvector)?;

@@ -215,6 +215,22 @@ pub async fn bad_memories_are_refused_and_nothing_is_written(factory: &dyn Memor
         .err()
         .ok_or("2-d query accepted")?;
     ensure!(matches!(err, StorageError::DimensionMismatch { .. }), "{err}");
+    // The fixture space is cosine: a vector too short to have a direction, or too long for f32 distances.
+    for values in [[1e-45; DIM as usize], [3e38; DIM as usize]] {
+        let degenerate = vector(&values);
+        let err = store
+            .remember(memory("acme", "x").embedding(degenerate.clone(), MODEL), &opts())
+            .await
+            .err()
+            .ok_or_else(|| format!("{} accepted", values[0]))?;
+        ensure!(matches!(&err, StorageError::InvalidInput { field, .. } if field == "embedding"), "{err}");
+        let err = store
+            .recall(&RecallRequest::new(Scope::tenant("acme")).embedding(degenerate))
+            .await
+            .err()
+            .ok_or_else(|| format!("{} query accepted", values[0]))?;
+        ensure!(matches!(&err, StorageError::InvalidInput { field, .. } if field == "embedding"), "{err}");
+    }
     ensure!(store.list_memories(&ListMemories::new(Scope::tenant("acme"), 10)).await?.is_empty(), "nothing written");
     Ok(())
 }

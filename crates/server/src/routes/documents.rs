@@ -1,0 +1,181 @@
+//! `/collections/{collection}/...`: batch upsert, get, delete by ids or filter, query and count.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::Value;
+use storage_core::{DocumentFilter, Embedding, Filter, FusionMethod, SearchMode, SearchRequest, check_id};
+
+use crate::dto::documents::{
+    ChunkView, CountParams, CountResponse, DeleteBody, DeleteResponse, FusionBody, FusionMethodName, QueryBody,
+    SearchResponse, UpsertBody, UpsertResponse,
+};
+use crate::dto::path::CollectionPath;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::{AppState, collection_name};
+
+/// Upserts a batch atomically: a JSON array of chunks, or `{"chunks": [...]}`. A repeated id keeps its
+/// last occurrence; a wrong vector length fails the whole batch (409 `incompatible_state`).
+#[utoipa::path(post, path = "/collections/{collection}/documents", tag = "documents", request_body = UpsertBody,
+    params(CollectionPath),
+    responses((status = 200, description = "What the upsert did", body = UpsertResponse)))]
+pub(crate) async fn upsert(
+    State(state): State<AppState>,
+    ApiPath(collection): ApiPath<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<UpsertResponse>> {
+    let name = collection_name(&collection)?;
+    let chunks = UpsertBody::parse(body)?;
+    let summary = state.stores.documents.upsert(&name, chunks).await?;
+    Ok(Json(UpsertResponse::from(summary)))
+}
+
+/// One chunk, embedding included.
+#[utoipa::path(get, path = "/collections/{collection}/documents/{id}", tag = "documents",
+    params(CollectionPath, ("id" = String, Path, description = "Chunk id")),
+    responses((status = 200, description = "The chunk", body = ChunkView)))]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    ApiPath((collection, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<ChunkView>> {
+    let name = collection_name(&collection)?;
+    check_id(&id, "id")?;
+    match state.stores.documents.get(&name, &id).await? {
+        Some(chunk) => Ok(Json(ChunkView::from(chunk))),
+        None => Err(ApiError::not_found(format!("chunk `{id}` in collection `{name}` was not found"))),
+    }
+}
+
+/// Deletes chunks by id (`{"ids": [...]}`) or by metadata filter (`{"where": {...}}`); the empty filter is refused.
+#[utoipa::path(delete, path = "/collections/{collection}/documents", tag = "documents", request_body = DeleteBody,
+    params(CollectionPath),
+    responses((status = 200, description = "How many chunks went", body = DeleteResponse)))]
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    ApiPath(collection): ApiPath<String>,
+    ApiJson(body): ApiJson<DeleteBody>,
+) -> ApiResult<Json<DeleteResponse>> {
+    let name = collection_name(&collection)?;
+    let store = &state.stores.documents;
+    let deleted = match (body.ids, body.filter) {
+        (Some(ids), None) => {
+            if ids.is_empty() {
+                return Err(ApiError::invalid("ids: give at least one id"));
+            }
+            for (idx, id) in ids.iter().enumerate() {
+                check_id(id, &format!("ids[{idx}]"))?;
+            }
+            store.delete_ids(&name, &ids).await?
+        }
+        (None, Some(filter)) => {
+            let filter = Filter::from_json(&Value::Object(filter)).map_err(|e| e.within("where"))?;
+            if filter.is_match_all() {
+                return Err(ApiError::invalid(
+                    "where: the empty filter {} matches every chunk and is refused; drop or reset the collection instead",
+                ));
+            }
+            store.delete_where(&name, &filter).await?
+        }
+        _ => return Err(ApiError::invalid("give exactly one of `ids` and `where`")),
+    };
+    Ok(Json(DeleteResponse { deleted }))
+}
+
+/// One query — vector, keyword or hybrid — answered in the shape of `brainstore search --json`.
+#[utoipa::path(post, path = "/collections/{collection}/query", tag = "documents", request_body = QueryBody,
+    params(CollectionPath),
+    responses((status = 200, description = "Hits, best first", body = SearchResponse)))]
+pub(crate) async fn query(
+    State(state): State<AppState>,
+    ApiPath(collection): ApiPath<String>,
+    ApiJson(body): ApiJson<QueryBody>,
+) -> ApiResult<Json<SearchResponse>> {
+    let name = collection_name(&collection)?;
+    let request = search_request(&state, body)?;
+    let started = Instant::now();
+    let hits = state.stores.documents.search(&name, &request).await?;
+    let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(Json(SearchResponse::new(request.mode, took_ms, hits)))
+}
+
+/// The request a query body asks for, with the server's `search:` defaults filling the gaps, as
+/// `brainstore search` fills them from the same section.
+fn search_request(state: &AppState, body: QueryBody) -> ApiResult<SearchRequest> {
+    let embedding =
+        body.embedding.map(|values| Embedding::from_f64(&values).map_err(|e| e.within("embedding"))).transpose()?;
+    let filter = body.filter.map(|map| Filter::from_json(&Value::Object(map)).map_err(|e| e.within("where")));
+    let document_filter = body
+        .where_document
+        .map(|map| DocumentFilter::from_json(&Value::Object(map)).map_err(|e| e.within("where_document")));
+    // The CLI's rule: both inputs mean hybrid, an embedding alone vector, text alone keyword.
+    let inferred = match (&body.text, &embedding) {
+        (Some(_), Some(_)) => SearchMode::Hybrid,
+        (None, Some(_)) => SearchMode::Vector,
+        _ => SearchMode::Keyword,
+    };
+    let mode = body.mode.map(SearchMode::from).or(state.search.mode).unwrap_or(inferred);
+    let mut request = SearchRequest::with_mode(mode, body.text, embedding)
+        .top_k(body.top_k.unwrap_or(state.search.top_k))
+        .fusion(fusion(state, body.fusion.unwrap_or_default()))
+        .explain(body.explain);
+    request.min_score = body.min_score.or(state.search.min_score);
+    request.filter = filter.transpose()?;
+    request.document_filter = document_filter.transpose()?;
+    // Everything that does not need the collection's space is checked here, so a bad body is a 400 even
+    // for a collection that does not exist.
+    let own_space =
+        request.embedding.as_ref().map(|e| storage_core::EmbeddingSpace::new(e.dimensions())).transpose()?;
+    let placeholder = storage_core::CollectionName::default();
+    request.validate(&placeholder, own_space.as_ref())?;
+    Ok(request)
+}
+
+fn fusion(state: &AppState, body: FusionBody) -> storage_core::FusionSettings {
+    let mut settings = state.search.fusion;
+    if let Some(method) = body.method {
+        settings.method = match method {
+            FusionMethodName::Rrf => FusionMethod::Rrf,
+            FusionMethodName::WeightedMinMax => FusionMethod::WeightedMinMax,
+        };
+    }
+    if let Some(rrf_k) = body.rrf_k {
+        settings.rrf_k = rrf_k;
+    }
+    if let Some(weight) = body.vector_weight {
+        settings.vector_weight = weight;
+    }
+    if let Some(weight) = body.keyword_weight {
+        settings.keyword_weight = weight;
+    }
+    if body.vector_candidates.is_some() {
+        settings.vector_candidates = body.vector_candidates;
+    }
+    if body.keyword_candidates.is_some() {
+        settings.keyword_candidates = body.keyword_candidates;
+    }
+    settings
+}
+
+/// How many chunks match `where` (all of them without it).
+#[utoipa::path(get, path = "/collections/{collection}/count", tag = "documents",
+    params(CollectionPath, CountParams),
+    responses((status = 200, description = "The count", body = CountResponse)))]
+pub(crate) async fn count(
+    State(state): State<AppState>,
+    ApiPath(collection): ApiPath<String>,
+    ApiQuery(params): ApiQuery<CountParams>,
+) -> ApiResult<Json<CountResponse>> {
+    let name = collection_name(&collection)?;
+    let filter = params.filter.as_deref().map(parse_where).transpose()?;
+    let count = state.stores.documents.count(&name, filter.as_ref()).await?;
+    Ok(Json(CountResponse { count }))
+}
+
+/// A `where` query parameter: JSON text, errors named `where` (`where.$and[0].year: ...`).
+fn parse_where(text: &str) -> storage_core::Result<Filter> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| storage_core::StorageError::invalid("where", format!("is not valid JSON: {e}")))?;
+    Filter::from_json(&value).map_err(|e| e.within("where"))
+}

@@ -1,0 +1,231 @@
+//! `/tenants/{tenant}/memories/...` and `/memories/embedding-space`: agent memory — remember, recall, get, list, supersede, dispute, archive, forget, history, as-of.
+
+use crate::dto::path::TenantPath;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::Value;
+use storage_core::memory::{
+    DEFAULT_DEDUP_THRESHOLD, ListMemories, MemoryStatus, RecallRequest, RememberAction, RememberOptions, Scope,
+};
+use storage_core::{Filter, StorageError};
+use uuid::Uuid;
+
+use crate::dto::documents::SpaceBody;
+use crate::dto::memory::{
+    AsOfParams, ChangeBody, HistoryResponse, ListMemoriesParams, MemoriesResponse, MemoryBody, MemorySpaceResponse,
+    MemoryView, RememberResponse, SupersedeResponse, change_context,
+};
+use crate::dto::recall::{RecallBody, RecallHitView, RecallResponse};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
+use crate::state::{AppState, comma_list, comma_strings, page_limit, tenant_name};
+
+fn missing(tenant: &str, id: Uuid) -> ApiError {
+    ApiError::not_found(format!("memory {id} in tenant `{tenant}` was not found"))
+}
+
+/// Remembers: inserts a memory, or updates the one with the same key, or (dedup) a near-duplicate.
+/// 201 when a memory was created, 200 when one was updated.
+#[utoipa::path(post, path = "/tenants/{tenant}/memories", tag = "memories", request_body = MemoryBody,
+    params(TenantPath),
+    responses(
+        (status = 201, description = "A new memory", body = RememberResponse),
+        (status = 200, description = "An existing memory was updated", body = RememberResponse)))]
+pub(crate) async fn remember(
+    State(state): State<AppState>,
+    ApiPath(tenant): ApiPath<String>,
+    ApiJson(body): ApiJson<MemoryBody>,
+) -> ApiResult<(StatusCode, Json<RememberResponse>)> {
+    let tenant = tenant_name(&tenant)?;
+    if body.dedup_threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
+        return Err(StorageError::invalid("dedup_threshold", "must be between 0 and 1").into());
+    }
+    let dedup_threshold =
+        if body.dedup == Some(false) { None } else { Some(body.dedup_threshold.unwrap_or(DEFAULT_DEDUP_THRESHOLD)) };
+    let (memory, context) = body.into_new(tenant);
+    let outcome = state.stores.memories.remember(memory, &RememberOptions { dedup_threshold, context }).await?;
+    let status = if outcome.action == RememberAction::Created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(RememberResponse::from(outcome))))
+}
+
+/// Hybrid recall, ranked by similarity, keywords, recency and importance. Bumps the access counts of what it returns.
+#[utoipa::path(post, path = "/tenants/{tenant}/memories/recall", tag = "memories", request_body = RecallBody,
+    params(TenantPath),
+    responses((status = 200, description = "Best first", body = RecallResponse)))]
+pub(crate) async fn recall(
+    State(state): State<AppState>,
+    ApiPath(tenant): ApiPath<String>,
+    ApiJson(body): ApiJson<RecallBody>,
+) -> ApiResult<Json<RecallResponse>> {
+    let tenant = tenant_name(&tenant)?;
+    let filter = body.filter.map(|map| Filter::from_json(&Value::Object(map)).map_err(|e| e.within("where")));
+    let mut request = RecallRequest::new(body.scope.in_tenant(tenant));
+    request.text = body.text;
+    request.embedding = body.embedding;
+    request.kinds = body.kinds;
+    request.tags = body.tags;
+    if !body.statuses.is_empty() {
+        request.statuses = body.statuses.into_iter().map(MemoryStatus::from).collect();
+    }
+    request.tiers = body.tiers.into_iter().map(Into::into).collect();
+    request.filter = filter.transpose()?;
+    request.limit = body.limit;
+    request.candidates = body.candidates;
+    if let Some(weights) = body.weights {
+        request.weights = weights.into();
+    }
+    request.now = body.now;
+    request.validate()?;
+    let hits = state.stores.memories.recall(&request).await?;
+    Ok(Json(RecallResponse { hits: hits.into_iter().map(RecallHitView::from).collect() }))
+}
+
+/// A page of the tenant's memories, newest first (every status unless `statuses` says otherwise).
+#[utoipa::path(get, path = "/tenants/{tenant}/memories", tag = "memories",
+    params(TenantPath, ListMemoriesParams),
+    responses((status = 200, description = "Newest first", body = MemoriesResponse)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    ApiPath(tenant): ApiPath<String>,
+    ApiQuery(params): ApiQuery<ListMemoriesParams>,
+) -> ApiResult<Json<MemoriesResponse>> {
+    let tenant = tenant_name(&tenant)?;
+    let scope =
+        Scope { tenant: tenant.to_owned(), agent: params.agent, user: params.user, conversation: params.conversation };
+    scope.validate()?;
+    let request = ListMemories {
+        scope,
+        kinds: comma_strings(params.kinds.as_deref()),
+        statuses: comma_list("statuses", params.statuses.as_deref())?,
+        limit: page_limit(params.limit, 50)?,
+        offset: params.offset.unwrap_or(0),
+    };
+    let memories = state.stores.memories.list_memories(&request).await?;
+    Ok(Json(MemoriesResponse { memories: memories.into_iter().map(MemoryView::from).collect() }))
+}
+
+/// One memory (a plain read: it does not count as an access).
+#[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}", tag = "memories",
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
+    responses((status = 200, description = "The memory", body = MemoryView)))]
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+) -> ApiResult<Json<MemoryView>> {
+    let tenant = tenant_name(&tenant)?;
+    match state.stores.memories.get_memory(tenant, id).await? {
+        Some(memory) => Ok(Json(memory.into())),
+        None => Err(missing(tenant, id)),
+    }
+}
+
+/// Replaces a memory: the old one becomes `superseded`, the new one records what it replaced.
+#[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/supersede", tag = "memories", request_body = MemoryBody,
+    params(TenantPath, ("id" = Uuid, Path, description = "The memory to replace")),
+    responses((status = 200, description = "The old memory and its replacement", body = SupersedeResponse)))]
+pub(crate) async fn supersede(
+    State(state): State<AppState>,
+    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiJson(body): ApiJson<MemoryBody>,
+) -> ApiResult<Json<SupersedeResponse>> {
+    let tenant = tenant_name(&tenant)?;
+    if body.dedup_threshold.is_some() || body.dedup.is_some() {
+        return Err(StorageError::invalid("dedup_threshold", "applies to remember only, not to supersede").into());
+    }
+    let (replacement, context) = body.into_new(tenant);
+    let (old, new) = state.stores.memories.supersede(tenant, id, replacement, &context).await?;
+    Ok(Json(SupersedeResponse { old: old.into(), new: new.into() }))
+}
+
+/// Marks a memory disputed.
+#[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/dispute", tag = "memories", request_body = Option<ChangeBody>,
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
+    responses((status = 200, description = "The memory, disputed", body = MemoryView)))]
+pub(crate) async fn dispute(
+    State(state): State<AppState>,
+    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiJsonOrDefault(body): ApiJsonOrDefault<ChangeBody>,
+) -> ApiResult<Json<MemoryView>> {
+    let tenant = tenant_name(&tenant)?;
+    let context = change_context(body.actor, body.reason);
+    Ok(Json(state.stores.memories.dispute(tenant, id, &context).await?.into()))
+}
+
+/// Marks a memory archived.
+#[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/archive", tag = "memories", request_body = Option<ChangeBody>,
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
+    responses((status = 200, description = "The memory, archived", body = MemoryView)))]
+pub(crate) async fn archive(
+    State(state): State<AppState>,
+    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiJsonOrDefault(body): ApiJsonOrDefault<ChangeBody>,
+) -> ApiResult<Json<MemoryView>> {
+    let tenant = tenant_name(&tenant)?;
+    let context = change_context(body.actor, body.reason);
+    Ok(Json(state.stores.memories.archive(tenant, id, &context).await?.into()))
+}
+
+/// Hard-deletes a memory; its audit history stays.
+#[utoipa::path(delete, path = "/tenants/{tenant}/memories/{id}", tag = "memories",
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id"), ChangeBody),
+    responses((status = 200, description = "Whether it existed", body = crate::dto::memory::ForgetResponse)))]
+pub(crate) async fn forget(
+    State(state): State<AppState>,
+    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiQuery(params): ApiQuery<ChangeBody>,
+) -> ApiResult<Json<crate::dto::memory::ForgetResponse>> {
+    let tenant = tenant_name(&tenant)?;
+    let context = change_context(params.actor, params.reason);
+    let forgotten = state.stores.memories.forget(tenant, id, &context).await?;
+    Ok(Json(crate::dto::memory::ForgetResponse { forgotten }))
+}
+
+/// The audit log of one memory, oldest first (also after it was forgotten).
+#[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}/history", tag = "memories",
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
+    responses((status = 200, description = "Oldest first", body = HistoryResponse)))]
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+) -> ApiResult<Json<HistoryResponse>> {
+    let tenant = tenant_name(&tenant)?;
+    let entries = state.stores.memories.history(tenant, id).await?;
+    Ok(Json(HistoryResponse { entries: entries.into_iter().map(Into::into).collect() }))
+}
+
+/// The memory as it was at `at`, from the audit log; 404 before it existed or after it was deleted.
+#[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}/as-of", tag = "memories",
+    params(TenantPath, ("id" = Uuid, Path, description = "Memory id"), AsOfParams),
+    responses((status = 200, description = "The memory then", body = MemoryView)))]
+pub(crate) async fn as_of(
+    State(state): State<AppState>,
+    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiQuery(params): ApiQuery<AsOfParams>,
+) -> ApiResult<Json<MemoryView>> {
+    let tenant = tenant_name(&tenant)?;
+    match state.stores.memories.as_of(tenant, id, params.at).await? {
+        Some(memory) => Ok(Json(memory.into())),
+        None => Err(ApiError::not_found(format!("memory {id} in tenant `{tenant}` did not exist at {}", params.at))),
+    }
+}
+
+/// The embedding space memory embeddings belong to (null until one is recorded).
+#[utoipa::path(get, path = "/memories/embedding-space", tag = "memories",
+    responses((status = 200, description = "The recorded space", body = MemorySpaceResponse)))]
+pub(crate) async fn get_space(State(state): State<AppState>) -> ApiResult<Json<MemorySpaceResponse>> {
+    let space = state.stores.memories.memory_embedding_space().await?;
+    Ok(Json(MemorySpaceResponse { embedding_space: space.map(SpaceBody::from) }))
+}
+
+/// Records the memory embedding space; the same space again is a no-op, a different one is refused (409).
+#[utoipa::path(put, path = "/memories/embedding-space", tag = "memories", request_body = SpaceBody,
+    responses((status = 200, description = "The recorded space", body = MemorySpaceResponse)))]
+pub(crate) async fn put_space(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SpaceBody>,
+) -> ApiResult<Json<MemorySpaceResponse>> {
+    let space = body.into_space()?;
+    state.stores.memories.set_memory_embedding_space(&space).await?;
+    Ok(Json(MemorySpaceResponse { embedding_space: Some(space.into()) }))
+}
