@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use serde::Serialize;
 use storage_core::{
     ChunkColumns, CollectionName, DocumentStore, Embedding, EmbeddingSpace, FusionSettings, GetRequest, Include,
-    SearchHit, SearchMode, SearchRequest, StorageError,
+    SearchHit, SearchMode, SearchRequest, StorageError, hit_embeddings,
 };
 
 use crate::call::run_serialized;
@@ -190,13 +190,8 @@ impl NativeDocuments {
         let store = self.store.clone();
         run_serialized(py, aio, async move {
             let hits = store.search(&name, &request).await?;
-            let mut vectors: HashMap<String, Embedding> = HashMap::new();
-            if include_embeddings && !hits.is_empty() {
-                let ids = hits.iter().map(|hit| hit.id.clone());
-                let request = GetRequest::ids(ids).include(Include { text: false, metadata: false, embedding: true });
-                let fetched = store.get_many(&name, &request).await?;
-                vectors.extend(fetched.into_iter().filter_map(|chunk| Some((chunk.id, chunk.embedding?))));
-            }
+            let mut vectors =
+                if include_embeddings { hit_embeddings(store.as_ref(), &name, &hits).await? } else { HashMap::new() };
             Ok(hits
                 .into_iter()
                 .map(|hit| HitWithEmbedding { embedding: vectors.remove(&hit.id), hit })

@@ -7,10 +7,13 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::collection::CollectionName;
 use crate::document::{Metadata, check_id};
 use crate::embedding::Embedding;
 use crate::error::StorageError;
 use crate::filter::{DocumentFilter, Filter};
+use crate::search::{MAX_TOP_K, SearchHit};
+use crate::store::DocumentStore;
 
 /// The most ids one [`GetRequest`] may name, and the most chunks one call returns.
 pub const MAX_GET_CHUNKS: usize = 10_000;
@@ -201,6 +204,27 @@ impl GetRequest {
         let mut by_id: HashMap<String, FetchedChunk> = rows.into_iter().map(|row| (row.id.clone(), row)).collect();
         ids.iter().filter_map(|id| by_id.remove(id)).skip(self.offset).take(self.effective_limit()).collect()
     }
+}
+
+/// The stored vectors of `hits`, by id, read in one [`DocumentStore::get_many`] call (hits without a vector
+/// are absent): how every surface answers a query whose `include` names embeddings, as max-marginal-relevance
+/// needs, instead of one read per hit. A search returns at most [`MAX_TOP_K`] hits, within one read's limit.
+pub async fn hit_embeddings(
+    store: &dyn DocumentStore,
+    collection: &CollectionName,
+    hits: &[SearchHit],
+) -> crate::Result<HashMap<String, Embedding>> {
+    const { assert!(MAX_TOP_K <= MAX_GET_CHUNKS) };
+    if hits.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let request = GetRequest::ids(hits.iter().map(|hit| hit.id.clone())).include(Include {
+        text: false,
+        metadata: false,
+        embedding: true,
+    });
+    let fetched = store.get_many(collection, &request).await?;
+    Ok(fetched.into_iter().filter_map(|chunk| Some((chunk.id, chunk.embedding?))).collect())
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, MAX_SQUARE
 pub use crate::error::{BoxError, Result, StorageError};
 pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
-pub use crate::get::{FetchedChunk, GetRequest, Include, MAX_GET_CHUNKS};
+pub use crate::get::{FetchedChunk, GetRequest, Include, MAX_GET_CHUNKS, hit_embeddings};
 pub use crate::health::{HealthReport, PoolStatus};
 pub use crate::keyword::{
     ENGLISH_STOP_WORDS, KeywordGroup, KeywordMatch, KeywordQuery, KeywordTerm, TextLanguage, analyze, analyze_word,

@@ -113,6 +113,7 @@ macro_rules! __conformance_case_list {
             get_count::list_with_a_filter_returns_only_matching_chunks,
             get_many::get_many_returns_requested_ids_in_request_order_without_missing,
             get_many::get_many_returns_only_the_included_parts,
+            get_many::hit_embeddings_are_the_stored_vectors_of_the_hits,
             get_many::get_many_by_filter_pages_in_id_order_like_the_reference,
             get_many::get_many_with_ids_and_a_filter_returns_the_named_chunks_that_match,
             get_many::generated_ids_are_stored_and_list_in_creation_order,

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::document::{Chunk, ids_or_generated};
 use crate::error::StorageError;
 use crate::filter::DocumentFilter;
-use crate::get::{GetRequest, Include};
+use crate::get::{GetRequest, Include, hit_embeddings};
 use crate::search::SearchRequest;
 use crate::store::ListRequest;
 use crate::testing::fixtures::{collection, corpus, filter, filters, ids, meta, one_hot, space};
@@ -63,6 +63,33 @@ pub async fn get_many_returns_only_the_included_parts(factory: &dyn StoreFactory
     let vectors_only = Include { text: false, metadata: false, embedding: true };
     let got = store.get_many(&c, &request.include(vectors_only)).await?;
     ensure!(got[0].embedding == chunk.embedding && got[0].text.is_none(), "only the vector: {:?}", got[0]);
+    Ok(())
+}
+
+pub async fn hit_embeddings_are_the_stored_vectors_of_the_hits(factory: &dyn StoreFactory) -> TestResult {
+    let store = factory.fresh("hit_embeddings").await;
+    let c = collection(&store, "docs").await?;
+    let chunks: Vec<Chunk> =
+        (0..4).map(|n| Chunk::new(format!("v{n}"), format!("alpha text {n}")).with_embedding(one_hot(n))).collect();
+    store.upsert(&c, chunks.clone()).await?;
+    store.upsert(&c, vec![Chunk::new("plain", "alpha without a vector")]).await?;
+    for request in [SearchRequest::vector(one_hot(1)).top_k(3), SearchRequest::keyword("alpha").top_k(10)] {
+        let mode = request.mode;
+        let hits = store.search(&c, &request).await?;
+        ensure!(!hits.is_empty(), "{mode}: the query finds hits");
+        let vectors = hit_embeddings(store.as_ref(), &c, &hits).await?;
+        for hit in &hits {
+            let stored = chunks.iter().find(|chunk| chunk.id == hit.id).and_then(|chunk| chunk.embedding.as_ref());
+            ensure!(
+                vectors.get(&hit.id) == stored,
+                "{mode} hit {}: {:?}, stored {stored:?}",
+                hit.id,
+                vectors.get(&hit.id)
+            );
+        }
+        ensure!(vectors.len() == hits.iter().filter(|hit| hit.id != "plain").count(), "{mode}: only the hits");
+    }
+    ensure!(hit_embeddings(store.as_ref(), &c, &[]).await?.is_empty(), "no hits, no read");
     Ok(())
 }
 
