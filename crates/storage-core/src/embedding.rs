@@ -106,12 +106,12 @@ impl<'de> Deserialize<'de> for Embedding {
 }
 
 /// How vectors are compared. The distance is what pgvector's operator returns; the score maps it to
-/// [0, 1], higher is better.
+/// [0, 1], higher is better, and never ranks two hits differently from their distances.
 ///
 /// Every metric takes vectors whose squared norm is at most [`MAX_SQUARED_NORM`]. Only cosine
 /// [needs a direction](Metric::needs_direction), so only cosine refuses the zero vector and vectors whose
 /// squared norm is below [`MIN_SQUARED_NORM`]: under L2 the zero vector is the origin, at a well-defined
-/// distance from every vector, and under inner product it scores 0 against everything.
+/// distance from every vector, and under inner product its product with every vector is 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
@@ -120,13 +120,26 @@ pub enum Metric {
     Cosine,
     /// Euclidean distance, in [0, ∞). Score: `1 / (1 + distance)`.
     L2,
-    /// Negative inner product `-(a · b)`, as pgvector's `<#>` returns it. Score: `clamp(a · b, 0, 1)`,
-    /// which equals the cosine score for normalized vectors.
+    /// Negative inner product `-(a · b)`, as pgvector's `<#>` returns it. Score, with `p = a · b` and
+    /// ε = [`Metric::INNER_PRODUCT_EPSILON`] (0.01): `ε / (1 − p)` for `p ≤ 0`, `ε + (1 − 2ε)·p` for
+    /// `0 ≤ p ≤ 1`, `1 − ε / p` for `p ≥ 1`.
+    ///
+    /// It increases strictly with `p` over all of ℝ, so hits at products 3 and 2 score 0.9967 and 0.995
+    /// (a clamp to [0, 1] scored both 1.0), and stays distinct in `f32` up to `|p| ≈ 10⁵`. For normalized
+    /// vectors `p` is the cosine, and the score is within ε of the cosine score (0.99 for identical vectors,
+    /// 0.5 at cosine 0.5), so `min_score` thresholds and memory dedup thresholds mean what they mean for
+    /// cosine. No strictly increasing map can equal the cosine score exactly, which is 0 for every negative
+    /// cosine. A logistic was rejected: it rounds to 1.0 in `f32` from `p ≈ 17` and scores identical
+    /// normalized vectors 0.73.
     #[serde(alias = "ip", alias = "dot")]
     InnerProduct,
 }
 
 impl Metric {
+    /// How far the inner-product score may stray from the cosine score for normalized vectors; see
+    /// [`Metric::InnerProduct`].
+    pub const INNER_PRODUCT_EPSILON: f64 = 0.01;
+
     /// Every metric, for error messages and help text.
     pub const ALL: [Metric; 3] = [Metric::Cosine, Metric::L2, Metric::InnerProduct];
 
@@ -179,7 +192,16 @@ impl Metric {
         let score = match self {
             Metric::Cosine => 1.0 - distance,
             Metric::L2 => 1.0 / (1.0 + distance.max(0.0)),
-            Metric::InnerProduct => -distance,
+            Metric::InnerProduct => {
+                let (product, epsilon) = (-distance, Self::INNER_PRODUCT_EPSILON);
+                if product <= 0.0 {
+                    epsilon / (1.0 - product)
+                } else if product <= 1.0 {
+                    epsilon + (1.0 - 2.0 * epsilon) * product
+                } else {
+                    1.0 - epsilon / product
+                }
+            }
         };
         #[allow(clippy::cast_possible_truncation)] // clamped to [0, 1] first
         let score = score.clamp(0.0, 1.0) as f32;
@@ -404,10 +426,23 @@ mod tests {
         check_score(Metric::Cosine, -0.0000001, 1.0);
         check_score(Metric::L2, 0.0, 1.0);
         check_score(Metric::L2, 1.0, 0.5);
+        check_score(Metric::InnerProduct, 0.0, 0.01);
         check_score(Metric::InnerProduct, -0.5, 0.5);
-        check_score(Metric::InnerProduct, -1.0, 1.0);
-        check_score(Metric::InnerProduct, -3.0, 1.0);
-        check_score(Metric::InnerProduct, 0.7, 0.0);
+        check_score(Metric::InnerProduct, -0.92, 0.9116);
+        check_score(Metric::InnerProduct, -1.0, 0.99);
+        check_score(Metric::InnerProduct, -2.0, 0.995);
+        check_score(Metric::InnerProduct, -4.0, 0.9975);
+        check_score(Metric::InnerProduct, 1.0, 0.005);
+    }
+
+    #[test]
+    fn inner_product_scores_increase_strictly_with_the_product() {
+        let products = [-1e6, -50.0, -3.0, -1.0, -0.25, 0.0, 0.25, 1.0, 2.0, 3.0, 17.0, 50.0, 1e3, 1e5];
+        let scores: Vec<f32> = products.iter().map(|product| Metric::InnerProduct.score(-product)).collect();
+        for (pair, products) in scores.windows(2).zip(products.windows(2)) {
+            assert!(pair[0] < pair[1], "products {products:?} scored {pair:?}");
+        }
+        assert!(scores.iter().all(|score| (0.0..=1.0).contains(score)), "{scores:?}");
     }
 
     #[test]

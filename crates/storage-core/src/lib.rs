@@ -3,7 +3,7 @@
 //! - [`DocumentStore`]: the async trait every backend implements, used as `Arc<dyn DocumentStore>`.
 //! - [`Embedder`] and [`EmbedderResolver`]: text in, vectors out (providers live in the `embed` crate).
 //! - Domain types: [`Chunk`], [`StoredChunk`], [`Metadata`], [`Embedding`], [`EmbeddingSpace`],
-//!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`HealthReport`].
+//!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`GetRequest`], [`HealthReport`].
 //! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
 //!   evaluator that defines what every filter means.
 //! - [`fusion`]: reciprocal rank and weighted min-max fusion for hybrid search.
@@ -18,12 +18,14 @@
 #![forbid(unsafe_code)]
 
 mod collection;
+mod columns;
 mod document;
 mod embedder;
 mod embedding;
 mod error;
 pub mod filter;
 pub mod fusion;
+mod get;
 mod health;
 pub mod keyword;
 pub mod memory;
@@ -39,15 +41,18 @@ pub mod testing;
 mod text_enum;
 
 pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN, VectorIndexState};
+pub use crate::columns::ChunkColumns;
 pub use crate::document::{
     Chunk, MAX_BATCH_CHUNKS, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_TEXT_BYTES, Metadata, StoredChunk, UpsertSummary,
-    ValidatedBatch, check_id, check_text, dedup_last_wins, json_type_name, prepare_batch,
+    ValidatedBatch, check_id, check_text, dedup_last_wins, generate_chunk_id, ids_or_generated, json_type_name,
+    prepare_batch,
 };
 pub use crate::embedder::{Embedder, EmbedderResolver, check_embedder, check_embeddings, embed_missing, embed_query};
 pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, MAX_SQUARED_NORM, MIN_SQUARED_NORM, Metric};
 pub use crate::error::{BoxError, Result, StorageError};
 pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
+pub use crate::get::{FetchedChunk, GetRequest, Include, MAX_GET_CHUNKS, hit_embeddings};
 pub use crate::health::{HealthReport, PoolStatus};
 pub use crate::keyword::bm25::Bm25Params;
 pub use crate::keyword::{

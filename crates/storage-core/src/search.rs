@@ -44,6 +44,17 @@ impl SearchMode {
             SearchMode::Hybrid => "hybrid",
         }
     }
+
+    /// The mode a query gets when the caller names none: what its inputs allow, hybrid when it has both
+    /// text and an embedding, vector with only an embedding, keyword otherwise (validation then says what
+    /// is missing).
+    pub fn for_inputs(has_text: bool, has_embedding: bool) -> SearchMode {
+        match (has_text, has_embedding) {
+            (true, true) => SearchMode::Hybrid,
+            (false, true) => SearchMode::Vector,
+            _ => SearchMode::Keyword,
+        }
+    }
 }
 
 impl fmt::Display for SearchMode {

@@ -8,6 +8,7 @@ use crate::collection::{CollectionInfo, CollectionName};
 use crate::document::{Chunk, StoredChunk, UpsertSummary};
 use crate::embedding::EmbeddingSpace;
 use crate::filter::Filter;
+use crate::get::{FetchedChunk, GetRequest};
 use crate::health::HealthReport;
 use crate::search::{SearchHit, SearchRequest};
 
@@ -151,6 +152,10 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// One chunk by id.
     async fn get(&self, collection: &CollectionName, id: &str) -> crate::Result<Option<StoredChunk>>;
 
+    /// Many chunks in one call, by ids and/or filters, with the parts `request.include` names; order and
+    /// paging as [`GetRequest`] documents them. Ids that do not exist are simply absent.
+    async fn get_many(&self, collection: &CollectionName, request: &GetRequest) -> crate::Result<Vec<FetchedChunk>>;
+
     /// A page of chunks ordered by id (bytewise), embeddings included.
     async fn list(&self, collection: &CollectionName, request: &ListRequest) -> crate::Result<Vec<StoredChunk>>;
 
@@ -167,6 +172,10 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// Deletes the chunks matching `filter`; returns how many. A filter that matches everything by its shape
     /// is refused ([`Filter::check_deletable`]).
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> crate::Result<u64>;
+
+    /// Deletes every chunk of the collection; returns how many. The collection and its embedding space
+    /// stay, so the next upsert needs no `create_collection`; [`reset`](Self::reset) also forgets the space.
+    async fn delete_all(&self, collection: &CollectionName) -> crate::Result<u64>;
 
     /// Empties a collection and forgets its embedding space; the collection itself remains.
     async fn reset(&self, collection: &CollectionName) -> crate::Result<()>;

@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DbErr, Statement};
 use sqlx::PgPool;
 use storage_core::{
-    Bm25Params, Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, Filter, HealthReport,
-    ListRequest, MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk, UpsertSummary,
-    check_id, prepare_batch,
+    Bm25Params, Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter,
+    GetRequest, HealthReport, ListRequest, MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError,
+    StoredChunk, UpsertSummary, check_id, prepare_batch,
 };
 
 use crate::config::PostgresConfig;
@@ -469,6 +469,17 @@ impl DocumentStore for PostgresStore {
         read::get(&conn, &meta.table, id).await.map_err(self.db_err("get"))?
     }
 
+    async fn get_many(
+        &self,
+        collection: &CollectionName,
+        request: &GetRequest,
+    ) -> storage_core::Result<Vec<FetchedChunk>> {
+        request.validate()?;
+        let conn = self.hold().await?;
+        let meta = self.meta(&conn, collection).await?;
+        read::get_many(&conn, &meta.table, request).await.map_err(self.db_err("get"))?
+    }
+
     async fn list(&self, collection: &CollectionName, request: &ListRequest) -> storage_core::Result<Vec<StoredChunk>> {
         request.validate()?;
         let conn = self.hold().await?;
@@ -517,6 +528,11 @@ impl DocumentStore for PostgresStore {
         filter.check_deletable()?;
         let meta = self.meta(&self.hold().await?, collection).await?;
         delete::delete_where(&self.db, &meta.table, filter).await.map_err(self.db_err("delete"))
+    }
+
+    async fn delete_all(&self, collection: &CollectionName) -> storage_core::Result<u64> {
+        let meta = self.meta(&self.hold().await?, collection).await?;
+        delete::delete_all(&self.db, &meta.table).await.map_err(self.db_err("delete all"))
     }
 
     async fn reset(&self, collection: &CollectionName) -> storage_core::Result<()> {

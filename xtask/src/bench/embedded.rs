@@ -14,6 +14,9 @@ use crate::project_root;
 /// The chromadb side, kept beside this module and written into the cache folder to run.
 const CHROMA_BASELINE: &str = include_str!("chroma_baseline.py");
 
+/// The corpus loading and query loop both Python sides share, so they measure the same workload.
+const BENCH_WORKLOAD: &str = include_str!("bench_workload.py");
+
 pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     let root = project_root();
     let out = root.join(".cache").join("bench");
@@ -22,35 +25,43 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     eprintln!("bench embedded: writing the corpus ({} rows) and exact answers", args.rows);
     run_embedded(&common, &["--prepare"])?;
 
-    let python = ensure_chromadb(&out)?;
-    let script = out.join("chroma_baseline.py");
-    std::fs::write(&script, CHROMA_BASELINE)?;
-    eprintln!("bench embedded: measuring chromadb's persistent client");
-    let output = Command::new(&python)
-        .arg(&script)
-        .arg(&out)
-        .arg(args.batch.to_string())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-    if !output.status.success() {
-        return Err(format!("the chromadb baseline failed ({})", output.status).into());
-    }
-    let baseline = out.join("chroma.json");
-    std::fs::write(&baseline, &output.stdout)?;
+    let baseline = measure_chromadb(&out, args.batch, "chroma.json")?;
 
     eprintln!("bench embedded: measuring brainstore");
     run_embedded(&common, &["--baseline", &baseline.display().to_string()])?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_embedded(common: &[String], extra: &[&str]) -> crate::Result<()> {
+/// Measures chromadb's persistent client on the corpus in `out` (creating the bench venv on first use) and
+/// writes its figures to `out/<result>`, which it returns.
+pub(super) fn measure_chromadb(out: &Path, batch: usize, result: &str) -> crate::Result<PathBuf> {
+    let python = ensure_chromadb(out)?;
+    std::fs::write(out.join("bench_workload.py"), BENCH_WORKLOAD)?;
+    let script = out.join("chroma_baseline.py");
+    std::fs::write(&script, CHROMA_BASELINE)?;
+    eprintln!("bench: measuring chromadb's persistent client");
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(out)
+        .arg(batch.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !output.status.success() {
+        return Err(format!("the chromadb baseline failed ({})", output.status).into());
+    }
+    let baseline = out.join(result);
+    std::fs::write(&baseline, &output.stdout)?;
+    Ok(baseline)
+}
+
+pub(super) fn run_embedded(common: &[String], extra: &[&str]) -> crate::Result<()> {
     let args: Vec<String> = common.iter().cloned().chain(extra.iter().map(|arg| (*arg).to_owned())).collect();
     run_example("storage-chroma-shim", &[], "bench_embedded", &args)
 }
 
 /// The venv's python with chromadb installed, creating `.cache/bench/venv` on first use.
-fn ensure_chromadb(out: &Path) -> crate::Result<PathBuf> {
+pub(super) fn ensure_chromadb(out: &Path) -> crate::Result<PathBuf> {
     let venv = out.join("venv");
     let python = venv.join("bin").join("python");
     if !python.is_file() {

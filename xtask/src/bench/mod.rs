@@ -4,6 +4,7 @@ mod embed;
 mod embedded;
 mod ingest_memory;
 mod pg;
+mod python;
 mod serve;
 
 use std::path::Path;
@@ -38,6 +39,8 @@ pub(crate) enum BenchTarget {
     Embedded,
     /// Peak RSS of `brainstore ingest` on a 1,000,000-line file (the other flags do not apply).
     IngestMemory,
+    /// The `brainstore` Python package beside chromadb's `PersistentClient`, in process, on the same rows.
+    Python,
     /// The PostgreSQL backend side by side with `psql \copy` and `pgbench` on the same rows and server.
     Pg,
     /// `brainstore serve` on PostgreSQL under 200 concurrent HTTP clients for 30 s (`--rows` caps the corpus).
@@ -50,6 +53,7 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
         BenchTarget::Embedded => embedded::run(args),
         BenchTarget::IngestMemory => ingest_memory::run(),
         BenchTarget::Pg => pg::run(args),
+        BenchTarget::Python => python::run(args),
         BenchTarget::Serve => serve::run(args),
     }
 }

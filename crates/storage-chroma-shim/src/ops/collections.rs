@@ -1,6 +1,6 @@
-//! Creating, listing, dropping and resetting collections, and recording their embedding spaces.
+//! Creating, listing, dropping, emptying and resetting collections, and recording their embedding spaces.
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, QueryResult};
 use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, StorageError, VectorIndexState};
 
 use super::{
@@ -154,11 +154,29 @@ pub(crate) async fn reset(db: &Db, name: &CollectionName) -> Result<i64, Storage
     let err = db.err("reset");
     let txn = db.begin_write().await.map_err(&err)?;
     let row = bump_version(&txn, name, 1).await.map_err(&err)?.ok_or_else(|| missing(name))?;
-    // Dropping and re-creating the keyword index is faster than deleting its rows one by one.
-    schema::drop_keyword_index(&txn, row.id).await.map_err(&err)?;
-    schema::create_keyword_index(&txn, row.id).await.map_err(&err)?;
-    txn.execute_raw(stmt("DELETE FROM chunks WHERE collection_id = ?", vec![row.id.into()])).await.map_err(&err)?;
+    empty(&txn, row.id).await.map_err(&err)?;
     record_space(&txn, name, None).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;
     Ok(row.id)
+}
+
+/// Deletes every chunk and keeps the collection's space. Returns the collection's id and how many chunks
+/// were deleted.
+pub(crate) async fn delete_all(db: &Db, name: &CollectionName) -> Result<(i64, u64), StorageError> {
+    let err = db.err("delete all");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let row = bump_version(&txn, name, 1).await.map_err(&err)?.ok_or_else(|| missing(name))?;
+    let deleted = empty(&txn, row.id).await.map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+    Ok((row.id, deleted))
+}
+
+/// Deletes a collection's chunks (their metadata rows cascade) and keyword index rows; returns how many.
+async fn empty(txn: &DatabaseTransaction, collection_id: i64) -> Result<u64, DbErr> {
+    // Dropping and re-creating the keyword index is faster than deleting its rows one by one.
+    schema::drop_keyword_index(txn, collection_id).await?;
+    schema::create_keyword_index(txn, collection_id).await?;
+    let deleted =
+        txn.execute_raw(stmt("DELETE FROM chunks WHERE collection_id = ?", vec![collection_id.into()])).await?;
+    Ok(deleted.rows_affected())
 }

@@ -1,12 +1,14 @@
-//! Reading chunks back: one by id, or a page in bytewise id order.
+//! Reading chunks back: one by id, many by ids or filters, or a page in bytewise id order.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
-use storage_core::{CollectionName, ListRequest, StorageError, StoredChunk, check_id};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use storage_core::{
+    CollectionName, FetchedChunk, GetRequest, Include, ListRequest, StorageError, StoredChunk, check_id,
+};
 
 use super::{find_collection, missing, parse_embedding, parse_metadata};
-use crate::db::{Db, stmt};
-use crate::filter_sql::metadata_condition;
+use crate::db::{Db, placeholders, stmt};
+use crate::filter_sql::{conditions, metadata_condition};
 
 const CHUNK_COLUMNS: &str = "c.id, c.text, c.metadata, c.embedding, c.created_at, c.updated_at";
 
@@ -66,4 +68,76 @@ pub(crate) async fn list(
     let chunks = rows.iter().map(stored_chunk).collect::<Result<Vec<_>, _>>().map_err(&err)?;
     txn.commit().await.map_err(&err)?;
     Ok(chunks)
+}
+
+/// `c.id, c.created_at, c.updated_at` and the included parts, `NULL` for the others, so every row decodes
+/// the same way.
+fn fetched_columns(include: Include) -> String {
+    let part = |wanted: bool, column: &'static str| if wanted { column } else { "NULL" };
+    format!(
+        "c.id, c.created_at, c.updated_at, {}, {}, {}",
+        part(include.text, "c.text"),
+        part(include.metadata, "c.metadata"),
+        part(include.embedding, "c.embedding")
+    )
+}
+
+fn fetched_chunk(row: &QueryResult) -> Result<FetchedChunk, DbErr> {
+    let metadata: Option<String> = row.try_get_by_index(4)?;
+    Ok(FetchedChunk {
+        id: row.try_get_by_index(0)?,
+        created_at: timestamp(row.try_get_by_index(1)?)?,
+        updated_at: timestamp(row.try_get_by_index(2)?)?,
+        text: row.try_get_by_index(3)?,
+        metadata: metadata.as_deref().map(parse_metadata).transpose()?,
+        embedding: parse_embedding(row.try_get_by_index(5)?)?,
+    })
+}
+
+/// SQLite binds at most 32,766 parameters; ids go in slices well under that, next to the filter's own.
+const IDS_PER_STATEMENT: usize = 900;
+
+pub(crate) async fn get_many(
+    db: &Db,
+    name: &CollectionName,
+    request: &GetRequest,
+) -> Result<Vec<FetchedChunk>, StorageError> {
+    request.validate()?;
+    let err = db.err("get");
+    let txn = db.begin_read().await.map_err(&err)?;
+    let collection_id = collection_id(&txn, db, name).await?;
+    let condition = conditions(request.filter.as_ref(), request.document_filter.as_ref());
+    let select = format!(
+        "SELECT {} FROM chunks c WHERE {} AND ({})",
+        fetched_columns(request.include),
+        condition.collection_term(),
+        condition.sql
+    );
+    let head = || -> Vec<Value> {
+        let mut values = vec![collection_id.into()];
+        values.extend(condition.values.iter().cloned());
+        values
+    };
+    let mut rows = Vec::new();
+    match &request.ids {
+        Some(ids) => {
+            for part in ids.chunks(IDS_PER_STATEMENT) {
+                let sql = format!("{select} AND c.id IN ({})", placeholders(part.len()));
+                let mut values = head();
+                values.extend(part.iter().map(|id| Value::from(id.clone())));
+                rows.extend(txn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?);
+            }
+        }
+        None => {
+            // TEXT compares with the BINARY collation, memcmp over UTF-8: bytewise id order.
+            let sql = format!("{select} ORDER BY c.id LIMIT ? OFFSET ?");
+            let mut values = head();
+            values.push(i64::try_from(request.effective_limit()).unwrap_or(i64::MAX).into());
+            values.push(request.offset_i64().into());
+            rows = txn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;
+        }
+    }
+    let chunks = rows.iter().map(fetched_chunk).collect::<Result<Vec<_>, _>>().map_err(&err)?;
+    txn.commit().await.map_err(&err)?;
+    Ok(request.arrange(chunks))
 }

@@ -119,15 +119,16 @@ impl Filter {
     }
 
     /// Validates the filter and refuses one that [matches everything](Filter::is_match_all), as every
-    /// delete by filter must before it touches a row: deleting every chunk or memory is `reset`'s job,
-    /// never a filter's.
+    /// delete by filter must before it touches a row: emptying a collection is `delete_all`'s job (or
+    /// `reset`'s, which also forgets the space), never a filter's.
     pub fn check_deletable(&self) -> crate::Result<()> {
         self.validate()?;
         if self.is_match_all() {
             return Err(crate::StorageError::invalid(
                 "where",
                 "this filter matches every row by its shape ({}, {\"$and\": [{}]}, {\"$or\": [{}]} or a filter \
-                 beside its own negation), so deleting with it would remove everything; it is refused",
+                 beside its own negation), so deleting with it would remove everything; it is refused (use \
+                 `delete_all` to empty a collection and keep its embedding space)",
             ));
         }
         Ok(())

@@ -1,4 +1,4 @@
-//! `delete_ids` and `delete_where`.
+//! `delete_ids`, `delete_where` and `delete_all`.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use storage_core::Filter;
@@ -23,5 +23,13 @@ pub(crate) async fn delete_where(db: &DatabaseConnection, table: &ChunkTable, fi
         // The store refuses the empty filter before calling; never delete everything by accident.
         None => sql.push(" WHERE false"),
     };
+    Ok(db.execute_raw(sql.build()).await?.rows_affected())
+}
+
+/// Deletes every chunk; returns how many. `DELETE`, not `TRUNCATE`: it takes only row locks, so searches
+/// and writes elsewhere go on, and it rolls back like any other write.
+pub(crate) async fn delete_all(db: &DatabaseConnection, table: &ChunkTable) -> Result<u64, DbErr> {
+    let mut sql = Sql::new();
+    sql.push("DELETE FROM ").table(table);
     Ok(db.execute_raw(sql.build()).await?.rows_affected())
 }

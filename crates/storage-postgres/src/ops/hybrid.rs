@@ -22,7 +22,12 @@ fn vector_score(metric: Metric) -> &'static str {
         Metric::L2 => {
             "LEAST(GREATEST(1::float8 / (1::float8 + GREATEST(distance, 0::float8)), 0::float8), 1::float8)::float4"
         }
-        Metric::InnerProduct => "LEAST(GREATEST(-distance, 0::float8), 1::float8)::float4",
+        // `Metric::InnerProduct`'s piecewise score with ε = `Metric::INNER_PRODUCT_EPSILON` (0.01), `p = -distance`.
+        Metric::InnerProduct => {
+            "LEAST(GREATEST(CASE WHEN -distance <= 0::float8 THEN 0.01::float8 / (1::float8 - (-distance)) \
+             WHEN -distance <= 1::float8 THEN 0.01::float8 + (1::float8 - 2::float8 * 0.01::float8) * (-distance) \
+             ELSE 1::float8 - 0.01::float8 / (-distance) END, 0::float8), 1::float8)::float4"
+        }
     }
 }
 

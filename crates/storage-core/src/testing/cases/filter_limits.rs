@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::document::Chunk;
 use crate::filter::{Filter, Scalar};
+use crate::get::GetRequest;
 use crate::search::SearchRequest;
 use crate::store::{DocumentStore, ListRequest};
 use crate::testing::fixtures::{
@@ -63,6 +64,10 @@ pub async fn filters_at_the_size_limits_match_the_reference_on_every_operation(
         let listed = on_worker(async move { list_store.list(&list_c, &request).await }).await?;
         let listed: Vec<String> = listed.into_iter().map(|chunk| chunk.id).collect();
         ensure!(listed == expected_list, "{label}: list {listed:?}");
+        let (get_store, get_c, get_request) = (Arc::clone(&store), c.clone(), GetRequest::filter(f.clone()));
+        let fetched = on_worker(async move { get_store.get_many(&get_c, &get_request).await }).await?;
+        let fetched: Vec<String> = fetched.into_iter().map(|chunk| chunk.id).collect();
+        ensure!(fetched == expected_list, "{label}: get_many {fetched:?}");
         let (delete_store, delete_c) = (Arc::clone(&store), c.clone());
         let deleted = on_worker(async move { delete_store.delete_where(&delete_c, &f).await }).await?;
         ensure!(deleted == expected.len() as u64, "{label}: deleted {deleted}");
@@ -96,6 +101,7 @@ async fn expect_refused(store: &Arc<dyn DocumentStore>, c: &CollectionName, f: &
     expect("count", store.count(c, Some(f)).await.map(drop))?;
     let request = ListRequest { after_id: None, limit: 100, filter: Some(f.clone()) };
     expect("list", store.list(c, &request).await.map(drop))?;
+    expect("get_many", store.get_many(c, &GetRequest::filter(f.clone())).await.map(drop))?;
     expect("delete", store.delete_where(c, f).await.map(drop))?;
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod embedding_space;
 pub mod filter;
 pub mod filter_limits;
 pub mod get_count;
+pub mod get_many;
 pub mod health;
 pub mod hybrid;
 pub mod keyword;

@@ -209,3 +209,39 @@ pub async fn vector_explain_reports_ranks(factory: &dyn StoreFactory) -> TestRes
     }
     Ok(())
 }
+
+pub async fn inner_product_scores_keep_ranking_large_products(factory: &dyn StoreFactory) -> TestResult {
+    let store = factory.fresh("vector_inner_product_scores").await;
+    let c = name("docs");
+    store.create_collection(&c, Some(&space_with_metric(Metric::InnerProduct))).await?;
+    let scaled = |factor: f32| vector(&[factor, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    let chunks = vec![
+        Chunk::new("ip-3", "alpha three").with_embedding(scaled(3.0)),
+        Chunk::new("ip-2", "alpha two").with_embedding(scaled(2.0)),
+        Chunk::new("ip-0.5", "alpha half").with_embedding(scaled(0.5)),
+        Chunk::new("ip-0", "alpha orthogonal").with_embedding(one_hot(1)),
+        Chunk::new("ip-minus-1", "alpha opposite").with_embedding(scaled(-1.0)),
+    ];
+    store.upsert(&c, chunks).await?;
+    let expected = ["ip-3", "ip-2", "ip-0.5", "ip-0", "ip-minus-1"];
+    let vector_hits = store.search(&c, &SearchRequest::vector(one_hot(0)).top_k(5)).await?;
+    let hybrid_hits = store.search(&c, &SearchRequest::hybrid("alpha", one_hot(0)).top_k(5).explain(true)).await?;
+    ensure!(ids(&vector_hits) == expected, "order by inner product: {:?}", ids(&vector_hits));
+    let vector_scores: Vec<f32> = vector_hits.iter().map(|hit| hit.score).collect();
+    ensure!(vector_scores.windows(2).all(|pair| pair[0] > pair[1]), "scores strictly decrease: {vector_scores:?}");
+    for hit in &vector_hits {
+        let distance = hit.distance.ok_or("vector hits carry their distance")?;
+        ensure!((hit.score - Metric::InnerProduct.score(distance)).abs() < 1e-6, "core's score: {hit:?}");
+        ensure!((0.0..=1.0).contains(&hit.score), "in [0, 1]: {hit:?}");
+    }
+    for id in expected {
+        let hybrid = hybrid_hits.iter().find(|hit| hit.id == id).ok_or(format!("{id} in the hybrid hits"))?;
+        let vector_hit = vector_hits.iter().find(|hit| hit.id == id).ok_or(format!("{id} in the vector hits"))?;
+        let leg = hybrid.vector.as_ref().ok_or(format!("{id}: the vector leg's explain"))?;
+        ensure!(
+            (leg.score - vector_hit.score).abs() < 1e-6,
+            "{id}: the hybrid vector leg scores as vector search: {leg:?}"
+        );
+    }
+    Ok(())
+}

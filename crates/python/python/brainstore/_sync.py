@@ -1,0 +1,534 @@
+"""The blocking API: ``Store``, ``Collection``, ``Memories``, ``Sessions`` and ``Tasks``.
+
+Every method blocks until the store answers, with the GIL released meanwhile, so other threads run.
+``brainstore.aio`` has the same classes and signatures as coroutines (a test holds the two to each other);
+both run the calls built in ``_calls.py``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from brainstore import _native
+from brainstore._calls import (
+    DEFAULT_GET_INCLUDE,
+    DEFAULT_QUERY_INCLUDE,
+    Call,
+    CollectionCalls,
+    MemoryCalls,
+    SessionCalls,
+    StoreCalls,
+    T,
+    TaskCalls,
+    optional,
+    timestamp,
+)
+from brainstore.types import (
+    Agent,
+    AppendOutcome,
+    Artifact,
+    CollectionInfo,
+    EnqueueOutcome,
+    GetResult,
+    IncludePart,
+    Memory,
+    Message,
+    MessageHit,
+    Metadata,
+    QueryResult,
+    RecallHit,
+    RememberOutcome,
+    Scope,
+    SearchMode,
+    Session,
+    Task,
+    Where,
+    WhereDocument,
+)
+
+
+class _Runner:
+    def _run(self, call: Call[T]) -> T:
+        return call.run()
+
+
+class Collection(CollectionCalls, _Runner):
+    """A named collection of chunks (id, document text, metadata, optional embedding)."""
+
+    def info(self) -> CollectionInfo:
+        """The collection's name, embedding space and chunk count."""
+        return self._run(self._info())
+
+    def upsert(
+        self,
+        ids: Sequence[str] | None = None,
+        documents: Sequence[str] | None = None,
+        metadatas: Sequence[Metadata | None] | None = None,
+        embeddings: Any = None,
+    ) -> builtins.list[str]:
+        """Writes one batch atomically (every chunk or none) and returns its ids.
+
+        Columns are parallel lists. Without ``ids`` each chunk gets a new UUIDv7, returned in order. A chunk
+        with an existing id replaces it; a repeated id keeps its last occurrence. ``embeddings`` must match
+        the collection's dimensions (numpy arrays are accepted). At most 10,000 chunks per call.
+        """
+        return self._run(self._upsert(ids, documents, metadatas, embeddings))
+
+    def query(
+        self,
+        query_texts: Sequence[str] | None = None,
+        query_embeddings: Any = None,
+        n_results: int = 10,
+        where: Where | None = None,
+        where_document: WhereDocument | None = None,
+        include: Sequence[IncludePart] = DEFAULT_QUERY_INCLUDE,
+        mode: SearchMode | None = None,
+        min_score: float | None = None,
+        fusion: dict[str, Any] | None = None,
+    ) -> QueryResult:
+        """Runs one query per text and/or embedding; each inner list is best hit first.
+
+        ``mode`` defaults to what the inputs allow: ``hybrid`` with texts and embeddings, ``vector`` with
+        embeddings only, ``keyword`` with texts only. Filters apply before ranking in every leg, so a
+        filtered query returns ``n_results`` hits whenever that many match. Add ``"embeddings"`` to
+        ``include`` to get the hits' vectors (for max-marginal-relevance).
+        """
+        return self._run(
+            self._query(
+                query_texts, query_embeddings, n_results, where, where_document, include, mode, min_score, fusion
+            )
+        )
+
+    def get(
+        self,
+        ids: Sequence[str] | str | None = None,
+        where: Where | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        where_document: WhereDocument | None = None,
+        include: Sequence[IncludePart] = DEFAULT_GET_INCLUDE,
+    ) -> GetResult:
+        """Reads chunks by ids and/or filters in one call; vectors only when ``include`` names them.
+
+        With ``ids``, results follow the order of ``ids`` (each once; missing ids are simply absent);
+        without, bytewise id order. ``offset`` and ``limit`` (at most 10,000) apply to that order.
+        """
+        return self._run(self._get(ids, where, where_document, limit, offset, include))
+
+    def delete(self, ids: Sequence[str] | str | None = None, where: Where | None = None) -> int:
+        """Deletes chunks by ids or by a non-empty filter; returns how many existed.
+
+        The empty filter is refused (:meth:`delete_all` empties a collection on purpose).
+        """
+        return self._run(self._delete(ids, where))
+
+    def delete_all(self) -> int:
+        """Deletes every chunk and keeps the collection and its embedding space; returns how many."""
+        return self._run(self._delete_all())
+
+    def count(self, where: Where | None = None) -> int:
+        """How many chunks match ``where`` (all of them without)."""
+        return self._run(self._count(where))
+
+
+class Memories(MemoryCalls, _Runner):
+    """Agent memory: scoped memories with keyword and semantic recall, dedup on write, supersede chains."""
+
+    def remember(
+        self,
+        content: str,
+        *,
+        scope: Scope | str,
+        key: str | None = None,
+        kind: str | None = None,
+        subject: str | None = None,
+        tags: Sequence[str] | None = None,
+        importance: int | None = None,
+        confidence: float | None = None,
+        pinned: bool | None = None,
+        source: str | None = None,
+        tier: str | None = None,
+        metadata: Metadata | None = None,
+        embedding: Sequence[float] | None = None,
+        embedding_model: str | None = None,
+        expires_at: datetime | None = None,
+        dedup_threshold: float | None = 0.92,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> RememberOutcome:
+        """Stores a memory. An existing ``key`` in the scope is updated in place; with an embedding, an active
+        memory of the same scope and kind at least ``dedup_threshold`` similar is updated instead of
+        duplicated (``None`` turns dedup off). ``scope`` is a :class:`Scope` or a tenant name."""
+        fields = dict(
+            key=key,
+            kind=kind,
+            subject=subject,
+            tags=None if tags is None else list(tags),
+            importance=importance,
+            confidence=confidence,
+            pinned=pinned,
+            source=source,
+            tier=tier,
+            metadata=metadata,
+            embedding=None if embedding is None else list(embedding),
+            embedding_model=embedding_model,
+            expires_at=timestamp(expires_at),
+        )
+        options = dict(dedup_threshold=dedup_threshold, **optional(actor=actor, reason=reason))
+        return self._run(self._remember(content, scope, fields, options))
+
+    def recall(
+        self,
+        scope: Scope | str,
+        text: str | None = None,
+        *,
+        embedding: Sequence[float] | None = None,
+        kinds: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+        statuses: Sequence[str] | None = None,
+        tiers: Sequence[str] | None = None,
+        where: Where | None = None,
+        limit: int = 10,
+        weights: dict[str, float] | None = None,
+    ) -> builtins.list[RecallHit]:
+        """The memories of ``scope`` best matching ``text`` and/or ``embedding``, ranked by semantic and
+        keyword relevance, recency, importance and pinning (active memories only, by default)."""
+        options = dict(
+            text=text,
+            embedding=embedding,
+            kinds=None if kinds is None else list(kinds),
+            tags=None if tags is None else list(tags),
+            statuses=None if statuses is None else list(statuses),
+            tiers=None if tiers is None else list(tiers),
+            where=where,
+            limit=limit,
+            weights=weights,
+        )
+        return self._run(self._recall(scope, options))
+
+    def get(self, tenant: str, memory_id: str) -> Memory | None:
+        """One memory by id, or ``None`` (an id of another tenant looks missing)."""
+        return self._run(self._get(tenant, memory_id))
+
+    def list(
+        self,
+        scope: Scope | str,
+        *,
+        kinds: Sequence[str] | None = None,
+        statuses: Sequence[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> builtins.list[Memory]:
+        """Memories of ``scope``, newest first."""
+        options = dict(
+            kinds=None if kinds is None else list(kinds),
+            statuses=None if statuses is None else list(statuses),
+            limit=limit,
+            offset=offset,
+        )
+        return self._run(self._list(scope, options))
+
+    def supersede(
+        self,
+        tenant: str,
+        old_id: str,
+        content: str,
+        *,
+        scope: Scope | str | None = None,
+        kind: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: Metadata | None = None,
+        embedding: Sequence[float] | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> tuple[Memory, Memory]:
+        """Replaces a memory with a new one; returns (old, new). The old one becomes ``superseded``."""
+        fields = dict(
+            scope=scope,
+            kind=kind,
+            tags=None if tags is None else list(tags),
+            metadata=metadata,
+            embedding=None if embedding is None else list(embedding),
+        )
+        return self._run(self._supersede(tenant, old_id, content, fields, optional(actor=actor, reason=reason)))
+
+    def forget(self, tenant: str, memory_id: str, *, actor: str | None = None, reason: str | None = None) -> bool:
+        """Deletes a memory (its audit history stays); returns whether it existed."""
+        return self._run(self._forget(tenant, memory_id, optional(actor=actor, reason=reason)))
+
+    def history(self, tenant: str, memory_id: str) -> builtins.list[dict[str, Any]]:
+        """The memory's audit log, oldest first (each entry's ``old`` and ``new`` states)."""
+        return self._run(self._history(tenant, memory_id))
+
+    def set_space(
+        self, dimensions: int, *, metric: str | None = None, provider: str | None = None, model: str | None = None
+    ) -> None:
+        """Records the memory embedding space: every memory embedding must then have ``dimensions`` values."""
+        return self._run(self._set_space(dimensions, optional(metric=metric, provider=provider, model=model)))
+
+
+class Sessions(SessionCalls, _Runner):
+    """Conversations with their messages and artifacts, and the registry of agents."""
+
+    def create(
+        self,
+        tenant: str,
+        *,
+        id: str | None = None,
+        title: str | None = None,
+        participants: Sequence[str] | None = None,
+        metadata: Metadata | None = None,
+    ) -> Session:
+        """Creates a session (idempotent by ``id``; one is generated without)."""
+        fields = dict(
+            id=id, title=title, participants=None if participants is None else list(participants), metadata=metadata
+        )
+        return self._run(self._create(tenant, fields))
+
+    def get(self, tenant: str, session_id: str) -> Session | None:
+        """One session, or ``None``."""
+        return self._run(self._get(tenant, session_id))
+
+    def list(
+        self, tenant: str, *, statuses: Sequence[str] | None = None, limit: int = 100, offset: int = 0
+    ) -> builtins.list[Session]:
+        """Sessions, most recent activity first."""
+        options = dict(statuses=None if statuses is None else list(statuses), limit=limit, offset=offset)
+        return self._run(self._list(tenant, options))
+
+    def set_status(self, tenant: str, session_id: str, status: str) -> Session:
+        """Sets the status (``active``, ``completed``, ...)."""
+        return self._run(self._set_status(tenant, session_id, status))
+
+    def append(
+        self,
+        tenant: str,
+        session_id: str,
+        role: str,
+        content: str,
+        *,
+        id: str | None = None,
+        format: str | None = None,
+        metadata: Metadata | None = None,
+    ) -> AppendOutcome:
+        """Appends a message (idempotent by ``id``: the same id again returns the stored message)."""
+        return self._run(self._append(tenant, session_id, role, content, dict(id=id, format=format, metadata=metadata)))
+
+    def messages(
+        self, tenant: str, session_id: str, *, after_seq: int | None = None, limit: int = 100
+    ) -> builtins.list[Message]:
+        """A session's messages in append order, after ``after_seq``."""
+        return self._run(self._messages(tenant, session_id, dict(after_seq=after_seq, limit=limit)))
+
+    def search(
+        self, tenant: str, query: str, *, session_id: str | None = None, limit: int = 10
+    ) -> builtins.list[MessageHit]:
+        """Full-text search over the messages of one session, or of every session of the tenant."""
+        return self._run(self._search(tenant, query, dict(session_id=session_id, limit=limit)))
+
+    def put_artifact(
+        self,
+        tenant: str,
+        session_id: str,
+        name: str,
+        content: str,
+        *,
+        kind: str,
+        id: str | None = None,
+        task_id: str | None = None,
+        format: str | None = None,
+        metadata: Metadata | None = None,
+    ) -> Artifact:
+        """Stores an artifact of a session, replacing one with the same id."""
+        fields = dict(name=name, content=content, kind=kind, id=id, task_id=task_id, format=format, metadata=metadata)
+        return self._run(self._put_artifact(tenant, session_id, fields))
+
+    def artifacts(self, tenant: str, session_id: str) -> builtins.list[Artifact]:
+        """A session's artifacts, newest first."""
+        return self._run(self._artifacts(tenant, session_id))
+
+    def register_agent(
+        self,
+        tenant: str,
+        name: str,
+        *,
+        kind: str,
+        capabilities: Sequence[str] | None = None,
+        metadata: Metadata | None = None,
+    ) -> Agent:
+        """Registers or updates an agent."""
+        fields = dict(
+            name=name, kind=kind, capabilities=None if capabilities is None else list(capabilities), metadata=metadata
+        )
+        return self._run(self._register_agent(tenant, fields))
+
+    def agent_heartbeat(self, tenant: str, name: str, status: str = "available") -> Agent:
+        """Records that an agent is alive, with its status."""
+        return self._run(self._agent_heartbeat(tenant, name, status))
+
+
+class Tasks(TaskCalls, _Runner):
+    """A task queue shared by agents: claims are leases, and no two claimers ever get the same task."""
+
+    def enqueue(
+        self,
+        tenant: str,
+        kind: str,
+        payload: Any = None,
+        *,
+        priority: int | None = None,
+        session_id: str | None = None,
+        target_agent: str | None = None,
+        dedup_key: str | None = None,
+        not_before: datetime | None = None,
+        max_attempts: int | None = None,
+        retry_backoff_ms: int | None = None,
+    ) -> EnqueueOutcome:
+        """Adds a task; with ``dedup_key``, an existing task with that key is returned instead."""
+        fields = dict(
+            payload=payload,
+            priority=priority,
+            session_id=session_id,
+            target_agent=target_agent,
+            dedup_key=dedup_key,
+            not_before=timestamp(not_before),
+            max_attempts=max_attempts,
+            retry_backoff_ms=retry_backoff_ms,
+        )
+        return self._run(self._enqueue(tenant, kind, fields))
+
+    def claim(
+        self, tenant: str, agent: str, *, kinds: Sequence[str] | None = None, lease_ms: int = 60_000
+    ) -> Task | None:
+        """Takes the highest-priority, oldest eligible task with a lease, or returns ``None``."""
+        return self._run(
+            self._claim(tenant, agent, dict(kinds=None if kinds is None else list(kinds), lease_ms=lease_ms))
+        )
+
+    def complete(self, task: Task, result: Any = None) -> Task:
+        """Completes a claimed task; a lease lost to another worker raises ``Conflict``."""
+        return self._run(self._complete(task, result))
+
+    def fail(self, task: Task, error: str) -> Task:
+        """Fails a claimed task: it is retried with backoff, or dead-lettered after its last attempt."""
+        return self._run(self._fail(task, error))
+
+    def heartbeat(self, task: Task, lease_ms: int = 60_000) -> Task:
+        """Extends the lease of a claimed task."""
+        return self._run(self._heartbeat(task, lease_ms))
+
+    def cancel(self, tenant: str, task_id: str) -> Task:
+        """Cancels a pending or running task."""
+        return self._run(self._cancel(tenant, task_id))
+
+    def get(self, tenant: str, task_id: str) -> Task | None:
+        """One task, or ``None``."""
+        return self._run(self._get(tenant, task_id))
+
+    def list(
+        self,
+        tenant: str,
+        *,
+        statuses: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+        session_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> builtins.list[Task]:
+        """Tasks, newest first."""
+        options = dict(
+            statuses=None if statuses is None else list(statuses),
+            kinds=None if kinds is None else list(kinds),
+            session_id=session_id,
+            limit=limit,
+            offset=offset,
+        )
+        return self._run(self._list(tenant, options))
+
+    def stats(self, tenant: str) -> dict[str, int]:
+        """How many tasks are in each status."""
+        return self._run(self._stats(tenant))
+
+
+class Store(StoreCalls, _Runner):
+    """An open store: collections of chunks, plus ``memories``, ``sessions`` and ``tasks``.
+
+    Open one with :func:`brainstore.open` (embedded, a folder) or :func:`brainstore.connect` (PostgreSQL).
+    One store serves every thread; close it (or use it as a context manager) when done.
+    """
+
+    def __init__(self, native: _native.NativeStore) -> None:
+        super().__init__(native)
+        self.memories = Memories(native.memories())
+        self.sessions = Sessions(native.sessions())
+        self.tasks = Tasks(native.tasks())
+
+    def create_collection(
+        self,
+        name: str,
+        *,
+        dimensions: int | None = None,
+        metric: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> Collection:
+        """Creates a collection; an existing one raises ``Conflict``. ``dimensions`` records the embedding
+        space (``metric``: ``cosine``, ``l2`` or ``inner_product``); without it the collection holds text only
+        until a space is recorded."""
+        self._run(self._create(name, dimensions, metric, provider, model, False))
+        return Collection(self._documents, name)
+
+    def get_or_create_collection(
+        self,
+        name: str,
+        *,
+        dimensions: int | None = None,
+        metric: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> Collection:
+        """The collection, created if missing; a different recorded embedding space raises
+        ``IncompatibleState``."""
+        self._run(self._create(name, dimensions, metric, provider, model, True))
+        return Collection(self._documents, name)
+
+    def get_collection(self, name: str) -> Collection:
+        """An existing collection; a missing one raises ``NotFound``."""
+        collection = Collection(self._documents, name)
+        collection.info()
+        return collection
+
+    def list_collections(self) -> builtins.list[CollectionInfo]:
+        """Every collection with its embedding space and count."""
+        return self._run(self._list())
+
+    def delete_collection(self, name: str) -> bool:
+        """Drops a collection and its chunks; returns whether it existed."""
+        return self._run(self._drop(name))
+
+    def close(self) -> None:
+        """Releases connections and files; the store is unusable afterwards."""
+        return self._run(self._close())
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def open(path: str = ".brainstore") -> Store:
+    """Opens the embedded store in the folder ``path``, creating it if missing. No server is involved."""
+    return Store(_native.open_embedded(path))
+
+
+def connect(database_url: str, *, schema: str | None = None, pool_size: int | None = None) -> Store:
+    """Connects to PostgreSQL with pgvector (``postgres://user:pass@host:port/db``) and creates or migrates
+    brainstore's tables in ``schema`` (``public`` by default)."""
+    return Store(_native.connect_postgres(database_url, schema=schema, pool_size=pool_size))

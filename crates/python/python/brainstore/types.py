@@ -1,0 +1,281 @@
+"""The values brainstore returns: Chroma-shaped dicts for collections, dataclasses for everything else.
+
+Collection reads return :class:`GetResult` and :class:`QueryResult`, typed dicts with Chroma's keys, so
+code written for Chroma reads them unchanged. Memories, sessions, messages, artifacts, agents and tasks are
+frozen dataclasses whose fields are those of the Rust records (timestamps as aware ``datetime``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from datetime import datetime
+from typing import Any, Literal, TypedDict, TypeVar, Union
+
+Metadata = dict[str, Any]
+"""A chunk's metadata: a JSON object."""
+
+Embedding = list[float]
+"""A vector of finite floats."""
+
+Where = dict[str, Any]
+"""A metadata filter in Chroma's ``where`` syntax (``{"lang": "rust"}``, ``{"year": {"$gte": 2020}}``)."""
+
+WhereDocument = dict[str, Any]
+"""A text filter in Chroma's ``where_document`` syntax (``{"$contains": "tokio"}``)."""
+
+SearchMode = Literal["vector", "keyword", "hybrid"]
+"""Which index answers a query: nearest vectors, BM25 keyword relevance, or both fused."""
+
+IncludePart = Literal["documents", "metadatas", "embeddings", "distances", "scores"]
+"""What a ``get`` or ``query`` returns besides ids (``distances`` and ``scores`` only for queries)."""
+
+
+class CollectionInfo(TypedDict):
+    """A collection: its name, embedding space (``None`` until one is recorded) and chunk count."""
+
+    name: str
+    embedding_space: dict[str, Any] | None
+    count: int
+
+
+class GetResult(TypedDict):
+    """Chunks read by ``Collection.get``: parallel lists, ``None`` for the parts not included."""
+
+    ids: list[str]
+    documents: list[str] | None
+    metadatas: list[Metadata] | None
+    embeddings: list[Embedding | None] | None
+
+
+class QueryResult(TypedDict):
+    """Hits of ``Collection.query``: one inner list per query, best hit first.
+
+    ``scores`` are in [0, 1], higher is better; ``distances`` are the raw vector distances (``None`` for
+    hits only the keyword leg found).
+    """
+
+    ids: list[list[str]]
+    documents: list[list[str]] | None
+    metadatas: list[list[Metadata]] | None
+    embeddings: list[list[Embedding | None]] | None
+    distances: list[list[float | None]] | None
+    scores: list[list[float]] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """Who a memory belongs to: a tenant, optionally narrowed to an agent, a user or a conversation."""
+
+    tenant: str
+    agent: str | None = None
+    user: str | None = None
+    conversation: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Memory:
+    """A stored memory."""
+
+    id: str
+    scope: Scope
+    key: str | None
+    kind: str
+    content: str
+    subject: str | None
+    tags: list[str]
+    importance: int
+    confidence: float
+    pinned: bool
+    source: str | None
+    status: str
+    tier: str
+    metadata: Metadata
+    embedding: Embedding | None
+    embedding_model: str | None
+    stale: bool
+    version: int
+    superseded_by: str | None
+    supersedes: str | None
+    related: list[str]
+    created_at: datetime
+    updated_at: datetime
+    last_accessed_at: datetime
+    access_count: int
+    expires_at: datetime | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RememberOutcome:
+    """The memory as stored, and what ``remember`` did: ``created``, ``updated_by_key`` or ``deduplicated``
+    (then ``similarity`` is the score of the near-duplicate that was updated)."""
+
+    memory: Memory
+    action: str
+    similarity: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RecallHit:
+    """A recalled memory with the signals that ranked it (all in [0, 1])."""
+
+    memory: Memory
+    score: float
+    semantic: float
+    keyword: float
+    recency: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """A task of the queue. ``lease_id`` is set while it is claimed; pass the task back to complete it."""
+
+    id: str
+    tenant: str
+    session_id: str | None
+    kind: str
+    payload: Any
+    priority: int
+    target_agent: str | None
+    dedup_key: str | None
+    status: str
+    attempts: int
+    max_attempts: int
+    retry_backoff_ms: int
+    not_before: datetime
+    claimed_by: str | None
+    lease_id: str | None
+    lease_expires_at: datetime | None
+    result: Any
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+@dataclasses.dataclass(frozen=True)
+class EnqueueOutcome:
+    """The task, and whether it was created (``False``: its dedup key matched an existing task)."""
+
+    task: Task
+    created: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    """A conversation."""
+
+    id: str
+    tenant: str
+    title: str
+    participants: list[str]
+    status: str
+    metadata: Metadata
+    created_at: datetime
+    last_activity_at: datetime
+    completed_at: datetime | None
+    message_count: int
+    artifact_count: int
+    task_count: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """A message of a session; ``seq`` orders a session's messages."""
+
+    session_id: str
+    id: str
+    seq: int
+    role: str
+    content: str
+    format: str
+    metadata: Metadata
+    created_at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class AppendOutcome:
+    """The message as stored, and whether it was new (``False``: its id was appended before)."""
+
+    message: Message
+    created: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageHit:
+    """A message found by full-text search, with its relevance."""
+
+    item: Message
+    score: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Artifact:
+    """A document a session produced (a plan, a diff, a report)."""
+
+    session_id: str
+    id: str
+    task_id: str | None
+    kind: str
+    name: str
+    content: str
+    format: str
+    metadata: Metadata
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Agent:
+    """A registered agent."""
+
+    tenant: str
+    name: str
+    kind: str
+    capabilities: list[str]
+    status: str
+    last_heartbeat_at: datetime | None
+    metadata: Metadata
+    created_at: datetime
+    updated_at: datetime
+
+
+T = TypeVar("T")
+
+
+def _parse_datetime(text: str) -> datetime:
+    # Python 3.10's fromisoformat does not take the "Z" suffix serde writes for UTC.
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _convert(options[0], value) if len(options) == 1 else value
+    if hint is datetime:
+        return _parse_datetime(value)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return from_record(hint, value)
+    if origin is list:
+        (item_hint,) = typing.get_args(hint)
+        return [_convert(item_hint, item) for item in value]
+    return value
+
+
+def from_record(cls: type[T], record: dict[str, Any]) -> T:
+    """Builds the dataclass ``cls`` from a record's JSON form, as the native module returns it."""
+    hints = typing.get_type_hints(cls)
+    known = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    values = {name: _convert(hints[name], value) for name, value in record.items() if name in known}
+    return cls(**values)
+
+
+def to_record(value: Any) -> Any:
+    """A dataclass (such as :class:`Scope`) as the JSON form the native module takes; other values as given."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {key: item for key, item in dataclasses.asdict(value).items() if item is not None}
+    return value
