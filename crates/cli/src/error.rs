@@ -10,9 +10,19 @@ pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
 /// A failed command. The variant, never the message text, decides the exit code (see `exit.rs`).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
-    /// A storage operation failed; the exit code follows the `StorageError` variant.
+    /// A storage operation failed; the exit code follows the `StorageError`'s kind, and `exit.rs` adds the
+    /// command to run when one is known.
     #[error(transparent)]
     Storage(#[from] StorageError),
+
+    /// A storage error with this command's own remedy, shown instead of the one `exit.rs` would add.
+    #[error("{source}")]
+    Remedied {
+        /// What failed.
+        source: StorageError,
+        /// What to run about it.
+        remedy: String,
+    },
 
     /// A flag or argument is unusable; the message names it.
     #[error("{0}")]
@@ -62,6 +72,11 @@ pub(crate) enum CliError {
 }
 
 impl CliError {
+    /// `source`, with `remedy` as what to do about it.
+    pub(crate) fn remedied(source: StorageError, remedy: impl Into<String>) -> Self {
+        CliError::Remedied { source, remedy: remedy.into() }
+    }
+
     /// A usage error naming the flag or argument.
     pub(crate) fn usage(message: impl Into<String>) -> Self {
         CliError::Usage(message.into())

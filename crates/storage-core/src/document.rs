@@ -290,13 +290,7 @@ pub fn prepare_batch(
         chunk.validate().map_err(|e| e.within(&field))?;
         if let Some(embedding) = &chunk.embedding {
             let Some(space) = space else {
-                return Err(StorageError::NotInitialized {
-                    what: format!("the embedding space of collection `{collection}`"),
-                    remedy: format!(
-                        "{field} has an embedding but the collection records no dimensions; run \
-                         `brainstore --collection {collection} init --dimensions N` first"
-                    ),
-                });
+                return Err(StorageError::missing_space(collection, &format!("{field}.embedding")));
             };
             space.check_vector(collection, &format!("{field}.embedding"), embedding)?;
         }

@@ -259,10 +259,7 @@ impl EmbeddingSpace {
                 collection: collection.to_string(),
                 stored: self.dimensions,
                 given: given.dimensions,
-                remedy: Some(format!(
-                    "reset the collection (`brainstore --collection {collection} reset --yes`) or re-embed \
-                     to change its dimensions"
-                )),
+                remedy: None,
             });
         }
         let named_differently = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);

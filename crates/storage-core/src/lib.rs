@@ -41,12 +41,12 @@ pub use crate::document::{
     ValidatedBatch, check_id, check_text, dedup_last_wins, json_type_name, prepare_batch,
 };
 pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, Metric};
-pub use crate::error::{BoxError, Result, StorageError};
+pub use crate::error::{BoxError, ErrorKind, Result, StorageError, Uninitialized};
 pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
 pub use crate::health::{HealthReport, PoolStatus};
 pub use crate::keyword::{ENGLISH_STOP_WORDS, KeywordGroup, KeywordQuery, KeywordTerm, TextLanguage, split_words};
-pub use crate::request::SearchDefaults;
+pub use crate::request::{MAX_PAGE_LIMIT, SearchDefaults, SearchInput, check_page_limit, page_limit};
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
 pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT, MigrationInfo};
 pub use crate::stores::Stores;

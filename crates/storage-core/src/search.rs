@@ -213,12 +213,7 @@ impl SearchRequest {
                 ));
             };
             let Some(space) = space else {
-                return Err(StorageError::NotInitialized {
-                    what: format!("the embedding space of collection `{collection}`"),
-                    remedy: format!(
-                        "run `brainstore --collection {collection} init --dimensions N` and ingest embeddings"
-                    ),
-                });
+                return Err(StorageError::missing_space(collection, "embedding"));
             };
             space.check_vector(collection, "embedding", embedding)?;
         }

@@ -15,8 +15,8 @@ use crate::args::PageArgs;
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
 
-/// The largest page any memory, session or task listing returns (the backends' limit).
-pub(crate) const MAX_PAGE: usize = 1_000;
+/// The largest page any memory, session or task listing returns (core's limit).
+pub(crate) const MAX_PAGE: usize = storage_core::MAX_PAGE_LIMIT;
 
 /// The tenant: `--tenant`, else the configuration's `tenant` (default `default`).
 pub(crate) fn tenant(flag: Option<String>, app: &AppConfig) -> Result<String> {
@@ -116,12 +116,10 @@ pub(crate) fn all_of<T: FromStr<Err = StorageError>>(flag: &str, texts: &[String
     texts.iter().map(|text| one_of(flag, text)).collect()
 }
 
-/// A page size: the flag, else `default`; 1 to [`MAX_PAGE`].
+/// A page size: the flag, else `default`; core's rule (1 to [`MAX_PAGE`]).
 pub(crate) fn limit(flag: &str, value: Option<usize>, default: usize) -> Result<usize> {
     let limit = value.unwrap_or(default);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(CliError::usage(format!("{flag}: must be between 1 and {MAX_PAGE}, got {limit}")));
-    }
+    storage_core::check_page_limit(flag, limit).map_err(|e| named(flag, e))?;
     Ok(limit)
 }
 

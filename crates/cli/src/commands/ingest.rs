@@ -29,10 +29,8 @@ pub(crate) fn parse(args: IngestArgs, app: &AppConfig) -> Result<Input> {
 /// Streams the input into the collection, which must exist (`brainstore init`).
 pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     let collection = ctx.collection.clone();
-    let info = ctx.store().collection(&collection).await?.ok_or_else(|| StorageError::NotInitialized {
-        what: format!("collection `{collection}`"),
-        remedy: format!("run `brainstore --collection {collection} init --dimensions N` first"),
-    })?;
+    let info =
+        ctx.store().collection(&collection).await?.ok_or_else(|| StorageError::missing_collection(&collection))?;
     let progress = Progress::new(printer.format(), input.file.size, Unit::Bytes);
     let settings = Settings {
         mode: Mode::Ingest { collection, space: info.embedding_space },

@@ -367,17 +367,7 @@ fn parse_line(text: &str, mode: &Mode, current: Option<&Header>) -> std::result:
     if let Some(embedding) = &chunk.embedding {
         match &current.space {
             Some(space) => space.check_vector(&current.name, "embedding", embedding)?,
-            None => {
-                return Err(StorageError::NotInitialized {
-                    what: format!("the embedding space of collection `{}`", current.name),
-                    remedy: format!(
-                        "this line has an embedding but the collection records no dimensions; run \
-                         `brainstore --collection {} init --dimensions N` first",
-                        current.name
-                    ),
-                }
-                .into());
-            }
+            None => return Err(StorageError::missing_space(&current.name, "embedding").into()),
         }
     }
     Ok(Parsed::Chunk(chunk))

@@ -5,7 +5,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::State;
 use serde_json::Value;
-use storage_core::{DocumentFilter, Embedding, Filter, FusionMethod, SearchMode, SearchRequest, check_id};
+use storage_core::{DocumentFilter, Embedding, Filter, FusionMethod, SearchInput, SearchMode, SearchRequest, check_id};
 
 use crate::dto::documents::{
     ChunkView, CountParams, CountResponse, DeleteBody, DeleteResponse, FusionBody, FusionMethodName, QueryBody,
@@ -109,27 +109,20 @@ fn search_request(state: &AppState, body: QueryBody) -> ApiResult<SearchRequest>
     let document_filter = body
         .where_document
         .map(|map| DocumentFilter::from_json(&Value::Object(map)).map_err(|e| e.within("where_document")));
-    // The CLI's rule: both inputs mean hybrid, an embedding alone vector, text alone keyword.
-    let inferred = match (&body.text, &embedding) {
-        (Some(_), Some(_)) => SearchMode::Hybrid,
-        (None, Some(_)) => SearchMode::Vector,
-        _ => SearchMode::Keyword,
+    let input = SearchInput {
+        mode: body.mode.map(SearchMode::from),
+        text: body.text,
+        embedding,
+        top_k: body.top_k,
+        min_score: body.min_score,
+        filter: filter.transpose()?,
+        document_filter: document_filter.transpose()?,
+        fusion: Some(fusion(state, body.fusion.unwrap_or_default())),
+        explain: body.explain,
     };
-    let mode = body.mode.map(SearchMode::from).or(state.search.mode).unwrap_or(inferred);
-    let mut request = SearchRequest::with_mode(mode, body.text, embedding)
-        .top_k(body.top_k.unwrap_or(state.search.top_k))
-        .fusion(fusion(state, body.fusion.unwrap_or_default()))
-        .explain(body.explain);
-    request.min_score = body.min_score.or(state.search.min_score);
-    request.filter = filter.transpose()?;
-    request.document_filter = document_filter.transpose()?;
-    // Everything that does not need the collection's space is checked here, so a bad body is a 400 even
+    // Core checks everything that does not need the collection's space here, so a bad body is a 400 even
     // for a collection that does not exist.
-    let own_space =
-        request.embedding.as_ref().map(|e| storage_core::EmbeddingSpace::new(e.dimensions())).transpose()?;
-    let placeholder = storage_core::CollectionName::default();
-    request.validate(&placeholder, own_space.as_ref())?;
-    Ok(request)
+    Ok(state.search.request(input)?)
 }
 
 fn fusion(state: &AppState, body: FusionBody) -> storage_core::FusionSettings {

@@ -19,7 +19,7 @@ use crate::dto::memory::{
 use crate::dto::recall::{RecallBody, RecallHitView, RecallResponse};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
-use crate::state::{AppState, comma_list, comma_strings, page_limit, tenant_name};
+use crate::state::{AppState, comma_list, comma_strings, tenant_name};
 
 fn missing(tenant: &str, id: Uuid) -> ApiError {
     ApiError::not_found(format!("memory {id} in tenant `{tenant}` was not found"))
@@ -38,9 +38,6 @@ pub(crate) async fn remember(
     ApiJson(body): ApiJson<MemoryBody>,
 ) -> ApiResult<(StatusCode, Json<RememberResponse>)> {
     let tenant = tenant_name(&tenant)?;
-    if body.dedup_threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
-        return Err(StorageError::invalid("dedup_threshold", "must be between 0 and 1").into());
-    }
     let dedup_threshold =
         if body.dedup == Some(false) { None } else { Some(body.dedup_threshold.unwrap_or(DEFAULT_DEDUP_THRESHOLD)) };
     let (memory, context) = body.into_new(tenant);
@@ -98,7 +95,7 @@ pub(crate) async fn list(
         scope,
         kinds: comma_strings(params.kinds.as_deref()),
         statuses: comma_list("statuses", params.statuses.as_deref())?,
-        limit: page_limit(params.limit, 50)?,
+        limit: storage_core::page_limit(params.limit, 50)?,
         offset: params.offset.unwrap_or(0),
     };
     let memories = state.stores.memories.list_memories(&request).await?;
@@ -226,6 +223,7 @@ pub(crate) async fn put_space(
     ApiJson(body): ApiJson<SpaceBody>,
 ) -> ApiResult<Json<MemorySpaceResponse>> {
     let space = body.into_space()?;
-    state.stores.memories.set_memory_embedding_space(&space).await?;
+    // No route switches spaces, so a refusal names no remedy (the collection one would be wrong here).
+    state.stores.memories.set_memory_embedding_space(&space).await.map_err(|e| ApiError::storage(&e, None))?;
     Ok(Json(MemorySpaceResponse { embedding_space: Some(space.into()) }))
 }

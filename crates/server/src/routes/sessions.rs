@@ -14,7 +14,7 @@ use crate::dto::session::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
-use crate::state::{AppState, comma_list, page_limit, tenant_name};
+use crate::state::{AppState, comma_list, tenant_name};
 
 /// Creates a session; 200 with the stored session when its id exists already.
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions", tag = "sessions", request_body = SessionBody,
@@ -51,7 +51,7 @@ pub(crate) async fn list(
     let request = ListSessions {
         tenant: tenant.to_owned(),
         statuses: comma_list("statuses", params.statuses.as_deref())?,
-        limit: page_limit(params.limit, 50)?,
+        limit: storage_core::page_limit(params.limit, 50)?,
         offset: params.offset.unwrap_or(0),
     };
     let sessions = state.stores.sessions.list_sessions(&request).await?;
@@ -129,7 +129,7 @@ pub(crate) async fn messages(
 ) -> ApiResult<Json<MessagesResponse>> {
     let tenant = tenant_name(&tenant)?;
     check_identifier("session", &session)?;
-    let limit = page_limit(params.limit, 100)?;
+    let limit = storage_core::page_limit(params.limit, 100)?;
     let messages = state.stores.sessions.list_messages(tenant, &session, params.after_seq, limit).await?;
     Ok(Json(MessagesResponse { messages: messages.into_iter().map(MessageView::from).collect() }))
 }
@@ -144,7 +144,7 @@ pub(crate) async fn search_messages(
     ApiQuery(params): ApiQuery<TextSearchParams>,
 ) -> ApiResult<Json<MessageHitsResponse>> {
     let tenant = tenant_name(&tenant)?;
-    let limit = page_limit(params.limit, 20)?;
+    let limit = storage_core::page_limit(params.limit, 20)?;
     let hits = state.stores.sessions.search_messages(tenant, params.session_id.as_deref(), &params.q, limit).await?;
     Ok(Json(MessageHitsResponse { hits: hits.into_iter().map(MessageHitView::from).collect() }))
 }
@@ -207,7 +207,7 @@ pub(crate) async fn search_artifacts(
     ApiQuery(params): ApiQuery<TextSearchParams>,
 ) -> ApiResult<Json<ArtifactHitsResponse>> {
     let tenant = tenant_name(&tenant)?;
-    let limit = page_limit(params.limit, 20)?;
+    let limit = storage_core::page_limit(params.limit, 20)?;
     let hits = state.stores.sessions.search_artifacts(tenant, params.session_id.as_deref(), &params.q, limit).await?;
     Ok(Json(ArtifactHitsResponse { hits: hits.into_iter().map(ArtifactHitView::from).collect() }))
 }

@@ -13,7 +13,7 @@ use crate::dto::task::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::state::{AppState, comma_list, comma_strings, page_limit, tenant_name};
+use crate::state::{AppState, comma_list, comma_strings, tenant_name};
 
 /// Enqueues a task, idempotent per `dedup_key`: 201 when created, 200 with the existing task otherwise.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks", tag = "tasks", request_body = TaskBody,
@@ -132,7 +132,7 @@ pub(crate) async fn list(
         statuses: comma_list("statuses", params.statuses.as_deref())?,
         kinds: comma_strings(params.kinds.as_deref()),
         session_id: params.session_id,
-        limit: page_limit(params.limit, 50)?,
+        limit: storage_core::page_limit(params.limit, 50)?,
         offset: params.offset.unwrap_or(0),
     };
     let tasks = state.stores.tasks.list_tasks(&request).await?;

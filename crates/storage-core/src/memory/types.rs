@@ -337,10 +337,8 @@ impl NewMemory {
             ("source", &self.source),
             ("embedding_model", &self.embedding_model),
         ] {
-            if let Some(value) = value
-                && (value.is_empty() || value.len() > 500 || value.contains('\0'))
-            {
-                return Err(StorageError::invalid(field, "must be 1 to 500 bytes without NUL"));
+            if let Some(value) = value {
+                super::space::check_label(field, value)?;
             }
         }
         if let Some((idx, _)) =
@@ -401,6 +399,13 @@ pub struct RememberOptions {
     pub dedup_threshold: Option<f32>,
     /// Audit context.
     pub context: ChangeContext,
+}
+
+impl RememberOptions {
+    /// Checks the threshold ([`super::check_dedup_threshold`]).
+    pub fn validate(&self) -> crate::Result<()> {
+        self.dedup_threshold.map_or(Ok(()), super::check_dedup_threshold)
+    }
 }
 
 impl Default for RememberOptions {

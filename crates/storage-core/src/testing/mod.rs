@@ -232,6 +232,7 @@ macro_rules! memory_conformance_tests {
             replacing_the_embedding_space_marks_stale_and_reembed_fixes_it,
             list_is_newest_first_and_paginated,
             bad_memories_are_refused_and_nothing_is_written,
+            every_backend_refuses_with_cores_own_messages,
         }
     };
 }

@@ -147,16 +147,10 @@ enum Items {
 pub(super) fn parse(args: RememberArgs, tenant: String, app: &AppConfig) -> Result<Input> {
     let scope = scope(tenant, args.scope)?;
     let fields = Fields::parse(args.fields)?;
-    let dedup_threshold = if args.no_dedup {
-        None
-    } else {
-        let threshold = args.dedup_threshold.unwrap_or(app.memory.dedup_threshold);
-        if !(0.0..=1.0).contains(&threshold) {
-            return Err(CliError::usage(format!("--dedup-threshold: must be between 0 and 1, got {threshold}")));
-        }
-        Some(threshold)
-    };
+    let dedup_threshold =
+        if args.no_dedup { None } else { Some(args.dedup_threshold.unwrap_or(app.memory.dedup_threshold)) };
     let options = RememberOptions { dedup_threshold, context: change(args.change)? };
+    options.validate().map_err(|e| crate::commands::fields::named("--dedup-threshold", e))?;
     let items = match (args.from_json, args.content) {
         (Some(path), _) => {
             if !fields.is_empty() {
