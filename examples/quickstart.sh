@@ -16,7 +16,9 @@ data_dir="${BRAINSTORE_DEMO_DIR:-target/brainstore-demo}"
 cargo build --release --quiet -p cli
 brainstore=(target/release/brainstore --backend embedded --data-dir "$data_dir" --collection quickstart)
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only; piped into a file or a pager, raw escape codes would show.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 
 step "start from an empty collection in $data_dir"
 "${brainstore[@]}" init --dimensions 384 --provider sentence-transformers --model all-MiniLM-L6-v2 >/dev/null

@@ -19,6 +19,7 @@ mod server;
 mod templates;
 mod test;
 mod tidy;
+mod wheels;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

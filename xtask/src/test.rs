@@ -4,6 +4,7 @@
 //! once) and stops them again through [`StopOnDrop`], whether the tests pass, fail or panic, or Ctrl-C hits.
 //! Tests that reach PostgreSQL append a line to the ledger named by `BRAINSTORE_TEST_PG_LEDGER`
 //! (`storage_postgres::testing`); the distinct lines per flavor are the counts printed at the end.
+//! Tools the tests call (shellcheck) are installed from PyPI first, like the servers, and named by variables.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -20,6 +21,9 @@ use crate::{Result, project_root};
 /// The variable naming the ledger file the PostgreSQL tests append to.
 const LEDGER_VARIABLE: &str = "BRAINSTORE_TEST_PG_LEDGER";
 
+/// The variable naming the shellcheck binary the templates test runs (installed from PyPI by this command).
+pub(crate) const SHELLCHECK_VARIABLE: &str = "BRAINSTORE_TEST_SHELLCHECK";
+
 /// Disk a clean build of every test needs (measured: 2.7 GB at the peak of a clean-clone `.ci/run`), with room.
 const CLEAN_BUILD_BYTES: u64 = 4 << 30;
 
@@ -32,6 +36,8 @@ pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
         eprintln!("xtask: cannot catch Ctrl-C ({error}); after an interrupt run `cargo xtask pg stop [--compat]`");
     }
     warn_when_disk_is_short();
+    let shellcheck = crate::wheels::ensure(&project_root().join(".cache"), &crate::wheels::SHELLCHECK)?
+        .join(crate::wheels::SHELLCHECK.marker);
     let mut started = Vec::new();
     let urls = server_urls(&mut started)?;
     let ledger = tempfile::Builder::new()
@@ -41,7 +47,12 @@ pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
 
     let runner = |args: &[&str], extra: &[String]| {
         let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo")));
-        command.args(args).args(extra).current_dir(project_root()).env(LEDGER_VARIABLE, ledger.path());
+        command
+            .args(args)
+            .args(extra)
+            .current_dir(project_root())
+            .env(LEDGER_VARIABLE, ledger.path())
+            .env(SHELLCHECK_VARIABLE, &shellcheck);
         for (flavor, url) in &urls {
             command.env(flavor.url_variable(), url);
         }

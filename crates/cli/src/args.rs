@@ -20,8 +20,9 @@ Configuration, from lowest to highest precedence:
   2. the YAML file: --config FILE, else ./brainstore.yaml when present
   3. .env, then .env.brainstore, in the current directory (read as environment variables;
      neither overrides a variable that is really set)
-  4. the environment: BRAINSTORE__SECTION__KEY for any key (e.g. BRAINSTORE__POSTGRES__POOL_SIZE=20),
-     BRAINSTORE_BACKEND, BRAINSTORE_DATA_DIR, BRAINSTORE_TOKEN (serve), and DATABASE_URL
+  4. the environment: BRAINSTORE__SECTION__KEY for any key
+     (e.g. BRAINSTORE__POSTGRES__POOL_SIZE=20), BRAINSTORE_BACKEND, BRAINSTORE_DATA_DIR,
+     BRAINSTORE_TOKEN (serve), and DATABASE_URL
   5. flags: --backend, --data-dir, --database-url, --collection; --tenant (memory, session, task)
 DATABASE_URL (or --database-url) replaces only the postgres connection fields (host, port, database,
 user, password); pool, TLS, language and index settings from the other sources stay.

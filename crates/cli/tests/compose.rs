@@ -122,3 +122,18 @@ fn postgres_status_reads_the_written_env_file() {
         assert!(!text.contains(&password), "the password leaked: {text}");
     }
 }
+
+#[test]
+fn the_port_is_published_on_loopback_and_the_message_says_so() {
+    let _ports = ports();
+    let store = Store::embedded("compose_bind");
+    let outcome = store.run(&["compose", "--port", "5438"]);
+    outcome.ok();
+    let env_text = std::fs::read_to_string(store.path(".env.brainstore")).unwrap();
+    let bind = env_value(&env_text, "POSTGRES_BIND");
+    assert_eq!(bind, "127.0.0.1", "the env file publishes on this machine only");
+    outcome.stdout_has(&format!("PostgreSQL will listen on {bind}:5438"));
+    // The compose file publishes on POSTGRES_BIND, so the message and the env file are what Docker does.
+    let compose = std::fs::read_to_string(store.path("docker-compose.yml")).unwrap();
+    assert!(compose.contains("\"${POSTGRES_BIND:-127.0.0.1}:${POSTGRES_PORT:-5432}:5432\""), "{compose}");
+}

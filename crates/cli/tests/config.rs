@@ -224,3 +224,23 @@ fn a_foreign_database_url_in_dotenv_does_not_stop_the_embedded_backend() {
         .stderr_has("DATABASE_URL (from .env DATABASE_URL)");
     store.run(&["copy", "--to", "postgres"]).code(2).stderr_has("DATABASE_URL");
 }
+
+#[test]
+fn help_lists_the_configuration_layers_without_breaking_a_phrase() {
+    let outcome = bare().run(&["--help"]);
+    outcome.ok();
+    let section: Vec<&str> = outcome
+        .stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("Configuration, from lowest"))
+        .skip(1)
+        .take_while(|line| !line.starts_with("DATABASE_URL (or"))
+        .collect();
+    assert_eq!(section.iter().filter(|line| line.starts_with("  ")).count(), section.len(), "{section:#?}");
+    for line in &section {
+        // Each layer starts `  N. `; its continuation lines are indented under the text, never at column 2.
+        let numbered = line.len() > 4 && line.as_bytes()[2].is_ascii_digit() && line[3..].starts_with(". ");
+        assert!(numbered || line.starts_with("     "), "a wrapped line lost its indent: {line:?}");
+    }
+    assert_eq!(section.iter().filter(|line| line.starts_with("  ") && line.as_bytes()[2].is_ascii_digit()).count(), 5);
+}

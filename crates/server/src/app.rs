@@ -1,4 +1,5 @@
-//! The router with its middleware (request id, tracing, panic catching, JSON errors, timeout, body limit, bearer auth), and `serve`, which runs it until a shutdown signal and lets in-flight requests finish.
+//! The router with its middleware: request id, tracing, panic catching, JSON errors, timeout, body limit,
+//! bearer auth and the request guard (host names, content type, header size).
 
 use std::sync::Arc;
 
@@ -17,21 +18,10 @@ use tower_http::trace::{DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
+use crate::guard::{self, Guard};
 use crate::openapi::{OpenApiJson, finish};
 use crate::state::AppState;
-use crate::{ServerConfig, ServerError, auth, routes};
-
-/// Serves `router` on `listener` until `shutdown` resolves; then it stops accepting and lets in-flight
-/// requests finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServerError> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await.map_err(ServerError::Serve)?;
-    tracing::info!("stopped: every in-flight request finished");
-    Ok(())
-}
+use crate::{ServerConfig, auth, routes};
 
 /// The OpenAPI document exactly as `GET /openapi.json` serves it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
@@ -40,7 +30,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The router over `stores` with every middleware: request id, tracing, panic catching, JSON errors, timeout,
-/// body limit and bearer auth, outermost first. The `search:` defaults fill the gaps of a query as the
+/// body limit, bearer auth and the request guard, outermost first. The `search:` defaults fill the gaps of a query as the
 /// command line fills them; `config` gives the token and the limits.
 pub fn router(stores: Stores, search: SearchDefaults, config: &ServerConfig) -> Router {
     let state = AppState::new(stores, search);
@@ -49,10 +39,12 @@ pub fn router(stores: Stores, search: SearchDefaults, config: &ServerConfig) -> 
     let doc_json = serde_json::to_string(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     let timeout_secs = config.request_timeout_secs;
     let token = config.token.clone().map(Arc::new);
+    let guard = Guard { loopback_hosts_only: token.is_none() };
     router
         .fallback(no_route)
         .with_state(state)
         .layer(axum::Extension(OpenApiJson(Arc::new(doc_json))))
+        .layer(middleware::from_fn_with_state(guard, guard::check_request))
         .layer(middleware::from_fn_with_state(token, auth::require_token))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
@@ -126,33 +118,4 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         "the server failed on this request (a bug; see its log)",
     )
     .into_response()
-}
-
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM: the usual `shutdown` of [`serve`].
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!("cannot listen for Ctrl-C: {error}");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!("cannot listen for SIGTERM: {error}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down: no new connections; finishing in-flight requests");
 }

@@ -28,11 +28,8 @@ pub(crate) async fn require_token(
     if is_probe {
         return next.run(request).await;
     }
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")));
+    let given =
+        request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(bearer_credentials);
     match given {
         Some(given) if tokens_match(given.trim().as_bytes(), token.expose().as_bytes()) => next.run(request).await,
         Some(_) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the bearer token is wrong").into_response(),
@@ -43,6 +40,13 @@ pub(crate) async fn require_token(
         )
         .into_response(),
     }
+}
+
+/// The credentials of an `Authorization` value with the `Bearer` scheme, whose name is case-insensitive
+/// (RFC 9110 §11.1): `Bearer`, `bearer` and `BEARER` alike.
+fn bearer_credentials(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(credentials)
 }
 
 /// Whether `given` equals `expected`, in time that depends on `expected`'s length only: every byte of a
@@ -56,7 +60,16 @@ fn tokens_match(given: &[u8], expected: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::tokens_match;
+    use super::{bearer_credentials, tokens_match};
+
+    #[test]
+    fn the_scheme_name_is_case_insensitive() {
+        for value in ["Bearer abc", "bearer abc", "BEARER abc", "bEaReR abc"] {
+            assert_eq!(bearer_credentials(value), Some("abc"), "{value}");
+        }
+        assert_eq!(bearer_credentials("Basic abc"), None);
+        assert_eq!(bearer_credentials("Bearerabc"), None);
+    }
 
     #[test]
     fn only_the_exact_token_matches() {

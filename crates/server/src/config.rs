@@ -27,6 +27,10 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// Seconds a request may take, body included, before it is answered with 503 `timeout`.
     pub request_timeout_secs: u64,
+    /// Seconds a connection may take to send a request's headers, and may stay idle between requests.
+    pub header_read_timeout_secs: u64,
+    /// The most connections open at once; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +40,8 @@ impl Default for ServerConfig {
             token: None,
             body_limit_bytes: 32 * 1024 * 1024,
             request_timeout_secs: 60,
+            header_read_timeout_secs: 10,
+            max_connections: 512,
         }
     }
 }
@@ -55,10 +61,27 @@ impl ServerConfig {
                 format!("must be between 1 and 3600, got {}", self.request_timeout_secs),
             ));
         }
+        if self.header_read_timeout_secs == 0 || self.header_read_timeout_secs > 3600 {
+            return Err(ServerError::config(
+                "header_read_timeout_secs",
+                format!("must be between 1 and 3600, got {}", self.header_read_timeout_secs),
+            ));
+        }
+        if self.max_connections == 0 || self.max_connections > 65_536 {
+            return Err(ServerError::config(
+                "max_connections",
+                format!("must be between 1 and 65536, got {}", self.max_connections),
+            ));
+        }
         if let Some(token) = &self.token {
             token.validate()?;
         }
         Ok(())
+    }
+
+    /// How long a connection may take to send a request's headers.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
     }
 
     /// How long one request may take.
@@ -182,5 +205,9 @@ mod tests {
         assert!(config.validate().expect_err("too small").to_string().starts_with("server.body_limit_bytes: "));
         let config = ServerConfig { request_timeout_secs: 0, ..ServerConfig::default() };
         assert!(config.validate().expect_err("zero").to_string().starts_with("server.request_timeout_secs: "));
+        let config = ServerConfig { header_read_timeout_secs: 0, ..ServerConfig::default() };
+        assert!(config.validate().expect_err("zero").to_string().starts_with("server.header_read_timeout_secs: "));
+        let config = ServerConfig { max_connections: 0, ..ServerConfig::default() };
+        assert!(config.validate().expect_err("zero").to_string().starts_with("server.max_connections: "));
     }
 }

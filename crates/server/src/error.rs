@@ -7,6 +7,8 @@
 //! | `unsupported` | 400 | the backend does not offer the operation (`/health/postgres` on the embedded backend) | 2 |
 //! | `payload_too_large` | 413 | the body is larger than `server.body_limit_bytes` | 2 |
 //! | `unauthorized` | 401 | the bearer token is missing or wrong | – |
+//! | `forbidden_host` | 403 | a server without a token was called by a name that is not loopback | – |
+//! | `headers_too_large` | 431 | more header fields or bytes than the guard accepts | – |
 //! | `not_found` | 404 | no such record, collection or route | 2 |
 //! | `method_not_allowed` | 405 | the route exists, not with this method | 2 |
 //! | `incompatible_state` | 409 | the store's recorded state refuses it: dimension or model mismatch, not initialized | 3 |
@@ -80,8 +82,9 @@ pub(crate) struct ErrorBody {
 /// An error's code and message.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub(crate) struct ErrorDetail {
-    /// A stable code for programs: invalid_input, unsupported, payload_too_large, unauthorized, not_found,
-    /// method_not_allowed, incompatible_state, conflict, timeout, unavailable or internal.
+    /// A stable code for programs: invalid_input, unsupported, payload_too_large, unauthorized,
+    /// forbidden_host, headers_too_large, not_found, method_not_allowed, incompatible_state, conflict,
+    /// timeout, unavailable or internal.
     pub(crate) code: String,
     /// A sentence for people: names the field, record or limit, and the remedy when one is known.
     pub(crate) message: String,

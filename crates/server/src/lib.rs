@@ -3,7 +3,8 @@
 //!
 //! - [`router`]: the routes and their middleware (bearer auth, body limit, timeout, JSON errors, request
 //!   ids and tracing) over a `Stores` bundle, the `search:` defaults and a [`ServerConfig`].
-//! - [`serve`]: runs a router on a listener until a shutdown signal ([`shutdown_signal`]).
+//! - [`serve`]: runs a router on a listener until a shutdown signal ([`shutdown_signal`]), with a
+//!   header-read timeout and a connection limit.
 //! - [`openapi`]: the document `GET /openapi.json` serves (committed as `docs/openapi.json`).
 //! - [`ServerConfig`]: the `server:` configuration section, and the rule that a non-loopback bind needs a
 //!   [`BearerToken`].
@@ -18,12 +19,15 @@ mod config;
 mod dto;
 mod error;
 mod extract;
+mod guard;
+mod listen;
 mod openapi;
 mod routes;
 mod state;
 #[cfg(test)]
 mod tests;
 
-pub use crate::app::{openapi, router, serve, shutdown_signal};
+pub use crate::app::{openapi, router};
 pub use crate::config::{BearerToken, DEFAULT_BIND, MIN_TOKEN_LEN, ServerConfig};
 pub use crate::error::ServerError;
+pub use crate::listen::{serve, shutdown_signal};

@@ -43,14 +43,16 @@ const BEARER: &str = "bearer";
 const ERRORS: &[(&str, &str)] = &[
     ("400", "invalid_input or unsupported: a value, field, filter or parameter is unusable"),
     ("401", "unauthorized: the bearer token is missing or wrong"),
+    ("403", "forbidden_host: a server without a token answers loopback host names only"),
     ("404", "not_found: no such record or collection"),
     (
         "409",
         "incompatible_state (dimension or model mismatch, not initialized) or conflict (lost lease, finished task)",
     ),
     ("413", "payload_too_large: the body is over server.body_limit_bytes"),
-    ("415", "invalid_input: the body is not JSON"),
+    ("415", "invalid_input: a POST or PUT without `Content-Type: application/json` (even without a body)"),
     ("422", "invalid_input: well-formed JSON of the wrong shape"),
+    ("431", "headers_too_large: more than 100 header fields or 64 KiB of them"),
     ("500", "internal: a bug or a backend failure"),
     ("503", "unavailable (backend unreachable or locked) or timeout"),
 ];

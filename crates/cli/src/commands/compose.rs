@@ -15,6 +15,10 @@ const TEMPLATE: &str = include_str!("../../../../templates/compose.template.yml"
 /// The ports `--port auto` tries, in order (the seed's wizard scanned the same range).
 const AUTO_PORTS: std::ops::RangeInclusive<u16> = 5432..=5442;
 
+/// The host address `.env.brainstore` publishes the port on: this machine only. The template defaults to it
+/// too, so the port stays private even without the env file; opening it is an explicit `POSTGRES_BIND`.
+const BIND_ADDRESS: &str = "127.0.0.1";
+
 /// The user and database the template creates.
 const DB_USER: &str = "brainstore";
 const DB_NAME: &str = "brainstore";
@@ -102,16 +106,18 @@ pub(crate) fn run(input: Input, printer: &mut Printer) -> Result<()> {
     let password = random_password();
     let env_text = format!(
         "# Written by `brainstore compose`. It holds the database password: keep it private (mode 0600), out of git.\n\
-         # docker compose --env-file .env.brainstore up -d   reads POSTGRES_PORT and POSTGRES_PASSWORD;\n\
+         # docker compose --env-file .env.brainstore up -d   reads POSTGRES_BIND, POSTGRES_PORT and POSTGRES_PASSWORD;\n\
          # brainstore reads DATABASE_URL from this file when run in this folder.\n\
+         # POSTGRES_BIND=0.0.0.0 would open the port to the network: keep 127.0.0.1 unless you need that.\n\
+         POSTGRES_BIND={BIND_ADDRESS}\n\
          POSTGRES_PORT={port}\n\
          POSTGRES_PASSWORD={password}\n\
-         DATABASE_URL=postgres://{DB_USER}:{password}@127.0.0.1:{port}/{DB_NAME}\n"
+         DATABASE_URL=postgres://{DB_USER}:{password}@{BIND_ADDRESS}:{port}/{DB_NAME}\n"
     );
     write_private(&env_file, env_text.as_bytes()).map_err(write_error(&env_file))?;
     let compose_text = format!("# Written by `brainstore compose` from templates/compose.template.yml.\n{TEMPLATE}");
     fs::write(&compose_file, compose_text).map_err(write_error(&compose_file))?;
-    printer.report(&ComposeReport { compose_file, env_file, port })
+    printer.report(&ComposeReport { compose_file, env_file, bind: BIND_ADDRESS, port })
 }
 
 /// Writes a file only its owner can read, even when it existed with a wider mode.

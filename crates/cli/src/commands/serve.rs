@@ -104,7 +104,9 @@ async fn serve(input: Input, app: &AppConfig, printer: &mut Printer) -> Result<(
         let router = server::router(stores.clone(), app.search.clone(), &input.config);
         printer.report(&ServeReport { url: format!("http://{local}"), listening: local.to_string(), backend, auth })?;
         tracing::info!("listening on http://{local}");
-        server::serve(listener, router, server::shutdown_signal()).await.map_err(|e| CliError::Internal(e.to_string()))
+        server::serve(listener, router, &input.config, server::shutdown_signal())
+            .await
+            .map_err(|e| CliError::Internal(e.to_string()))
     }
     .await;
     if let Err(error) = stores.documents.close().await {

@@ -322,6 +322,8 @@ impl Report for CopyReport {
 pub(crate) struct ComposeReport {
     pub(crate) compose_file: PathBuf,
     pub(crate) env_file: PathBuf,
+    /// The host address the port is published on (`POSTGRES_BIND`).
+    pub(crate) bind: &'static str,
     pub(crate) port: u16,
 }
 
@@ -329,7 +331,13 @@ impl Report for ComposeReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "wrote {}", self.compose_file.display())?;
         writeln!(out, "wrote {} (mode 0600: it holds the database password)", self.env_file.display())?;
-        writeln!(out, "PostgreSQL will listen on 127.0.0.1:{}", self.port)?;
+        writeln!(
+            out,
+            "PostgreSQL will listen on {}:{} (POSTGRES_BIND in {})",
+            self.bind,
+            self.port,
+            self.env_file.display()
+        )?;
         writeln!(out, "next:")?;
         writeln!(out, "  docker compose --env-file .env.brainstore up -d")?;
         writeln!(out, "  brainstore --backend postgres status")

@@ -123,8 +123,13 @@ impl Server {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        if let Some(body) = body {
-            request = request.json(&body);
+        match body {
+            Some(body) => request = request.json(&body),
+            // The server refuses a write that does not declare JSON, body or not (cross-site form posts).
+            None if matches!(method, "POST" | "PUT") => {
+                request = request.header("content-type", "application/json");
+            }
+            None => {}
         }
         self.send(request).await
     }
