@@ -100,7 +100,7 @@ both_backends! {
     fn dedup_merges_at_093_and_keeps_090_apart(store) {
         ready(&store);
         let space = store.json(&["memory", "space", "set", "--dimensions", "2", "--model", "m1"]);
-        assert_eq!(space["embedding"]["dimensions"], 2);
+        assert_eq!(space["embedding_space"]["dimensions"], 2);
         let model = ["--embedding-model", "m1"];
         let base = remember(&store, &["deploys go out on tuesdays", "--embedding", "[1, 0]", model[0], model[1]]);
         let base_id = id_of(&base);

@@ -129,3 +129,31 @@ fn the_document_is_openapi_3_with_a_bearer_scheme_and_errors_everywhere() {
         assert_eq!(open, path == "/health", "{method} {path}: only liveness is open");
     }
 }
+
+/// Every `$ref` in `value`, as `#/components/schemas/Name`.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                match (key.as_str(), child) {
+                    ("$ref", Value::String(target)) => out.push(target.clone()),
+                    _ => refs(child, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_schema_the_document_references_is_in_it() {
+    let doc = serde_json::to_value(document()).expect("the document serialises");
+    let mut targets = Vec::new();
+    refs(&doc, &mut targets);
+    assert!(targets.len() > 50, "{} references", targets.len());
+    for target in targets {
+        let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("a local ref: {target}"));
+        assert!(doc["components"]["schemas"][name].is_object(), "{target} is referenced but not defined");
+    }
+}

@@ -101,6 +101,7 @@ impl<'de> Deserialize<'de> for CollectionName {
 
 /// What a store knows about one collection.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CollectionInfo {
     /// The collection's name.
     pub name: CollectionName,

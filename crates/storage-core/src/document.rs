@@ -138,6 +138,8 @@ fn check_value_no_nul(value: &Value, path: &str) -> crate::Result<()> {
 
 /// One piece of knowledge to store: an id, its text, metadata and an optional embedding.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Chunk {
     /// Unique within a collection; an upsert with an existing id replaces that chunk.
     pub id: String,
@@ -212,6 +214,7 @@ pub fn check_text(text: &str, field: &str) -> crate::Result<()> {
 
 /// A chunk as the store holds it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredChunk {
     /// The chunk's id.
     pub id: String,
@@ -237,6 +240,7 @@ impl StoredChunk {
 
 /// What an upsert did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpsertSummary {
     /// Chunks whose id was new to the collection.
     pub inserted: u64,

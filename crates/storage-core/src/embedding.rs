@@ -90,6 +90,7 @@ impl<'de> Deserialize<'de> for Embedding {
 /// [0, 1], higher is better.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Metric {
     /// Cosine distance `1 - cos(a, b)`, in [0, 2]. Score: `clamp(1 - distance, 0, 1)`.
     #[default]
@@ -181,6 +182,8 @@ impl FromStr for Metric {
 /// What produced a collection's embeddings. Recorded once per collection; every write and query is
 /// checked against it before any data is touched.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct EmbeddingSpace {
     /// The embedding provider (`openai`, `ollama`, ...), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,8 +192,9 @@ pub struct EmbeddingSpace {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// The vector length.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 16000))]
     pub dimensions: u32,
-    /// How vectors are compared.
+    /// How vectors are compared (default cosine).
     #[serde(default)]
     pub metric: Metric,
 }

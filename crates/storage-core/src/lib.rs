@@ -9,6 +9,7 @@
 //! - [`memory`]: the [`memory::MemoryStore`] protocol for agent memory and its ranking function.
 //! - [`session`] and [`task`]: conversations, artifacts, an agent registry and a shared task queue.
 //! - [`StorageError`]: every failure, classified by cause, never carrying a password.
+//! - [`views`]: what `--json` and the HTTP API show, defined once (feature `openapi`: their schemas).
 //! - `testing` (feature `testing`): the conformance suite every backend runs against a real database.
 //!
 //! This crate knows no database: no driver, no SQL, no pgvector. Backends live in `storage-postgres`
@@ -26,6 +27,8 @@ mod health;
 mod keyword;
 pub mod memory;
 mod request;
+#[cfg(feature = "openapi")]
+mod schema;
 mod search;
 pub mod session;
 mod store;
@@ -34,6 +37,7 @@ pub mod task;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod text_enum;
+pub mod views;
 
 pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN};
 pub use crate::document::{

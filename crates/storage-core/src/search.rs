@@ -24,6 +24,7 @@ pub const MAX_QUERY_TEXT_BYTES: usize = 10_000;
 /// Which index answers a query.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SearchMode {
     /// Nearest neighbours of the query embedding.
     Vector,

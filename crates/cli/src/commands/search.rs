@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde_json::Value;
+use storage_core::views::SearchResults;
 use storage_core::{
     DocumentFilter, Embedding, Filter, SearchDefaults, SearchInput, SearchMode, SearchRequest, StorageError,
     json_type_name,
@@ -15,7 +16,7 @@ use super::lines::{LineError, LineReader, embedding_from_value, json_error_text,
 use crate::args::{ModeArg, SearchArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
-use crate::output::{Printer, SearchReport};
+use crate::output::Printer;
 use crate::progress::note;
 
 /// A validated search: one request, or a batch with an id per request.
@@ -180,7 +181,7 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             let started = Instant::now();
             let hits = store.search(&ctx.collection, &request).await?;
             let took_ms = started.elapsed().as_secs_f64() * 1000.0;
-            printer.report(&SearchReport::new(request.mode, took_ms, hits))
+            printer.report(&SearchResults::new(request.mode, took_ms, hits))
         }
         Input::Batch(queries) => {
             // Check every query against the collection's space first, so a bad one fails before any runs.
@@ -200,7 +201,7 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
                 let hits = store.search(&ctx.collection, &request).await?;
                 let took_ms = started.elapsed().as_secs_f64() * 1000.0;
                 timings.push(took_ms);
-                let mut report = SearchReport::new(request.mode, took_ms, hits);
+                let mut report = SearchResults::new(request.mode, took_ms, hits);
                 report.id = Some(id);
                 printer.json_line(&report)?;
             }

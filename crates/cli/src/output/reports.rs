@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use storage_core::views::{Collections, Count, Deleted};
 use storage_core::{CollectionInfo, EmbeddingSpace, MigrationInfo, PoolStatus, StoredChunk};
 
 use super::table::{Align, Table, key_values};
@@ -63,14 +64,10 @@ impl Report for IngestReport {
     }
 }
 
-/// `get`: the stored chunk, embedding included.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub(crate) struct ChunkReport(pub(crate) StoredChunk);
-
-impl Report for ChunkReport {
+/// `get`: the stored chunk, embedding included (the view `GET /collections/{c}/documents/{id}` returns too).
+impl Report for StoredChunk {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let chunk = &self.0;
+        let chunk = self;
         let embedding = match &chunk.embedding {
             Some(embedding) => {
                 let head: Vec<String> = embedding.as_slice().iter().take(4).map(|v| format!("{v:.4}")).collect();
@@ -93,24 +90,14 @@ impl Report for ChunkReport {
 }
 
 /// `count`: `{"count"}`.
-#[derive(Debug, Serialize)]
-pub(crate) struct CountReport {
-    pub(crate) count: u64,
-}
-
-impl Report for CountReport {
+impl Report for Count {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}", self.count)
     }
 }
 
 /// `delete`: how many chunks went.
-#[derive(Debug, Serialize)]
-pub(crate) struct DeleteReport {
-    pub(crate) deleted: u64,
-}
-
-impl Report for DeleteReport {
+impl Report for Deleted {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "deleted {} chunk(s)", self.deleted)
     }
@@ -190,12 +177,7 @@ impl Report for StatusReport {
 }
 
 /// `collections list`.
-#[derive(Debug, Serialize)]
-pub(crate) struct CollectionsReport {
-    pub(crate) collections: Vec<CollectionInfo>,
-}
-
-impl Report for CollectionsReport {
+impl Report for Collections {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.collections.is_empty() {
             return writeln!(out, "no collections (run `brainstore init`)");

@@ -15,7 +15,7 @@ use crate::commands::Context;
 use crate::commands::fields;
 use crate::config::AppConfig;
 use crate::error::{CliError, LineError, Result};
-use crate::output::{Printer, RememberBatchReport, RememberReport};
+use crate::output::{Printer, RememberBatchReport};
 use crate::progress::note;
 
 /// The memory field flags, parsed; `None` / empty means "not given".
@@ -258,7 +258,7 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
     match input.items {
         Items::One(memory) => {
             let outcome = store.remember(*memory, &input.options).await.map_err(|e| fields::named_field(e, flag_of))?;
-            printer.report(&RememberReport(outcome))
+            printer.report(&outcome)
         }
         Items::Json(memories) => {
             let mut report = RememberBatchReport::default();

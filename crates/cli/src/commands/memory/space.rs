@@ -1,6 +1,7 @@
 //! `memory space show|set` (the embedding space memory vectors belong to) and `memory stale mark|list|purge`.
 
 use storage_core::memory::ChangeContext;
+use storage_core::views::MemorySpaceView;
 use storage_core::{EmbeddingSpace, ErrorKind, StorageError, Uninitialized};
 
 use super::change;
@@ -10,7 +11,7 @@ use crate::commands::fields;
 use crate::commands::init::space_from;
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
-use crate::output::{MemoryListReport, Printer, SpaceReport, StaleReport};
+use crate::output::{MemoryListReport, Printer, StaleReport};
 
 /// A validated space or stale action.
 #[derive(Debug)]
@@ -59,8 +60,8 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
     let store = ctx.stores.memories.as_ref();
     match input {
         Input::Show => {
-            let embedding = store.memory_embedding_space().await?;
-            printer.report(&SpaceReport { embedding, stale_marked: None })
+            let embedding_space = store.memory_embedding_space().await?;
+            printer.report(&MemorySpaceView { embedding_space, stale_marked: None })
         }
         Input::Set { space, replace: false } => {
             store.set_memory_embedding_space(&space).await.map_err(|error| match error.kind() {
@@ -71,11 +72,11 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
                 ),
                 _ => error.into(),
             })?;
-            printer.report(&SpaceReport { embedding: Some(space), stale_marked: None })
+            printer.report(&MemorySpaceView { embedding_space: Some(space), stale_marked: None })
         }
         Input::Set { space, replace: true } => {
             let marked = store.replace_memory_embedding_space(&space).await?;
-            printer.report(&SpaceReport { embedding: Some(space), stale_marked: Some(marked) })
+            printer.report(&MemorySpaceView { embedding_space: Some(space), stale_marked: Some(marked) })
         }
         Input::Mark { tenant, model } => {
             let model = match model {
