@@ -3,6 +3,8 @@
 use std::io;
 
 use storage_core::StorageError;
+pub(crate) use storage_core::transfer::LineError;
+use storage_core::transfer::TransferError;
 
 /// `Result` with [`CliError`] as the default error type.
 pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
@@ -93,19 +95,17 @@ impl CliError {
     }
 }
 
-/// What is wrong with one line.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum LineError {
-    /// The line is not JSON.
-    #[error("not valid JSON: {0}")]
-    Json(String),
-    /// The line is too long to be a chunk.
-    #[error("longer than {} bytes", crate::commands::MAX_LINE_BYTES)]
-    TooLong,
-    /// The line is not UTF-8.
-    #[error("not valid UTF-8")]
-    Utf8,
-    /// A field is invalid; core's error names it.
-    #[error(transparent)]
-    Invalid(#[from] StorageError),
+/// A failed transfer (ingest, import, export, copy) as the command line's failure of the same cause.
+impl From<TransferError> for CliError {
+    fn from(error: TransferError) -> Self {
+        match error {
+            TransferError::Storage(source) => CliError::Storage(source),
+            TransferError::Line { line, source } => CliError::Line { line, source },
+            TransferError::Read(source) => CliError::Input { path: "the input".to_owned(), source },
+            TransferError::Write(source) => CliError::Output { what: "the output".to_owned(), source },
+            TransferError::Verification(reason) => CliError::Verification(reason),
+            // `TransferError` is non-exhaustive: a cause added later is internal until mapped here.
+            other => CliError::Internal(other.to_string()),
+        }
+    }
 }

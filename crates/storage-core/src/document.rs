@@ -96,7 +96,7 @@ impl TryFrom<Value> for Metadata {
 impl<'de> Deserialize<'de> for Metadata {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(deserializer)?;
-        Metadata::from_value(value).map_err(serde::de::Error::custom)
+        Metadata::from_value(value).map_err(|e| e.into_serde("metadata"))
     }
 }
 
@@ -143,8 +143,8 @@ fn check_value_no_nul(value: &Value, path: &str) -> crate::Result<()> {
 pub struct Chunk {
     /// Unique within a collection; an upsert with an existing id replaces that chunk.
     pub id: String,
-    /// The text, searched by keyword search and returned with hits.
-    #[serde(default)]
+    /// The text, searched by keyword search and returned with hits (`null` reads as empty).
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub text: String,
     /// A JSON object, searched by filters.
     #[serde(default)]
@@ -152,6 +152,11 @@ pub struct Chunk {
     /// The vector, searched by vector search. Its length must match the collection's embedding space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<Embedding>,
+}
+
+/// A string field where `null` means empty, as in a JSON-lines file that writes every field.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl Chunk {

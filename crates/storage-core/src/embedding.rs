@@ -82,7 +82,7 @@ impl TryFrom<Vec<f32>> for Embedding {
 impl<'de> Deserialize<'de> for Embedding {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let values = Vec::<f64>::deserialize(deserializer)?;
-        Embedding::from_f64(&values).map_err(serde::de::Error::custom)
+        Embedding::from_f64(&values).map_err(|e| e.into_serde(""))
     }
 }
 

@@ -19,7 +19,7 @@ pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 pub enum StorageError {
     /// A value the caller supplied is not acceptable. `field` is a JSON path (`chunks[3].embedding[7]`),
     /// a flag name or `line N`.
-    #[error("{field}: {reason}")]
+    #[error("{}", field_text(.field, .reason))]
     InvalidInput {
         /// Where the bad value is.
         field: String,
@@ -122,6 +122,11 @@ pub enum StorageError {
         /// The backend that lacks it.
         backend: String,
     },
+}
+
+/// `field: reason`, or the reason alone when the value is the whole input (no field to name).
+fn field_text(field: &str, reason: &str) -> String {
+    if field.is_empty() { reason.to_owned() } else { format!("{field}: {reason}") }
 }
 
 fn remedy_suffix(remedy: &Option<String>) -> String {
@@ -265,6 +270,19 @@ impl StorageError {
                 StorageError::InvalidInput { field, reason }
             }
             other => other,
+        }
+    }
+
+    /// This error as a serde error raised inside a value that sits at `prefix` (`metadata`): the field is made
+    /// relative to it (`.tags[0]: …`, or the reason alone), so a reader that knows the value's path can put
+    /// the two together (`chunks[3].metadata.tags[0]: …`).
+    pub(crate) fn into_serde<E: serde::de::Error>(self, prefix: &str) -> E {
+        match self {
+            StorageError::InvalidInput { field, reason } => {
+                let relative = field.strip_prefix(prefix).unwrap_or(&field);
+                if relative.is_empty() { E::custom(reason) } else { E::custom(format!("{relative}: {reason}")) }
+            }
+            other => E::custom(other),
         }
     }
 

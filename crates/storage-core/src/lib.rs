@@ -24,6 +24,7 @@ mod error;
 pub mod filter;
 pub mod fusion;
 mod health;
+mod json;
 mod keyword;
 pub mod memory;
 mod request;
@@ -37,6 +38,8 @@ pub mod task;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod text_enum;
+#[cfg(feature = "transfer")]
+pub mod transfer;
 pub mod views;
 
 pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN};
@@ -49,6 +52,7 @@ pub use crate::error::{BoxError, ErrorKind, Result, StorageError, Uninitialized}
 pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
 pub use crate::health::{HealthReport, PoolStatus};
+pub use crate::json::from_json_value;
 pub use crate::keyword::{ENGLISH_STOP_WORDS, KeywordGroup, KeywordQuery, KeywordTerm, TextLanguage, split_words};
 pub use crate::request::{MAX_PAGE_LIMIT, SearchDefaults, SearchInput, check_page_limit, page_limit};
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde_json::Value;
+use storage_core::transfer::{LineError, LineReader, json_error_text, parse_object};
 use storage_core::views::SearchResults;
 use storage_core::{
     DocumentFilter, Embedding, Filter, SearchDefaults, SearchInput, SearchMode, SearchRequest, StorageError,
@@ -12,7 +13,7 @@ use storage_core::{
 };
 
 use super::Context;
-use super::lines::{LineError, LineReader, embedding_from_value, json_error_text, parse_object};
+use super::fields::embedding_value;
 use crate::args::{ModeArg, SearchArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
@@ -90,7 +91,7 @@ fn parse_embedding_flag(text: &str) -> Result<Embedding> {
     };
     let value: Value = serde_json::from_str(&json)
         .map_err(|e| CliError::usage(format!("--embedding: not valid JSON: {}", json_error_text(&e))))?;
-    embedding_from_value(&value, "embedding").map_err(|e| flag_error("embedding", e))
+    embedding_value(value, "embedding").map_err(|e| flag_error("embedding", e))
 }
 
 fn parse_queries(path: &Path, defaults: &SearchDefaults, explain: bool) -> Result<Vec<(String, SearchRequest)>> {
@@ -145,7 +146,7 @@ fn parse_query(
     };
     let query_text = string(object.remove("text"), "text")?;
     let line_mode = string(object.remove("mode"), "mode")?.map(|m| m.parse::<SearchMode>()).transpose()?;
-    let embedding = object.remove("embedding").filter(|v| !v.is_null()).map(|v| embedding_from_value(&v, "embedding"));
+    let embedding = object.remove("embedding").filter(|v| !v.is_null()).map(|v| embedding_value(v, "embedding"));
     let filter = object.remove("where").filter(|v| !v.is_null()).map(|v| Filter::from_json(&v));
     let document_filter =
         object.remove("where_document").filter(|v| !v.is_null()).map(|v| DocumentFilter::from_json(&v));

@@ -15,8 +15,8 @@ pub(crate) use self::memory::{
     ExpireReport, MemoryListReport, MemoryReport, RememberBatchReport, StaleReport, time_text,
 };
 pub(crate) use self::reports::{
-    ComposeReport, ConfigReport, ConfigRow, CopiedCollection, CopyReport, ExportReport, ImportReport, IngestReport,
-    InitReport, MigrationsReport, ResetReport, StatusReport,
+    ComposeReport, ConfigReport, ConfigRow, CopyReport, ExportReport, ImportReport, InitReport, MigrationsReport,
+    ResetReport, StatusReport,
 };
 pub(crate) use self::session::{AgentReport, ArtifactReport, SessionReport};
 pub(crate) use self::task::TaskReport;

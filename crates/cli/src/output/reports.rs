@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use storage_core::transfer::{CopiedCollection, IngestSummary};
 use storage_core::views::{Collections, Count, Deleted};
 use storage_core::{CollectionInfo, EmbeddingSpace, MigrationInfo, PoolStatus, StoredChunk};
 
@@ -33,20 +34,8 @@ impl Report for InitReport {
     }
 }
 
-/// `ingest` and `import`: the DESIGN summary.
-#[derive(Debug, Default, Serialize)]
-pub(crate) struct IngestReport {
-    pub(crate) ingested: u64,
-    pub(crate) inserted: u64,
-    pub(crate) updated: u64,
-    pub(crate) skipped: u64,
-    pub(crate) duplicates_in_batch: u64,
-    pub(crate) batches: u64,
-    pub(crate) seconds: f64,
-    pub(crate) rows_per_sec: f64,
-}
-
-impl Report for IngestReport {
+/// `ingest` and `import`: the contract's summary (core's `transfer::IngestSummary`).
+impl Report for IngestSummary {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
@@ -242,7 +231,7 @@ impl Report for ExportReport {
 pub(crate) struct ImportReport {
     pub(crate) collections: Vec<String>,
     #[serde(flatten)]
-    pub(crate) summary: IngestReport,
+    pub(crate) summary: IngestSummary,
 }
 
 impl Report for ImportReport {
@@ -250,20 +239,6 @@ impl Report for ImportReport {
         writeln!(out, "imported collection(s): {}", self.collections.join(", "))?;
         self.summary.human(out)
     }
-}
-
-/// One collection of a `copy`.
-#[derive(Debug, Serialize)]
-pub(crate) struct CopiedCollection {
-    pub(crate) name: String,
-    pub(crate) source_count: u64,
-    pub(crate) target_count: u64,
-    /// Chunks written to the target.
-    pub(crate) copied: u64,
-    /// Chunks already in the target with the same content (a resumed copy).
-    pub(crate) skipped: u64,
-    /// Records compared field by field after copying.
-    pub(crate) verified: u64,
 }
 
 /// `copy`: per collection, and the verification.

@@ -74,8 +74,7 @@ impl UpsertBody {
             .into_iter()
             .enumerate()
             .map(|(idx, item)| {
-                serde_json::from_value::<Chunk>(item)
-                    .map_err(|e| StorageError::invalid(format!("chunks[{idx}]"), e.to_string()))
+                storage_core::from_json_value::<Chunk>(item).map_err(|e| e.within(&format!("chunks[{idx}]")))
             })
             .collect()
     }
@@ -181,7 +180,7 @@ mod tests {
         assert_eq!(UpsertBody::parse(wrapped).expect("wrapped").len(), 2);
         let bad = serde_json::json!([{"id": "a"}, {"id": "b", "embedding": [1.0, "x"]}]);
         let err = UpsertBody::parse(bad).expect_err("a string in an embedding").to_string();
-        assert!(err.starts_with("chunks[1]:"), "{err}");
+        assert!(err.starts_with("chunks[1].embedding[1]: "), "{err}");
         let typo = serde_json::json!([{"id": "a", "embeddings": [1.0]}]);
         assert!(UpsertBody::parse(typo).expect_err("unknown field").to_string().contains("embeddings"));
         assert!(UpsertBody::parse(serde_json::json!({"chunks": [], "x": 1})).is_err());

@@ -210,7 +210,7 @@ fn line_of(text: &str, offset: usize) -> u64 {
 }
 
 fn json_error(error: &serde_json::Error) -> LineError {
-    LineError::Json(crate::commands::lines::json_error_text(error))
+    LineError::Json(storage_core::transfer::json_error_text(error))
 }
 
 /// One object as a `NewMemory`: a missing scope (or tenant) is the command's; another tenant is refused,
@@ -246,8 +246,7 @@ fn new_memory(value: Value, scope: &Scope) -> std::result::Result<NewMemory, Lin
             );
         }
     }
-    let memory: NewMemory =
-        serde_json::from_value(Value::Object(object)).map_err(|e| StorageError::invalid("memory", e.to_string()))?;
+    let memory: NewMemory = storage_core::from_json_value(Value::Object(object))?;
     memory.validate()?;
     Ok(memory)
 }
