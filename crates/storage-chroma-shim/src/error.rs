@@ -61,7 +61,9 @@ impl From<EmbeddedError> for StorageError {
             EmbeddedError::NotInitialized { path } => {
                 StorageError::NotInitialized { what: Uninitialized::Store { location: path }, detail: None }
             }
-            EmbeddedError::Busy { path, waited_ms } => StorageError::Busy { resource: path, waited_ms },
+            EmbeddedError::Busy { path, waited_ms } => {
+                StorageError::Busy { resource: format!("{path} is locked by another writer"), waited_ms }
+            }
             EmbeddedError::Open { path, source } => StorageError::Unavailable { target: path, attempts: 1, source },
             other @ EmbeddedError::Migrate { .. } => StorageError::backend("migrate", other),
         }
@@ -91,10 +93,37 @@ pub(crate) fn is_busy(err: &DbErr) -> bool {
         || matches!(sqlite_code(err), Some(SQLITE_BUSY | SQLITE_LOCKED))
 }
 
-/// Maps a database failure of `operation` to the `StorageError` its cause calls for.
+/// Maps a database failure of `operation` to the `StorageError` its cause calls for. A pool wait that timed
+/// out says so: every connection was busy with other operations (long searches, say), which no writer's
+/// lock explains.
 pub(crate) fn storage_error(operation: &str, err: DbErr, db_path: &str, busy_timeout_ms: u64) -> StorageError {
+    if matches!(err, DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)) {
+        return StorageError::Busy {
+            resource: format!("every connection of {db_path} is in use by other operations"),
+            waited_ms: crate::db::acquire_timeout_ms(busy_timeout_ms),
+        };
+    }
     if is_busy(&err) {
-        return StorageError::Busy { resource: db_path.to_owned(), waited_ms: busy_timeout_ms };
+        return StorageError::Busy {
+            resource: format!("{db_path} is locked by another writer"),
+            waited_ms: busy_timeout_ms,
+        };
     }
     StorageError::backend(operation, err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_wait_that_timed_out_says_the_connections_are_busy_not_a_writer() {
+        let err = DbErr::ConnectionAcquire(ConnAcquireErr::Timeout);
+        let message = storage_error("keyword search", err, "/data/store.db", 5_000).to_string();
+        assert_eq!(
+            message,
+            "store is busy: every connection of /data/store.db is in use by other operations (waited 30000 ms); retry later"
+        );
+        assert!(!message.contains("writer"), "{message}");
+    }
 }

@@ -4,10 +4,17 @@
 //! scalar element of an array value), so no JSON path is ever built from a key. The semantics are core's
 //! `filter/eval.rs`; the conformance suite compares the two on every operator. Memories keep their
 //! metadata in a side table of the same shape ([`MetaTable`]), so one compiler serves both.
+//!
+//! Size never turns into depth, since SQLite refuses an expression more than 1,000 deep: an `$in` list is
+//! one `IN (?, ?, ...)` list per value kind, and the parts of `$and` and `$or` are parenthesised as a
+//! balanced tree, so n parts nest log2(n) deep (core's limits keep the number of placeholders far below
+//! SQLite's 32,766).
 
 use sea_orm::Value;
 use storage_core::filter::{FieldOp, Scalar};
 use storage_core::{DocumentFilter, Filter};
+
+use crate::db::placeholders;
 
 /// `chunk_meta.kind` values.
 pub(crate) mod kind {
@@ -104,14 +111,7 @@ fn write_filter(filter: &Filter, table: &MetaTable, out: &mut SqlCondition) {
         }
         Filter::And(items) | Filter::Or(items) => {
             let joiner = if matches!(filter, Filter::And(_)) { " AND " } else { " OR " };
-            out.sql.push('(');
-            for (idx, item) in items.iter().enumerate() {
-                if idx > 0 {
-                    out.sql.push_str(joiner);
-                }
-                write_filter(item, table, out);
-            }
-            out.sql.push(')');
+            write_balanced(items, joiner, out, &mut |item, out| write_filter(item, table, out));
         }
         Filter::Not(inner) => {
             out.sql.push_str("NOT (");
@@ -138,12 +138,7 @@ fn write_field_op(op: &FieldOp, out: &mut SqlCondition) {
         }
         FieldOp::In(scalars) => {
             out.sql.push_str("m.elem = 0 AND (");
-            for (idx, scalar) in scalars.iter().enumerate() {
-                if idx > 0 {
-                    out.sql.push_str(" OR ");
-                }
-                write_scalar_eq(scalar, out);
-            }
+            write_one_of(scalars, out);
             out.sql.push(')');
         }
         FieldOp::Gt(n) | FieldOp::Gte(n) | FieldOp::Lt(n) | FieldOp::Lte(n) => {
@@ -193,6 +188,43 @@ fn write_scalar_eq(scalar: &Scalar, out: &mut SqlCondition) {
     }
 }
 
+/// `items` joined by `joiner`, parenthesised as a balanced tree: `(a OR (b OR c))`, `((a OR b) OR (c OR d))`.
+fn write_balanced<T>(items: &[T], joiner: &str, out: &mut SqlCondition, write: &mut dyn FnMut(&T, &mut SqlCondition)) {
+    if let [item] = items {
+        return write(item, out);
+    }
+    let (left, right) = items.split_at(items.len() / 2);
+    out.sql.push('(');
+    write_balanced(left, joiner, out, write);
+    out.sql.push_str(joiner);
+    write_balanced(right, joiner, out, write);
+    out.sql.push(')');
+}
+
+/// The value is one of `scalars`: one `IN` list of placeholders per kind of value, however long.
+fn write_one_of(scalars: &[Scalar], out: &mut SqlCondition) {
+    let mut strings = Vec::new();
+    let mut numbers = Vec::new();
+    let mut booleans = Vec::new();
+    for scalar in scalars {
+        match scalar {
+            Scalar::String(s) => strings.push(Value::from(s.clone())),
+            Scalar::Number(n) => numbers.push(Value::from(*n)),
+            Scalar::Bool(b) => booleans.push(Value::from(if *b { 1.0f64 } else { 0.0f64 })),
+        }
+    }
+    let lists = [(kind::STRING, "m.str", strings), (kind::NUMBER, "m.num", numbers), (kind::BOOL, "m.num", booleans)];
+    let mut first = true;
+    for (kind, column, values) in lists.into_iter().filter(|(_, _, values)| !values.is_empty()) {
+        if !first {
+            out.sql.push_str(" OR ");
+        }
+        first = false;
+        out.sql.push_str(&format!("(m.kind = {kind} AND {column} IN ({}))", placeholders(values.len())));
+        out.values.extend(values);
+    }
+}
+
 /// A text filter as SQL: case-sensitive substring tests with `instr`.
 pub(crate) fn document_condition(filter: &DocumentFilter) -> SqlCondition {
     let mut out = SqlCondition::default();
@@ -210,19 +242,12 @@ fn write_document(filter: &DocumentFilter, out: &mut SqlCondition) {
             out.sql.push_str("instr(c.text, ?) = 0");
             out.values.push(needle.clone().into());
         }
+        DocumentFilter::And(items) | DocumentFilter::Or(items) if items.is_empty() => {
+            out.sql.push_str(if matches!(filter, DocumentFilter::And(_)) { "1" } else { "0" });
+        }
         DocumentFilter::And(items) | DocumentFilter::Or(items) => {
             let joiner = if matches!(filter, DocumentFilter::And(_)) { " AND " } else { " OR " };
-            out.sql.push('(');
-            if items.is_empty() {
-                out.sql.push_str(if matches!(filter, DocumentFilter::And(_)) { "1" } else { "0" });
-            }
-            for (idx, item) in items.iter().enumerate() {
-                if idx > 0 {
-                    out.sql.push_str(joiner);
-                }
-                write_document(item, out);
-            }
-            out.sql.push(')');
+            write_balanced(items, joiner, out, &mut write_document);
         }
     }
 }
@@ -261,6 +286,8 @@ pub(crate) fn meta_rows(metadata: &serde_json::Map<String, serde_json::Value>) -
 mod tests {
     use serde_json::json;
 
+    use storage_core::testing::fixtures::parenthesis_depth;
+
     use super::*;
 
     fn check(filter: serde_json::Value, expected_sql: &str, expected_values: usize) {
@@ -288,8 +315,24 @@ mod tests {
         );
         check(
             json!({"t": {"$in": ["a", 2]}}),
-            &format!("{SUB}m.elem = 0 AND ((m.kind = 3 AND m.str = ?) OR (m.kind = 2 AND m.num = ?)))"),
+            &format!("{SUB}m.elem = 0 AND ((m.kind = 3 AND m.str IN (?)) OR (m.kind = 2 AND m.num IN (?))))"),
             3,
+        );
+        check(
+            json!({"t": {"$in": ["a", true, "b", 2, false]}}),
+            &format!(
+                "{SUB}m.elem = 0 AND ((m.kind = 3 AND m.str IN (?, ?)) OR (m.kind = 2 AND m.num IN (?)) OR \
+                 (m.kind = 1 AND m.num IN (?, ?))))"
+            ),
+            6,
+        );
+        check(
+            json!({"$or": [{"a": 1}, {"b": 2}, {"c": 3}]}),
+            &format!(
+                "({SUB}m.elem = 0 AND (m.kind = 2 AND m.num = ?)) OR ({SUB}m.elem = 0 AND (m.kind = 2 AND m.num = ?)) \
+                 OR {SUB}m.elem = 0 AND (m.kind = 2 AND m.num = ?))))"
+            ),
+            6,
         );
         check(
             json!({"t": {"$contains": "d"}}),
@@ -305,6 +348,24 @@ mod tests {
             3,
         );
         check(json!({}), "1", 0);
+    }
+
+    #[test]
+    fn long_lists_nest_logarithmically() {
+        // Built in code, past core's limits, to show the compiler never nests by length: SQLite refuses an
+        // expression more than 1,000 deep, which 496 `$in` values used to reach.
+        let or = Filter::Or((0..20_000).map(|i| Filter::eq("k", Scalar::Number(f64::from(i)))).collect());
+        let condition = metadata_condition(&or);
+        assert!(
+            parenthesis_depth(&condition.sql) <= 15 + 3,
+            "20,000 parts nest {} deep",
+            parenthesis_depth(&condition.sql)
+        );
+        assert_eq!(condition.values.len(), 2 * 20_000);
+        let strings = (0..15_000).map(|i| Scalar::String(format!("v{i}"))).collect();
+        let condition = metadata_condition(&Filter::Field { key: "s".into(), op: FieldOp::In(strings) });
+        assert_eq!(parenthesis_depth(&condition.sql), 4, "{}", &condition.sql[..200]);
+        assert_eq!(condition.values.len(), 1 + 15_000);
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub(crate) fn uninitialized(config: &EmbeddedConfig) -> HealthReport {
         collections: Vec::new(),
         pool: None,
         details,
+        warnings: Vec::new(),
     }
 }
 
@@ -76,6 +77,7 @@ pub(crate) async fn report(
             "min_candidates": config.min_candidates,
         }),
     );
+    let warnings = HealthReport::warnings_for(&collections);
     HealthReport {
         backend: "embedded".to_owned(),
         healthy: sqlite_version.is_some(),
@@ -85,5 +87,6 @@ pub(crate) async fn report(
         collections,
         pool: None,
         details,
+        warnings,
     }
 }

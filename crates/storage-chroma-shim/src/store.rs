@@ -161,7 +161,7 @@ impl DocumentStore for EmbeddedStore {
         name: &CollectionName,
         space: Option<&EmbeddingSpace>,
     ) -> storage_core::Result<CollectionInfo> {
-        collections::create(self.db().await?, name, space, self.language()).await
+        collections::create(self.db().await?, name, space).await
     }
 
     async fn list_collections(&self) -> storage_core::Result<Vec<CollectionInfo>> {
@@ -194,7 +194,7 @@ impl DocumentStore for EmbeddedStore {
     }
 
     async fn upsert(&self, collection: &CollectionName, chunks: Vec<Chunk>) -> storage_core::Result<UpsertSummary> {
-        let (summary, delta) = upsert::upsert(self.db().await?, collection, chunks).await?;
+        let (summary, delta) = upsert::upsert(self.db().await?, collection, chunks, self.language()).await?;
         if let Some(delta) = delta {
             self.inner.indexes.apply(delta);
         }
@@ -210,6 +210,7 @@ impl DocumentStore for EmbeddedStore {
     }
 
     async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> storage_core::Result<u64> {
+        filter.map(Filter::validate).transpose()?;
         count::count(self.db().await?, collection, filter).await
     }
 
@@ -230,19 +231,19 @@ impl DocumentStore for EmbeddedStore {
         if ids.is_empty() {
             return Ok(0);
         }
-        let (deleted, delta) = delete::delete_ids(self.db().await?, collection, ids).await?;
+        let (deleted, delta) = delete::delete_ids(self.db().await?, collection, ids, self.language()).await?;
         self.inner.indexes.apply(delta);
         Ok(deleted)
     }
 
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> storage_core::Result<u64> {
-        let (deleted, delta) = delete::delete_where(self.db().await?, collection, filter).await?;
+        let (deleted, delta) = delete::delete_where(self.db().await?, collection, filter, self.language()).await?;
         self.inner.indexes.apply(delta);
         Ok(deleted)
     }
 
     async fn reset(&self, collection: &CollectionName) -> storage_core::Result<()> {
-        let id = collections::reset(self.db().await?, collection, self.language()).await?;
+        let id = collections::reset(self.db().await?, collection).await?;
         self.inner.indexes.forget(id);
         Ok(())
     }

@@ -28,7 +28,7 @@ impl CollectionName {
     pub fn new(name: impl Into<String>) -> crate::Result<Self> {
         let name = name.into();
         if let Err(reason) = check_name(&name) {
-            return Err(crate::StorageError::invalid("collection", format!("`{}` {reason}", name.escape_debug())));
+            return Err(crate::StorageError::invalid("collection", format!("{} {reason}", crate::quoted(&name))));
         }
         Ok(CollectionName(name))
     }
@@ -109,6 +109,36 @@ pub struct CollectionInfo {
     pub embedding_space: Option<EmbeddingSpace>,
     /// How many chunks the collection holds.
     pub count: u64,
+    /// How many of them carry an embedding: a vector search (and the vector leg of a hybrid one) can only
+    /// find these, so `count - embedded_count` chunks are reachable by keyword only.
+    #[serde(default)]
+    pub embedded_count: u64,
+    /// The state of the collection's approximate vector index.
+    #[serde(default)]
+    pub vector_index: VectorIndexState,
+}
+
+impl CollectionInfo {
+    /// The chunks that carry no embedding, which vector search never returns.
+    pub fn unembedded_count(&self) -> u64 {
+        self.count.saturating_sub(self.embedded_count)
+    }
+}
+
+/// The state of a collection's approximate vector index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VectorIndexState {
+    /// The collection has no embedding space, so it has no vectors to index.
+    #[default]
+    NotNeeded,
+    /// The index is in place (or, on the embedded backend, built in memory on the first search).
+    Ready,
+    /// The index is missing: a bulk load has set it aside, or was interrupted before building it. Vector
+    /// searches stay correct but scan every vector (slower) until the load finishes or the store is
+    /// initialized again, which builds it.
+    Missing,
 }
 
 #[cfg(test)]
@@ -133,6 +163,12 @@ mod tests {
         check("my-docs", false);
         check("docs; drop table x", false);
         check("docs\"", false);
+    }
+
+    #[test]
+    fn a_long_name_is_cut_short_in_the_error() {
+        let err = CollectionName::new("a".repeat(10_000)).unwrap_err().to_string();
+        assert!(err.len() < 200 && err.contains("(10000 characters)"), "{err}");
     }
 
     #[test]

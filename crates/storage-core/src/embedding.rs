@@ -11,9 +11,23 @@ use crate::error::StorageError;
 /// The most dimensions an embedding may have: pgvector's limit for the `vector` type.
 pub const MAX_DIMENSIONS: u32 = 16_000;
 
+/// The largest squared Euclidean norm a vector may have: a quarter of `f32::MAX` (about 8.5e37, a norm of
+/// about 9.2e18). pgvector computes distances in `f32`; below this bound every one of them stays finite,
+/// since a squared difference is at most four times the larger squared norm and an inner product at most
+/// the larger squared norm.
+pub const MAX_SQUARED_NORM: f64 = f32::MAX as f64 / 4.0;
+
+/// The smallest squared Euclidean norm a vector needs under a metric that needs a direction (cosine):
+/// the smallest normal `f32`, about 1.2e-38 (a norm of about 1.1e-19). Below it the squared norm that
+/// pgvector computes in `f32` is zero or loses its precision, and the cosine distance is undefined or wrong.
+pub const MIN_SQUARED_NORM: f64 = f32::MIN_POSITIVE as f64;
+
 /// A validated embedding: 1 to [`MAX_DIMENSIONS`] finite `f32` values.
 ///
-/// NaN and infinities are refused at construction, so no backend ever stores or compares them.
+/// NaN and infinities are refused at construction, so no backend ever stores or compares them. Whether
+/// the vector's length suits a collection is the space's check ([`EmbeddingSpace::check_vector`]): every
+/// metric refuses a squared norm above [`MAX_SQUARED_NORM`], and cosine refuses one below
+/// [`MIN_SQUARED_NORM`] (the zero vector included).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Embedding(Vec<f32>);
@@ -70,6 +84,11 @@ impl Embedding {
     pub fn is_zero(&self) -> bool {
         self.0.iter().all(|v| *v == 0.0)
     }
+
+    /// The squared Euclidean norm, computed in f64 (exact enough that neither bound is misjudged).
+    pub fn squared_norm(&self) -> f64 {
+        self.0.iter().map(|v| f64::from(*v) * f64::from(*v)).sum()
+    }
 }
 
 impl TryFrom<Vec<f32>> for Embedding {
@@ -88,6 +107,11 @@ impl<'de> Deserialize<'de> for Embedding {
 
 /// How vectors are compared. The distance is what pgvector's operator returns; the score maps it to
 /// [0, 1], higher is better.
+///
+/// Every metric takes vectors whose squared norm is at most [`MAX_SQUARED_NORM`]. Only cosine
+/// [needs a direction](Metric::needs_direction), so only cosine refuses the zero vector and vectors whose
+/// squared norm is below [`MIN_SQUARED_NORM`]: under L2 the zero vector is the origin, at a well-defined
+/// distance from every vector, and under inner product it scores 0 against everything.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -114,6 +138,12 @@ impl Metric {
             Metric::L2 => "l2",
             Metric::InnerProduct => "inner_product",
         }
+    }
+
+    /// Whether the metric compares directions, so a vector without a usable one (zero, or too short for
+    /// `f32`) has no distance: cosine only.
+    pub fn needs_direction(self) -> bool {
+        matches!(self, Metric::Cosine)
     }
 
     /// The distance between two vectors of equal length, computed in f64 so every backend that computes
@@ -173,7 +203,7 @@ impl FromStr for Metric {
             "inner_product" | "ip" | "dot" => Ok(Metric::InnerProduct),
             _ => Err(StorageError::invalid(
                 "metric",
-                format!("`{s}` is not a metric; expected cosine, l2 or inner_product"),
+                format!("{} is not a metric; expected cosine, l2 or inner_product", crate::quoted(s)),
             )),
         }
     }
@@ -256,7 +286,8 @@ impl EmbeddingSpace {
     /// Dimensions must be equal ([`StorageError::DimensionMismatch`]). The metric must be equal, and a
     /// provider or model that both sides name must be equal ([`StorageError::ModelMismatch`]): the same
     /// dimension from a different model gives silently wrong results, so it is refused too. A side that
-    /// names no provider or model accepts any.
+    /// names no provider or model accepts any; recording a space ([`EmbeddingSpace::completed_by`]) then
+    /// fills in what the recorded side left unspecified.
     pub fn check_compatible(&self, collection: &CollectionName, given: &EmbeddingSpace) -> crate::Result<()> {
         if self.dimensions != given.dimensions {
             return Err(StorageError::DimensionMismatch {
@@ -280,7 +311,26 @@ impl EmbeddingSpace {
         Ok(())
     }
 
-    /// Checks one vector against the space: its length, and for cosine that it has a direction.
+    /// What to record when `given` is offered to a collection (or the memory store) whose recorded space
+    /// is `self`: refuses an incompatible `given` as [`EmbeddingSpace::check_compatible`] does, and returns
+    /// the space completed with the provider and model that `given` names and `self` left unspecified, or
+    /// `None` when `given` adds nothing. So a provider or model is recorded the first time one is given, and
+    /// a different one given later is refused with [`StorageError::ModelMismatch`].
+    pub fn completed_by(&self, collection: &CollectionName, given: &EmbeddingSpace) -> crate::Result<Option<Self>> {
+        self.check_compatible(collection, given)?;
+        let mut completed = self.clone();
+        if completed.provider.is_none() {
+            completed.provider.clone_from(&given.provider);
+        }
+        if completed.model.is_none() {
+            completed.model.clone_from(&given.model);
+        }
+        Ok((completed != *self).then_some(completed))
+    }
+
+    /// Checks one vector against the space, as every write and query does (chunks, search queries,
+    /// memories, recall queries): its length, a squared norm of at most [`MAX_SQUARED_NORM`], and under a
+    /// metric that [needs a direction](Metric::needs_direction) one of at least [`MIN_SQUARED_NORM`].
     /// `field` names the vector in the error (`chunks[3].embedding`, `embedding`).
     pub fn check_vector(&self, collection: &CollectionName, field: &str, embedding: &Embedding) -> crate::Result<()> {
         if embedding.dimensions() != self.dimensions {
@@ -291,11 +341,27 @@ impl EmbeddingSpace {
                 remedy: Some(format!("{field} must have {} values", self.dimensions)),
             });
         }
-        if self.metric == Metric::Cosine && embedding.is_zero() {
+        let squared_norm = embedding.squared_norm();
+        if squared_norm > MAX_SQUARED_NORM {
             return Err(StorageError::invalid(
                 field,
-                "an all-zero vector has no direction, so its cosine distance is undefined",
+                format!(
+                    "its squared norm {squared_norm:.3e} is above {MAX_SQUARED_NORM:.3e}, so its distances would \
+                     overflow f32; scale the vector down"
+                ),
             ));
+        }
+        if self.metric.needs_direction() && squared_norm < MIN_SQUARED_NORM {
+            let reason = if embedding.is_zero() {
+                format!("an all-zero vector has no direction, so its {} distance is undefined", self.metric)
+            } else {
+                format!(
+                    "its squared norm {squared_norm:.3e} is below {MIN_SQUARED_NORM:.3e}, the smallest normal f32, \
+                     so its {} distance cannot be computed in f32; scale the vector up",
+                    self.metric
+                )
+            };
+            return Err(StorageError::invalid(field, reason));
         }
         Ok(())
     }
@@ -368,6 +434,51 @@ mod tests {
         let err =
             stored.check_compatible(&name, &EmbeddingSpace::new(384).unwrap().with_metric(Metric::L2)).unwrap_err();
         assert!(matches!(err, StorageError::ModelMismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_provider_and_model_are_recorded_the_first_time_they_are_given() {
+        let name = CollectionName::default();
+        let bare = EmbeddingSpace::new(384).unwrap();
+        let named = bare.clone().with_model("p", "m");
+        assert_eq!(bare.completed_by(&name, &named).unwrap(), Some(named.clone()));
+        assert_eq!(bare.completed_by(&name, &bare).unwrap(), None);
+        assert_eq!(named.completed_by(&name, &bare).unwrap(), None, "a space naming nothing changes nothing");
+        assert_eq!(named.completed_by(&name, &named).unwrap(), None);
+        let provider_only = EmbeddingSpace { provider: Some("p".into()), ..bare.clone() };
+        assert_eq!(provider_only.completed_by(&name, &named).unwrap(), Some(named.clone()));
+        let err = named.completed_by(&name, &bare.clone().with_model("p", "other")).unwrap_err().to_string();
+        assert!(
+            err.contains("p/m (cosine, 384 dimensions)") && err.contains("p/other (cosine, 384 dimensions)"),
+            "{err}"
+        );
+        assert!(bare.completed_by(&name, &EmbeddingSpace::new(768).unwrap()).is_err());
+    }
+
+    #[test]
+    fn vector_check_bounds_the_norm_and_needs_a_direction_only_for_cosine() {
+        let name = CollectionName::default();
+        let check = |metric: Metric, values: Vec<f32>| {
+            EmbeddingSpace::new(3).unwrap().with_metric(metric).check_vector(
+                &name,
+                "embedding",
+                &Embedding::new(values).unwrap(),
+            )
+        };
+        for metric in Metric::ALL {
+            let err = check(metric, vec![3e38; 3]).unwrap_err().to_string();
+            assert!(err.starts_with("embedding: its squared norm 2.700e77 is above 8.507e37"), "{metric}: {err}");
+            assert!(check(metric, vec![9.2e18, 0.0, 0.0]).is_ok(), "{metric}: just under the upper bound");
+            assert!(check(metric, vec![9.3e18, 0.0, 0.0]).is_err(), "{metric}: just over the upper bound");
+            assert!(check(metric, vec![1.1e-19, 0.0, 0.0]).is_ok(), "{metric}: just over the lower bound");
+        }
+        for values in [vec![1e-45; 3], vec![1e-25; 3], vec![1e-19 / 2.0, 0.0, 0.0]] {
+            let err = check(Metric::Cosine, values.clone()).unwrap_err().to_string();
+            assert!(err.starts_with("embedding: its squared norm") && err.contains("scale the vector up"), "{err}");
+            assert!(check(Metric::L2, values.clone()).is_ok() && check(Metric::InnerProduct, values).is_ok());
+        }
+        assert!(check(Metric::Cosine, vec![0.0; 3]).unwrap_err().to_string().contains("all-zero"));
+        assert!(check(Metric::L2, vec![0.0; 3]).is_ok() && check(Metric::InnerProduct, vec![0.0; 3]).is_ok());
     }
 
     #[test]

@@ -95,10 +95,12 @@ pub enum StorageError {
         source: BoxError,
     },
 
-    /// Another process holds the store's write lock and did not release it within the busy timeout.
-    #[error("store is busy: {resource} is locked by another writer (waited {waited_ms} ms); retry later")]
+    /// What the operation needed stayed taken for longer than it may wait: another process's write lock,
+    /// or every connection of a pool.
+    #[error("store is busy: {resource} (waited {waited_ms} ms); retry later")]
     Busy {
-        /// The locked resource, e.g. the database file.
+        /// What was taken, as a phrase: `<file> is locked by another writer`, `every read connection of
+        /// <file> is in use`.
         resource: String,
         /// How long the operation waited before giving up.
         waited_ms: u64,
@@ -164,6 +166,11 @@ pub enum Uninitialized {
     },
     /// The memory embedding space, before one is recorded.
     MemorySpace,
+    /// An embedding provider for a space that names no provider and model, asked to embed text.
+    EmbeddingProvider {
+        /// The space, described (`384 dimensions, cosine`).
+        space: String,
+    },
     /// Anything else a backend needs set up, in words (`extension pgvector in database app`).
     Other {
         /// What is missing.
@@ -178,6 +185,7 @@ impl std::fmt::Display for Uninitialized {
             Uninitialized::Collection { name } => write!(f, "collection `{name}`"),
             Uninitialized::CollectionSpace { name } => write!(f, "the embedding space of collection `{name}`"),
             Uninitialized::MemorySpace => f.write_str("the memory embedding space"),
+            Uninitialized::EmbeddingProvider { space } => write!(f, "an embedding provider for the space {space}"),
             Uninitialized::Other { what } => f.write_str(what),
         }
     }

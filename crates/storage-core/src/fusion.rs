@@ -12,14 +12,24 @@
 //! ```
 //!
 //! The score is the fused value over its best possible value, so it lies in [0, 1] and equals 1 only for
-//! a document ranked first by every weighted leg. It does not depend on the other hits, so `min_score`
-//! means the same thing in every query.
+//! a document ranked first by every weighted leg that returned candidates. It does not depend on the other
+//! hits, so `min_score` means the same thing in every query.
+//!
+//! # Hits found by one leg
+//!
+//! A leg that returned no candidate at all (no query term occurs in the collection, or no chunk has an
+//! embedding) leaves both the numerator and the denominator: the hybrid search is then ranked and scored by
+//! the leg that answered, and its best hit scores 1. When both legs returned candidates, a hit only one
+//! leg found scores at most that leg's share of the weights (`w_v / (w_v + w_k)`, 0.5 with the default
+//! weights): the other leg did not confirm it. That is deliberate, and the same in both fusion methods.
+//! Dividing by the best fused score of the query instead would always give 1 to the top hit, even a weak
+//! one-leg hit, and `min_score` would stop meaning the same thing across queries.
 //!
 //! # Weighted min-max fusion
 //!
 //! Each leg's scores are rescaled to [0, 1] over that leg's candidates (`(s - min) / (max - min)`, or 1
 //! when all are equal), then `score(d) = (w_v · v(d) + w_k · k(d)) / (w_v + w_k)`, with 0 for a leg that
-//! did not return `d`.
+//! did not return `d`, and without the weight of a leg that returned nothing (as above).
 
 use serde::{Deserialize, Serialize};
 
@@ -174,7 +184,7 @@ pub fn fuse(
     for (candidate, place) in keyword_leg.iter().zip(explain(keyword_leg)) {
         hits.entry(&candidate.id).or_insert_with(|| empty_hit(&candidate.id)).keyword = Some(place);
     }
-    let (vw, kw) = (f64::from(settings.vector_weight), f64::from(settings.keyword_weight));
+    let (vw, kw) = active_weights(vector_leg, keyword_leg, settings);
     let mut fused: Vec<FusedHit> = match settings.method {
         FusionMethod::Rrf => {
             let k = f64::from(settings.rrf_k);
@@ -182,7 +192,8 @@ pub fn fuse(
             hits.into_values()
                 .map(|mut hit| {
                     let part = |leg: Option<LegExplain>, w: f64| leg.map_or(0.0, |l| w / (k + f64::from(l.rank)));
-                    hit.score = to_unit(((part(hit.vector, vw) + part(hit.keyword, kw)) / best).min(1.0));
+                    let fused = part(hit.vector, vw) + part(hit.keyword, kw);
+                    hit.score = if best > 0.0 { to_unit((fused / best).min(1.0)) } else { 0.0 };
                     hit
                 })
                 .collect()
@@ -196,7 +207,7 @@ pub fn fuse(
                         leg.map_or(0.0, |l| w * f64::from(min_max(l.score, range)))
                     };
                     let total = part(hit.vector, vector_range, vw) + part(hit.keyword, keyword_range, kw);
-                    hit.score = to_unit(total / (vw + kw));
+                    hit.score = if vw + kw > 0.0 { to_unit(total / (vw + kw)) } else { 0.0 };
                     hit
                 })
                 .collect()
@@ -205,6 +216,16 @@ pub fn fuse(
     sort_by_score_then_id(&mut fused, |h| h.score, |h| &h.id);
     fused.truncate(top_k);
     fused
+}
+
+/// The leg weights, with 0 for a leg that returned no candidate (see "Hits found by one leg").
+pub fn active_weights(
+    vector_leg: &[LegCandidate],
+    keyword_leg: &[LegCandidate],
+    settings: &FusionSettings,
+) -> (f64, f64) {
+    let weight = |leg: &[LegCandidate], w: f32| if leg.is_empty() { 0.0 } else { f64::from(w) };
+    (weight(vector_leg, settings.vector_weight), weight(keyword_leg, settings.keyword_weight))
 }
 
 fn empty_hit(id: &str) -> FusedHit {
@@ -227,7 +248,7 @@ pub fn normalize_by_max(raw: &[f64]) -> Vec<f32> {
     raw.iter().map(|r| if max > 0.0 { to_unit(r / max) } else { 0.0 }).collect()
 }
 
-fn to_unit(value: f64) -> f32 {
+pub(crate) fn to_unit(value: f64) -> f32 {
     #[allow(clippy::cast_possible_truncation)] // clamped to [0, 1] first
     let value = value.clamp(0.0, 1.0) as f32;
     value

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::collection::CollectionInfo;
+use crate::collection::{CollectionInfo, VectorIndexState};
 
 /// A store's state, as `brainstore status` and `GET /health/status` report it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,12 +28,42 @@ pub struct HealthReport {
     /// Backend-specific facts (file sizes, settings), safe to show.
     #[serde(default)]
     pub details: Map<String, Value>,
+    /// What an operator should know although the store is healthy, one sentence each: collections whose
+    /// chunks lack embeddings, vector indexes that are missing. Every backend fills it with
+    /// [`HealthReport::warnings_for`] its collections.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl HealthReport {
     /// Chunks across all collections.
     pub fn total_count(&self) -> u64 {
         self.collections.iter().map(|c| c.count).sum()
+    }
+
+    /// The warnings `collections` call for, in their order: a missing vector index (searches stay correct
+    /// but scan every vector), and chunks without an embedding in a collection that has an embedding space
+    /// (vector search cannot find them). A keyword-only collection warns of nothing.
+    pub fn warnings_for(collections: &[CollectionInfo]) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for info in collections.iter().filter(|info| info.embedding_space.is_some()) {
+            if info.vector_index == VectorIndexState::Missing {
+                warnings.push(format!(
+                    "collection `{}`: the vector index is missing (a bulk load set it aside or was interrupted), so \
+                     vector searches scan every vector until it is built; initializing the store builds it",
+                    info.name
+                ));
+            }
+            if info.unembedded_count() > 0 {
+                warnings.push(format!(
+                    "collection `{}`: {} of {} chunks have no embedding, so vector search cannot find them",
+                    info.name,
+                    info.unembedded_count(),
+                    info.count
+                ));
+            }
+        }
+        warnings
     }
 }
 
@@ -70,4 +100,44 @@ pub struct PoolStatus {
     pub total: u32,
     /// The most connections the pool will open (`pool_size + max_overflow`).
     pub max_connections: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collection::CollectionName;
+    use crate::embedding::EmbeddingSpace;
+
+    fn info(
+        name: &str,
+        space: bool,
+        count: u64,
+        embedded_count: u64,
+        vector_index: VectorIndexState,
+    ) -> CollectionInfo {
+        CollectionInfo {
+            name: CollectionName::new(name).unwrap(),
+            embedding_space: space.then(|| EmbeddingSpace::new(3).unwrap()),
+            count,
+            embedded_count,
+            vector_index,
+        }
+    }
+
+    #[test]
+    fn warnings_name_missing_indexes_and_unembedded_chunks() {
+        use VectorIndexState::*;
+        let warnings = HealthReport::warnings_for(&[
+            info("fine", true, 10, 10, Ready),
+            info("keyword_only", false, 10, 0, NotNeeded),
+            info("loading", true, 10, 10, Missing),
+            info("partly", true, 10, 7, Ready),
+        ]);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("collection `loading`: the vector index is missing"), "{warnings:?}");
+        assert_eq!(
+            warnings[1],
+            "collection `partly`: 3 of 10 chunks have no embedding, so vector search cannot find them"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! brainstore's protocol: what a store of agent knowledge is, independent of any database.
 //!
 //! - [`DocumentStore`]: the async trait every backend implements, used as `Arc<dyn DocumentStore>`.
+//! - [`Embedder`] and [`EmbedderResolver`]: text in, vectors out (providers live in the `embed` crate).
 //! - Domain types: [`Chunk`], [`StoredChunk`], [`Metadata`], [`Embedding`], [`EmbeddingSpace`],
 //!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`HealthReport`].
 //! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
@@ -19,19 +20,21 @@
 
 mod collection;
 mod document;
+mod embedder;
 mod embedding;
 mod error;
 pub mod filter;
 pub mod fusion;
 mod health;
 mod json;
-mod keyword;
+pub mod keyword;
 pub mod memory;
 mod request;
 #[cfg(feature = "openapi")]
 mod schema;
 mod search;
 pub mod session;
+mod shown;
 mod store;
 mod stores;
 pub mod task;
@@ -42,19 +45,24 @@ mod text_enum;
 pub mod transfer;
 pub mod views;
 
-pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN};
+pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN, VectorIndexState};
 pub use crate::document::{
     Chunk, MAX_BATCH_CHUNKS, MAX_ID_BYTES, MAX_METADATA_BYTES, MAX_TEXT_BYTES, Metadata, StoredChunk, UpsertSummary,
     ValidatedBatch, check_id, check_text, dedup_last_wins, json_type_name, prepare_batch,
 };
-pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, Metric};
+pub use crate::embedder::{Embedder, EmbedderResolver, check_embedder, check_embeddings, embed_missing, embed_query};
+pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, MAX_SQUARED_NORM, MIN_SQUARED_NORM, Metric};
 pub use crate::error::{BoxError, ErrorKind, Result, StorageError, Uninitialized};
 pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
 pub use crate::health::{HealthReport, PoolStatus};
 pub use crate::json::from_json_value;
-pub use crate::keyword::{ENGLISH_STOP_WORDS, KeywordGroup, KeywordQuery, KeywordTerm, TextLanguage, split_words};
+pub use crate::keyword::{
+    ENGLISH_STOP_WORDS, KeywordGroup, KeywordMatch, KeywordQuery, KeywordTerm, TextLanguage, analyze, analyze_word,
+    matched_terms, split_words, term_occurrences,
+};
 pub use crate::request::{MAX_PAGE_LIMIT, SearchDefaults, SearchInput, check_page_limit, page_limit};
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
+pub use crate::shown::{MAX_SHOWN_CHARS, quoted, shown};
 pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT, MigrationInfo};
 pub use crate::stores::Stores;

@@ -11,6 +11,7 @@ use crate::embedding::{Embedding, EmbeddingSpace};
 use crate::error::StorageError;
 use crate::filter::{DocumentFilter, Filter};
 use crate::fusion::{FusionSettings, LegExplain};
+use crate::keyword::{KeywordMatch, KeywordQuery, TextLanguage};
 
 /// The default number of hits.
 pub const DEFAULT_TOP_K: usize = 10;
@@ -61,7 +62,7 @@ impl FromStr for SearchMode {
             "hybrid" => Ok(SearchMode::Hybrid),
             other => Err(StorageError::invalid(
                 "mode",
-                format!("`{other}` is not a search mode; expected vector, keyword or hybrid"),
+                format!("{} is not a search mode; expected vector, keyword or hybrid", crate::quoted(other)),
             )),
         }
     }
@@ -73,9 +74,12 @@ impl FromStr for SearchMode {
 pub struct SearchRequest {
     /// Which index answers.
     pub mode: SearchMode,
-    /// The keyword query (keyword and hybrid modes). Syntax as PostgreSQL's `websearch_to_tsquery`: words
-    /// are ANDed, `"quoted words"` form a phrase, `or` between words means either, `-word` excludes.
+    /// The keyword query (keyword and hybrid modes): words (any of them matches, unless `keyword_match` is
+    /// [`KeywordMatch::All`]), `"quoted words"` form a phrase, `or` / `and` between words mean either / both,
+    /// `-word` excludes (see [`crate::keyword`]).
     pub text: Option<String>,
+    /// Whether juxtaposed keyword words match any (default) or all of them (JSON and the command line: `match`).
+    pub keyword_match: KeywordMatch,
     /// The query embedding (vector and hybrid modes).
     pub embedding: Option<Embedding>,
     /// How many hits to return (1 to [`MAX_TOP_K`]).
@@ -97,6 +101,7 @@ impl SearchRequest {
         SearchRequest {
             mode,
             text,
+            keyword_match: KeywordMatch::default(),
             embedding,
             top_k: DEFAULT_TOP_K,
             min_score: None,
@@ -133,6 +138,18 @@ impl SearchRequest {
     pub fn top_k(mut self, top_k: usize) -> Self {
         self.top_k = top_k;
         self
+    }
+
+    /// Sets how juxtaposed keyword words match.
+    #[must_use]
+    pub fn keyword_match(mut self, keyword_match: KeywordMatch) -> Self {
+        self.keyword_match = keyword_match;
+        self
+    }
+
+    /// The keyword query of this request, parsed in `language` with its match mode.
+    pub fn keyword_query(&self, language: TextLanguage) -> KeywordQuery {
+        KeywordQuery::parse_with(self.query_text(), language, self.keyword_match)
     }
 
     /// Sets `min_score`.
@@ -221,6 +238,12 @@ impl SearchRequest {
         if self.mode == SearchMode::Hybrid {
             self.fusion.validate()?;
         }
+        if let Some(filter) = &self.filter {
+            filter.validate()?;
+        }
+        if let Some(filter) = &self.document_filter {
+            filter.validate()?;
+        }
         Ok(())
     }
 }
@@ -248,6 +271,31 @@ pub struct SearchHit {
     /// Query terms found in the text, lowercased, in order of first appearance (explain only, keyword legs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matched_terms: Option<Vec<String>>,
+}
+
+impl SearchHit {
+    /// A keyword-mode hit at 1-based `rank` with BM25 `relevance`: scored by [`crate::keyword::bm25::score`],
+    /// and with `explain` (the user's query and its language) the keyword leg and the matched terms.
+    pub fn keyword(
+        id: String,
+        text: String,
+        metadata: Metadata,
+        relevance: f64,
+        rank: usize,
+        explain: Option<(&KeywordQuery, TextLanguage)>,
+    ) -> SearchHit {
+        let score = crate::keyword::bm25::score(relevance);
+        SearchHit {
+            matched_terms: explain.map(|(query, language)| crate::keyword::matched_terms(&text, query, language)),
+            keyword: explain.map(|_| LegExplain { rank: u32::try_from(rank).unwrap_or(u32::MAX), score }),
+            id,
+            text,
+            metadata,
+            score,
+            distance: None,
+            vector: None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ impl ListRequest {
         self
     }
 
-    /// Checks the limit.
+    /// Checks the limit and the filter.
     pub fn validate(&self) -> crate::Result<()> {
         if self.limit == 0 || self.limit > MAX_LIST_LIMIT {
             return Err(crate::StorageError::invalid(
@@ -46,7 +46,7 @@ impl ListRequest {
                 format!("must be between 1 and {MAX_LIST_LIMIT}, got {}", self.limit),
             ));
         }
-        Ok(())
+        self.filter.as_ref().map_or(Ok(()), Filter::validate)
     }
 }
 
@@ -89,8 +89,9 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     async fn migrate_down(&self, to: u32) -> crate::Result<Vec<MigrationInfo>>;
 
     /// Creates a collection, optionally with its embedding space. Idempotent: an existing collection is
-    /// returned when `space` is `None` or compatible (a missing space is recorded); an incompatible space
-    /// fails with `DimensionMismatch` or `ModelMismatch`.
+    /// returned when `space` is `None` or compatible (a missing space is recorded, and so is a provider or
+    /// model the recorded space left unspecified, see [`EmbeddingSpace::completed_by`]); an incompatible
+    /// space fails with `DimensionMismatch` or `ModelMismatch`.
     async fn create_collection(
         &self,
         name: &CollectionName,
@@ -109,8 +110,9 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// The collection's recorded embedding space.
     async fn embedding_space(&self, collection: &CollectionName) -> crate::Result<Option<EmbeddingSpace>>;
 
-    /// Records the collection's embedding space. Recording the same space again is a no-op; a different
-    /// one is refused (reset the collection first).
+    /// Records the collection's embedding space. Recording the same space again is a no-op, a provider or
+    /// model given for the first time is recorded, and a different one is refused (reset the collection
+    /// first).
     async fn set_embedding_space(&self, collection: &CollectionName, space: &EmbeddingSpace) -> crate::Result<()>;
 
     /// Checks that `space` may be used with the collection, without writing anything.
@@ -152,7 +154,8 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// A page of chunks ordered by id (bytewise), embeddings included.
     async fn list(&self, collection: &CollectionName, request: &ListRequest) -> crate::Result<Vec<StoredChunk>>;
 
-    /// How many chunks match `filter` (all of them for `None`).
+    /// How many chunks match `filter` (all of them for `None`). The filter is validated first
+    /// ([`Filter::validate`]).
     async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> crate::Result<u64>;
 
     /// Runs one query. Hits are ordered by score descending, then id ascending.
@@ -161,7 +164,8 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// Deletes chunks by id; returns how many existed. An empty list returns 0 without touching the store.
     async fn delete_ids(&self, collection: &CollectionName, ids: &[String]) -> crate::Result<u64>;
 
-    /// Deletes the chunks matching `filter`; returns how many. The empty filter is refused.
+    /// Deletes the chunks matching `filter`; returns how many. A filter that matches everything by its shape
+    /// is refused ([`Filter::check_deletable`]).
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> crate::Result<u64>;
 
     /// Empties a collection and forgets its embedding space; the collection itself remains.

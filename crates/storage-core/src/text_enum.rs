@@ -32,7 +32,7 @@ macro_rules! string_enum {
                     $($text => Ok($name::$variant),)+
                     other => Err($crate::StorageError::invalid(
                         stringify!($name),
-                        format!("`{other}` is not one of {}", [$($text),+].join(", ")),
+                        format!("{} is not one of {}", $crate::quoted(other), [$($text),+].join(", ")),
                     )),
                 }
             }

@@ -3,7 +3,8 @@
 
 use storage_core::Chunk;
 
-/// `chunks` in PostgreSQL's binary COPY format, columns `(id, text, metadata, embedding)`.
+/// `chunks` in PostgreSQL's binary COPY format, columns `(id, text, metadata, embedding, tsv, n_terms)`, the
+/// keyword columns in English.
 pub fn binary_copy(chunks: &[Chunk]) -> Vec<u8> {
-    crate::ops::copy::encode(chunks)
+    crate::ops::copy::encode(chunks, storage_core::TextLanguage::English)
 }

@@ -8,7 +8,7 @@ use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 use storage_core::PoolStatus;
 
 use crate::config::{PostgresConfig, SslMode};
-use crate::error::{PostgresError, is_transient};
+use crate::error::{PostgresError, cause, is_transient, refusal, sqlstate};
 use crate::ops::probe::{ServerInfo, probe_server};
 
 /// A connection older than this is pinged before it is handed out, when `pool_pre_ping` is on. Pinging
@@ -142,7 +142,11 @@ pub(crate) async fn probe_with_retry(config: &PostgresConfig) -> Result<ServerIn
             Err(error) => error,
         };
         if !is_transient(&error) {
-            return Err(PostgresError::Connect { target: config.target(), source: Box::new(error) });
+            let refused = sqlstate(&error).and_then(|code| refusal(&code, &config.user, &config.database));
+            return Err(match refused {
+                Some(refusal) => PostgresError::Refused { target: config.target(), refusal, source: cause(error) },
+                None => PostgresError::Connect { target: config.target(), source: cause(error) },
+            });
         }
         if attempt >= config.connect_attempts {
             return Err(PostgresError::Unreachable {

@@ -44,6 +44,19 @@ pub enum PostgresError {
         source: BoxError,
     },
 
+    /// The server refused the configured user or database (SQLSTATE 28P01, 28000 or 3D000): a configuration
+    /// error that retrying cannot fix. The message names the user and the database, never the password.
+    #[error("PostgreSQL at {target} {refusal}")]
+    Refused {
+        /// `host:port/database`.
+        target: String,
+        /// What was refused and what to check, e.g. "refused the password of user `app` (...)".
+        refusal: String,
+        /// The server's own words, with its SQLSTATE.
+        #[source]
+        source: BoxError,
+    },
+
     /// pgvector is not installed and this user may not install it.
     #[error(
         "the pgvector extension is missing in database `{database}` and user `{user}` may not create it; \
@@ -100,6 +113,9 @@ impl From<PostgresError> for StorageError {
             PostgresError::Connect { target, source } => {
                 StorageError::Backend { operation: format!("connecting to {target}"), source }
             }
+            PostgresError::Refused { target, refusal, source } => {
+                StorageError::invalid("database_url", format!("PostgreSQL at {target} {refusal}: {source}"))
+            }
             PostgresError::Migrate { operation, source } => StorageError::Backend { operation, source },
         }
     }
@@ -119,6 +135,83 @@ pub(crate) fn sqlx_cause(error: &DbErr) -> Option<&sqlx::Error> {
 pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<String> {
     match error {
         sqlx::Error::Database(db) => db.code().map(|code| code.into_owned()),
+        _ => None,
+    }
+}
+
+/// A PostgreSQL error in the server's own words, with its SQLSTATE, and without what sqlx adds to its
+/// `Display`: the line of PostgreSQL's C source that raised it (`... at line 317`), which says nothing to a
+/// user. The driver error is not kept as a source, since printing the chain would bring the line back;
+/// the SQLSTATE it carried is here, and every classification is made from it before wrapping.
+#[derive(Debug)]
+pub(crate) struct ServerError {
+    code: String,
+    message: String,
+    detail: Option<String>,
+    hint: Option<String>,
+}
+
+impl std::fmt::Display for ServerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(detail) = &self.detail {
+            write!(f, "; {detail}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "; hint: {hint}")?;
+        }
+        write!(f, " (SQLSTATE {})", self.code)
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+impl ServerError {
+    fn of(error: &sqlx::Error) -> Option<Self> {
+        let sqlx::Error::Database(db) = error else { return None };
+        let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
+        Some(ServerError {
+            code: pg.code().to_owned(),
+            message: pg.message().to_owned(),
+            detail: pg.detail().map(str::to_owned),
+            hint: pg.hint().map(str::to_owned),
+        })
+    }
+}
+
+/// `error` as the source of a `StorageError` or `PostgresError`: a server error as [`ServerError`], any
+/// other (I/O, TLS, pool) as it is.
+pub(crate) fn cause(error: sqlx::Error) -> BoxError {
+    match ServerError::of(&error) {
+        Some(server) => Box::new(server),
+        None => Box::new(error),
+    }
+}
+
+/// [`cause`] for a sea-orm error: the server error inside it, or the sea-orm error itself.
+pub(crate) fn db_cause(error: DbErr) -> BoxError {
+    match sqlx_cause(&error).and_then(ServerError::of) {
+        Some(server) => Box::new(server),
+        None => Box::new(error),
+    }
+}
+
+/// What the server refused when it turned a connection away with `code`, for the connection settings
+/// `user` and `database`, if a configuration change (not a retry) is what fixes it. Never the password.
+pub(crate) fn refusal(code: &str, user: &str, database: &str) -> Option<String> {
+    let (user, database) = (storage_core::quoted(user), storage_core::quoted(database));
+    match code {
+        "28P01" => Some(format!(
+            "refused the password of user {user}; check the user and password in database_url \
+             (or postgres.user and postgres.password)"
+        )),
+        "28000" => Some(format!(
+            "does not let user {user} connect to database {database} (no such role, or no pg_hba.conf entry \
+             allows it); check the user in database_url (or postgres.user)"
+        )),
+        "3D000" => Some(format!(
+            "has no database {database}; create it, or fix the database in database_url (or postgres.database)"
+        )),
         _ => None,
     }
 }
@@ -200,13 +293,13 @@ impl ErrorContext {
             DbErr::ConnectionAcquire(_) => FailureKind::Unavailable,
             other => sqlx_cause(other).map_or(FailureKind::Backend, failure_kind),
         };
-        self.build(operation, kind, Box::new(error))
+        self.build(operation, kind, db_cause(error))
     }
 
     /// Maps a sqlx error of `operation` to the `StorageError` its cause calls for.
     pub(crate) fn sqlx(&self, operation: &str, error: sqlx::Error) -> StorageError {
         let kind = failure_kind(&error);
-        self.build(operation, kind, Box::new(error))
+        self.build(operation, kind, cause(error))
     }
 
     fn build(&self, operation: &str, kind: FailureKind, source: BoxError) -> StorageError {
@@ -223,5 +316,22 @@ impl ErrorContext {
             FailureKind::InvalidValue(reason) => StorageError::invalid(operation, reason),
             FailureKind::Backend => StorageError::Backend { operation: operation.to_owned(), source },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_the_user_and_database_and_what_to_fix() {
+        let password = refusal("28P01", "app", "db").unwrap();
+        assert!(password.contains("user `app`") && password.contains("database_url"), "{password}");
+        let role = refusal("28000", "app", "db").unwrap();
+        assert!(role.contains("user `app`") && role.contains("database `db`"), "{role}");
+        let database = refusal("3D000", "app", "db").unwrap();
+        assert!(database.contains("no database `db`") && database.contains("database_url"), "{database}");
+        assert!(refusal("57P03", "app", "db").is_none(), "a server starting up is retried, not a configuration error");
+        assert!(refusal("42P01", "app", "db").is_none());
     }
 }

@@ -5,8 +5,13 @@
 //! reference. Type-strictness comes from `jsonb_typeof` guards inside `CASE` (which fixes the evaluation
 //! order). String and boolean equality use containment (`@>`), which is exact for them and uses the GIN
 //! index; numbers compare as `float8`, as the reference compares `f64`.
+//!
+//! Size never turns into depth: an `$in` list is one array parameter (`@> ANY($1::jsonb[])`,
+//! `= ANY($1::float8[])`), and the parts of `$and` and `$or` are joined as a balanced tree, so a list of n
+//! parts nests log2(n) deep. sea-query renders and drops expressions recursively, and the left-deep chain
+//! it builds from a `Condition` of 20,000 parts overflowed a 2 MiB tokio worker stack.
 
-use sea_orm::sea_query::{Condition, Expr, Value};
+use sea_orm::sea_query::{ArrayType, Expr, ExprTrait, Value};
 use serde_json::{Map, Value as Json};
 use storage_core::filter::{FieldOp, Scalar};
 use storage_core::{DocumentFilter, Filter};
@@ -65,7 +70,7 @@ fn contains(key: &str, scalar: &Scalar) -> Expr {
 fn field(key: &str, op: &FieldOp) -> Expr {
     match op {
         FieldOp::Eq(scalar) => equals(key, scalar),
-        FieldOp::In(scalars) => scalars.iter().fold(Condition::any(), |any, s| any.add(equals(key, s))).into(),
+        FieldOp::In(scalars) => one_of(key, scalars),
         FieldOp::Gt(bound) => number_test(
             key,
             "(CASE WHEN jsonb_typeof(\"metadata\" -> $1) = 'number' THEN (\"metadata\" -> $2)::float8 > $3 ELSE false END)",
@@ -95,47 +100,100 @@ fn field(key: &str, op: &FieldOp) -> Expr {
     }
 }
 
-/// A metadata filter as a condition on the `metadata` column.
-pub(crate) fn metadata_condition(filter: &Filter) -> Condition {
+/// `key`'s value equals one of `scalars`: strings and booleans by containment, numbers as `float8`, each
+/// kind as one array parameter however long the list is.
+fn one_of(key: &str, scalars: &[Scalar]) -> Expr {
+    let (numbers, others): (Vec<&Scalar>, Vec<&Scalar>) =
+        scalars.iter().partition(|scalar| matches!(scalar, Scalar::Number(_)));
+    let mut tests = Vec::with_capacity(2);
+    if !others.is_empty() {
+        let objects = others.iter().map(|scalar| object(key, scalar.to_json())).collect();
+        tests.push(Expr::cust_with_values(
+            "(\"metadata\" @> ANY($1::jsonb[]))",
+            [Value::Array(ArrayType::Json, Some(Box::new(objects)))],
+        ));
+    }
+    if !numbers.is_empty() {
+        let numbers: Vec<f64> =
+            numbers.iter().filter_map(|scalar| if let Scalar::Number(n) = scalar { Some(*n) } else { None }).collect();
+        tests.push(Expr::cust_with_values(
+            "(CASE WHEN jsonb_typeof(\"metadata\" -> $1) = 'number' THEN (\"metadata\" -> $2)::float8 = ANY($3::float8[]) \
+             ELSE false END)",
+            [Value::from(key), Value::from(key), Value::from(numbers)],
+        ));
+    }
+    balanced(tests, Join::Or)
+}
+
+/// How [`balanced`] joins its parts.
+#[derive(Clone, Copy)]
+enum Join {
+    And,
+    Or,
+}
+
+/// `parts` joined by `join` as a balanced binary tree (pairs, then pairs of pairs), built without
+/// recursion, so its depth is log2 of its length. No parts is `TRUE` for `AND` and `FALSE` for `OR`.
+fn balanced(parts: Vec<Expr>, join: Join) -> Expr {
+    let mut level = parts;
+    while level.len() > 1 {
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        let mut parts = level.into_iter();
+        while let Some(left) = parts.next() {
+            next.push(match (parts.next(), join) {
+                (Some(right), Join::And) => left.and(right),
+                (Some(right), Join::Or) => left.or(right),
+                (None, _) => left,
+            });
+        }
+        level = next;
+    }
+    level.pop().unwrap_or_else(|| Expr::cust(if matches!(join, Join::And) { "TRUE" } else { "FALSE" }))
+}
+
+/// A metadata filter as a boolean expression on the `metadata` column.
+fn metadata_condition(filter: &Filter) -> Expr {
     match filter {
-        Filter::And(items) => items.iter().fold(Condition::all(), |all, f| all.add(metadata_condition(f))),
-        Filter::Or(items) => items.iter().fold(Condition::any(), |any, f| any.add(metadata_condition(f))),
+        Filter::And(items) => balanced(items.iter().map(metadata_condition).collect(), Join::And),
+        Filter::Or(items) => balanced(items.iter().map(metadata_condition).collect(), Join::Or),
         Filter::Not(inner) => metadata_condition(inner).not(),
-        Filter::Field { key, op } => Condition::all().add(field(key, op)),
+        Filter::Field { key, op } => field(key, op),
     }
 }
 
-/// A text filter as a condition on the `text` column: case-sensitive substrings through `strpos`, so `%`
-/// and `_` are literal.
-pub(crate) fn document_condition(filter: &DocumentFilter) -> Condition {
+/// A text filter as a boolean expression on the `text` column: case-sensitive substrings through `strpos`,
+/// so `%` and `_` are literal.
+fn document_condition(filter: &DocumentFilter) -> Expr {
     match filter {
         DocumentFilter::Contains(needle) => {
-            Condition::all().add(Expr::cust_with_values("(strpos(\"text\", $1) > 0)", [Value::from(needle.as_str())]))
+            Expr::cust_with_values("(strpos(\"text\", $1) > 0)", [Value::from(needle.as_str())])
         }
         DocumentFilter::NotContains(needle) => {
-            Condition::all().add(Expr::cust_with_values("(strpos(\"text\", $1) = 0)", [Value::from(needle.as_str())]))
+            Expr::cust_with_values("(strpos(\"text\", $1) = 0)", [Value::from(needle.as_str())])
         }
-        DocumentFilter::And(items) => items.iter().fold(Condition::all(), |all, f| all.add(document_condition(f))),
-        DocumentFilter::Or(items) => items.iter().fold(Condition::any(), |any, f| any.add(document_condition(f))),
+        DocumentFilter::And(items) => balanced(items.iter().map(document_condition).collect(), Join::And),
+        DocumentFilter::Or(items) => balanced(items.iter().map(document_condition).collect(), Join::Or),
     }
 }
 
 /// Both filters of a request as one expression, or `None` when neither restricts anything.
 pub(crate) fn where_expr(filter: Option<&Filter>, document: Option<&DocumentFilter>) -> Option<Expr> {
-    let mut all = Condition::all();
+    let mut parts = Vec::with_capacity(2);
     if let Some(filter) = filter.filter(|f| !f.is_match_all()) {
-        all = all.add(metadata_condition(filter));
+        parts.push(metadata_condition(filter));
     }
     if let Some(document) = document {
-        all = all.add(document_condition(document));
+        parts.push(document_condition(document));
     }
-    (!all.is_empty()).then(|| all.into())
+    (!parts.is_empty()).then(|| balanced(parts, Join::And))
 }
 
 #[cfg(test)]
 mod tests {
     use sea_orm::sea_query::{PostgresQueryBuilder, Query};
     use serde_json::json;
+
+    use storage_core::testing::fixtures::parenthesis_depth;
 
     use super::*;
 
@@ -159,10 +217,40 @@ mod tests {
         check(json!({"$not": {"a": true}}), "NOT ((\"metadata\" @> $1))", 1);
         check(
             json!({"a": {"$in": ["x", 1]}}),
-            "((\"metadata\" @> $1)) OR ((CASE WHEN jsonb_typeof(\"metadata\" -> $2) = 'number' \
-             THEN (\"metadata\" -> $3)::float8 = $4 ELSE false END))",
+            "((\"metadata\" @> ANY($1::jsonb[]))) OR ((CASE WHEN jsonb_typeof(\"metadata\" -> $2) = 'number' \
+             THEN (\"metadata\" -> $3)::float8 = ANY($4::float8[]) ELSE false END))",
             4,
         );
+    }
+
+    #[test]
+    fn long_lists_compile_shallow_on_a_small_stack() {
+        // Built in code, past core's limits, to show the compiler itself never nests by length: the tester's
+        // 20,000 `$or` items and 15,000 `$in` strings overflowed a 2 MiB worker stack.
+        let or = Filter::Or((0..20_000).map(|i| Filter::eq("k", Scalar::Number(f64::from(i)))).collect());
+        let strings = (0..15_000).map(|i| Scalar::String(format!("v{i}"))).collect();
+        let numbers = (0..8_000).map(|i| Scalar::Number(f64::from(i))).collect();
+        let within = Filter::And(vec![
+            Filter::Field { key: "s".into(), op: FieldOp::In(strings) },
+            Filter::Field { key: "n".into(), op: FieldOp::In(numbers) },
+        ]);
+        let rendered = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                [or, within].map(|filter| {
+                    let expr = where_expr(Some(&filter), None).unwrap();
+                    let (sql, values) = Query::select().expr(expr).build(PostgresQueryBuilder);
+                    (parenthesis_depth(&sql), values.0.len())
+                })
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        let [(or_depth, or_values), (in_depth, in_values)] = rendered;
+        assert!(or_depth <= 2 * 15 + 4, "20,000 parts nest {or_depth} deep");
+        assert_eq!(or_values, 3 * 20_000);
+        assert!(in_depth <= 8, "two $in lists nest {in_depth} deep");
+        assert_eq!(in_values, 1 + 3, "each $in list is one array parameter");
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub(crate) async fn report(
             (false, false, Vec::new())
         }
     };
+    let warnings = HealthReport::warnings_for(&collections);
     Ok(HealthReport {
         backend: "postgres".to_owned(),
         healthy: healthy && pool.status == "active",
@@ -70,5 +71,6 @@ pub(crate) async fn report(
         collections,
         pool: Some(pool),
         details,
+        warnings,
     })
 }

@@ -7,10 +7,15 @@
 //! parameters in DDL: integers (dimensions, HNSW `m` and `ef_construction`) and the collection's
 //! text-search configuration, which is checked to be a plain lowercase name that exists in `pg_ts_config`.
 //!
-//! # Keyword weights
+//! # Keyword terms and BM25 statistics
 //!
-//! The `tsv` column is generated from the chunk: weight **A** from metadata `title`, `file_name` and
-//! `filename`; weight **B** from `summary` and `section_summary`; weight **C** from the text.
+//! `tsv` holds core's index terms of the text (`storage_core::analyze`) with their positions, written by
+//! the client (`ops/keyword_sql.rs` builds the literal), and `n_terms` the text's length in terms: the same
+//! terms the embedded backend indexes, so BM25 ranks alike. `bs_keyword_stats` holds each chunk table's
+//! chunk count and total length as append-only deltas, written by statement triggers from the transition
+//! tables (exact under concurrent writers, and no writer waits on a counter row), summed by queries and
+//! compacted after bulk loads and large upserts. Before migration 5, `tsv` was generated from the text and
+//! the metadata title/summary with PostgreSQL's own parser ([`legacy_tsv_expression`], for `down`).
 
 use sea_orm::sea_query::{ColumnDef, Expr, Index, IndexType, PostgresQueryBuilder, Table, TableRef};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
@@ -51,12 +56,22 @@ impl ChunkTable {
         format!("\"{}\".\"{}\"", self.schema, self.table)
     }
 
+    /// The table's own name (`bs_chunks_<collection>`), the key of its keyword statistics.
+    pub(crate) fn name(&self) -> &str {
+        &self.table
+    }
+
     fn table_ref(&self) -> TableRef {
         (self.schema.clone(), self.table.clone()).into()
     }
 
     fn index_name(&self, suffix: &str) -> String {
         format!("{}_{suffix}", self.table)
+    }
+
+    /// The GIN indexes (keyword and metadata), as `to_regclass` takes them.
+    pub(crate) fn gin_indexes_qualified(&self) -> [String; 2] {
+        ["tsv", "metadata"].map(|suffix| format!("\"{}\".\"{}\"", self.schema, self.index_name(suffix)))
     }
 
     /// `"schema"."<table>_embedding"`, the HNSW index, as `to_regclass` takes it.
@@ -149,7 +164,8 @@ pub(crate) struct HnswParams {
     pub(crate) ef_construction: u32,
 }
 
-fn tsv_expression(language: &str) -> Result<String, DbErr> {
+/// The generated `tsv` of chunk tables before migration 5 (its `down` restores it).
+pub(crate) fn legacy_tsv_expression(language: &str) -> Result<String, DbErr> {
     if !is_plain_identifier(language, 63) {
         return Err(DbErr::Custom(format!(
             "text-search configuration `{}` is not a plain name",
@@ -173,7 +189,6 @@ fn tsv_expression(language: &str) -> Result<String, DbErr> {
 pub(crate) async fn create_chunk_table<C: ConnectionTrait>(
     db: &C,
     table: &ChunkTable,
-    language: &str,
     layout: Option<VectorLayout>,
     hnsw: HnswParams,
 ) -> Result<(), DbErr> {
@@ -189,11 +204,13 @@ pub(crate) async fn create_chunk_table<C: ConnectionTrait>(
         .col(ColumnDef::new("text").text().not_null())
         .col(ColumnDef::new("metadata").json_binary().not_null().default(Expr::cust("'{}'::jsonb")))
         .col(embedding)
-        .col(ColumnDef::new("tsv").custom("tsvector").not_null().generated(Expr::cust(tsv_expression(language)?), true))
+        .col(ColumnDef::new("tsv").custom("tsvector").not_null())
+        .col(ColumnDef::new("n_terms").integer().not_null().default(0))
         .col(ColumnDef::new("created_at").timestamp_with_time_zone().not_null().default(Expr::cust("now()")))
         .col(ColumnDef::new("updated_at").timestamp_with_time_zone().not_null().default(Expr::cust("now()")))
         .to_owned();
     db.execute(&create).await?;
+    set_keyword_layout(db, table).await?;
     for (suffix, column) in [("tsv", "tsv"), ("metadata", "metadata")] {
         let index = Index::create()
             .if_not_exists()
@@ -283,10 +300,104 @@ pub(crate) async fn set_vector_column<C: ConnectionTrait>(
     create_vector_index(db, table, layout, hnsw).await
 }
 
-/// Drops a collection's chunk table.
+/// Drops a collection's chunk table (its statistics stay: [`forget_keyword_stats`]).
 pub(crate) async fn drop_chunk_table<C: ConnectionTrait>(db: &C, table: &ChunkTable) -> Result<(), DbErr> {
     let drop = Table::drop().table(table.table_ref()).if_exists().to_owned();
     db.execute(&drop).await.map(drop_result)
+}
+
+/// Forgets the keyword statistics of a dropped chunk table, so a table created under the same name starts
+/// from zero. (Migrations that drop chunk tables need not: migration 5's `down` drops the statistics.)
+pub(crate) async fn forget_keyword_stats<C: ConnectionTrait>(db: &C, table: &ChunkTable) -> Result<(), DbErr> {
+    let forget = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "DELETE FROM bs_keyword_stats WHERE chunk_table = $1",
+        [table.name().into()],
+    );
+    db.execute_raw(forget).await.map(drop_result)
+}
+
+/// The keyword statistics table and the trigger function that feeds it (migration 5 creates them).
+pub(crate) const KEYWORD_STATS_DDL: [&str; 3] = [
+    "CREATE TABLE IF NOT EXISTS bs_keyword_stats (chunk_table text NOT NULL, chunks bigint NOT NULL, terms bigint NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS bs_keyword_stats_chunk_table ON bs_keyword_stats (chunk_table)",
+    "CREATE OR REPLACE FUNCTION bs_keyword_stats_change() RETURNS trigger LANGUAGE plpgsql \
+     SET search_path FROM CURRENT AS $$ BEGIN \
+       IF TG_OP = 'INSERT' THEN \
+         INSERT INTO bs_keyword_stats SELECT TG_TABLE_NAME, count(*), coalesce(sum(n_terms), 0) FROM new_rows HAVING count(*) > 0; \
+       ELSIF TG_OP = 'UPDATE' THEN \
+         INSERT INTO bs_keyword_stats SELECT TG_TABLE_NAME, 0, d.terms FROM (SELECT \
+           (SELECT coalesce(sum(n_terms), 0) FROM new_rows) - (SELECT coalesce(sum(n_terms), 0) FROM old_rows) AS terms) AS d \
+           WHERE d.terms <> 0; \
+       ELSE \
+         INSERT INTO bs_keyword_stats SELECT TG_TABLE_NAME, -count(*), -coalesce(sum(n_terms), 0) FROM old_rows HAVING count(*) > 0; \
+       END IF; \
+       RETURN NULL; END $$",
+];
+
+/// Migration 5 on an existing chunk table: `tsv` stops being generated (the client writes core's terms,
+/// backfilled by the migration) and `n_terms` appears.
+pub(crate) async fn adopt_client_keyword_columns<C: ConnectionTrait>(db: &C, table: &ChunkTable) -> Result<(), DbErr> {
+    let qualified = table.qualified();
+    execute_ddl(db, format!("ALTER TABLE {qualified} ALTER COLUMN tsv DROP EXPRESSION")).await?;
+    execute_ddl(db, format!("ALTER TABLE {qualified} ADD COLUMN IF NOT EXISTS n_terms integer NOT NULL DEFAULT 0"))
+        .await
+}
+
+/// Migration 5's `down`: the generated `tsv` of before, its GIN index, and no statistics.
+pub(crate) async fn restore_legacy_keyword_columns<C: ConnectionTrait>(
+    db: &C,
+    table: &ChunkTable,
+    language: &str,
+) -> Result<(), DbErr> {
+    let qualified = table.qualified();
+    for name in ["bs_keyword_insert", "bs_keyword_update", "bs_keyword_delete"] {
+        execute_ddl(db, format!("DROP TRIGGER IF EXISTS {name} ON {qualified}")).await?;
+    }
+    execute_ddl(db, format!("ALTER TABLE {qualified} RESET (toast_tuple_target)")).await?;
+    execute_ddl(db, format!("ALTER TABLE {qualified} DROP COLUMN IF EXISTS n_terms, DROP COLUMN IF EXISTS tsv"))
+        .await?;
+    let expression = legacy_tsv_expression(language)?;
+    execute_ddl(
+        db,
+        format!("ALTER TABLE {qualified} ADD COLUMN tsv tsvector NOT NULL GENERATED ALWAYS AS ({expression}) STORED"),
+    )
+    .await?;
+    let index = Index::create()
+        .if_not_exists()
+        .name(table.index_name("tsv"))
+        .table(table.table_ref())
+        .col("tsv")
+        .index_type(IndexType::Custom("gin".into()))
+        .to_owned();
+    db.execute(&index).await.map(drop_result)
+}
+
+/// Keeps a chunk row whole in the heap, and its statistics counted.
+///
+/// `toast_tuple_target` = 8160 (the most a page allows): with the embedding `STORAGE PLAIN`, a row passes the
+/// default 2 KiB target, and PostgreSQL would compress or move `tsv` out of line, so every keyword match
+/// read it from the TOAST table (research/pg-limits.md; issue 16 measured 210 buffers per keyword query vs 39
+/// inline). Rows stay larger in the heap, which costs exact vector scans a little; keyword and hybrid
+/// queries read a row once.
+pub(crate) async fn set_keyword_layout<C: ConnectionTrait>(db: &C, table: &ChunkTable) -> Result<(), DbErr> {
+    let qualified = table.qualified();
+    execute_ddl(db, format!("ALTER TABLE {qualified} SET (toast_tuple_target = 8160)")).await?;
+    for (name, event, transition) in [
+        ("bs_keyword_insert", "INSERT", "NEW TABLE AS new_rows"),
+        ("bs_keyword_update", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ("bs_keyword_delete", "DELETE", "OLD TABLE AS old_rows"),
+    ] {
+        execute_ddl(
+            db,
+            format!(
+                "CREATE OR REPLACE TRIGGER {name} AFTER {event} ON {qualified} REFERENCING {transition} \
+                 FOR EACH STATEMENT EXECUTE FUNCTION bs_keyword_stats_change()"
+            ),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn drop_result<T>(_: T) {}

@@ -165,8 +165,8 @@ impl PostgresStore {
 
     async fn info(&self, row: &CollectionModel) -> Result<CollectionInfo, StorageError> {
         let name = CollectionName::new(row.name.clone())?;
-        let n = count::count(&self.db, &self.table(&name), None).await.map_err(self.db_err("counting chunks"))?;
-        row.info(n)
+        let stats = count::stats(&self.db, &self.table(&name)).await.map_err(self.db_err("counting chunks"))?;
+        row.info(&stats)
     }
 
     /// Checks that every chunk table's vector column has the dimensions its registry row records, and
@@ -285,10 +285,10 @@ impl DocumentStore for PostgresStore {
         let txn = migration::locked(&self.db).await.map_err(&err)?;
         let row = match collections::find_for_update(&txn, name).await.map_err(&err)? {
             Some(row) => match (row.embedding_space(), space) {
-                (Some(stored), Some(space)) => {
-                    stored.check_compatible(name, space)?;
-                    row
-                }
+                (Some(stored), Some(space)) => match stored.completed_by(name, space)? {
+                    Some(completed) => collections::set_space(&txn, row, Some(&completed)).await.map_err(&err)?,
+                    None => row,
+                },
                 (None, Some(space)) => {
                     let layout = VectorLayout::new(space);
                     layout.check_supported(self.pgvector())?;
@@ -303,9 +303,7 @@ impl DocumentStore for PostgresStore {
                     layout.check_supported(self.pgvector())?;
                 }
                 let row = collections::insert(&txn, name, &self.config.language, space).await.map_err(&err)?;
-                schema::create_chunk_table(&txn, &table, &self.config.language, layout, self.hnsw())
-                    .await
-                    .map_err(&err)?;
+                schema::create_chunk_table(&txn, &table, layout, self.hnsw()).await.map_err(&err)?;
                 row
             }
         };
@@ -336,6 +334,7 @@ impl DocumentStore for PostgresStore {
         let existed = collections::find_for_update(&txn, name).await.map_err(&err)?.is_some();
         if existed {
             schema::drop_chunk_table(&txn, &self.table(name)).await.map_err(&err)?;
+            schema::forget_keyword_stats(&txn, &self.table(name)).await.map_err(&err)?;
             collections::delete(&txn, name).await.map_err(&err)?;
         }
         txn.commit().await.map_err(&err)?;
@@ -359,7 +358,11 @@ impl DocumentStore for PostgresStore {
         let row =
             collections::find_for_update(&txn, collection).await.map_err(&err)?.ok_or_else(|| missing(collection))?;
         match row.embedding_space() {
-            Some(stored) => stored.check_compatible(collection, space)?,
+            Some(stored) => {
+                if let Some(completed) = stored.completed_by(collection, space)? {
+                    collections::set_space(&txn, row, Some(&completed)).await.map_err(&err)?;
+                }
+            }
             None => {
                 let layout = VectorLayout::new(space);
                 layout.check_supported(self.pgvector())?;
@@ -418,6 +421,7 @@ impl DocumentStore for PostgresStore {
     }
 
     async fn count(&self, collection: &CollectionName, filter: Option<&Filter>) -> storage_core::Result<u64> {
+        filter.map(Filter::validate).transpose()?;
         let meta = self.meta(collection).await?;
         count::count(&self.db, &meta.table, filter).await.map_err(self.db_err("count"))
     }
@@ -452,12 +456,7 @@ impl DocumentStore for PostgresStore {
     }
 
     async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> storage_core::Result<u64> {
-        if filter.is_match_all() {
-            return Err(StorageError::invalid(
-                "where",
-                "an empty filter matches every chunk; refusing to delete everything (use `reset` to empty a collection)",
-            ));
-        }
+        filter.check_deletable()?;
         let meta = self.meta(collection).await?;
         delete::delete_where(&self.db, &meta.table, filter).await.map_err(self.db_err("delete"))
     }
@@ -469,7 +468,8 @@ impl DocumentStore for PostgresStore {
         let row =
             collections::find_for_update(&txn, collection).await.map_err(&err)?.ok_or_else(|| missing(collection))?;
         schema::drop_chunk_table(&txn, &table).await.map_err(&err)?;
-        schema::create_chunk_table(&txn, &table, &row.language, None, self.hnsw()).await.map_err(&err)?;
+        schema::forget_keyword_stats(&txn, &table).await.map_err(&err)?;
+        schema::create_chunk_table(&txn, &table, None, self.hnsw()).await.map_err(&err)?;
         collections::set_space(&txn, row, None).await.map_err(&err)?;
         txn.commit().await.map_err(&err)?;
         self.forget(Some(collection));

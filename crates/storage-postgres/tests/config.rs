@@ -164,7 +164,15 @@ async fn the_password_never_appears_in_config_errors_status_or_logs() {
     let mut wrong_database = config.clone();
     wrong_database.database = "no_such_database".into();
     let error = storage_postgres::PostgresStore::connect(wrong_database).await.unwrap_err();
-    assert!(matches!(error, PostgresError::Connect { .. }), "{error:?}");
+    assert!(matches!(error, PostgresError::Refused { .. }), "{error:?}");
+    outputs.push(error_chain(&error));
+    outputs.push(error_chain(&storage_core::StorageError::from(error)));
+
+    // A failed connect: a user the server does not know (28000), which names the user in the message.
+    let mut wrong_user = config.clone();
+    wrong_user.user = "no_such_user".into();
+    let error = storage_postgres::PostgresStore::connect(wrong_user).await.unwrap_err();
+    assert!(error.to_string().contains("`no_such_user`"), "{error}");
     outputs.push(error_chain(&error));
     outputs.push(error_chain(&storage_core::StorageError::from(error)));
 

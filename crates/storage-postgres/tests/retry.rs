@@ -52,9 +52,9 @@ async fn a_missing_database_is_not_retried() {
     let started = Instant::now();
     let error = PostgresStore::connect(config).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_millis(1_500), "a permanent failure was retried");
-    let PostgresError::Connect { target, .. } = &error else { panic!("{error:?}") };
+    let PostgresError::Refused { target, .. } = &error else { panic!("{error:?}") };
     assert!(target.ends_with("/brainstore_no_such_database"), "{target}");
-    assert!(error.to_string().contains("does not exist"), "{error}");
+    assert!(error.to_string().contains("has no database `brainstore_no_such_database`"), "{error}");
 }
 
 /// Forwards every connection on `listener` to the real server.

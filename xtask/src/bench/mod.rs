@@ -1,5 +1,6 @@
 //! `cargo xtask bench <target>`: benchmarks run by hand; speed is measured here, never asserted in tests.
 
+mod embed;
 mod embedded;
 mod ingest_memory;
 mod pg;
@@ -30,6 +31,9 @@ pub(crate) struct BenchArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum BenchTarget {
+    /// The local embedding provider beside sentence-transformers (PyTorch, CPU): texts/s and peak RSS
+    /// (`--rows` caps the stdlib corpus at 12,000 texts).
+    Embed,
     /// The embedded backend side by side with chromadb's persistent client on the same rows.
     Embedded,
     /// Peak RSS of `brainstore ingest` on a 1,000,000-line file (the other flags do not apply).
@@ -42,6 +46,7 @@ pub(crate) enum BenchTarget {
 
 pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     match args.target {
+        BenchTarget::Embed => embed::run(args),
         BenchTarget::Embedded => embedded::run(args),
         BenchTarget::IngestMemory => ingest_memory::run(),
         BenchTarget::Pg => pg::run(args),

@@ -15,7 +15,7 @@ use super::space;
 use crate::columns::{count_value, get, get_embedding, micros, now};
 use crate::db::{Db, placeholders, stmt};
 use crate::filter_sql::{SqlCondition, metadata_condition_on};
-use crate::keyword_sql::match_expression;
+use crate::fts5_query::match_expression;
 
 /// The request's scope, statuses, kinds, tiers, tags (any of) and metadata filter as SQL on alias `c`;
 /// memories expired at `at` are never recalled, even before `expire` removes them.

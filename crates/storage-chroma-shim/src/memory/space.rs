@@ -2,7 +2,7 @@
 
 use sea_orm::{ConnectionTrait, DbErr};
 use storage_core::memory::{
-    AuditAction, ChangeContext, Memory, check_memory_embedding, check_memory_space_change, check_model_name,
+    AuditAction, ChangeContext, Memory, check_memory_embedding, check_model_name, memory_space_change,
 };
 use storage_core::{Embedding, EmbeddingSpace, StorageError};
 use uuid::Uuid;
@@ -44,14 +44,18 @@ async fn store(conn: &impl ConnectionTrait, space: &EmbeddingSpace) -> Result<()
     .map(drop)
 }
 
-/// Records `space`; the same space again is a no-op and a different one is refused.
+/// Records `space`; the same space again is a no-op, a provider or model given for the first time is
+/// recorded, and a different one is refused (core's `memory_space_change`).
 pub(super) async fn set(db: &Db, space: &EmbeddingSpace) -> Result<(), StorageError> {
     space.validate()?;
     let err = db.err("set memory embedding space");
     let txn = db.begin_write().await.map_err(&err)?;
-    match load(&txn).await.map_err(&err)? {
-        None => store(&txn, space).await.map_err(&err)?,
-        Some(recorded) => check_memory_space_change(&recorded, space)?,
+    let record = match load(&txn).await.map_err(&err)? {
+        None => Some(space.clone()),
+        Some(recorded) => memory_space_change(&recorded, space)?,
+    };
+    if let Some(space) = record {
+        store(&txn, &space).await.map_err(&err)?;
     }
     txn.commit().await.map_err(&err)
 }

@@ -32,6 +32,7 @@ mod m20261124_000003_create_metadata_index;
 mod m20261124_000004_create_memories;
 mod m20261124_000005_create_sessions;
 mod m20261124_000006_create_tasks;
+mod m20261206_000007_index_embedded_chunks;
 mod template;
 mod text_index;
 
@@ -61,6 +62,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     m20261124_000004_create_memories::MIGRATION,
     m20261124_000005_create_sessions::MIGRATION,
     m20261124_000006_create_tasks::MIGRATION,
+    m20261206_000007_index_embedded_chunks::MIGRATION,
 ];
 
 /// The FTS5 indexes migrations create with the store's tokenizer (chunks' per-collection indexes aside).
@@ -167,7 +169,7 @@ async fn revert(txn: &DatabaseTransaction, version: u32) -> Result<(), DbErr> {
 
 fn migrate_error(db: &Db, version: u32, err: DbErr) -> StorageError {
     if crate::error::is_busy(&err) {
-        return StorageError::Busy { resource: db.path.clone(), waited_ms: db.busy_timeout_ms };
+        return crate::error::storage_error("migrate", err, &db.path, db.busy_timeout_ms);
     }
     crate::error::EmbeddedError::Migrate {
         name: MIGRATIONS[version as usize - 1].name.to_owned(),

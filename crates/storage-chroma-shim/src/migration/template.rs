@@ -9,7 +9,7 @@ use storage_core::session::{AgentStatus, MessageRole, SessionStatus};
 use storage_core::task::TaskStatus;
 use storage_core::{Metric, TextLanguage};
 
-use crate::keyword_sql::tokenizer;
+use crate::fts5_query::text_tokenizer;
 
 fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
     all.iter().map(|value| name(*value)).collect()
@@ -32,7 +32,7 @@ fn enum_lists() -> [(&'static str, Vec<&'static str>); 8] {
 /// `sql` with `{Enum}` replaced by the quoted list of the enum's values and `{tokenizer}` by the FTS5
 /// tokenizer of `language`.
 pub(super) fn expand(sql: &str, language: TextLanguage) -> String {
-    let mut text = sql.replace("{tokenizer}", tokenizer(language));
+    let mut text = sql.replace("{tokenizer}", text_tokenizer(language));
     for (name, values) in enum_lists() {
         let placeholder = format!("{{{name}}}");
         if text.contains(&placeholder) {

@@ -1,7 +1,7 @@
 //! Creating, listing, dropping and resetting collections, and recording their embedding spaces.
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
-use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, StorageError, TextLanguage};
+use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, StorageError, VectorIndexState};
 
 use super::{
     COLLECTION_COLUMNS, CollectionRow, bump_version, collection_from_row, find_collection, missing, now_micros,
@@ -18,23 +18,28 @@ fn space_values(space: Option<&EmbeddingSpace>) -> Vec<sea_orm::Value> {
     ]
 }
 
-async fn count_chunks(conn: &impl ConnectionTrait, collection_id: i64) -> Result<u64, DbErr> {
-    let row = conn
-        .query_one_raw(stmt("SELECT count(*) FROM chunks WHERE collection_id = ?", vec![collection_id.into()]))
-        .await?;
+async fn count_rows(conn: &impl ConnectionTrait, sql: &str, collection_id: i64) -> Result<u64, DbErr> {
+    let row = conn.query_one_raw(stmt(sql, vec![collection_id.into()])).await?;
     Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
 }
 
 async fn info(conn: &impl ConnectionTrait, name: &CollectionName, row: CollectionRow) -> Result<CollectionInfo, DbErr> {
-    Ok(CollectionInfo { name: name.clone(), count: count_chunks(conn, row.id).await?, embedding_space: row.space })
+    let count = count_rows(conn, "SELECT count(*) FROM chunks WHERE collection_id = ?", row.id).await?;
+    // Answered from the partial index `chunks_embedded`.
+    let embedded =
+        count_rows(conn, "SELECT count(*) FROM chunks WHERE collection_id = ? AND embedding IS NOT NULL", row.id)
+            .await?;
+    // The vector index lives in memory and is built from SQLite on the first search, so it is never missing.
+    let vector_index = if row.space.is_some() { VectorIndexState::Ready } else { VectorIndexState::NotNeeded };
+    Ok(CollectionInfo { name: name.clone(), embedding_space: row.space, count, embedded_count: embedded, vector_index })
 }
 
-/// Creates the collection, or returns it when it exists with a compatible (or no) space.
+/// Creates the collection, or returns it when it exists with a compatible (or no) space, recording a
+/// provider and model given for the first time.
 pub(crate) async fn create(
     db: &Db,
     name: &CollectionName,
     space: Option<&EmbeddingSpace>,
-    language: TextLanguage,
 ) -> Result<CollectionInfo, StorageError> {
     if let Some(space) = space {
         space.validate()?;
@@ -43,10 +48,10 @@ pub(crate) async fn create(
     let txn = db.begin_write().await.map_err(&err)?;
     let row = match bump_version(&txn, name, 0).await.map_err(&err)? {
         Some(existing) => match (&existing.space, space) {
-            (Some(stored), Some(given)) => {
-                stored.check_compatible(name, given)?;
-                existing
-            }
+            (Some(stored), Some(given)) => match stored.completed_by(name, given)? {
+                Some(completed) => record_space(&txn, name, Some(&completed)).await.map_err(&err)?,
+                None => existing,
+            },
             (None, Some(given)) => record_space(&txn, name, Some(given)).await.map_err(&err)?,
             _ => existing,
         },
@@ -65,7 +70,7 @@ pub(crate) async fn create(
                 .transpose()
                 .map_err(&err)?
                 .ok_or_else(|| StorageError::backend("create collection", "the insert returned no row"))?;
-            schema::create_keyword_index(&txn, row.id, language).await.map_err(&err)?;
+            schema::create_keyword_index(&txn, row.id).await.map_err(&err)?;
             row
         }
     };
@@ -134,23 +139,24 @@ pub(crate) async fn set_space(db: &Db, name: &CollectionName, space: &EmbeddingS
     let err = db.err("set embedding space");
     let txn = db.begin_write().await.map_err(&err)?;
     let row = bump_version(&txn, name, 0).await.map_err(&err)?.ok_or_else(|| missing(name))?;
-    match &row.space {
-        Some(stored) => stored.check_compatible(name, space)?,
-        None => {
-            record_space(&txn, name, Some(space)).await.map_err(&err)?;
-        }
+    let record = match &row.space {
+        Some(stored) => stored.completed_by(name, space)?,
+        None => Some(space.clone()),
+    };
+    if let Some(space) = record {
+        record_space(&txn, name, Some(&space)).await.map_err(&err)?;
     }
     txn.commit().await.map_err(&err)
 }
 
 /// Empties the collection and forgets its space. Returns the collection's id.
-pub(crate) async fn reset(db: &Db, name: &CollectionName, language: TextLanguage) -> Result<i64, StorageError> {
+pub(crate) async fn reset(db: &Db, name: &CollectionName) -> Result<i64, StorageError> {
     let err = db.err("reset");
     let txn = db.begin_write().await.map_err(&err)?;
     let row = bump_version(&txn, name, 1).await.map_err(&err)?.ok_or_else(|| missing(name))?;
     // Dropping and re-creating the keyword index is faster than deleting its rows one by one.
     schema::drop_keyword_index(&txn, row.id).await.map_err(&err)?;
-    schema::create_keyword_index(&txn, row.id, language).await.map_err(&err)?;
+    schema::create_keyword_index(&txn, row.id).await.map_err(&err)?;
     txn.execute_raw(stmt("DELETE FROM chunks WHERE collection_id = ?", vec![row.id.into()])).await.map_err(&err)?;
     record_space(&txn, name, None).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;

@@ -1,18 +1,19 @@
 //! Deleting chunks by id or by filter, from the chunks table (metadata rows cascade) and the keyword index.
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, Value};
-use storage_core::{CollectionName, Filter, StorageError, check_id};
+use storage_core::{CollectionName, Filter, StorageError, TextLanguage, check_id};
 
 use super::upsert::VectorDelta;
 use super::{bump_version, missing};
 use crate::db::{Db, placeholders, stmt};
 use crate::filter_sql::metadata_condition;
-use crate::schema::keyword_table;
+use crate::schema::unindex_chunks;
 
 pub(crate) async fn delete_ids(
     db: &Db,
     name: &CollectionName,
     ids: &[String],
+    language: TextLanguage,
 ) -> Result<(u64, VectorDelta), StorageError> {
     for (idx, id) in ids.iter().enumerate() {
         check_id(id, &format!("ids[{idx}]"))?;
@@ -29,7 +30,7 @@ pub(crate) async fn delete_ids(
     }
     pks.sort_unstable();
     pks.dedup();
-    remove(&txn, collection.id, &pks).await.map_err(&err)?;
+    remove(&txn, collection.id, &pks, language).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;
     Ok((pks.len() as u64, delta(collection, pks)))
 }
@@ -38,13 +39,9 @@ pub(crate) async fn delete_where(
     db: &Db,
     name: &CollectionName,
     filter: &Filter,
+    language: TextLanguage,
 ) -> Result<(u64, VectorDelta), StorageError> {
-    if filter.is_match_all() {
-        return Err(StorageError::invalid(
-            "where",
-            "an empty filter would delete every chunk; use `reset` to empty a collection",
-        ));
-    }
+    filter.check_deletable()?;
     let err = db.err("delete");
     let txn = db.begin_write().await.map_err(&err)?;
     let collection = bump_version(&txn, name, 1).await.map_err(&err)?.ok_or_else(|| missing(name))?;
@@ -53,7 +50,7 @@ pub(crate) async fn delete_where(
     values.extend(condition.values.iter().cloned());
     let sql = format!("SELECT c.pk FROM chunks c WHERE {} AND ({})", condition.collection_term(), condition.sql);
     let pks = select_pks(&txn, &sql, values).await.map_err(&err)?;
-    remove(&txn, collection.id, &pks).await.map_err(&err)?;
+    remove(&txn, collection.id, &pks, language).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;
     Ok((pks.len() as u64, delta(collection, pks)))
 }
@@ -72,12 +69,16 @@ async fn select_pks(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) 
     rows.iter().map(|row| row.try_get_by_index::<i64>(0)).collect()
 }
 
-async fn remove(txn: &DatabaseTransaction, collection_id: i64, pks: &[i64]) -> Result<(), DbErr> {
-    let fts = keyword_table(collection_id);
+async fn remove(
+    txn: &DatabaseTransaction,
+    collection_id: i64,
+    pks: &[i64],
+    language: TextLanguage,
+) -> Result<(), DbErr> {
+    unindex_chunks(txn, collection_id, pks, language).await?;
     for part in pks.chunks(900) {
         let values: Vec<Value> = part.iter().map(|pk| (*pk).into()).collect();
         let list = placeholders(part.len());
-        txn.execute_raw(stmt(&format!("DELETE FROM {fts} WHERE rowid IN ({list})"), values.clone())).await?;
         txn.execute_raw(stmt(&format!("DELETE FROM chunks WHERE pk IN ({list})"), values)).await?;
     }
     Ok(())

@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
-use storage_core::fusion::{LegCandidate, fuse, normalize_by_max};
-use storage_core::{CollectionName, KeywordQuery, SearchHit, SearchRequest, StorageError, TextLanguage};
+use storage_core::fusion::{LegCandidate, fuse};
+use storage_core::keyword::bm25;
+use storage_core::{CollectionName, SearchHit, SearchRequest, StorageError, TextLanguage, matched_terms};
 
 use super::HitRow;
 use super::keyword::keyword_leg;
 use super::vector::{VectorContext, VectorSearch, prepare, vector_leg};
-use crate::keyword_sql::matched_terms;
 
 pub(crate) async fn search(
     ctx: &VectorContext<'_>,
@@ -26,16 +26,16 @@ pub(crate) async fn search(
     let settings = request.fusion;
     let vector =
         vector_leg(ctx, conn, &collection, embedding, settings.vector_depth(request.top_k), condition.as_ref()).await?;
-    let query = KeywordQuery::parse(request.query_text(), language);
-    let keyword = keyword_leg(conn, &collection, &query, settings.keyword_depth(request.top_k), condition.as_ref())
+    let query = request.keyword_query(language);
+    let analyzed = query.analyzed(language);
+    let keyword = keyword_leg(conn, &collection, &analyzed, settings.keyword_depth(request.top_k), condition.as_ref())
         .await
         .map_err(&err)?;
 
     let vector_leg: Vec<LegCandidate> =
         vector.iter().map(|c| LegCandidate { id: c.row.id.clone(), score: metric.score(c.distance) }).collect();
-    let keyword_scores = normalize_by_max(&keyword.iter().map(|c| c.relevance).collect::<Vec<_>>());
     let keyword_leg: Vec<LegCandidate> =
-        keyword.iter().zip(keyword_scores).map(|(c, score)| LegCandidate { id: c.row.id.clone(), score }).collect();
+        keyword.iter().map(|c| LegCandidate { id: c.row.id.clone(), score: bm25::score(c.relevance) }).collect();
     let fused = fuse(&vector_leg, &keyword_leg, &settings, request.top_k);
 
     let distances: HashMap<&str, f64> = vector.iter().map(|c| (c.row.id.as_str(), c.distance)).collect();

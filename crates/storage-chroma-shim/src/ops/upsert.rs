@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, Value};
-use storage_core::{Chunk, CollectionName, StorageError, UpsertSummary, prepare_batch};
+use storage_core::{Chunk, CollectionName, StorageError, TextLanguage, UpsertSummary, prepare_batch};
 
 use super::{CollectionRow, bump_version, find_collection, missing, now_micros};
 use crate::db::{Db, placeholders, stmt};
 use crate::filter_sql::meta_rows;
-use crate::schema::keyword_table;
+use crate::fts5_query::indexed_terms;
+use crate::schema::{keyword_table, unindex_chunks};
 use crate::vector_index::to_blob;
 
 /// What a committed write changed, for the in-memory vector index: `(pk, new vector or None)`.
@@ -27,6 +28,7 @@ pub(crate) async fn upsert(
     db: &Db,
     name: &CollectionName,
     chunks: Vec<Chunk>,
+    language: TextLanguage,
 ) -> Result<(UpsertSummary, Option<VectorDelta>), StorageError> {
     let err = db.err("upsert");
     // Validate before taking the write lock, against the space as last committed.
@@ -49,7 +51,7 @@ pub(crate) async fn upsert(
             }
         }
     }
-    let (inserted, updated, changes) = write(&txn, &row, &batch.chunks).await.map_err(&err)?;
+    let (inserted, updated, changes) = write(&txn, &row, &batch.chunks, language).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;
     let summary = UpsertSummary { inserted, updated, duplicates_in_batch: batch.duplicates_in_batch };
     let delta = VectorDelta { collection_id: row.id, uid: row.uid, version: row.version, changes };
@@ -58,7 +60,12 @@ pub(crate) async fn upsert(
 
 type Written = (u64, u64, Vec<(i64, Option<Vec<f32>>)>);
 
-async fn write(txn: &DatabaseTransaction, collection: &CollectionRow, chunks: &[Chunk]) -> Result<Written, DbErr> {
+async fn write(
+    txn: &DatabaseTransaction,
+    collection: &CollectionRow,
+    chunks: &[Chunk],
+    language: TextLanguage,
+) -> Result<Written, DbErr> {
     let existing = existing_pks(txn, collection.id, chunks).await?;
     let now = now_micros();
     let fts = keyword_table(collection.id);
@@ -66,11 +73,11 @@ async fn write(txn: &DatabaseTransaction, collection: &CollectionRow, chunks: &[
 
     // Replaced chunks keep their pk and created_at; their old metadata rows and keyword entry go.
     let replaced: Vec<i64> = chunks.iter().filter_map(|c| existing.get(c.id.as_str()).copied()).collect();
+    unindex_chunks(txn, collection.id, &replaced, language).await?;
     for part in replaced.chunks(ROWS_PER_INSERT) {
         let values: Vec<Value> = part.iter().map(|pk| (*pk).into()).collect();
         let list = placeholders(part.len());
-        txn.execute_raw(stmt(&format!("DELETE FROM chunk_meta WHERE chunk_pk IN ({list})"), values.clone())).await?;
-        txn.execute_raw(stmt(&format!("DELETE FROM {fts} WHERE rowid IN ({list})"), values)).await?;
+        txn.execute_raw(stmt(&format!("DELETE FROM chunk_meta WHERE chunk_pk IN ({list})"), values)).await?;
     }
     for chunk in chunks.iter().filter(|c| existing.contains_key(c.id.as_str())) {
         txn.execute_raw(stmt(
@@ -119,7 +126,7 @@ async fn write(txn: &DatabaseTransaction, collection: &CollectionRow, chunks: &[
     for (part, part_pks) in chunks.chunks(ROWS_PER_INSERT).zip(pks.chunks(ROWS_PER_INSERT)) {
         let mut values: Vec<Value> = Vec::with_capacity(part.len() * 2);
         for (chunk, pk) in part.iter().zip(part_pks) {
-            values.extend([(*pk).into(), chunk.text.clone().into()]);
+            values.extend([(*pk).into(), indexed_terms(&chunk.text, language).into()]);
         }
         let rows = vec!["(?, ?)"; part.len()].join(", ");
         txn.execute_raw(stmt(&format!("INSERT INTO {fts} (rowid, text) VALUES {rows}"), values)).await?;

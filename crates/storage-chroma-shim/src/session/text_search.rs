@@ -7,7 +7,7 @@ use storage_core::{KeywordQuery, StorageError, TextLanguage};
 
 use crate::columns::{count_value, get};
 use crate::db::{Db, stmt};
-use crate::keyword_sql::match_expression;
+use crate::fts5_query::match_expression;
 
 /// A table of rows under sessions with its FTS5 index (rowid = the table's pk). Static names only.
 pub(super) struct Searched<T> {

@@ -1,39 +1,20 @@
 //! The filter language: Chroma's `where` and `where_document` JSON, parsed into a typed AST.
 //!
 //! Backends never see JSON. They compile [`Filter`] and [`DocumentFilter`] into bound SQL parameters,
-//! and the conformance suite holds them to the reference evaluator in [`eval`].
-//!
-//! # Metadata filters (`where`)
-//!
-//! | JSON | meaning |
-//! |---|---|
-//! | `{"k": v}` or `{"k": {"$eq": v}}` | the value at top-level key `k` is the scalar `v` (same type, same value) |
-//! | `{"k": {"$ne": v}}` | not `$eq`: also true when `k` is missing |
-//! | `{"k": {"$gt": n}}`, `$gte`, `$lt`, `$lte` | the value is a number and compares so with `n`; a missing key or a non-number never matches |
-//! | `{"k": {"$in": [v, ...]}}` | the value is a scalar equal to one of the list |
-//! | `{"k": {"$nin": [v, ...]}}` | not `$in`: also true when `k` is missing |
-//! | `{"k": {"$exists": true}}` | the key is present (with any value, `null` included); `false` negates |
-//! | `{"k": {"$contains": v}}` | the value is an array holding the scalar `v`, or a string containing the string `v` |
-//! | `{"k": {"$not_contains": v}}` | not `$contains` |
-//! | `{"k": {"$prefix": "s"}}` | the value is a string starting with `s` (paths: "everything under this folder") |
-//! | `{"$and": [f, ...]}`, `{"$or": [f, ...]}` | every / any filter matches; the list must not be empty |
-//! | `{"$not": f}` | the filter does not match |
-//! | `{"a": .., "b": ..}` | several keys, or several operators on one key, mean `$and` |
-//! | `{}` | matches everything; refused by deletes |
-//!
-//! Scalars are strings, numbers and booleans; `null` is refused (use `$exists`). Numbers compare by
-//! value, so `1` equals `1.0`. Keys are literal top-level metadata keys: `a.b` is the key named `a.b`.
-//!
-//! # Document filters (`where_document`)
-//!
-//! `{"$contains": "s"}` and `{"$not_contains": "s"}` test the chunk text for a case-sensitive substring;
-//! `$and` and `$or` combine them.
+//! and the conformance suite holds them to the reference evaluator, [`Filter::matches`]. The language
+//! itself, its delete guard ([`Filter::check_deletable`]) and its limits ([`MAX_FILTER_NODES`],
+//! [`MAX_FILTER_VALUES`], [`MAX_FILTER_DEPTH`]) are specified for users in `docs/filters.md`, included
+//! below.
+#![doc = include_str!("../../../../docs/filters.md")]
 
 mod eval;
+mod limits;
 mod parse;
+mod shape;
 
 use serde_json::Value;
 
+pub use limits::{MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_VALUES};
 pub use parse::FILTER_OPERATORS;
 
 /// A metadata filter. Build one from JSON with [`Filter::from_json`].
@@ -123,9 +104,33 @@ impl Filter {
         Filter::Field { key: key.into(), op: FieldOp::Eq(value) }
     }
 
-    /// Whether this is the empty filter `{}`, which deletes refuse.
+    /// Whether this filter matches every metadata object by its shape alone: `{}`, `{"$and": [{}]}`,
+    /// `{"$or": [f, {"$not": f}]}` and the other forms listed in the [module docs](self).
     pub fn is_match_all(&self) -> bool {
-        matches!(self, Filter::And(items) if items.is_empty())
+        shape::matches_everything(self)
+    }
+
+    /// Checks a filter built in code by the rules [`Filter::from_json`] applies to JSON: the size limits
+    /// ([`MAX_FILTER_NODES`], [`MAX_FILTER_VALUES`], [`MAX_FILTER_DEPTH`]), finite numbers and no NUL bytes.
+    /// Every store operation that takes a filter calls it (through the request's `validate` or directly)
+    /// before compiling it, so no backend ever sees a filter outside the limits.
+    pub fn validate(&self) -> crate::Result<()> {
+        limits::validate(self)
+    }
+
+    /// Validates the filter and refuses one that [matches everything](Filter::is_match_all), as every
+    /// delete by filter must before it touches a row: deleting every chunk or memory is `reset`'s job,
+    /// never a filter's.
+    pub fn check_deletable(&self) -> crate::Result<()> {
+        self.validate()?;
+        if self.is_match_all() {
+            return Err(crate::StorageError::invalid(
+                "where",
+                "this filter matches every row by its shape ({}, {\"$and\": [{}]}, {\"$or\": [{}]} or a filter \
+                 beside its own negation), so deleting with it would remove everything; it is refused",
+            ));
+        }
+        Ok(())
     }
 
     /// Whether `metadata` passes this filter: THE meaning every backend reproduces.
@@ -158,6 +163,12 @@ impl DocumentFilter {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| crate::StorageError::invalid("where_document", format!("is not valid JSON: {e}")))?;
         DocumentFilter::from_json(&value)
+    }
+
+    /// Checks a document filter built in code by the rules the parser applies to JSON: the node and depth
+    /// limits and no NUL bytes.
+    pub fn validate(&self) -> crate::Result<()> {
+        limits::validate_document(self)
     }
 
     /// Whether `text` passes this filter.

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use super::limits::{Budget, check_text};
 use super::{DocumentFilter, FieldOp, Filter, Scalar};
 use crate::document::json_type_name;
 use crate::error::StorageError;
@@ -27,8 +28,10 @@ pub const FILTER_OPERATORS: &[&str] = &[
 
 const FIELD_OPERATORS: &str = "$eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $contains, $not_contains, $prefix";
 
+/// `path.segment`; a key is a segment too, so it is [shown](crate::shown) (escaped, cut when long).
 fn child(path: &str, segment: &str) -> String {
-    if path.is_empty() { segment.to_owned() } else { format!("{path}.{segment}") }
+    let segment = crate::shown(segment);
+    if path.is_empty() { segment } else { format!("{path}.{segment}") }
 }
 
 fn field_name(path: &str) -> &str {
@@ -40,47 +43,221 @@ fn fail<T>(path: &str, reason: impl Into<String>) -> crate::Result<T> {
 }
 
 pub(super) fn parse_filter(value: &Value) -> crate::Result<Filter> {
-    parse_object(value, "")
+    Parser::default().object(value, "", 1)
 }
 
-fn parse_object(value: &Value, path: &str) -> crate::Result<Filter> {
-    let Value::Object(map) = value else {
-        return fail(path, format!("a filter must be a JSON object, got {}", json_type_name(value)));
-    };
-    let mut parts = Vec::with_capacity(map.len());
-    for (key, operand) in map {
-        if key.starts_with('$') {
-            parts.push(parse_logical(key, operand, path)?);
-        } else {
-            parts.push(parse_field(key, operand, &child(path, key))?);
+pub(super) fn parse_document_filter(value: &Value) -> crate::Result<DocumentFilter> {
+    Parser::default().document_object(value, "where_document", 1)
+}
+
+/// One parse: the budget of [`super::limits`] it has used so far. Every node is counted at the depth it
+/// will have in the AST before its parts are parsed, so an over-deep filter is refused on the way down and
+/// the parser's own recursion stays within [`super::MAX_FILTER_DEPTH`].
+#[derive(Default)]
+struct Parser {
+    budget: Budget,
+}
+
+impl Parser {
+    fn node(&mut self, depth: usize, path: &str) -> crate::Result<()> {
+        self.budget.node(depth, field_name(path))
+    }
+
+    /// The depth of the parts of an object at `depth` with `parts` keys: the same for one key, one deeper
+    /// (after counting the implicit `$and` they become) for any other number.
+    fn parts_depth(&mut self, parts: usize, depth: usize, path: &str) -> crate::Result<usize> {
+        if parts == 1 {
+            return Ok(depth);
+        }
+        self.node(depth, path)?;
+        Ok(depth + 1)
+    }
+
+    /// A filter object at `depth`: one part per key, under an implicit `$and` when there are several.
+    fn object(&mut self, value: &Value, path: &str, depth: usize) -> crate::Result<Filter> {
+        let Value::Object(map) = value else {
+            return fail(path, format!("a filter must be a JSON object, got {}", json_type_name(value)));
+        };
+        let part_depth = self.parts_depth(map.len(), depth, path)?;
+        let mut parts = Vec::with_capacity(map.len());
+        for (key, operand) in map {
+            if key.starts_with('$') {
+                parts.push(self.logical(key, operand, path, part_depth)?);
+            } else {
+                check_text(key, field_name(path), &format!("the key {}", crate::quoted(key)))?;
+                parts.push(self.field(key, operand, &child(path, key), part_depth)?);
+            }
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
+    }
+
+    fn logical(&mut self, op: &str, operand: &Value, path: &str, depth: usize) -> crate::Result<Filter> {
+        let here = child(path, op);
+        match op {
+            "$and" | "$or" => {
+                let items = non_empty_array(operand, &here, op, "filters")?;
+                self.node(depth, &here)?;
+                let filters = items
+                    .iter()
+                    .enumerate()
+                    .map(|(idx, item)| self.object(item, &format!("{here}[{idx}]"), depth + 1))
+                    .collect::<crate::Result<Vec<_>>>()?;
+                Ok(if op == "$and" { Filter::And(filters) } else { Filter::Or(filters) })
+            }
+            "$not" => {
+                self.node(depth, &here)?;
+                let inner = self.object(operand, &here, depth + 1)?;
+                if inner.is_match_all() {
+                    return fail(&here, "$not needs a filter that restricts something; this one matches everything");
+                }
+                Ok(Filter::Not(Box::new(inner)))
+            }
+            _ if FIELD_OPERATORS.split(", ").any(|known| known == op) => {
+                fail(&here, format!("{op} must be applied to a metadata key, e.g. {{\"year\": {{\"{op}\": ...}}}}"))
+            }
+            _ => fail(
+                &here,
+                format!("{} is not a filter operator; logical operators are $and, $or and $not", crate::quoted(op)),
+            ),
         }
     }
-    Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
-}
 
-fn parse_logical(op: &str, operand: &Value, path: &str) -> crate::Result<Filter> {
-    let here = child(path, op);
-    match op {
-        "$and" | "$or" => {
-            let items = non_empty_array(operand, &here, op, "filters")?;
-            let filters = items
-                .iter()
-                .enumerate()
-                .map(|(idx, item)| parse_object(item, &format!("{here}[{idx}]")))
-                .collect::<crate::Result<Vec<_>>>()?;
-            Ok(if op == "$and" { Filter::And(filters) } else { Filter::Or(filters) })
-        }
-        "$not" => {
-            let inner = parse_object(operand, &here)?;
-            if inner.is_match_all() {
-                return fail(&here, "$not needs a non-empty filter");
+    fn field(&mut self, key: &str, operand: &Value, path: &str, depth: usize) -> crate::Result<Filter> {
+        match operand {
+            Value::Object(ops) => self.operators(key, ops, path, depth),
+            Value::Null => fail(path, "null is not a filter value; use {\"$exists\": false} to match a missing key"),
+            Value::Array(_) => fail(
+                path,
+                "an array is not a filter value; use {\"$in\": [...]} to match one of several values, or \
+                 {\"$contains\": v} to match an array that holds v",
+            ),
+            scalar => {
+                self.node(depth, path)?;
+                Ok(Filter::Field { key: key.to_owned(), op: FieldOp::Eq(to_scalar(scalar, path, "$eq")?) })
             }
-            Ok(Filter::Not(Box::new(inner)))
         }
-        _ if FIELD_OPERATORS.split(", ").any(|known| known == op) => {
-            fail(&here, format!("{op} must be applied to a metadata key, e.g. {{\"year\": {{\"{op}\": ...}}}}"))
+    }
+
+    fn operators(&mut self, key: &str, ops: &Map<String, Value>, path: &str, depth: usize) -> crate::Result<Filter> {
+        if ops.is_empty() {
+            return fail(path, format!("an empty operator object; expected one of {FIELD_OPERATORS}"));
         }
-        _ => fail(&here, format!("`{op}` is not a filter operator; logical operators are $and, $or and $not")),
+        let part_depth = self.parts_depth(ops.len(), depth, path)?;
+        let mut parts = Vec::with_capacity(ops.len());
+        for (op, operand) in ops {
+            let (test, negated) = self.operator(op, operand, path)?;
+            self.node(part_depth, path)?;
+            let field = Filter::Field { key: key.to_owned(), op: test };
+            parts.push(if negated {
+                self.node(part_depth + 1, path)?;
+                Filter::Not(Box::new(field))
+            } else {
+                field
+            });
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
+    }
+
+    /// One operator applied to a key: the positive test, and whether the operator negates it.
+    fn operator(&mut self, op: &str, operand: &Value, path: &str) -> crate::Result<(FieldOp, bool)> {
+        Ok(match op {
+            "$eq" => (FieldOp::Eq(to_scalar(operand, path, op)?), false),
+            "$ne" => (FieldOp::Eq(to_scalar(operand, path, op)?), true),
+            "$gt" => (FieldOp::Gt(to_number(operand, path, op)?), false),
+            "$gte" => (FieldOp::Gte(to_number(operand, path, op)?), false),
+            "$lt" => (FieldOp::Lt(to_number(operand, path, op)?), false),
+            "$lte" => (FieldOp::Lte(to_number(operand, path, op)?), false),
+            "$in" | "$nin" => {
+                let items = non_empty_array(operand, path, op, "strings, numbers or booleans")?;
+                self.budget.values(items.len(), field_name(path))?;
+                (FieldOp::In(to_scalar_list(items, path, op)?), op == "$nin")
+            }
+            "$exists" => match operand {
+                Value::Bool(exists) => (FieldOp::Exists, !exists),
+                other => return fail(path, format!("$exists needs true or false, got {}", json_type_name(other))),
+            },
+            "$contains" | "$not_contains" => {
+                (FieldOp::Contains(to_non_empty_scalar(operand, path, op)?), op == "$not_contains")
+            }
+            "$prefix" => match operand {
+                Value::String(s) if !s.is_empty() => {
+                    check_text(s, path, "the $prefix value")?;
+                    (FieldOp::Prefix(s.clone()), false)
+                }
+                _ => return fail(path, "$prefix needs a non-empty string"),
+            },
+            "$and" | "$or" | "$not" => {
+                return fail(
+                    path,
+                    format!("{op} combines filters and belongs outside a key, e.g. {{\"{op}\": [...]}}"),
+                );
+            }
+            other if other.starts_with('$') => {
+                return fail(
+                    path,
+                    format!("{} is not a filter operator; expected one of {FIELD_OPERATORS}", crate::quoted(other)),
+                );
+            }
+            other => {
+                return fail(
+                    path,
+                    format!(
+                        "{} is not an operator; keys are top-level metadata keys, so nested objects are not filters \
+                         (expected one of {FIELD_OPERATORS})",
+                        crate::quoted(other)
+                    ),
+                );
+            }
+        })
+    }
+
+    fn document_object(&mut self, value: &Value, path: &str, depth: usize) -> crate::Result<DocumentFilter> {
+        let Value::Object(map) = value else {
+            return fail(path, format!("a document filter must be a JSON object, got {}", json_type_name(value)));
+        };
+        if map.is_empty() {
+            return fail(path, format!("an empty document filter; expected {DOCUMENT_OPERATORS}"));
+        }
+        let part_depth = self.parts_depth(map.len(), depth, path)?;
+        let mut parts = Vec::with_capacity(map.len());
+        for (op, operand) in map {
+            let here = child(path, op);
+            let part = match op.as_str() {
+                "$contains" | "$not_contains" => {
+                    let Value::String(text) = operand else {
+                        return fail(&here, format!("{op} needs a string, got {}", json_type_name(operand)));
+                    };
+                    if text.is_empty() {
+                        return fail(&here, format!("{op} needs a non-empty string"));
+                    }
+                    check_text(text, &here, "the value")?;
+                    self.node(part_depth, &here)?;
+                    if op == "$contains" {
+                        DocumentFilter::Contains(text.clone())
+                    } else {
+                        DocumentFilter::NotContains(text.clone())
+                    }
+                }
+                "$and" | "$or" => {
+                    let items = non_empty_array(operand, &here, op, "document filters")?;
+                    self.node(part_depth, &here)?;
+                    let filters = items
+                        .iter()
+                        .enumerate()
+                        .map(|(idx, item)| self.document_object(item, &format!("{here}[{idx}]"), part_depth + 1))
+                        .collect::<crate::Result<Vec<_>>>()?;
+                    if op == "$and" { DocumentFilter::And(filters) } else { DocumentFilter::Or(filters) }
+                }
+                other => {
+                    return fail(
+                        &here,
+                        format!("{} is not a document operator; expected {DOCUMENT_OPERATORS}", crate::quoted(other)),
+                    );
+                }
+            };
+            parts.push(part);
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { DocumentFilter::And(parts) })
     }
 }
 
@@ -92,75 +269,12 @@ fn non_empty_array<'v>(operand: &'v Value, path: &str, op: &str, what: &str) -> 
     }
 }
 
-fn parse_field(key: &str, operand: &Value, path: &str) -> crate::Result<Filter> {
-    let field = |op: FieldOp| Filter::Field { key: key.to_owned(), op };
-    match operand {
-        Value::Object(ops) => parse_operators(key, ops, path),
-        Value::Null => fail(path, "null is not a filter value; use {\"$exists\": false} to match a missing key"),
-        Value::Array(_) => fail(
-            path,
-            "an array is not a filter value; use {\"$in\": [...]} to match one of several values, or \
-             {\"$contains\": v} to match an array that holds v",
-        ),
-        scalar => Ok(field(FieldOp::Eq(to_scalar(scalar, path, "$eq")?))),
-    }
-}
-
-fn parse_operators(key: &str, ops: &Map<String, Value>, path: &str) -> crate::Result<Filter> {
-    if ops.is_empty() {
-        return fail(path, format!("an empty operator object; expected one of {FIELD_OPERATORS}"));
-    }
-    let field = |op: FieldOp| Filter::Field { key: key.to_owned(), op };
-    let not = |filter: Filter| Filter::Not(Box::new(filter));
-    let mut parts = Vec::with_capacity(ops.len());
-    for (op, operand) in ops {
-        let part = match op.as_str() {
-            "$eq" => field(FieldOp::Eq(to_scalar(operand, path, op)?)),
-            "$ne" => not(field(FieldOp::Eq(to_scalar(operand, path, op)?))),
-            "$gt" => field(FieldOp::Gt(to_number(operand, path, op)?)),
-            "$gte" => field(FieldOp::Gte(to_number(operand, path, op)?)),
-            "$lt" => field(FieldOp::Lt(to_number(operand, path, op)?)),
-            "$lte" => field(FieldOp::Lte(to_number(operand, path, op)?)),
-            "$in" => field(FieldOp::In(to_scalar_list(operand, path, op)?)),
-            "$nin" => not(field(FieldOp::In(to_scalar_list(operand, path, op)?))),
-            "$exists" => match operand {
-                Value::Bool(true) => field(FieldOp::Exists),
-                Value::Bool(false) => not(field(FieldOp::Exists)),
-                other => return fail(path, format!("$exists needs true or false, got {}", json_type_name(other))),
-            },
-            "$contains" => field(FieldOp::Contains(to_non_empty_scalar(operand, path, op)?)),
-            "$not_contains" => not(field(FieldOp::Contains(to_non_empty_scalar(operand, path, op)?))),
-            "$prefix" => match operand {
-                Value::String(s) if !s.is_empty() => field(FieldOp::Prefix(s.clone())),
-                _ => return fail(path, "$prefix needs a non-empty string"),
-            },
-            "$and" | "$or" | "$not" => {
-                return fail(
-                    path,
-                    format!("{op} combines filters and belongs outside a key, e.g. {{\"{op}\": [...]}}"),
-                );
-            }
-            other if other.starts_with('$') => {
-                return fail(path, format!("`{other}` is not a filter operator; expected one of {FIELD_OPERATORS}"));
-            }
-            other => {
-                return fail(
-                    path,
-                    format!(
-                        "`{other}` is not an operator; keys are top-level metadata keys, so nested objects \
-                         are not filters (expected one of {FIELD_OPERATORS})"
-                    ),
-                );
-            }
-        };
-        parts.push(part);
-    }
-    Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
-}
-
 fn to_scalar(value: &Value, path: &str, op: &str) -> crate::Result<Scalar> {
     match value {
-        Value::String(s) => Ok(Scalar::String(s.clone())),
+        Value::String(s) => {
+            check_text(s, field_name(path), &format!("the {op} value"))?;
+            Ok(Scalar::String(s.clone()))
+        }
         Value::Bool(b) => Ok(Scalar::Bool(*b)),
         Value::Number(n) => match n.as_f64() {
             Some(f) if f.is_finite() => Ok(Scalar::Number(f)),
@@ -184,72 +298,21 @@ fn to_number(value: &Value, path: &str, op: &str) -> crate::Result<f64> {
     }
 }
 
-fn to_scalar_list(value: &Value, path: &str, op: &str) -> crate::Result<Vec<Scalar>> {
-    let items = non_empty_array(value, path, op, "strings, numbers or booleans")?;
+fn to_scalar_list(items: &[Value], path: &str, op: &str) -> crate::Result<Vec<Scalar>> {
     items
         .iter()
         .enumerate()
-        .map(|(idx, item)| {
-            to_scalar(item, path, op).map_err(|_| {
-                StorageError::invalid(
-                    field_name(path),
-                    format!("{op} item {idx} is {}; expected a string, number or boolean", json_type_name(item)),
-                )
-            })
+        .map(|(idx, item)| match item {
+            Value::String(_) | Value::Bool(_) | Value::Number(_) => to_scalar(item, path, &format!("{op} item {idx}")),
+            other => fail(
+                path,
+                format!("{op} item {idx} is {}; expected a string, number or boolean", json_type_name(other)),
+            ),
         })
         .collect()
 }
 
 const DOCUMENT_OPERATORS: &str = "$contains, $not_contains, $and or $or";
-
-pub(super) fn parse_document_filter(value: &Value) -> crate::Result<DocumentFilter> {
-    parse_document_object(value, "where_document")
-}
-
-fn parse_document_object(value: &Value, path: &str) -> crate::Result<DocumentFilter> {
-    let Value::Object(map) = value else {
-        return fail(path, format!("a document filter must be a JSON object, got {}", json_type_name(value)));
-    };
-    if map.is_empty() {
-        return fail(path, format!("an empty document filter; expected {DOCUMENT_OPERATORS}"));
-    }
-    let mut parts = Vec::with_capacity(map.len());
-    for (op, operand) in map {
-        let here = child(path, op);
-        let part = match op.as_str() {
-            "$contains" | "$not_contains" => {
-                let Value::String(text) = operand else {
-                    return fail(&here, format!("{op} needs a string, got {}", json_type_name(operand)));
-                };
-                if text.is_empty() {
-                    return fail(&here, format!("{op} needs a non-empty string"));
-                }
-                if text.contains('\0') {
-                    return fail(&here, "contains a NUL byte");
-                }
-                if op == "$contains" {
-                    DocumentFilter::Contains(text.clone())
-                } else {
-                    DocumentFilter::NotContains(text.clone())
-                }
-            }
-            "$and" | "$or" => {
-                let items = non_empty_array(operand, &here, op, "document filters")?;
-                let filters = items
-                    .iter()
-                    .enumerate()
-                    .map(|(idx, item)| parse_document_object(item, &format!("{here}[{idx}]")))
-                    .collect::<crate::Result<Vec<_>>>()?;
-                if op == "$and" { DocumentFilter::And(filters) } else { DocumentFilter::Or(filters) }
-            }
-            other => {
-                return fail(&here, format!("`{other}` is not a document operator; expected {DOCUMENT_OPERATORS}"));
-            }
-        };
-        parts.push(part);
-    }
-    Ok(if parts.len() == 1 { parts.remove(0) } else { DocumentFilter::And(parts) })
-}
 
 #[cfg(test)]
 mod tests {
@@ -334,7 +397,8 @@ mod tests {
         check_err(json!({"$and": []}), "$and: $and needs a non-empty array of filters");
         check_err(json!({"$or": {"a": 1}}), "$or: $or needs an array of filters, got an object");
         check_err(json!({"$and": [1]}), "$and[0]: a filter must be a JSON object, got a number");
-        check_err(json!({"$not": {}}), "$not: $not needs a non-empty filter");
+        check_err(json!({"$not": {}}), "$not: $not needs a filter that restricts something");
+        check_err(json!({"$not": {"$or": [{}]}}), "$not: $not needs a filter that restricts something");
         check_err(json!([1, 2]), "where: a filter must be a JSON object, got an array");
         check_err(json!("x"), "where: a filter must be a JSON object, got a string");
         check_err(json!({"k": null}), "k: null is not a filter value");

@@ -12,7 +12,7 @@ mod types;
 
 pub use self::audit::{AuditAction, AuditEntry};
 pub use self::query::{ListMemories, RecallHit, RecallRequest};
-pub use self::space::{check_dedup_threshold, check_memory_embedding, check_memory_space_change, check_model_name};
+pub use self::space::{check_dedup_threshold, check_memory_embedding, check_model_name, memory_space_change};
 pub use self::store::{MemoryStore, reembed_stale};
 pub use self::types::{
     ChangeContext, DEFAULT_DEDUP_THRESHOLD, ExpireMode, MAX_MEMORY_CONTENT_BYTES, Memory, MemoryStatus, MemoryTier,

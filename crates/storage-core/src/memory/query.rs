@@ -81,6 +81,9 @@ impl RecallRequest {
         {
             return Err(StorageError::invalid("text", "must be at most 10000 bytes without NUL"));
         }
+        if let Some(filter) = &self.filter {
+            filter.validate()?;
+        }
         self.weights.validate()
     }
 }

@@ -9,6 +9,10 @@
 //! score      = clamp(base + (pinned ? pinned_boost : 0), 0, 1)
 //! ```
 //!
+//! A signal no candidate has (no query embedding, or no memory with an embedding; no query text) leaves
+//! the denominator too: a recall by text alone is ranked by keyword, recency and importance, and a perfect
+//! keyword match can reach the top score instead of losing the semantic weight to a leg that never ran.
+//!
 //! `semantic` is the score of the memory space's metric against the query embedding (0 without one) and
 //! `keyword` the keyword relevance divided by the best keyword candidate's (0 without query text).
 //! Defaults: semantic 0.45, keyword 0.15, recency 0.20, importance 0.20, pinned boost 0.10, half-life
@@ -107,9 +111,30 @@ pub struct Signals {
     pub pinned: bool,
 }
 
-/// The recall score in [0, 1] (formula in the module doc).
+/// The recall score in [0, 1] (formula in the module doc), every signal present.
 pub fn score(signals: &Signals, weights: &RecallWeights) -> f32 {
-    let total = weights.semantic + weights.keyword + weights.recency + weights.importance;
+    score_present(signals, weights, Present { semantic: true, keyword: true })
+}
+
+/// Which query-dependent signals a recall had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Present {
+    /// Some candidate has a semantic score.
+    pub semantic: bool,
+    /// Some candidate has a keyword relevance.
+    pub keyword: bool,
+}
+
+/// The recall score in [0, 1], without the weights of absent signals in the denominator.
+pub fn score_present(signals: &Signals, weights: &RecallWeights, present: Present) -> f32 {
+    let weight = |w: f32, on: bool| if on { w } else { 0.0 };
+    let total = weight(weights.semantic, present.semantic)
+        + weight(weights.keyword, present.keyword)
+        + weights.recency
+        + weights.importance;
+    if total <= 0.0 {
+        return if signals.pinned { weights.pinned_boost.clamp(0.0, 1.0) } else { 0.0 };
+    }
     let base = (weights.semantic * signals.semantic
         + weights.keyword * signals.keyword
         + weights.recency * signals.recency
@@ -133,6 +158,10 @@ pub struct Candidate {
 /// Ranks candidates (each memory once) and keeps the best `limit`. Backends find candidates; this decides
 /// the order.
 pub fn rank(candidates: Vec<Candidate>, weights: &RecallWeights, now: DateTime<Utc>, limit: usize) -> Vec<RecallHit> {
+    let present = Present {
+        semantic: candidates.iter().any(|c| c.semantic.is_some()),
+        keyword: candidates.iter().any(|c| c.keyword_raw.is_some()),
+    };
     let raw: Vec<f64> = candidates.iter().map(|c| c.keyword_raw.unwrap_or(0.0)).collect();
     let keyword = normalize_by_max(&raw);
     let mut hits: Vec<RecallHit> = candidates
@@ -148,7 +177,7 @@ pub fn rank(candidates: Vec<Candidate>, weights: &RecallWeights, now: DateTime<U
                 pinned: memory.pinned,
             };
             RecallHit {
-                score: score(&signals, weights),
+                score: score_present(&signals, weights, present),
                 semantic: signals.semantic,
                 keyword,
                 recency: signals.recency,
@@ -206,6 +235,18 @@ mod tests {
         assert!((score(&s, &w) - (0.45 * 0.5 + 0.10)).abs() < 1e-6);
         let s = Signals { semantic: 1.0, keyword: 1.0, recency: 1.0, importance: 1.0, pinned: true };
         assert_eq!(score(&s, &w), 1.0, "clamped");
+    }
+
+    #[test]
+    fn a_recall_without_a_semantic_signal_can_reach_the_top_score() {
+        let w = RecallWeights::default();
+        let s = Signals { semantic: 0.0, keyword: 1.0, recency: 1.0, importance: 1.0, pinned: false };
+        assert!(score(&s, &w) < 0.6, "with the semantic weight in the denominator");
+        let text_only = Present { semantic: false, keyword: true };
+        assert!((score_present(&s, &w, text_only) - 1.0).abs() < 1e-6);
+        let half = Signals { keyword: 0.5, ..s };
+        let expected = (0.15 * 0.5 + 0.20 + 0.20) / (0.15 + 0.20 + 0.20);
+        assert!((score_present(&half, &w, text_only) - expected).abs() < 1e-6);
     }
 
     #[test]

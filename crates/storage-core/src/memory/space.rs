@@ -17,10 +17,12 @@ pub fn check_memory_embedding(space: Option<&EmbeddingSpace>, field: &str, embed
     space.check_vector(&memories(), field, embedding)
 }
 
-/// Checks that `given` may be recorded over the `stored` memory embedding space: the same space again is a
-/// no-op, a different one is refused (switching is `replace_memory_embedding_space`).
-pub fn check_memory_space_change(stored: &EmbeddingSpace, given: &EmbeddingSpace) -> crate::Result<()> {
-    stored.check_compatible(&memories(), given)
+/// What to record when `given` is offered over the `stored` memory embedding space
+/// ([`EmbeddingSpace::completed_by`]): a different space is refused (switching is
+/// `replace_memory_embedding_space`), a provider or model given for the first time completes the stored
+/// space (`Some`), and the same space again changes nothing (`None`).
+pub fn memory_space_change(stored: &EmbeddingSpace, given: &EmbeddingSpace) -> crate::Result<Option<EmbeddingSpace>> {
+    stored.completed_by(&memories(), given)
 }
 
 /// Checks an embedding model's name (`model`, `embedding_model`): a [`check_label`].

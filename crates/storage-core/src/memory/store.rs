@@ -23,7 +23,8 @@ pub trait MemoryStore: Send + Sync + fmt::Debug + 'static {
     /// The embedding space memory embeddings belong to.
     async fn memory_embedding_space(&self) -> crate::Result<Option<EmbeddingSpace>>;
 
-    /// Records the memory embedding space. The same space again is a no-op; a different one is refused
+    /// Records the memory embedding space. The same space again is a no-op, a provider or model given for
+    /// the first time is recorded ([`EmbeddingSpace::completed_by`]), and a different one is refused
     /// (`DimensionMismatch` / `ModelMismatch`): use [`MemoryStore::replace_memory_embedding_space`].
     async fn set_memory_embedding_space(&self, space: &EmbeddingSpace) -> crate::Result<()>;
 

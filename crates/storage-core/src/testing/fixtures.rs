@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::collection::CollectionName;
 use crate::document::{Chunk, Metadata};
 use crate::embedding::{Embedding, EmbeddingSpace, Metric};
-use crate::filter::Filter;
+use crate::filter::{FieldOp, Filter, MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_FILTER_VALUES, Scalar};
 use crate::search::SearchHit;
 use crate::store::DocumentStore;
 
@@ -234,4 +234,61 @@ pub fn filter(value: &Value) -> Filter {
 /// The ids of `chunks` that `filter` matches according to core's reference evaluator.
 pub fn expected_ids(chunks: &[Chunk], filter: &Filter) -> BTreeSet<String> {
     chunks.iter().filter(|c| filter.matches(c.metadata.as_map())).map(|c| c.id.clone()).collect()
+}
+
+/// Filters over the corpus' keys at the size limits of the filter language, each matching a few chunks:
+/// `$in` lists of [`MAX_FILTER_VALUES`] strings and of as many numbers, an `$or` of
+/// [`MAX_FILTER_NODES`] nodes, and a filter [`MAX_FILTER_DEPTH`] levels deep. Past the limits, see
+/// [`filters_past_the_limits`].
+pub fn filters_at_the_limits() -> Vec<Value> {
+    let absent = |i: usize| format!("absent-{i}");
+    let mut strings: Vec<Value> = (0..MAX_FILTER_VALUES - 2).map(|i| json!(absent(i))).collect();
+    strings.extend([json!("go"), json!(AWKWARD_VALUE)]);
+    // Two values go to the `$nin` beside it.
+    let mut numbers: Vec<Value> = (0..MAX_FILTER_VALUES - 4).map(|i| json!(100_000 + i)).collect();
+    numbers.extend([json!(2019.5), json!(2021)]);
+    // The `$or` node itself, then one key test per item.
+    let mut items: Vec<Value> = (0..MAX_FILTER_NODES - 3).map(|i| json!({"year": 3_000 + i})).collect();
+    items.extend([json!({"lang": "rust"}), json!({"tags": {"$contains": "web"}})]);
+    // `$and` and `$or` in turn down to depth MAX - 2, then `$ne`: a negation and, at the limit, its key test.
+    let mut deep = json!({"lang": {"$ne": "python"}});
+    for level in (1..MAX_FILTER_DEPTH - 1).rev() {
+        let op = if level % 2 == 0 { "$or" } else { "$and" };
+        deep = json!({ op: [deep] });
+    }
+    vec![
+        json!({"lang": {"$in": strings}}),
+        json!({"lang": {"$nin": [ "python", "rust" ]}, "year": {"$in": numbers}}),
+        json!({ "$or": items }),
+        deep,
+    ]
+}
+
+/// Filters built in code one step past each limit of the filter language, as [`Filter::validate`] must
+/// refuse them: the parser never builds one.
+pub fn filters_past_the_limits() -> Vec<(&'static str, Filter)> {
+    let field = |key: &str, op: FieldOp| Filter::Field { key: key.to_owned(), op };
+    let values = (0..=MAX_FILTER_VALUES).map(|i| Scalar::String(format!("v{i}"))).collect();
+    let items = (0..MAX_FILTER_NODES).map(|i| Filter::eq("year", Scalar::Number(i as f64))).collect();
+    let mut deep = Filter::eq("lang", Scalar::String("go".into()));
+    for _ in 0..MAX_FILTER_DEPTH {
+        deep = Filter::Not(Box::new(deep));
+    }
+    vec![("values", field("lang", FieldOp::In(values))), ("conditions", Filter::Or(items)), ("levels", deep)]
+}
+
+/// The deepest parenthesis nesting of `text`: backends' unit tests hold their compiled filters to a depth
+/// that grows with the logarithm of a filter's length, never with the length.
+pub fn parenthesis_depth(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0;
+    for byte in text.bytes() {
+        match byte {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ => continue,
+        }
+        deepest = Ord::max(deepest, depth);
+    }
+    deepest
 }

@@ -55,7 +55,7 @@ fn filtered_sql() -> String {
 
 /// Writes `copy_indexed.sql`, `copy_deferred.sql` and one `pgbench_<mode>.sql` per mode.
 pub(crate) fn write_all(out: &Path, copy_file: &Path, queries: usize) -> Result<()> {
-    let columns = "(id, \"text\", metadata, embedding)";
+    let columns = "(id, \"text\", metadata, embedding, tsv, n_terms)";
     let source = format!("FROM '{}' WITH (FORMAT binary)", copy_file.display());
     std::fs::write(
         out.join("copy_indexed.sql"),

@@ -1,7 +1,9 @@
 //! `bs_collections`: the registry of collections, one row each, with its embedding space and language.
 
 use sea_orm::entity::prelude::*;
-use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, Metric};
+use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, Metric, VectorIndexState};
+
+use crate::ops::count::Stats;
 
 /// One collection. `dimensions` and `metric` are NULL until its embedding space is recorded.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -40,12 +42,20 @@ impl Model {
         Some(EmbeddingSpace { provider: self.provider.clone(), model: self.model.clone(), dimensions, metric })
     }
 
-    /// The collection as the protocol reports it.
-    pub(crate) fn info(&self, count: u64) -> storage_core::Result<CollectionInfo> {
+    /// The collection as the protocol reports it, with what its chunk table holds.
+    pub(crate) fn info(&self, stats: &Stats) -> storage_core::Result<CollectionInfo> {
+        let embedding_space = self.embedding_space();
+        let vector_index = match (&embedding_space, stats.indexed) {
+            (None, _) => VectorIndexState::NotNeeded,
+            (Some(_), true) => VectorIndexState::Ready,
+            (Some(_), false) => VectorIndexState::Missing,
+        };
         Ok(CollectionInfo {
             name: CollectionName::new(self.name.clone())?,
-            embedding_space: self.embedding_space(),
-            count,
+            embedding_space,
+            count: stats.count,
+            embedded_count: stats.embedded,
+            vector_index,
         })
     }
 }

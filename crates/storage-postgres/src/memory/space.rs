@@ -104,7 +104,8 @@ pub(super) async fn type_column(txn: &DatabaseTransaction, layout: VectorLayout,
     Ok(())
 }
 
-/// Records the memory embedding space: the same space again changes nothing, another one is refused.
+/// Records the memory embedding space: the same space again changes nothing, a provider or model given for
+/// the first time is recorded, and another one is refused.
 pub(super) async fn set(
     db: &DatabaseConnection,
     space: &EmbeddingSpace,
@@ -114,7 +115,11 @@ pub(super) async fn set(
 ) -> OpResult<()> {
     let txn = migration::locked(db).await?;
     match read(&txn, RowLock::Update).await? {
-        Some(stored) => storage_core::memory::check_memory_space_change(&stored, space)?,
+        Some(stored) => {
+            if let Some(completed) = storage_core::memory::memory_space_change(&stored, space)? {
+                record(&txn, &completed, now).await?;
+            }
+        }
         None => {
             let layout = VectorLayout::new(space);
             layout.check_supported(pgvector)?;

@@ -11,6 +11,7 @@ mod m20261124_000001_create_collections;
 mod m20261125_000002_create_memories;
 mod m20261125_000003_create_sessions;
 mod m20261125_000004_create_tasks;
+mod m20261206_000005_keyword_bm25;
 
 use sea_orm::sea_query::{Alias, IntoIden};
 use sea_orm::{
@@ -20,7 +21,7 @@ use sea_orm_migration::{MigrationStatus, MigrationTrait, MigratorTrait};
 use storage_core::MigrationInfo;
 
 use crate::config::{PostgresConfig, is_plain_identifier};
-use crate::error::{PostgresError, sqlstate, sqlx_cause};
+use crate::error::{PostgresError, db_cause, sqlstate, sqlx_cause};
 use crate::ops::probe::pgvector_version;
 
 /// The advisory lock every schema change takes (`pg_advisory_xact_lock`), one key for the database.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_memories::Migration),
             Box::new(m20261125_000003_create_sessions::Migration),
             Box::new(m20261125_000004_create_tasks::Migration),
+            Box::new(m20261206_000005_keyword_bm25::Migration),
         ]
     }
 
@@ -103,7 +105,7 @@ pub(crate) async fn ensure_schema<C: ConnectionTrait>(db: &C, schema: &str) -> R
 pub(crate) async fn ensure_extension(txn: &DatabaseTransaction, config: &PostgresConfig) -> Result<(), PostgresError> {
     let migrate = |operation: &str| {
         let operation = operation.to_owned();
-        move |error: DbErr| PostgresError::Migrate { operation, source: Box::new(error) }
+        move |error: DbErr| PostgresError::Migrate { operation, source: db_cause(error) }
     };
     if pgvector_version(txn).await.map_err(migrate("reading the pgvector version"))?.is_some() {
         return Ok(());
@@ -132,7 +134,7 @@ pub(crate) async fn ensure_extension(txn: &DatabaseTransaction, config: &Postgre
                 Err(PostgresError::ExtensionMissing {
                     database: config.database.clone(),
                     user: config.user.clone(),
-                    source: Box::new(error),
+                    source: db_cause(error),
                 })
             } else {
                 Err(migrate("installing pgvector")(error))

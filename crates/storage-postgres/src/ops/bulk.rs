@@ -44,8 +44,8 @@ pub(crate) async fn begin(pool: &PgPool, table: &ChunkTable, collection: &Collec
     Ok(Begun::Deferred)
 }
 
-/// Builds the collection's HNSW index if it is missing. A collection that is gone, or has no embedding
-/// space, needs nothing.
+/// Builds the collection's HNSW index if it is missing, then makes the keyword and metadata indexes
+/// query-ready ([`make_query_ready`]). A collection that is gone needs nothing.
 pub(crate) async fn finish(
     pool: &PgPool,
     table: &ChunkTable,
@@ -56,16 +56,54 @@ pub(crate) async fn finish(
     let Some(row) = sqlx::query(REGISTRY_ROW).bind(collection.as_str()).fetch_optional(&mut *txn).await? else {
         return Ok(());
     };
-    let Some(space) = space_from_row(&row)? else { return Ok(()) };
-    // Most loads set nothing aside; skip the row count and the table lock of a no-op CREATE INDEX.
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-        .bind(table.vector_index_qualified())
-        .fetch_one(&mut *txn)
-        .await?;
-    if !exists {
-        build_vector_index(&mut txn, table, VectorLayout::new(&space), hnsw).await?;
+    if let Some(space) = space_from_row(&row)? {
+        // Most loads set nothing aside; skip the row count and the table lock of a no-op CREATE INDEX.
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(table.vector_index_qualified())
+            .fetch_one(&mut *txn)
+            .await?;
+        if !exists {
+            build_vector_index(&mut txn, table, VectorLayout::new(&space), hnsw).await?;
+        }
     }
-    txn.commit().await
+    txn.commit().await?;
+    let mut conn = pool.acquire().await?;
+    make_query_ready(&mut conn, table).await
+}
+
+/// After many rows arrived: moves the GIN indexes' pending lists into the indexes (fast update leaves
+/// them to every later query to scan: issue 16 measured 393 buffers and 2.1 ms per keyword query right after
+/// a load, 46 buffers and 0.3 ms flushed), folds the keyword statistics' deltas into one row, and refreshes
+/// the planner's statistics. Outside a transaction, so concurrent writers are not held up.
+pub(crate) async fn make_query_ready(conn: &mut PgConnection, table: &ChunkTable) -> sqlx::Result<()> {
+    for index in table.gin_indexes_qualified() {
+        sqlx::query("SELECT gin_clean_pending_list(to_regclass($1)) WHERE to_regclass($1) IS NOT NULL")
+            .bind(index)
+            .execute(&mut *conn)
+            .await?;
+    }
+    compact_keyword_stats(&mut *conn, table, 1).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {}", table.qualified()))).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Folds a chunk table's keyword statistics into one row when it has more than `threshold` delta rows.
+/// Concurrent writers keep appending; a concurrent compaction finds the rows gone and adds nothing.
+pub(crate) async fn compact_keyword_stats(
+    conn: &mut PgConnection,
+    table: &ChunkTable,
+    threshold: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "WITH gone AS (DELETE FROM bs_keyword_stats WHERE chunk_table = $1 \
+         AND (SELECT count(*) FROM bs_keyword_stats WHERE chunk_table = $1) > $2 RETURNING chunks, terms) \
+         INSERT INTO bs_keyword_stats SELECT $1, sum(chunks), sum(terms) FROM gone HAVING count(*) > 0",
+    )
+    .bind(table.name())
+    .bind(threshold)
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// `CREATE INDEX IF NOT EXISTS` of the collection's HNSW index, with enough `maintenance_work_mem` for

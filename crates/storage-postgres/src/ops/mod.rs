@@ -8,6 +8,7 @@ pub(crate) mod count;
 pub(crate) mod delete;
 pub(crate) mod hybrid;
 pub(crate) mod keyword;
+pub(crate) mod keyword_sql;
 pub(crate) mod probe;
 pub(crate) mod read;
 pub(crate) mod upsert;

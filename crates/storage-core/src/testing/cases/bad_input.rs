@@ -4,9 +4,9 @@ use serde_json::json;
 
 use crate::StorageError;
 use crate::document::{Chunk, MAX_BATCH_CHUNKS, MAX_ID_BYTES, MAX_TEXT_BYTES, Metadata};
-use crate::embedding::Embedding;
+use crate::embedding::{Embedding, Metric};
 use crate::search::{SearchMode, SearchRequest};
-use crate::testing::fixtures::{collection, one_hot, vector};
+use crate::testing::fixtures::{DIM, collection, exact_order, name, one_hot, space_with_metric, vector};
 use crate::testing::{StoreFactory, TestResult};
 
 pub async fn nan_and_infinity_never_reach_the_store(factory: &dyn StoreFactory) -> TestResult {
@@ -118,5 +118,112 @@ pub async fn bad_ids_are_refused(factory: &dyn StoreFactory) -> TestResult {
     }
     store.upsert(&c, vec![Chunk::new("i".repeat(MAX_ID_BYTES), "t")]).await?;
     ensure!(store.count(&c, None).await? == 1, "only the id at the limit was written");
+    Ok(())
+}
+
+/// `values` along `axis` of the fixture space, zero elsewhere.
+fn along(axis: usize, value: f32) -> Embedding {
+    let mut values = vec![0.0; DIM as usize];
+    values[axis] = value;
+    vector(&values)
+}
+
+pub async fn degenerate_vectors_are_refused_where_the_metric_cannot_score_them(
+    factory: &dyn StoreFactory,
+) -> TestResult {
+    let store = factory.fresh("bad_degenerate_vectors").await;
+    let huge = vector(&[3e38; DIM as usize]);
+    let tiny = vector(&[1e-45; DIM as usize]);
+    let zero = vector(&[0.0; DIM as usize]);
+    for metric in Metric::ALL {
+        let c = name(&format!("docs_{metric}"));
+        store.create_collection(&c, Some(&space_with_metric(metric))).await?;
+        let mut refused = vec![huge.clone()];
+        let mut accepted = vec![Chunk::new("axis", "t").with_embedding(one_hot(0))];
+        if metric.needs_direction() {
+            refused.extend([tiny.clone(), zero.clone()]);
+        } else {
+            accepted.extend([
+                Chunk::new("tiny", "t").with_embedding(tiny.clone()),
+                Chunk::new("zero", "t").with_embedding(zero.clone()),
+            ]);
+        }
+        for bad in &refused {
+            let batch = vec![
+                Chunk::new("fine", "t").with_embedding(one_hot(1)),
+                Chunk::new("bad", "t").with_embedding(bad.clone()),
+            ];
+            let err = store
+                .upsert(&c, batch)
+                .await
+                .err()
+                .ok_or_else(|| format!("{metric}: {} accepted", bad.as_slice()[0]))?;
+            ensure!(
+                matches!(&err, StorageError::InvalidInput { field, .. } if field == "chunks[1].embedding"),
+                "{metric}: {err}"
+            );
+            let err = store
+                .search(&c, &SearchRequest::vector(bad.clone()))
+                .await
+                .err()
+                .ok_or_else(|| format!("{metric}: {} query accepted", bad.as_slice()[0]))?;
+            ensure!(
+                matches!(&err, StorageError::InvalidInput { field, .. } if field == "embedding"),
+                "{metric}: {err}"
+            );
+        }
+        ensure!(store.count(&c, None).await? == 0, "{metric}: nothing written");
+        store.upsert(&c, accepted.clone()).await?;
+        let queries =
+            if metric.needs_direction() { vec![one_hot(0)] } else { vec![one_hot(0), tiny.clone(), zero.clone()] };
+        for query in queries {
+            check_against_the_reference(&store, &c, &accepted, &query, metric).await?;
+        }
+    }
+    // Cosine at both bounds: the shortest and the longest vector it takes score as the reference says.
+    let c = name("docs_bounds");
+    store.create_collection(&c, Some(&space_with_metric(Metric::Cosine))).await?;
+    let chunks = vec![
+        Chunk::new("short", "t").with_embedding(along(0, 1.1e-19)),
+        Chunk::new("long", "t").with_embedding(along(1, 9.2e18)),
+        Chunk::new("unit", "t").with_embedding(one_hot(2)),
+    ];
+    store.upsert(&c, chunks.clone()).await?;
+    for query in [one_hot(0), along(0, 1.1e-19), along(1, 9.2e18)] {
+        check_against_the_reference(&store, &c, &chunks, &query, Metric::Cosine).await?;
+    }
+    Ok(())
+}
+
+/// A vector search for `query` returns every chunk, in the reference order, with the reference distance
+/// and a score in [0, 1].
+async fn check_against_the_reference(
+    store: &std::sync::Arc<dyn crate::store::DocumentStore>,
+    c: &crate::CollectionName,
+    chunks: &[Chunk],
+    query: &Embedding,
+    metric: Metric,
+) -> TestResult {
+    let hits = store.search(c, &SearchRequest::vector(query.clone()).top_k(10)).await?;
+    let expected = exact_order(chunks, query, metric);
+    ensure!(
+        hits.len() == expected.len(),
+        "{metric} {:?}: {} hits, expected {}",
+        query.as_slice(),
+        hits.len(),
+        expected.len()
+    );
+    for (hit, (distance, _)) in hits.iter().zip(&expected) {
+        let got = hit.distance.ok_or("a vector hit carries its distance")?;
+        let close = (got - distance).abs() <= 1e-5 * distance.abs().max(1.0);
+        ensure!(close, "{metric} {:?}: {} at distance {got}, expected {distance}", query.as_slice(), hit.id);
+        ensure!((0.0..=1.0).contains(&hit.score), "{metric}: {} scored {}", hit.id, hit.score);
+    }
+    let mut got: Vec<&str> = hits.iter().map(|hit| hit.id.as_str()).collect();
+    let mut want: Vec<&str> = expected.iter().map(|(_, id)| id.as_str()).collect();
+    // Equal distances may come in either order within a backend's precision; compare as sets then.
+    got.sort_unstable();
+    want.sort_unstable();
+    ensure!(got == want, "{metric} {:?}: {got:?}, expected {want:?}", query.as_slice());
     Ok(())
 }

@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::StorageError;
 use crate::document::Chunk;
-use crate::filter::Filter;
 use crate::search::SearchRequest;
 use crate::store::ListRequest;
 use crate::testing::fixtures::{collection, corpus, expected_ids, filter, filters, meta, name, one_hot};
@@ -80,13 +79,28 @@ pub async fn prefix_delete_removes_everything_under_a_folder(factory: &dyn Store
     Ok(())
 }
 
-pub async fn empty_delete_filter_is_refused(factory: &dyn StoreFactory) -> TestResult {
-    let store = factory.fresh("delete_empty_filter").await;
+pub async fn delete_filters_matching_everything_by_shape_are_refused(factory: &dyn StoreFactory) -> TestResult {
+    let store = factory.fresh("delete_match_all_filter").await;
     let c = collection(&store, "docs").await?;
-    store.upsert(&c, vec![Chunk::new("a", "x"), Chunk::new("b", "y")]).await?;
-    let err = store.delete_where(&c, &Filter::all()).await.err().ok_or("an empty delete filter was accepted")?;
-    ensure!(matches!(err, StorageError::InvalidInput { .. }), "error: {err}");
-    ensure!(err.to_string().contains("empty"), "the message says why: {err}");
-    ensure!(store.count(&c, None).await? == 2, "nothing deleted");
+    store.upsert(&c, vec![Chunk::new("a", "x").with_metadata(meta(json!({"k": 1}))), Chunk::new("b", "y")]).await?;
+    let match_all = [
+        json!({}),
+        json!({"$and": [{}]}),
+        json!({"$or": [{}]}),
+        json!({"$or": [{"k": 2}, {"$and": [{}]}]}),
+        json!({"$or": [{"k": 1}, {"k": {"$ne": 1}}]}),
+        json!({"$or": [{"k": {"$exists": true}}, {"k": {"$exists": false}}]}),
+        json!({"$not": {"$and": [{"k": 1}, {"$not": {"k": 1}}]}}),
+    ];
+    for json in match_all {
+        let err = store.delete_where(&c, &filter(&json)).await.err().ok_or_else(|| format!("{json} was accepted"))?;
+        ensure!(
+            matches!(&err, StorageError::InvalidInput { field, .. } if field == "where"),
+            "{json}: the error names `where`: {err}"
+        );
+        ensure!(err.to_string().contains("every row"), "{json}: the message says why: {err}");
+        ensure!(store.count(&c, None).await? == 2, "{json}: nothing deleted");
+    }
+    ensure!(store.delete_where(&c, &filter(&json!({"k": {"$exists": true}}))).await? == 1, "a real filter deletes");
     Ok(())
 }

@@ -94,3 +94,39 @@ pub async fn collection_without_a_space_refuses_vectors_but_takes_text(factory: 
     ensure!(store.count(&c, None).await? == 2, "count");
     Ok(())
 }
+
+pub async fn a_provider_and_model_are_recorded_the_first_time_they_are_given(factory: &dyn StoreFactory) -> TestResult {
+    let store = factory.fresh("space_completed").await;
+    let bare = EmbeddingSpace::new(DIM)?;
+    let named = bare.clone().with_model("p", "m");
+    let other = bare.clone().with_model("p", "other-model");
+    // Through create_collection (what `init` calls) and through set_embedding_space alike.
+    for (c, via_create) in [(name("by_create"), true), (name("by_set"), false)] {
+        store.create_collection(&c, Some(&bare)).await?;
+        if via_create {
+            store.create_collection(&c, Some(&named)).await?;
+        } else {
+            store.set_embedding_space(&c, &named).await?;
+        }
+        ensure!(store.embedding_space(&c).await? == Some(named.clone()), "{c}: the model given first is recorded");
+        let info = store.collection(&c).await?.ok_or("the collection exists")?;
+        ensure!(info.embedding_space == Some(named.clone()), "{c}: collection info shows it: {info:?}");
+        store.create_collection(&c, Some(&bare)).await?;
+        ensure!(store.embedding_space(&c).await? == Some(named.clone()), "{c}: a space naming nothing keeps it");
+        let err = if via_create {
+            store.create_collection(&c, Some(&other)).await.err()
+        } else {
+            store.set_embedding_space(&c, &other).await.err()
+        };
+        let err = err.ok_or_else(|| format!("{c}: a different model was accepted"))?;
+        let message = err.to_string();
+        ensure!(
+            matches!(err, StorageError::ModelMismatch { .. })
+                && message.contains("p/m")
+                && message.contains("p/other-model"),
+            "{c}: the error names both models: {message}"
+        );
+        ensure!(store.embedding_space(&c).await? == Some(named.clone()), "{c}: the recorded model is unchanged");
+    }
+    Ok(())
+}

@@ -96,7 +96,7 @@ pub async fn migrations_go_down_to_zero_and_up_again(factory: &dyn StoreFactory)
     ensure!(store.migrations().await? == all, "the same list as before");
     ensure!(store.list_collections().await?.is_empty(), "down to 0 dropped the collections");
     let c = collection(&store, "docs").await?;
-    store.upsert(&c, vec![Chunk::new("b", "y").with_embedding(one_hot(1))]).await?;
+    store.upsert(&c, vec![Chunk::new("b", "yellow submarines").with_embedding(one_hot(1))]).await?;
     ensure!(store.count(&c, None).await? == 1, "usable after migrating up again");
     if all.len() > 1 {
         let last = all.len() as u32;
@@ -104,6 +104,8 @@ pub async fn migrations_go_down_to_zero_and_up_again(factory: &dyn StoreFactory)
         ensure!(reverted.len() == 1 && reverted[0].version == last, "down by one: {reverted:?}");
         let applied = store.migrate_up(Some(last)).await?;
         ensure!(applied.len() == 1 && applied[0].version == last, "up by one: {applied:?}");
+        let hits = store.search(&c, &SearchRequest::keyword("submarine")).await?;
+        ensure!(ids(&hits) == ["b"], "keyword search works on data that crossed the migrations: {:?}", ids(&hits));
     }
     Ok(())
 }

@@ -192,6 +192,31 @@ pub async fn replacing_the_embedding_space_marks_stale_and_reembed_fixes_it(
     Ok(())
 }
 
+pub async fn the_memory_model_is_recorded_the_first_time_it_is_given(factory: &dyn MemoryStoreFactory) -> TestResult {
+    let store = factory.fresh_memory_store("memory_space_completed").await;
+    let bare = EmbeddingSpace::new(DIM)?;
+    let named = bare.clone().with_model("p", "m");
+    store.set_memory_embedding_space(&bare).await?;
+    store.set_memory_embedding_space(&named).await?;
+    ensure!(store.memory_embedding_space().await? == Some(named.clone()), "the model given first is recorded");
+    store.set_memory_embedding_space(&bare).await?;
+    ensure!(store.memory_embedding_space().await? == Some(named.clone()), "a space naming nothing keeps it");
+    let err = store
+        .set_memory_embedding_space(&bare.clone().with_model("p", "other-model"))
+        .await
+        .err()
+        .ok_or("a different model was accepted")?;
+    let message = err.to_string();
+    ensure!(
+        matches!(err, StorageError::ModelMismatch { .. })
+            && message.contains("p/m")
+            && message.contains("p/other-model"),
+        "the error names both models: {message}"
+    );
+    ensure!(store.memory_embedding_space().await? == Some(named), "the recorded model is unchanged");
+    Ok(())
+}
+
 pub async fn list_is_newest_first_and_paginated(factory: &dyn MemoryStoreFactory) -> TestResult {
     let store = fresh(factory, "memory_list").await?;
     let now = Utc::now();

@@ -2,6 +2,7 @@
 // Each case is named for the behaviour it checks; the name is its documentation.
 #![allow(missing_docs)]
 
+mod filters;
 mod lifecycle;
 mod recall;
 mod write;
@@ -13,6 +14,7 @@ use super::fixtures::{DIM, space, vector};
 use crate::embedding::Embedding;
 use crate::memory::{ChangeContext, MemoryStore, NewMemory, RememberOptions, Scope};
 
+pub use self::filters::*;
 pub use self::lifecycle::*;
 pub use self::recall::*;
 pub use self::write::*;

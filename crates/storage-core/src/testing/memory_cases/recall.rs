@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{MODEL, at_similarity, ctx, fresh, memory, opts};
 use crate::filter::Filter;
-use crate::memory::scoring::{RecallWeights, Signals, importance_signal, recency, score};
+use crate::memory::scoring::{Present, RecallWeights, Signals, importance_signal, recency, score_present};
 use crate::memory::{MemoryStatus, MemoryTier, RecallRequest, RememberOptions, Scope};
 use crate::testing::fixtures::{meta, one_hot};
 use crate::testing::{MemoryStoreFactory, TestResult};
@@ -37,8 +37,10 @@ pub async fn recall_order_follows_the_scoring_function(factory: &dyn MemoryStore
         };
         let hits = store.recall(&request).await?;
         ensure!(hits.len() == 2, "both memories recalled: {}", hits.len());
+        // A recall without query text: the keyword weight leaves the denominator.
+        let no_text = Present { semantic: true, keyword: false };
         let expected = |m: &crate::memory::Memory, semantic: f32| {
-            score(
+            score_present(
                 &Signals {
                     semantic,
                     keyword: 0.0,
@@ -47,6 +49,7 @@ pub async fn recall_order_follows_the_scoring_function(factory: &dyn MemoryStore
                     pinned: m.pinned,
                 },
                 &weights,
+                no_text,
             )
         };
         let (old_score, recent_score) = (expected(&old_similar, 0.95), expected(&recent_weak, 0.30));

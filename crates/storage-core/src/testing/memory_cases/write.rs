@@ -215,6 +215,22 @@ pub async fn bad_memories_are_refused_and_nothing_is_written(factory: &dyn Memor
         .err()
         .ok_or("2-d query accepted")?;
     ensure!(matches!(err, StorageError::DimensionMismatch { .. }), "{err}");
+    // The fixture space is cosine: a vector too short to have a direction, or too long for f32 distances.
+    for values in [[1e-45; DIM as usize], [3e38; DIM as usize]] {
+        let degenerate = vector(&values);
+        let err = store
+            .remember(memory("acme", "x").embedding(degenerate.clone(), MODEL), &opts())
+            .await
+            .err()
+            .ok_or_else(|| format!("{} accepted", values[0]))?;
+        ensure!(matches!(&err, StorageError::InvalidInput { field, .. } if field == "embedding"), "{err}");
+        let err = store
+            .recall(&RecallRequest::new(Scope::tenant("acme")).embedding(degenerate))
+            .await
+            .err()
+            .ok_or_else(|| format!("{} query accepted", values[0]))?;
+        ensure!(matches!(&err, StorageError::InvalidInput { field, .. } if field == "embedding"), "{err}");
+    }
     ensure!(store.list_memories(&ListMemories::new(Scope::tenant("acme"), 10)).await?.is_empty(), "nothing written");
     Ok(())
 }
@@ -228,7 +244,7 @@ pub async fn every_backend_refuses_with_cores_own_messages(factory: &dyn MemoryS
     ensure!(err.as_ref().map(ToString::to_string) == Some(expected), "recall before a space: {err:?}");
     store.set_memory_embedding_space(&crate::testing::fixtures::space()).await?;
     let other = crate::EmbeddingSpace::new(DIM + 1)?;
-    let refused = crate::memory::check_memory_space_change(&crate::testing::fixtures::space(), &other).err();
+    let refused = crate::memory::memory_space_change(&crate::testing::fixtures::space(), &other).err();
     let err = store.set_memory_embedding_space(&other).await.err();
     ensure!(err.as_ref().map(ToString::to_string) == refused.map(|e| e.to_string()), "another space: {err:?}");
     let bad_threshold = RememberOptions { dedup_threshold: Some(1.5), context: ctx() };
