@@ -1,4 +1,4 @@
-//! Exit codes (the contract's table) from error kinds, never from message text, and the one-line error report
+//! Exit codes (the table of docs/design.md) from error kinds, never from message text, and the one-line error report
 //! with the command to run when one is known.
 
 use std::error::Error as StdError;

@@ -7,10 +7,9 @@
 //! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
 //!   evaluator that defines what every filter means.
 //! - [`fusion`]: reciprocal rank and weighted min-max fusion for hybrid search.
-//! - [`memory`]: the [`memory::MemoryStore`] protocol for agent memory and its ranking function.
-//! - [`session`] and [`task`]: conversations, artifacts, an agent registry and a shared task queue.
+//! - [`memory`], [`session`], [`task`]: agent memory, conversations and artifacts, and a shared task queue.
 //! - [`StorageError`]: every failure, classified by cause, never carrying a password.
-//! - [`views`]: what `--json` and the HTTP API show, defined once (feature `openapi`: their schemas).
+//! - [`views`]: what `--json` and the HTTP API show, defined once; `transfer` (feature): ingest, export, copy.
 //! - `testing` (feature `testing`): the conformance suite every backend runs against a real database.
 //!
 //! This crate knows no database: no driver, no SQL, no pgvector. Backends live in `storage-postgres`

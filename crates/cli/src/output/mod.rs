@@ -22,7 +22,7 @@ pub(crate) use self::session::{AgentReport, ArtifactReport, SessionReport};
 pub(crate) use self::task::TaskReport;
 use crate::error::CliError;
 
-/// A result that can be shown both ways: its `Serialize` form is the `--json` document (the DESIGN
+/// A result that can be shown both ways: its `Serialize` form is the `--json` document (the docs/design.md
 /// shapes), and `human` writes the text a person reads.
 pub(crate) trait Report: Serialize {
     /// Writes the human form: aligned, truncated, ending with a newline.

@@ -34,7 +34,7 @@ impl Report for InitReport {
     }
 }
 
-/// `ingest` and `import`: the contract's summary (core's `transfer::IngestSummary`).
+/// `ingest` and `import`: the summary of docs/design.md (core's `transfer::IngestSummary`).
 impl Report for IngestSummary {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
@@ -109,7 +109,7 @@ impl Report for ResetReport {
     }
 }
 
-/// `status`: the DESIGN keys (`backend`, `initialized`, `count`, `embedding`, `pool`) and more.
+/// `status`: the keys of docs/design.md (`backend`, `initialized`, `count`, `embedding`, `pool`) and more.
 #[derive(Debug, Serialize)]
 pub(crate) struct StatusReport {
     pub(crate) backend: String,

@@ -83,7 +83,7 @@ pub struct IngestSettings {
     pub skip_invalid: bool,
 }
 
-/// What a run wrote: `ingest --json` prints it (the contract's `{"ingested", "inserted", "updated",
+/// What a run wrote: `ingest --json` prints it (docs/design.md's `{"ingested", "inserted", "updated",
 /// "skipped", "seconds", "rows_per_sec"}`, and more).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct IngestSummary {
