@@ -7,7 +7,7 @@ use axum::extract::State;
 use serde_json::Value;
 use storage_core::views::{Count, Deleted, SearchResults};
 use storage_core::{
-    DocumentFilter, Embedding, Filter, SearchInput, SearchRequest, StoredChunk, UpsertSummary, check_id,
+    DocumentFilter, Embedding, Filter, SearchInput, SearchRequest, StorageError, StoredChunk, UpsertSummary, check_id,
 };
 
 use crate::dto::documents::{CountParams, DeleteBody, FusionBody, QueryBody, UpsertBody};
@@ -48,7 +48,7 @@ pub(crate) async fn get(
     }
 }
 
-/// Deletes chunks by id (`{"ids": [...]}`) or by metadata filter (`{"where": {...}}`); the empty filter is refused.
+/// Deletes chunks by id (`{"ids": [...]}`) or by metadata filter (`{"where": {...}}`); a filter that matches everything is refused.
 #[utoipa::path(delete, path = "/collections/{collection}/documents", tag = "documents", request_body = DeleteBody,
     params(CollectionPath),
     responses((status = 200, description = "How many chunks went", body = Deleted)))]
@@ -71,11 +71,12 @@ pub(crate) async fn delete(
         }
         (None, Some(filter)) => {
             let filter = Filter::from_json(&Value::Object(filter)).map_err(|e| e.within("where"))?;
-            if filter.is_match_all() {
-                return Err(ApiError::invalid(
-                    "where: the empty filter {} matches every chunk and is refused; drop or reset the collection instead",
-                ));
-            }
+            filter.check_deletable().map_err(|error| match error {
+                StorageError::InvalidInput { reason, .. } => ApiError::invalid(format!(
+                    "where: {reason}; `DELETE /collections/{{collection}}` drops the collection and every chunk in it"
+                )),
+                other => other.into(),
+            })?;
             store.delete_where(&name, &filter).await?
         }
         _ => return Err(ApiError::invalid("give exactly one of `ids` and `where`")),
