@@ -24,6 +24,8 @@ pub(crate) enum Command {
     Model(crate::model::ModelArgs),
     /// Check the house rules no compiler checks: module docs, file budgets, no skipped tests, no secrets.
     Tidy,
+    /// Write the HTTP API's OpenAPI document, as `GET /openapi.json` serves it, to `docs/openapi.json`.
+    Openapi,
     /// Fuzz `brainstore serve` with schemathesis against its /openapi.json (embedded temp store).
     FuzzApi(crate::fuzz_api::FuzzApiArgs),
 }

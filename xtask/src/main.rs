@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         flags::Command::Bench(args) => bench::run(&args),
         flags::Command::Model(args) => model::run(&args),
         flags::Command::Tidy => tidy::run(),
+        flags::Command::Openapi => openapi(),
         flags::Command::FuzzApi(args) => fuzz_api::run(&args),
     };
     match outcome {
@@ -51,6 +52,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Regenerates `docs/openapi.json` through the server crate's contract test, which writes the file when
+/// `BRAINSTORE_UPDATE_OPENAPI` is set (so the document comes from the same code the test compares).
+fn openapi() -> Result<ExitCode> {
+    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["test", "--package", "server", "--test", "openapi"])
+        .env("BRAINSTORE_UPDATE_OPENAPI", "1")
+        .current_dir(project_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("generating docs/openapi.json failed (see the test output above)".into());
+    }
+    println!("xtask: wrote docs/openapi.json");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The workspace root, found from this crate's manifest directory (never from the cwd).

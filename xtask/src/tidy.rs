@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// The largest Rust file, in lines (STYLE.md §4: split before ~600).
+/// The largest Rust file, in lines (docs/conventions.md §4: split before ~600).
 const MAX_FILE_LINES: usize = 600;
 
 /// The longest crate-level doc of a `lib.rs` or `main.rs`, in `//!` lines.

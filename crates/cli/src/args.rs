@@ -250,7 +250,7 @@ pub(crate) struct ResetArgs {
 /// `export`.
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
-    /// Write to FILE (atomically: complete or not at all) instead of stdout.
+    /// Write to FILE (atomically: complete or not at all) instead of stdout; `-` is stdout.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
 }

@@ -3,6 +3,8 @@
 use std::io;
 
 use storage_core::StorageError;
+pub(crate) use storage_core::transfer::LineError;
+use storage_core::transfer::TransferError;
 
 /// `Result` with [`CliError`] as the default error type.
 pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
@@ -10,9 +12,19 @@ pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
 /// A failed command. The variant, never the message text, decides the exit code (see `exit.rs`).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
-    /// A storage operation failed; the exit code follows the `StorageError` variant.
+    /// A storage operation failed; the exit code follows the `StorageError`'s kind, and `exit.rs` adds the
+    /// command to run when one is known.
     #[error(transparent)]
     Storage(#[from] StorageError),
+
+    /// A storage error with this command's own remedy, shown instead of the one `exit.rs` would add.
+    #[error("{source}")]
+    Remedied {
+        /// What failed.
+        source: StorageError,
+        /// What to run about it.
+        remedy: String,
+    },
 
     /// A flag or argument is unusable; the message names it.
     #[error("{0}")]
@@ -62,6 +74,11 @@ pub(crate) enum CliError {
 }
 
 impl CliError {
+    /// `source`, with `remedy` as what to do about it.
+    pub(crate) fn remedied(source: StorageError, remedy: impl Into<String>) -> Self {
+        CliError::Remedied { source, remedy: remedy.into() }
+    }
+
     /// A usage error naming the flag or argument.
     pub(crate) fn usage(message: impl Into<String>) -> Self {
         CliError::Usage(message.into())
@@ -78,19 +95,17 @@ impl CliError {
     }
 }
 
-/// What is wrong with one line.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum LineError {
-    /// The line is not JSON.
-    #[error("not valid JSON: {0}")]
-    Json(String),
-    /// The line is too long to be a chunk.
-    #[error("longer than {} bytes", crate::commands::MAX_LINE_BYTES)]
-    TooLong,
-    /// The line is not UTF-8.
-    #[error("not valid UTF-8")]
-    Utf8,
-    /// A field is invalid; core's error names it.
-    #[error(transparent)]
-    Invalid(#[from] StorageError),
+/// A failed transfer (ingest, import, export, copy) as the command line's failure of the same cause.
+impl From<TransferError> for CliError {
+    fn from(error: TransferError) -> Self {
+        match error {
+            TransferError::Storage(source) => CliError::Storage(source),
+            TransferError::Line { line, source } => CliError::Line { line, source },
+            TransferError::Read(source) => CliError::Input { path: "the input".to_owned(), source },
+            TransferError::Write(source) => CliError::Output { what: "the output".to_owned(), source },
+            TransferError::Verification(reason) => CliError::Verification(reason),
+            // `TransferError` is non-exhaustive: a cause added later is internal until mapped here.
+            other => CliError::Internal(other.to_string()),
+        }
+    }
 }

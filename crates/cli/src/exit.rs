@@ -1,9 +1,10 @@
-//! Exit codes (the DESIGN table) from error variants, never from message text, and the one-line error report.
+//! Exit codes (the table of docs/design.md) from error kinds, never from message text, and the one-line error report
+//! with the command to run when one is known.
 
 use std::error::Error as StdError;
 use std::process::ExitCode;
 
-use storage_core::StorageError;
+use storage_core::{ErrorKind, StorageError, Uninitialized};
 
 use crate::error::{CliError, LineError};
 
@@ -21,7 +22,7 @@ pub(crate) const UNAVAILABLE: u8 = 4;
 /// The exit code of a failed command.
 pub(crate) fn code(error: &CliError) -> u8 {
     match error {
-        CliError::Storage(source) => storage_code(source),
+        CliError::Storage(source) | CliError::Remedied { source, .. } => storage_code(source),
         CliError::Usage(_) | CliError::Config(_) | CliError::Input { .. } => BAD_INPUT,
         // A bad line is bad input whatever core called it (a wrong vector length in a file is the file's
         // fault), except when the store itself is not ready for it.
@@ -32,21 +33,51 @@ pub(crate) fn code(error: &CliError) -> u8 {
     }
 }
 
-/// The exit code for a storage error, by variant.
+/// The exit code for a storage error, by its kind (the HTTP status maps from the same kind).
 pub(crate) fn storage_code(error: &StorageError) -> u8 {
-    match error {
+    match error.kind() {
         // A missing record is a bad reference in the input (`get ID`), not a broken store.
-        StorageError::InvalidInput { .. } | StorageError::Unsupported { .. } | StorageError::NotFound { .. } => {
-            BAD_INPUT
-        }
-        StorageError::DimensionMismatch { .. }
-        | StorageError::ModelMismatch { .. }
-        | StorageError::NotInitialized { .. }
-        | StorageError::Conflict { .. } => INCOMPATIBLE_STATE,
-        StorageError::Unavailable { .. } | StorageError::Busy { .. } => UNAVAILABLE,
-        StorageError::Backend { .. } => INTERNAL,
-        // `StorageError` is non-exhaustive: a variant added later is internal until mapped here.
+        ErrorKind::InvalidInput | ErrorKind::Unsupported | ErrorKind::NotFound => BAD_INPUT,
+        ErrorKind::IncompatibleState | ErrorKind::Conflict => INCOMPATIBLE_STATE,
+        ErrorKind::Unavailable => UNAVAILABLE,
+        // `ErrorKind` is non-exhaustive: a kind added later is internal until mapped here.
         _ => INTERNAL,
+    }
+}
+
+/// The command that sets up or changes what a storage error found wrong, when there is one. Core's
+/// messages describe the condition only; this is the command line's half.
+pub(crate) fn remedy(error: &CliError) -> Option<String> {
+    let storage = match error {
+        CliError::Remedied { remedy, .. } => return Some(remedy.clone()),
+        CliError::Storage(storage) | CliError::Line { source: LineError::Invalid(storage), .. } => storage,
+        _ => return None,
+    };
+    match storage {
+        StorageError::NotInitialized { what, .. } => match what {
+            Uninitialized::Store { .. } => Some("run `brainstore init`".to_owned()),
+            Uninitialized::Collection { name } => {
+                Some(format!("create it first: `brainstore --collection {name} init`"))
+            }
+            Uninitialized::CollectionSpace { name } => {
+                Some(format!("record its dimensions first: `brainstore --collection {name} init --dimensions N`"))
+            }
+            Uninitialized::MemorySpace => {
+                Some("record it first: `brainstore memory space set --dimensions N`".to_owned())
+            }
+            Uninitialized::EmbeddingProvider { .. } => Some(
+                "give vectors with the data, or record a provider and model: `brainstore init --provider local \
+                 --model all-MiniLM-L6-v2`"
+                    .to_owned(),
+            ),
+            _ => None,
+        },
+        StorageError::DimensionMismatch { collection, remedy: None, .. }
+        | StorageError::ModelMismatch { collection, .. } => Some(format!(
+            "reset the collection (`brainstore --collection {collection} reset --yes`) or re-embed it to change \
+                 its embedding space"
+        )),
+        _ => None,
     }
 }
 
@@ -72,7 +103,14 @@ pub(crate) fn outcome(result: Result<(), CliError>) -> (ExitCode, Option<String>
     match result {
         Ok(()) => (ExitCode::from(OK), None),
         Err(error) if error.is_broken_pipe() => (ExitCode::from(OK), None),
-        Err(error) => (ExitCode::from(code(&error)), Some(format!("brainstore: {}", chain(&error)))),
+        Err(error) => {
+            let mut message = format!("brainstore: {}", chain(&error));
+            if let Some(remedy) = remedy(&error) {
+                message.push_str("; ");
+                message.push_str(&remedy);
+            }
+            (ExitCode::from(code(&error)), Some(message))
+        }
     }
 }
 
@@ -99,7 +137,7 @@ mod tests {
             INCOMPATIBLE_STATE,
         );
         check(
-            CliError::Storage(StorageError::NotInitialized { what: "x".into(), remedy: "y".into() }),
+            CliError::Storage(StorageError::NotInitialized { what: Uninitialized::MemorySpace, detail: None }),
             INCOMPATIBLE_STATE,
         );
         check(CliError::Storage(StorageError::Busy { resource: "db".into(), waited_ms: 5 }), UNAVAILABLE);
@@ -131,12 +169,36 @@ mod tests {
         check(
             CliError::Line {
                 line: 3,
-                source: LineError::Invalid(StorageError::NotInitialized { what: "x".into(), remedy: "y".into() }),
+                source: LineError::Invalid(StorageError::NotInitialized {
+                    what: Uninitialized::Store { location: "x".into() },
+                    detail: None,
+                }),
             },
             INCOMPATIBLE_STATE,
         );
         check(CliError::stdout(io::Error::from(io::ErrorKind::BrokenPipe)), OK);
         check(CliError::stdout(io::Error::other("disk full")), INTERNAL);
+    }
+
+    #[test]
+    fn remedies_name_commands_of_this_command_line() {
+        let docs = storage_core::CollectionName::new("docs").expect("a valid name");
+        let check = |error: CliError, expected: &str| {
+            let (_, message) = outcome(Err(error));
+            let message = message.expect("a failure prints a line");
+            assert!(message.ends_with(expected), "{message}");
+        };
+        check(StorageError::missing_collection(&docs).into(), "; create it first: `brainstore --collection docs init`");
+        check(
+            StorageError::missing_memory_space().into(),
+            "; record it first: `brainstore memory space set --dimensions N`",
+        );
+        check(
+            CliError::remedied(StorageError::missing_memory_space(), "do this"),
+            "memories with embeddings need one recorded first; do this",
+        );
+        let (_, plain) = outcome(Err(CliError::Storage(StorageError::invalid("where", "bad"))));
+        assert_eq!(plain.as_deref(), Some("brainstore: where: bad"));
     }
 
     #[test]

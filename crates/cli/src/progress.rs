@@ -78,6 +78,21 @@ impl Progress {
     }
 }
 
+/// What core's data-movement library reports reaches the bar and stderr.
+impl storage_core::transfer::Progress for Progress {
+    fn update(&self, position: u64, message: String) {
+        Progress::update(self, position, message);
+    }
+
+    fn note(&self, message: &str) {
+        Progress::note(self, message);
+    }
+
+    fn stage(&self, message: String) {
+        Progress::stage(self, message);
+    }
+}
+
 impl Drop for Progress {
     fn drop(&mut self) {
         // An error path leaves the bar behind otherwise, and the error line would share its row.
@@ -89,30 +104,4 @@ impl Drop for Progress {
 pub(crate) fn note(message: &str) {
     let mut stderr = io::stderr().lock();
     let _ignored = writeln!(stderr, "brainstore: {message}");
-}
-
-/// `1234567` as `1,234,567`, for counts in messages.
-pub(crate) fn thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (idx, ch) in digits.chars().enumerate() {
-        if idx > 0 && (digits.len() - idx).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
-    }
 }

@@ -1,4 +1,4 @@
-//! Every command's happy path on both backends: exit 0, the DESIGN `--json` shapes, readable human output.
+//! Every command's happy path on both backends: exit 0, the `--json` shapes of docs/design.md, readable human output.
 
 mod common;
 

@@ -182,3 +182,20 @@ fn an_unreachable_server_exits_4_after_the_configured_attempts() {
     // A usage error is found before any connection is tried.
     store.run(&["reset"]).code(2);
 }
+
+#[test]
+fn export_out_dash_writes_to_stdout_and_no_file_named_dash() {
+    let store = Store::embedded("export_dash");
+    store.init(3);
+    store.ingest(&chunk_line("a", "alpha", json!({"k": 1}), Some(&[1.0, 0.0, 0.0])));
+    let dashed = store.run(&["export", "--out", "-"]);
+    dashed.ok();
+    assert_eq!(dashed.stdout, store.run(&["export"]).stdout, "`--out -` is stdout, like no --out");
+    let lines: Vec<Value> =
+        dashed.stdout.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();
+    assert_eq!(
+        (lines.len(), lines[0]["collection"].as_str(), lines[1]["id"].as_str()),
+        (2, Some("default"), Some("a"))
+    );
+    assert!(!store.path("-").exists(), "no file named `-`");
+}

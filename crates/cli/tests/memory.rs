@@ -100,7 +100,7 @@ both_backends! {
     fn dedup_merges_at_093_and_keeps_090_apart(store) {
         ready(&store);
         let space = store.json(&["memory", "space", "set", "--dimensions", "2", "--model", "m1"]);
-        assert_eq!(space["embedding"]["dimensions"], 2);
+        assert_eq!(space["embedding_space"]["dimensions"], 2);
         let model = ["--embedding-model", "m1"];
         let base = remember(&store, &["deploys go out on tuesdays", "--embedding", "[1, 0]", model[0], model[1]]);
         let base_id = id_of(&base);
@@ -205,7 +205,7 @@ both_backends! {
             .code(2).no_stdout().stderr_has("line 2: importance: must be between 1 and 10");
         assert_eq!(store.json(&["memory", "list"])["count"], before, "a bad file remembers nothing");
         let path = store.write("typo.jsonl", &json!({"contnt": "x"}).to_string());
-        store.run(&["memory", "remember", "--from-json", path.to_str().unwrap()]).code(2).stderr_has("line 1: memory: unknown field `contnt`");
+        store.run(&["memory", "remember", "--from-json", path.to_str().unwrap()]).code(2).stderr_has("line 1: contnt: unknown field");
         let path = store.write("other.jsonl", &json!({"content": "x", "scope": {"tenant": "acme"}}).to_string());
         store.run(&["memory", "remember", "--from-json", path.to_str().unwrap()]).code(2).stderr_has("not this command's tenant");
     }
@@ -218,7 +218,7 @@ both_backends! {
             (&["memory", "remember", "x", "--metadata", "{"], "--metadata: not valid JSON"),
             (&["memory", "remember", "x", "--tier", "lukewarm"], "--tier: `lukewarm` is not one of hot, warm, cold"),
             (&["memory", "remember", "x", "--expires-at", "soon"], "--expires-at: `soon` is not a time"),
-            (&["memory", "remember", "x", "--embedding", "[1, \"a\"]", "--embedding-model", "m"], "--embedding[1]: must be a number"),
+            (&["memory", "remember", "x", "--embedding", "[1, \"a\"]", "--embedding-model", "m"], "--embedding[1]: invalid type: string"),
             (&["memory", "remember", "x", "--dedup-threshold", "1.5"], "--dedup-threshold: must be between 0 and 1"),
             (&["memory", "remember", "   "], "CONTENT: must not be blank"),
             (&["memory", "recall", "x", "--status", "gone"], "--status: `gone` is not one of active, disputed, superseded, archived"),

@@ -92,6 +92,9 @@ async fn documents(server: &Server) {
         (Some("the quick brown fox"), json!([1.0, 0.0, 0.0]))
     );
     assert_eq!(chunk["metadata"]["year"], 2020);
+    // One view type: `brainstore get --json` prints exactly what the route returns for the same chunk.
+    let printed = server.store.json(&["--collection", "docs", "get", "a"]);
+    assert_eq!(&printed, chunk, "the command line and the HTTP API show a chunk alike");
 
     let query = |body: Value| server.call("POST", "/collections/{collection}/query", &c, Some(body));
     let vector = query(json!({"embedding": [0.0, 1.0, 0.0], "top_k": 2})).await;
@@ -102,6 +105,8 @@ async fn documents(server: &Server) {
     let ids: Vec<&str> =
         keyword.status(200)["results"].as_array().expect("results").iter().filter_map(|h| h["id"].as_str()).collect();
     assert_eq!((keyword.body["mode"].as_str(), ids.len()), (Some("keyword"), 2), "{}", keyword.body);
+    let printed = server.store.json(&["--collection", "docs", "search", "fox", "--where", r#"{"kind": "animal"}"#]);
+    assert_eq!(printed["results"], keyword.body["results"], "the command line and the HTTP API show hits alike");
     let hybrid = query(json!({"text": "fox", "embedding": [1.0, 0.0, 0.0], "explain": true,
         "fusion": {"method": "rrf", "rrf_k": 10}, "where_document": {"$contains": "fox"}, "min_score": 0.1}))
     .await;
@@ -198,7 +203,7 @@ async fn memories(server: &Server) {
         server.call("GET", &format!("/tenants/{{tenant}}/memories/{{id}}/as-of?at={created_at}"), &m, None).await;
     assert_eq!(as_of.status(200)["content"], "the deploy target is kubernetes");
     let forgotten = server.call("DELETE", "/tenants/{tenant}/memories/{id}?actor=tour", &n, None).await;
-    assert_eq!(forgotten.status(200), &json!({"forgotten": true}));
+    assert_eq!(forgotten.status(200), &json!({"id": new_id, "forgotten": true}));
     server.call("GET", "/tenants/{tenant}/memories/{id}", &n, None).await.error(404, "not_found", &[&new_id]);
 }
 
@@ -228,7 +233,9 @@ async fn sessions(server: &Server) {
     let messages = server.call("GET", "/tenants/{tenant}/sessions/{session}/messages?limit=10", &s, None).await;
     assert_eq!(messages.status(200)["messages"][0]["seq"].as_i64().map(|seq| seq > 0), Some(true), "{}", messages.body);
     let hits = server.call("GET", "/tenants/{tenant}/messages/search?q=rust", &[t], None).await;
-    assert_eq!(hits.status(200)["hits"][0]["item"]["id"], "m1");
+    assert_eq!(hits.status(200)["hits"][0]["message"]["id"], "m1");
+    let printed = server.store.json(&["session", "search", "rust", "--tenant", "acme"]);
+    assert_eq!(printed, hits.body, "the command line and the HTTP API show message hits alike");
     let artifact = json!({"id": "a1", "kind": "report", "name": "release notes", "content": "kubernetes rollout plan", "format": "markdown"});
     assert_eq!(
         server.call("POST", "/tenants/{tenant}/sessions/{session}/artifacts", &s, Some(artifact)).await.status(200)["id"],
@@ -244,7 +251,10 @@ async fn sessions(server: &Server) {
         .await;
     assert_eq!(one.status(200)["format"], "markdown");
     let found = server.call("GET", "/tenants/{tenant}/artifacts/search?q=rollout&session_id=s1", &[t], None).await;
-    assert_eq!(found.status(200)["hits"][0]["item"]["id"], "a1");
+    assert_eq!(found.status(200)["hits"][0]["artifact"]["id"], "a1");
+    let printed =
+        server.store.json(&["session", "artifact", "search", "rollout", "--session", "s1", "--tenant", "acme"]);
+    assert_eq!(printed, found.body, "the command line and the HTTP API show artifact hits alike");
     let session = server.call("GET", "/tenants/{tenant}/sessions/{session}", &s, None).await;
     assert_eq!(
         (session.status(200)["message_count"].as_u64(), session.body["artifact_count"].as_u64()),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use storage_core::{Embedder, EmbedderResolver, EmbeddingSpace, StorageError};
+use storage_core::{Embedder, EmbedderResolver, EmbeddingSpace, StorageError, Uninitialized};
 
 use crate::config::{EmbeddingConfig, ProviderKind};
 use crate::error::{EmbedError, Result};
@@ -75,10 +75,8 @@ impl EmbedderResolver for ConfiguredResolver {
     async fn resolve(&self, space: &EmbeddingSpace) -> storage_core::Result<Arc<dyn Embedder>> {
         if space.provider.is_none() || space.model.is_none() {
             return Err(StorageError::NotInitialized {
-                what: format!("an embedding provider for the space {}", space.describe()),
-                remedy: "give vectors with the data, or record a provider and model \
-                         (`brainstore init --provider local --model all-MiniLM-L6-v2`)"
-                    .into(),
+                what: Uninitialized::EmbeddingProvider { space: space.describe() },
+                detail: Some("the space records no provider and model, and the data carries no vectors".into()),
             });
         }
         // Held across the connect, so concurrent first uses of a space connect once.
@@ -107,7 +105,7 @@ mod tests {
         let resolver = ConfiguredResolver::new(EmbeddingConfig::local_default());
         let err = resolver.resolve(&EmbeddingSpace::new(3).unwrap()).await.unwrap_err();
         assert!(err.is_incompatible_state(), "{err}");
-        assert!(err.to_string().contains("brainstore init --provider local"), "{err}");
+        assert!(err.to_string().contains("records no provider and model"), "{err}");
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use storage_core::StorageError;
+use storage_core::{StorageError, Uninitialized};
 
 /// The exception class (a name in `brainstore.errors`) and the attributes one error carries.
 fn class_and_fields<'py>(py: Python<'py>, error: &StorageError) -> PyResult<(&'static str, Bound<'py, PyDict>)> {
@@ -28,10 +28,11 @@ fn class_and_fields<'py>(py: Python<'py>, error: &StorageError) -> PyResult<(&'s
             fields.set_item("given", given)?;
             "IncompatibleState"
         }
-        StorageError::NotInitialized { what, remedy } => {
+        StorageError::NotInitialized { what, detail } => {
             fields.set_item("kind", "not_initialized")?;
-            fields.set_item("what", what)?;
-            fields.set_item("remedy", remedy)?;
+            fields.set_item("what", what.to_string())?;
+            fields.set_item("detail", detail)?;
+            fields.set_item("remedy", python_remedy(what))?;
             "IncompatibleState"
         }
         StorageError::NotFound { what } => {
@@ -86,4 +87,18 @@ fn message_chain(error: &StorageError) -> String {
         source = cause.source();
     }
     message
+}
+
+/// How a Python caller sets up what `what` names: core's errors describe the condition only, and each
+/// surface (the command line, the HTTP API, this package) adds its own way out.
+fn python_remedy(what: &Uninitialized) -> Option<String> {
+    match what {
+        Uninitialized::Store { .. } => Some("brainstore.open() or brainstore.connect() migrates the store".to_owned()),
+        Uninitialized::Collection { name } => Some(format!("store.create_collection({name:?}, ...) creates it")),
+        Uninitialized::CollectionSpace { name } => {
+            Some(format!("store.get_or_create_collection({name:?}, dimensions=N) records its dimensions"))
+        }
+        Uninitialized::MemorySpace => Some("store.memories.set_space(dimensions=N) records one".to_owned()),
+        _ => None,
+    }
 }

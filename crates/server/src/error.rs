@@ -21,7 +21,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use storage_core::StorageError;
+use storage_core::{ErrorKind, StorageError, Uninitialized};
 use utoipa::ToSchema;
 
 /// Why the server cannot start or stopped: a setting, the bind address, or the listener.
@@ -130,23 +130,61 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A storage error in the shape of its kind (the command line's exit code maps from the same kind),
+    /// `remedy` appended to core's description of the condition.
+    pub(crate) fn storage(error: &StorageError, remedy: Option<String>) -> Self {
+        let mut message = error.to_string();
+        if let Some(remedy) = remedy {
+            message.push_str("; ");
+            message.push_str(&remedy);
+        }
+        let (status, code) = match error.kind() {
+            ErrorKind::InvalidInput => (StatusCode::BAD_REQUEST, "invalid_input"),
+            ErrorKind::Unsupported => (StatusCode::BAD_REQUEST, "unsupported"),
+            ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ErrorKind::IncompatibleState => (StatusCode::CONFLICT, "incompatible_state"),
+            ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict"),
+            ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            // `Internal`, and any kind added to the non-exhaustive enum later, until mapped here.
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        Self::new(status, code, message)
+    }
+}
+
+/// The route that sets up or changes what a storage error found wrong, when there is one. Core's messages
+/// describe the condition only; this is the HTTP API's half.
+pub(crate) fn remedy(error: &StorageError) -> Option<String> {
+    match error {
+        StorageError::NotInitialized { what, .. } => match what {
+            Uninitialized::Collection { name } => {
+                Some(format!("create it first: `POST /collections` with {{\"name\": \"{name}\"}}"))
+            }
+            Uninitialized::CollectionSpace { name } => Some(format!(
+                "record its embedding space first: `POST /collections` with {{\"name\": \"{name}\", \"embedding\": \
+                 {{\"dimensions\": N}}}}"
+            )),
+            Uninitialized::MemorySpace => {
+                Some("record it first: `PUT /memories/embedding-space` with {\"dimensions\": N}".to_owned())
+            }
+            Uninitialized::EmbeddingProvider { .. } => {
+                Some("give vectors with the data (`embedding` on every chunk and query)".to_owned())
+            }
+            _ => None,
+        },
+        StorageError::DimensionMismatch { collection, remedy: None, .. }
+        | StorageError::ModelMismatch { collection, .. } => Some(format!(
+            "to change its embedding space, drop the collection (`DELETE /collections/{collection}`) and create \
+                 it again, or re-embed it"
+        )),
+        _ => None,
+    }
+}
+
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
-        let message = error.to_string();
-        match error {
-            StorageError::InvalidInput { .. } => Self::new(StatusCode::BAD_REQUEST, "invalid_input", message),
-            StorageError::Unsupported { .. } => Self::new(StatusCode::BAD_REQUEST, "unsupported", message),
-            StorageError::NotFound { .. } => Self::new(StatusCode::NOT_FOUND, "not_found", message),
-            StorageError::DimensionMismatch { .. }
-            | StorageError::ModelMismatch { .. }
-            | StorageError::NotInitialized { .. } => Self::new(StatusCode::CONFLICT, "incompatible_state", message),
-            StorageError::Conflict { .. } => Self::new(StatusCode::CONFLICT, "conflict", message),
-            StorageError::Unavailable { .. } | StorageError::Busy { .. } => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
-            }
-            // `Backend`, and any variant added to the non-exhaustive enum later, until mapped here.
-            _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
-        }
+        ApiError::storage(&error, remedy(&error))
     }
 }
 
@@ -179,6 +217,19 @@ pub(crate) type ApiResult<T> = std::result::Result<T, ApiError>;
 mod tests {
     use super::*;
 
+    #[test]
+    fn remedies_name_routes_of_this_api() {
+        let docs = storage_core::CollectionName::new("docs").expect("a valid name");
+        let missing = ApiError::from(StorageError::missing_collection(&docs));
+        assert_eq!(
+            missing.message,
+            "collection `docs` is not initialized; create it first: `POST /collections` with {\"name\": \"docs\"}"
+        );
+        let space = ApiError::from(StorageError::missing_memory_space());
+        assert!(space.message.ends_with("; record it first: `PUT /memories/embedding-space` with {\"dimensions\": N}"));
+        assert!(!space.message.contains("brainstore "), "{}", space.message);
+    }
+
     fn check(error: StorageError, status: StatusCode, code: &str) {
         let api = ApiError::from(error);
         assert_eq!((api.status, api.code), (status, code), "{}", api.message);
@@ -193,11 +244,7 @@ mod tests {
             StatusCode::CONFLICT,
             "incompatible_state",
         );
-        check(
-            StorageError::NotInitialized { what: "x".into(), remedy: "y".into() },
-            StatusCode::CONFLICT,
-            "incompatible_state",
-        );
+        check(StorageError::missing_memory_space(), StatusCode::CONFLICT, "incompatible_state");
         check(StorageError::Conflict { reason: "lease lost".into() }, StatusCode::CONFLICT, "conflict");
         check(
             StorageError::Busy { resource: "db".into(), waited_ms: 1 },

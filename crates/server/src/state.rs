@@ -44,17 +44,6 @@ pub(crate) fn tenant_name(tenant: &str) -> ApiResult<&str> {
     Ok(tenant)
 }
 
-/// A page size: `default` when absent, else 1 to 1000.
-pub(crate) fn page_limit(limit: Option<usize>, default: usize) -> ApiResult<usize> {
-    match limit {
-        None => Ok(default),
-        Some(limit @ 1..=1000) => Ok(limit),
-        Some(other) => {
-            Err(storage_core::StorageError::invalid("limit", format!("must be between 1 and 1000, got {other}")).into())
-        }
-    }
-}
-
 /// A comma-separated list parameter, each item parsed (`statuses=active,disputed`).
 pub(crate) fn comma_list<T>(field: &str, text: Option<&str>) -> ApiResult<Vec<T>>
 where

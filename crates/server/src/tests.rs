@@ -130,6 +130,34 @@ fn the_document_is_openapi_3_with_a_bearer_scheme_and_errors_everywhere() {
     }
 }
 
+/// Every `$ref` in `value`, as `#/components/schemas/Name`.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                match (key.as_str(), child) {
+                    ("$ref", Value::String(target)) => out.push(target.clone()),
+                    _ => refs(child, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_schema_the_document_references_is_in_it() {
+    let doc = serde_json::to_value(document()).expect("the document serialises");
+    let mut targets = Vec::new();
+    refs(&doc, &mut targets);
+    assert!(targets.len() > 50, "{} references", targets.len());
+    for target in targets {
+        let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("a local ref: {target}"));
+        assert!(doc["components"]["schemas"][name].is_object(), "{target} is referenced but not defined");
+    }
+}
+
 /// An HTTP client for the tests. In a workspace build `crates/embed` turns on reqwest's `rustls-no-provider`
 /// (to keep aws-lc's C build out), and feature unification gives every reqwest in the build that setting, so
 /// a client panics unless a rustls crypto provider is installed first: ring's, once per process.

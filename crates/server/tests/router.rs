@@ -89,3 +89,28 @@ async fn only_liveness_answers_without_the_token_in_process() {
         assert_eq!(response.status(), expected, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_refusal_names_the_route_that_fixes_it_in_process() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let router = router(&dir).await;
+    let chunk = json!([{"id": "a", "text": "hello"}]);
+    let (status, body) = call(&router, "POST", "/collections/nope/documents", Some(chunk.clone())).await;
+    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::CONFLICT, json!("incompatible_state")));
+    let message = body["error"]["message"].as_str().expect("a message");
+    assert!(message.contains("`POST /collections` with {\"name\": \"nope\"}"), "{message}");
+    assert!(!message.contains("brainstore "), "a command-line hint over HTTP: {message}");
+    assert_eq!(call(&router, "POST", "/collections", Some(json!({"name": "nope"}))).await.0, StatusCode::CREATED);
+    assert_eq!(call(&router, "POST", "/collections/nope/documents", Some(chunk)).await.0, StatusCode::OK);
+
+    let memory = json!({"content": "the sky is blue", "embedding": [1.0, 0.0], "embedding_model": "m"});
+    let (status, body) = call(&router, "POST", "/tenants/acme/memories", Some(memory.clone())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let message = body["error"]["message"].as_str().expect("a message");
+    assert!(message.contains("`PUT /memories/embedding-space`"), "{message}");
+    assert_eq!(
+        call(&router, "PUT", "/memories/embedding-space", Some(json!({"dimensions": 2}))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(call(&router, "POST", "/tenants/acme/memories", Some(memory)).await.0, StatusCode::CREATED);
+}

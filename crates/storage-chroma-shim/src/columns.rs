@@ -95,11 +95,3 @@ pub(crate) fn get_embedding(row: &QueryResult, column: &str) -> Result<Option<Em
 pub(crate) fn count_value(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
-
-/// Checks a page size: 1 to 1000, as every list of the memory, session and task protocols documents.
-pub(crate) fn check_limit(field: &str, limit: usize) -> Result<(), StorageError> {
-    if limit == 0 || limit > 1_000 {
-        return Err(StorageError::invalid(field, format!("must be between 1 and 1000, got {limit}")));
-    }
-    Ok(())
-}

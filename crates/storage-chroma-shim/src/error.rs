@@ -2,7 +2,7 @@
 
 use sea_orm::sqlx;
 use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
-use storage_core::{BoxError, StorageError};
+use storage_core::{BoxError, StorageError, Uninitialized};
 
 /// What can go wrong configuring, opening or migrating the embedded store.
 #[derive(Debug, thiserror::Error)]
@@ -58,10 +58,9 @@ impl From<EmbeddedError> for StorageError {
     fn from(err: EmbeddedError) -> Self {
         match err {
             EmbeddedError::Config { field, reason } => StorageError::InvalidInput { field, reason },
-            EmbeddedError::NotInitialized { path } => StorageError::NotInitialized {
-                what: format!("the store at {path}"),
-                remedy: "run `brainstore init`".to_owned(),
-            },
+            EmbeddedError::NotInitialized { path } => {
+                StorageError::NotInitialized { what: Uninitialized::Store { location: path }, detail: None }
+            }
             EmbeddedError::Busy { path, waited_ms } => {
                 StorageError::Busy { resource: format!("{path} is locked by another writer"), waited_ms }
             }

@@ -101,6 +101,7 @@ impl<'de> Deserialize<'de> for CollectionName {
 
 /// What a store knows about one collection.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CollectionInfo {
     /// The collection's name.
     pub name: CollectionName,
@@ -138,6 +139,7 @@ impl CollectionInfo {
 
 /// The state of a collection's approximate vector index.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VectorIndexState {
     /// The collection has no embedding space, so it has no vectors to index.

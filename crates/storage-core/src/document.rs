@@ -107,7 +107,7 @@ impl TryFrom<Value> for Metadata {
 impl<'de> Deserialize<'de> for Metadata {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(deserializer)?;
-        Metadata::from_value(value).map_err(serde::de::Error::custom)
+        Metadata::from_value(value).map_err(|e| e.into_serde("metadata"))
     }
 }
 
@@ -149,11 +149,13 @@ fn check_value_no_nul(value: &Value, path: &str) -> crate::Result<()> {
 
 /// One piece of knowledge to store: an id, its text, metadata and an optional embedding.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Chunk {
     /// Unique within a collection; an upsert with an existing id replaces that chunk.
     pub id: String,
-    /// The text, searched by keyword search and returned with hits.
-    #[serde(default)]
+    /// The text, searched by keyword search and returned with hits (`null` reads as empty).
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub text: String,
     /// A JSON object, searched by filters.
     #[serde(default)]
@@ -161,6 +163,11 @@ pub struct Chunk {
     /// The vector, searched by vector search. Its length must match the collection's embedding space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<Embedding>,
+}
+
+/// A string field where `null` means empty, as in a JSON-lines file that writes every field.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl Chunk {
@@ -248,6 +255,7 @@ pub fn check_text(text: &str, field: &str) -> crate::Result<()> {
 
 /// A chunk as the store holds it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredChunk {
     /// The chunk's id.
     pub id: String,
@@ -273,6 +281,7 @@ impl StoredChunk {
 
 /// What an upsert did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpsertSummary {
     /// Chunks whose id was new to the collection.
     pub inserted: u64,
@@ -326,13 +335,7 @@ pub fn prepare_batch(
         chunk.validate().map_err(|e| e.within(&field))?;
         if let Some(embedding) = &chunk.embedding {
             let Some(space) = space else {
-                return Err(StorageError::NotInitialized {
-                    what: format!("the embedding space of collection `{collection}`"),
-                    remedy: format!(
-                        "{field} has an embedding but the collection records no dimensions; run \
-                         `brainstore --collection {collection} init --dimensions N` first"
-                    ),
-                });
+                return Err(StorageError::missing_space(collection, &format!("{field}.embedding")));
             };
             space.check_vector(collection, &format!("{field}.embedding"), embedding)?;
         }

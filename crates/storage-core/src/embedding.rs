@@ -101,7 +101,7 @@ impl TryFrom<Vec<f32>> for Embedding {
 impl<'de> Deserialize<'de> for Embedding {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let values = Vec::<f64>::deserialize(deserializer)?;
-        Embedding::from_f64(&values).map_err(serde::de::Error::custom)
+        Embedding::from_f64(&values).map_err(|e| e.into_serde(""))
     }
 }
 
@@ -114,6 +114,7 @@ impl<'de> Deserialize<'de> for Embedding {
 /// distance from every vector, and under inner product its product with every vector is 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Metric {
     /// Cosine distance `1 - cos(a, b)`, in [0, 2]. Score: `clamp(1 - distance, 0, 1)`.
     #[default]
@@ -233,6 +234,8 @@ impl FromStr for Metric {
 /// What produced a collection's embeddings. Recorded once per collection; every write and query is
 /// checked against it before any data is touched.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct EmbeddingSpace {
     /// The embedding provider (`openai`, `ollama`, ...), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,8 +244,9 @@ pub struct EmbeddingSpace {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// The vector length.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 16000))]
     pub dimensions: u32,
-    /// How vectors are compared.
+    /// How vectors are compared (default cosine).
     #[serde(default)]
     pub metric: Metric,
 }
@@ -312,10 +316,7 @@ impl EmbeddingSpace {
                 collection: collection.to_string(),
                 stored: self.dimensions,
                 given: given.dimensions,
-                remedy: Some(format!(
-                    "reset the collection (`brainstore --collection {collection} reset --yes`) or re-embed \
-                     to change its dimensions"
-                )),
+                remedy: None,
             });
         }
         let named_differently = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);

@@ -47,6 +47,7 @@ pub const MAX_CANDIDATES: usize = 1_000;
 /// How the two legs of a hybrid search are combined.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FusionMethod {
     /// Reciprocal rank fusion with constant `rrf_k`.
     #[default]
@@ -59,6 +60,7 @@ pub enum FusionMethod {
 /// request body is an error rather than a silent default.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FusionSettings {
     /// How legs are combined.
     pub method: FusionMethod,

@@ -77,6 +77,7 @@ impl PoolStatus {
 
 /// Connection pool metrics, in the seed's shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PoolStatus {
     /// `active`, or `not_initialized` when no pool exists (then every count is 0).
     pub status: String,

@@ -7,9 +7,9 @@
 //! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
 //!   evaluator that defines what every filter means.
 //! - [`fusion`]: reciprocal rank and weighted min-max fusion for hybrid search.
-//! - [`memory`]: the [`memory::MemoryStore`] protocol for agent memory and its ranking function.
-//! - [`session`] and [`task`]: conversations, artifacts, an agent registry and a shared task queue.
+//! - [`memory`], [`session`], [`task`]: agent memory, conversations and artifacts, and a shared task queue.
 //! - [`StorageError`]: every failure, classified by cause, never carrying a password.
+//! - [`views`]: what `--json` and the HTTP API show, defined once; `transfer` (feature): ingest, export, copy.
 //! - `testing` (feature `testing`): the conformance suite every backend runs against a real database.
 //!
 //! This crate knows no database: no driver, no SQL, no pgvector. Backends live in `storage-postgres`
@@ -27,9 +27,12 @@ pub mod filter;
 pub mod fusion;
 mod get;
 mod health;
+mod json;
 pub mod keyword;
 pub mod memory;
 mod request;
+#[cfg(feature = "openapi")]
+mod schema;
 mod search;
 pub mod session;
 mod shown;
@@ -39,6 +42,9 @@ pub mod task;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod text_enum;
+#[cfg(feature = "transfer")]
+pub mod transfer;
+pub mod views;
 
 pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN, VectorIndexState};
 pub use crate::columns::ChunkColumns;
@@ -49,17 +55,18 @@ pub use crate::document::{
 };
 pub use crate::embedder::{Embedder, EmbedderResolver, check_embedder, check_embeddings, embed_missing, embed_query};
 pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, MAX_SQUARED_NORM, MIN_SQUARED_NORM, Metric};
-pub use crate::error::{BoxError, Result, StorageError};
+pub use crate::error::{BoxError, ErrorKind, Result, StorageError, Uninitialized};
 pub use crate::filter::{DocumentFilter, Filter};
 pub use crate::fusion::{FusionMethod, FusionSettings, LegExplain};
 pub use crate::get::{FetchedChunk, GetRequest, Include, MAX_GET_CHUNKS, hit_embeddings};
 pub use crate::health::{HealthReport, PoolStatus};
+pub use crate::json::from_json_value;
 pub use crate::keyword::bm25::Bm25Params;
 pub use crate::keyword::{
     ENGLISH_STOP_WORDS, KeywordGroup, KeywordMatch, KeywordQuery, KeywordTerm, TextLanguage, analyze, analyze_word,
     matched_terms, split_words, term_occurrences,
 };
-pub use crate::request::SearchDefaults;
+pub use crate::request::{MAX_PAGE_LIMIT, SearchDefaults, SearchInput, check_page_limit, page_limit};
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
 pub use crate::shown::{MAX_SHOWN_CHARS, quoted, shown};
 pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT, MigrationInfo};

@@ -1,10 +1,66 @@
-//! Building a request from what a caller sent: the search defaults (the `search:` configuration section),
-//! so the command line and the HTTP server fill the gaps of a query the same way.
+//! The rules every surface applies to what a caller sent, written once: search defaults and mode inference,
+//! the checks a query passes before any store is asked, and page sizes.
 
 use serde::{Deserialize, Serialize};
 
+use crate::embedding::{Embedding, EmbeddingSpace};
+use crate::error::StorageError;
+use crate::filter::{DocumentFilter, Filter};
 use crate::fusion::FusionSettings;
-use crate::search::{DEFAULT_TOP_K, MAX_TOP_K, SearchMode};
+use crate::search::{DEFAULT_TOP_K, MAX_TOP_K, SearchMode, SearchRequest};
+
+/// The most items one page of a list (memories, sessions, messages, tasks...) returns.
+pub const MAX_PAGE_LIMIT: usize = 1_000;
+
+/// Checks a page size (`limit`, `candidates`...): 1 to [`MAX_PAGE_LIMIT`].
+pub fn check_page_limit(field: &str, limit: usize) -> crate::Result<()> {
+    if limit == 0 || limit > MAX_PAGE_LIMIT {
+        return Err(StorageError::invalid(field, format!("must be between 1 and {MAX_PAGE_LIMIT}, got {limit}")));
+    }
+    Ok(())
+}
+
+/// A page size a caller may leave out: `default` when absent, else checked as `limit`.
+pub fn page_limit(limit: Option<usize>, default: usize) -> crate::Result<usize> {
+    let limit = limit.unwrap_or(default);
+    check_page_limit("limit", limit)?;
+    Ok(limit)
+}
+
+impl SearchMode {
+    /// The mode a query's inputs allow when nothing names one: text and an embedding mean hybrid, an
+    /// embedding alone vector, anything else keyword.
+    pub fn infer(has_text: bool, has_embedding: bool) -> SearchMode {
+        match (has_text, has_embedding) {
+            (true, true) => SearchMode::Hybrid,
+            (false, true) => SearchMode::Vector,
+            _ => SearchMode::Keyword,
+        }
+    }
+}
+
+/// What a caller asked of one query; what it left out comes from the [`SearchDefaults`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SearchInput {
+    /// The mode, when the caller named one.
+    pub mode: Option<SearchMode>,
+    /// The keyword query.
+    pub text: Option<String>,
+    /// The query embedding.
+    pub embedding: Option<Embedding>,
+    /// How many hits.
+    pub top_k: Option<usize>,
+    /// Drop hits scoring below this.
+    pub min_score: Option<f32>,
+    /// Metadata filter.
+    pub filter: Option<Filter>,
+    /// Text filter.
+    pub document_filter: Option<DocumentFilter>,
+    /// Fusion settings, whole.
+    pub fusion: Option<FusionSettings>,
+    /// Return each leg's rank and score, and the matched terms.
+    pub explain: bool,
+}
 
 /// What a search uses for each setting its caller left out: the `search:` section of the configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,5 +97,70 @@ impl SearchDefaults {
             return Err(crate::StorageError::invalid("min_score", format!("must be between 0 and 1, got {min_score}")));
         }
         self.fusion.validate()
+    }
+
+    /// The request `input` asks for, each gap filled from these defaults; the mode is the input's, else
+    /// the defaults', else [`SearchMode::infer`]. It is checked against everything that does not need the
+    /// collection (an embedding against a space of its own length), so a bad query is refused before any
+    /// store is asked; the store checks the rest against the collection's space.
+    pub fn request(&self, input: SearchInput) -> crate::Result<SearchRequest> {
+        let inferred = SearchMode::infer(input.text.is_some(), input.embedding.is_some());
+        let mode = input.mode.or(self.mode).unwrap_or(inferred);
+        let mut request = SearchRequest::with_mode(mode, input.text, input.embedding)
+            .top_k(input.top_k.unwrap_or(self.top_k))
+            .fusion(input.fusion.unwrap_or(self.fusion))
+            .explain(input.explain);
+        request.min_score = input.min_score.or(self.min_score);
+        request.filter = input.filter;
+        request.document_filter = input.document_filter;
+        let own_space = request.embedding.as_ref().map(|e| EmbeddingSpace::new(e.dimensions())).transpose()?;
+        request.validate(&crate::CollectionName::default(), own_space.as_ref())?;
+        Ok(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn embedding() -> Embedding {
+        Embedding::new(vec![1.0, 0.0]).unwrap()
+    }
+
+    #[test]
+    fn the_mode_is_the_callers_then_the_defaults_then_what_the_inputs_allow() {
+        let defaults = SearchDefaults::default();
+        let both = SearchInput { text: Some("q".into()), embedding: Some(embedding()), ..SearchInput::default() };
+        assert_eq!(defaults.request(both.clone()).unwrap().mode, SearchMode::Hybrid);
+        let vector = SearchInput { embedding: Some(embedding()), ..SearchInput::default() };
+        assert_eq!(defaults.request(vector).unwrap().mode, SearchMode::Vector);
+        let keyword = SearchInput { text: Some("q".into()), ..SearchInput::default() };
+        assert_eq!(defaults.request(keyword).unwrap().mode, SearchMode::Keyword);
+        let configured = SearchDefaults { mode: Some(SearchMode::Keyword), ..SearchDefaults::default() };
+        assert_eq!(configured.request(both.clone()).unwrap().mode, SearchMode::Keyword);
+        let named = SearchInput { mode: Some(SearchMode::Vector), ..both };
+        assert_eq!(configured.request(named).unwrap().mode, SearchMode::Vector);
+    }
+
+    #[test]
+    fn gaps_come_from_the_defaults_and_bad_values_are_refused_before_any_store() {
+        let defaults = SearchDefaults { top_k: 7, min_score: Some(0.25), ..SearchDefaults::default() };
+        let request = defaults.request(SearchInput { text: Some("q".into()), ..SearchInput::default() }).unwrap();
+        assert_eq!((request.top_k, request.min_score), (7, Some(0.25)));
+        let err = defaults.request(SearchInput { top_k: Some(0), text: Some("q".into()), ..SearchInput::default() });
+        assert!(err.unwrap_err().to_string().starts_with("top_k: "));
+        let err = defaults.request(SearchInput::default()).unwrap_err().to_string();
+        assert!(err.starts_with("text: keyword search needs query text"), "{err}");
+        let zero = SearchInput { embedding: Some(Embedding::new(vec![0.0, 0.0]).unwrap()), ..SearchInput::default() };
+        assert!(defaults.request(zero).unwrap_err().to_string().starts_with("embedding: "));
+    }
+
+    #[test]
+    fn page_limits_are_one_to_a_thousand() {
+        assert_eq!(page_limit(None, 50).unwrap(), 50);
+        assert_eq!(page_limit(Some(1000), 50).unwrap(), 1000);
+        let err = page_limit(Some(0), 50).unwrap_err().to_string();
+        assert_eq!(err, "limit: must be between 1 and 1000, got 0");
+        assert!(check_page_limit("candidates", 1001).unwrap_err().to_string().starts_with("candidates: "));
     }
 }

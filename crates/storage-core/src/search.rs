@@ -25,6 +25,7 @@ pub const MAX_QUERY_TEXT_BYTES: usize = 10_000;
 /// Which index answers a query.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SearchMode {
     /// Nearest neighbours of the query embedding.
     Vector,
@@ -241,12 +242,7 @@ impl SearchRequest {
                 ));
             };
             let Some(space) = space else {
-                return Err(StorageError::NotInitialized {
-                    what: format!("the embedding space of collection `{collection}`"),
-                    remedy: format!(
-                        "run `brainstore --collection {collection} init --dimensions N` and ingest embeddings"
-                    ),
-                });
+                return Err(StorageError::missing_space(collection, "embedding"));
             };
             space.check_vector(collection, "embedding", embedding)?;
         }

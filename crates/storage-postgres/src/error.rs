@@ -4,7 +4,7 @@
 use std::io::ErrorKind;
 
 use sea_orm::{DbErr, RuntimeErr};
-use storage_core::{BoxError, StorageError};
+use storage_core::{BoxError, StorageError, Uninitialized};
 
 /// `Result` with [`PostgresError`] as the default error type.
 pub type Result<T, E = PostgresError> = std::result::Result<T, E>;
@@ -104,8 +104,8 @@ impl From<PostgresError> for StorageError {
                 StorageError::Unavailable { target, attempts, source }
             }
             PostgresError::ExtensionMissing { ref database, .. } => StorageError::NotInitialized {
-                what: format!("the pgvector extension in database `{database}`"),
-                remedy: error.to_string(),
+                what: Uninitialized::Other { what: format!("the pgvector extension in database `{database}`") },
+                detail: Some(error.to_string()),
             },
             PostgresError::PgvectorTooOld { .. } => {
                 StorageError::Unsupported { operation: error.to_string(), backend: "postgres".to_owned() }
@@ -305,13 +305,13 @@ impl ErrorContext {
     fn build(&self, operation: &str, kind: FailureKind, source: BoxError) -> StorageError {
         match kind {
             FailureKind::Closed => StorageError::NotInitialized {
-                what: "the PostgreSQL store handle".to_owned(),
-                remedy: "it was closed; open the store again".to_owned(),
+                what: Uninitialized::Other { what: "the PostgreSQL store handle".to_owned() },
+                detail: Some("it was closed; open the store again".to_owned()),
             },
             FailureKind::Unavailable => StorageError::Unavailable { target: self.target.clone(), attempts: 1, source },
             FailureKind::SchemaMissing => StorageError::NotInitialized {
-                what: "the brainstore schema".to_owned(),
-                remedy: "run `brainstore init` to create it".to_owned(),
+                what: Uninitialized::Store { location: self.target.clone() },
+                detail: None,
             },
             FailureKind::InvalidValue(reason) => StorageError::invalid(operation, reason),
             FailureKind::Backend => StorageError::Backend { operation: operation.to_owned(), source },

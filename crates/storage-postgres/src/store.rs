@@ -200,8 +200,7 @@ impl PostgresStore {
                     stored: space.dimensions,
                     given: declared,
                     remedy: Some(format!(
-                        "the registry records {} dimensions but table {table_name} holds vector({declared}); \
-                         reset the collection (`brainstore --collection {name} reset --yes`) and re-ingest",
+                        "the registry records {} dimensions but table {table_name} holds vector({declared})",
                         space.dimensions
                     )),
                 });

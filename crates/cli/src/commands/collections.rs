@@ -1,5 +1,6 @@
 //! `brainstore collections list|create|drop`.
 
+use storage_core::views::Collections;
 use storage_core::{CollectionName, EmbeddingSpace};
 
 use super::Context;
@@ -7,7 +8,7 @@ use super::init::space_from;
 use crate::args::{CollectionsAction, CollectionsArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
-use crate::output::{CollectionsReport, Printer};
+use crate::output::Printer;
 
 /// A validated `collections` action.
 #[derive(Debug)]
@@ -52,5 +53,5 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             store.list_collections().await?
         }
     };
-    printer.report(&CollectionsReport { collections })
+    printer.report(&Collections { collections })
 }

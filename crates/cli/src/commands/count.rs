@@ -1,11 +1,12 @@
 //! `brainstore count [--where JSON]`.
 
 use storage_core::Filter;
+use storage_core::views::Count;
 
 use super::{Context, parse_where};
 use crate::args::CountArgs;
 use crate::error::Result;
-use crate::output::{CountReport, Printer};
+use crate::output::Printer;
 
 /// A validated filter.
 #[derive(Debug)]
@@ -21,5 +22,5 @@ pub(crate) fn parse(args: &CountArgs) -> Result<Input> {
 /// Prints `{"count"}`.
 pub(crate) async fn run(ctx: &Context, input: &Input, printer: &mut Printer) -> Result<()> {
     let count = ctx.store().count(&ctx.collection, input.filter.as_ref()).await?;
-    printer.report(&CountReport { count })
+    printer.report(&Count { count })
 }

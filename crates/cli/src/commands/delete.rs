@@ -1,11 +1,12 @@
 //! `brainstore delete --ids A,B | --where JSON`; a filter that matches everything is refused.
 
+use storage_core::views::Deleted;
 use storage_core::{Filter, StorageError, check_id};
 
 use super::{Context, parse_where};
 use crate::args::DeleteArgs;
 use crate::error::{CliError, Result};
-use crate::output::{DeleteReport, Printer};
+use crate::output::Printer;
 
 /// What to delete, validated.
 #[derive(Debug)]
@@ -45,5 +46,5 @@ pub(crate) async fn run(ctx: &Context, input: &Input, printer: &mut Printer) -> 
         Input::Ids(ids) => store.delete_ids(&ctx.collection, ids).await?,
         Input::Where(filter) => store.delete_where(&ctx.collection, filter).await?,
     };
-    printer.report(&DeleteReport { deleted })
+    printer.report(&Deleted { deleted })
 }

@@ -10,13 +10,13 @@ use storage_core::session::check_identifier;
 use storage_core::{Embedding, Metadata, StorageError};
 use uuid::Uuid;
 
-use super::lines::{embedding_from_value, json_error_text};
 use crate::args::PageArgs;
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
+use storage_core::transfer::json_error_text;
 
-/// The largest page any memory, session or task listing returns (the backends' limit).
-pub(crate) const MAX_PAGE: usize = 1_000;
+/// The largest page any memory, session or task listing returns (core's limit).
+pub(crate) const MAX_PAGE: usize = storage_core::MAX_PAGE_LIMIT;
 
 /// The tenant: `--tenant`, else the configuration's `tenant` (default `default`).
 pub(crate) fn tenant(flag: Option<String>, app: &AppConfig) -> Result<String> {
@@ -100,7 +100,13 @@ pub(crate) fn metadata(text: Option<&str>) -> Result<Metadata> {
 /// An `--embedding` given inline or as `@FILE`; errors name the value (`--embedding[2]: …`).
 pub(crate) fn embedding(text: &str) -> Result<Embedding> {
     let value = json("--embedding", text)?;
-    embedding_from_value(&value, "embedding").map_err(|e| named("--embedding", e))
+    embedding_value(value, "embedding").map_err(|e| named("--embedding", e))
+}
+
+/// An embedding from a JSON value through core's serde shape (finite numbers that fit an f32, at least one);
+/// errors name `field[i]`.
+pub(crate) fn embedding_value(value: Value, field: &str) -> std::result::Result<Embedding, StorageError> {
+    storage_core::from_json_value::<Embedding>(value).map_err(|e| e.within(field))
 }
 
 /// One value of a core enum (`MemoryStatus`, `TaskStatus`…), the error naming the flag and the valid values.
@@ -116,12 +122,10 @@ pub(crate) fn all_of<T: FromStr<Err = StorageError>>(flag: &str, texts: &[String
     texts.iter().map(|text| one_of(flag, text)).collect()
 }
 
-/// A page size: the flag, else `default`; 1 to [`MAX_PAGE`].
+/// A page size: the flag, else `default`; core's rule (1 to [`MAX_PAGE`]).
 pub(crate) fn limit(flag: &str, value: Option<usize>, default: usize) -> Result<usize> {
     let limit = value.unwrap_or(default);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(CliError::usage(format!("{flag}: must be between 1 and {MAX_PAGE}, got {limit}")));
-    }
+    storage_core::check_page_limit(flag, limit).map_err(|e| named(flag, e))?;
     Ok(limit)
 }
 
@@ -208,7 +212,7 @@ mod tests {
     #[test]
     fn errors_name_the_flag() {
         assert_eq!(message(uuid("ID", "nope")), "ID: `nope` is not a UUID");
-        assert_eq!(message(embedding("[1, \"x\"]")), "--embedding[1]: must be a number, got a string");
+        assert_eq!(message(embedding("[1, \"x\"]")), "--embedding[1]: invalid type: string \"x\", expected f64");
         assert!(message(json("--payload", "{")).starts_with("--payload: not valid JSON"));
         assert_eq!(message(metadata(Some("[1]"))), "--metadata: must be a JSON object, got an array");
         assert_eq!(

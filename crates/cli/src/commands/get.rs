@@ -5,7 +5,7 @@ use storage_core::{StorageError, check_id};
 use super::Context;
 use crate::args::GetArgs;
 use crate::error::Result;
-use crate::output::{ChunkReport, Printer};
+use crate::output::Printer;
 
 /// A validated id.
 #[derive(Debug)]
@@ -22,7 +22,7 @@ pub(crate) fn parse(args: GetArgs) -> Result<Input> {
 /// Prints the chunk; a missing id is bad input (exit 2).
 pub(crate) async fn run(ctx: &Context, input: &Input, printer: &mut Printer) -> Result<()> {
     match ctx.store().get(&ctx.collection, &input.id).await? {
-        Some(chunk) => printer.report(&ChunkReport(chunk)),
+        Some(chunk) => printer.report(&chunk),
         None => {
             Err(StorageError::NotFound { what: format!("chunk `{}` in collection `{}`", input.id, ctx.collection) }
                 .into())

@@ -1,7 +1,8 @@
-//! `brainstore import FILE`: read a `brainstore export` file (collection headers, then chunks) into this store.
+//! `brainstore import FILE`: read a `brainstore export` file (collection headers, then chunks) into this store (core's `transfer::ingest`).
 
-use super::Context;
-use super::pipeline::{self, InputFile, Mode, Settings, open_input};
+use storage_core::transfer::{self, IngestMode, IngestSettings, Input as LinesInput};
+
+use super::{Context, open_input};
 use crate::args::ImportArgs;
 use crate::config::{AppConfig, check_batch_size};
 use crate::error::{CliError, Result};
@@ -11,7 +12,7 @@ use crate::progress::{Progress, Unit};
 /// Validated `import` arguments: the input is already open.
 #[derive(Debug)]
 pub(crate) struct Input {
-    file: InputFile,
+    file: LinesInput,
     batch_size: usize,
 }
 
@@ -27,8 +28,8 @@ pub(crate) fn parse(args: ImportArgs, app: &AppConfig) -> Result<Input> {
 pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     ctx.store().initialize().await?;
     let progress = Progress::new(printer.format(), input.file.size, Unit::Bytes);
-    let settings = Settings { mode: Mode::Import, batch_size: input.batch_size, skip_invalid: false };
-    let outcome = pipeline::run(ctx.store.clone(), input.file, settings, &progress).await?;
+    let settings = IngestSettings { mode: IngestMode::Import, batch_size: input.batch_size, skip_invalid: false };
+    let summary = transfer::ingest(ctx.store.clone(), input.file, settings, &progress).await?;
     progress.finish();
-    printer.report(&ImportReport { collections: outcome.collections, summary: outcome.report })
+    printer.report(&ImportReport { collections: summary.collections.clone(), summary })
 }

@@ -1,9 +1,9 @@
-//! `brainstore ingest FILE|-`: stream JSON lines of chunks into the collection, one atomic batch at a time.
+//! `brainstore ingest FILE|-`: stream JSON lines of chunks into the collection, one atomic batch at a time (core's `transfer::ingest`).
 
 use storage_core::StorageError;
+use storage_core::transfer::{self, IngestMode, IngestSettings, Input as LinesInput};
 
-use super::Context;
-use super::pipeline::{self, InputFile, Mode, Settings, open_input};
+use super::{Context, open_input};
 use crate::args::IngestArgs;
 use crate::config::AppConfig;
 use crate::config::check_batch_size;
@@ -14,7 +14,7 @@ use crate::progress::{Progress, Unit};
 /// Validated `ingest` arguments: the input is already open.
 #[derive(Debug)]
 pub(crate) struct Input {
-    file: InputFile,
+    file: LinesInput,
     batch_size: usize,
     skip_invalid: bool,
 }
@@ -29,17 +29,15 @@ pub(crate) fn parse(args: IngestArgs, app: &AppConfig) -> Result<Input> {
 /// Streams the input into the collection, which must exist (`brainstore init`).
 pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     let collection = ctx.collection.clone();
-    let info = ctx.store().collection(&collection).await?.ok_or_else(|| StorageError::NotInitialized {
-        what: format!("collection `{collection}`"),
-        remedy: format!("run `brainstore --collection {collection} init --dimensions N` first"),
-    })?;
+    let info =
+        ctx.store().collection(&collection).await?.ok_or_else(|| StorageError::missing_collection(&collection))?;
     let progress = Progress::new(printer.format(), input.file.size, Unit::Bytes);
-    let settings = Settings {
-        mode: Mode::Ingest { collection, space: info.embedding_space },
+    let settings = IngestSettings {
+        mode: IngestMode::Ingest { collection, space: info.embedding_space },
         batch_size: input.batch_size,
         skip_invalid: input.skip_invalid,
     };
-    let outcome = pipeline::run(ctx.store.clone(), input.file, settings, &progress).await?;
+    let summary = transfer::ingest(ctx.store.clone(), input.file, settings, &progress).await?;
     progress.finish();
-    printer.report(&outcome.report)
+    printer.report(&summary)
 }

@@ -14,18 +14,14 @@ mod get;
 mod import;
 mod ingest;
 mod init;
-mod lines;
 mod memory;
 mod migrate;
-mod pipeline;
 mod reset;
 mod search;
 mod serve;
 mod session;
 mod status;
 mod task;
-
-pub(crate) use self::lines::MAX_LINE_BYTES;
 
 use std::sync::Arc;
 
@@ -144,6 +140,18 @@ impl Context {
     pub(crate) fn store(&self) -> &dyn DocumentStore {
         self.store.as_ref()
     }
+}
+
+/// Opens an input file (`-` is standard input) so a missing file is a usage error before any store opens.
+pub(crate) fn open_input(path: &std::path::Path) -> Result<storage_core::transfer::Input> {
+    use std::io::BufReader;
+    if path.as_os_str() == "-" {
+        return Ok(storage_core::transfer::Input::new(Box::new(BufReader::new(std::io::stdin())), None));
+    }
+    let file =
+        std::fs::File::open(path).map_err(|source| CliError::Input { path: path.display().to_string(), source })?;
+    let size = file.metadata().ok().filter(std::fs::Metadata::is_file).map(|m| m.len());
+    Ok(storage_core::transfer::Input::new(Box::new(BufReader::with_capacity(256 * 1024, file)), size))
 }
 
 /// A `where` flag parsed into core's filter; errors name the flag.

@@ -5,17 +5,19 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde_json::Value;
+use storage_core::transfer::{LineError, LineReader, json_error_text, parse_object};
+use storage_core::views::SearchResults;
 use storage_core::{
-    CollectionName, DocumentFilter, Embedding, EmbeddingSpace, Filter, SearchMode, SearchRequest, StorageError,
+    DocumentFilter, Embedding, Filter, SearchDefaults, SearchInput, SearchMode, SearchRequest, StorageError,
     json_type_name,
 };
 
-use super::lines::{LineError, LineReader, embedding_from_value, json_error_text, parse_object};
+use super::fields::embedding_value;
 use super::{Context, flag_error, parse_where};
 use crate::args::{ModeArg, SearchArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
-use crate::output::{Printer, SearchReport};
+use crate::output::Printer;
 use crate::progress::note;
 
 /// A validated search: one request, or a batch with an id per request.
@@ -25,32 +27,22 @@ pub(crate) enum Input {
     Batch(Vec<(String, SearchRequest)>),
 }
 
-/// Settings every query of a run shares unless the query line says otherwise.
-#[derive(Clone, Copy)]
-struct Defaults {
-    mode: Option<SearchMode>,
-    top_k: usize,
-    min_score: Option<f32>,
-    explain: bool,
-    fusion: storage_core::FusionSettings,
-}
-
-/// Builds the request(s) and checks everything that does not need the store.
+/// Builds the request(s) and checks everything that does not need the store. The flags are defaults over
+/// the `search:` section, and a query line's fields over the flags.
 pub(crate) fn parse(args: SearchArgs, app: &AppConfig) -> Result<Input> {
-    let defaults = Defaults {
-        mode: args.mode.map(|mode| match mode {
-            ModeArg::Vector => SearchMode::Vector,
-            ModeArg::Keyword => SearchMode::Keyword,
-            ModeArg::Hybrid => SearchMode::Hybrid,
-        }),
+    let flag_mode = args.mode.map(|mode| match mode {
+        ModeArg::Vector => SearchMode::Vector,
+        ModeArg::Keyword => SearchMode::Keyword,
+        ModeArg::Hybrid => SearchMode::Hybrid,
+    });
+    let defaults = SearchDefaults {
+        mode: flag_mode.or(app.search.mode),
         top_k: args.top_k.unwrap_or(app.search.top_k),
         min_score: args.min_score.or(app.search.min_score),
-        explain: args.explain,
         fusion: app.search.fusion,
     };
-    let config_mode = app.search.mode;
     if let Some(path) = &args.queries {
-        return Ok(Input::Batch(parse_queries(path, &defaults, config_mode, &app.collection)?));
+        return Ok(Input::Batch(parse_queries(path, &defaults, args.explain)?));
     }
     let embedding = args.embedding.as_deref().map(parse_embedding_flag).transpose()?;
     let filter = parse_where(args.where_filter.as_deref());
@@ -58,9 +50,15 @@ pub(crate) fn parse(args: SearchArgs, app: &AppConfig) -> Result<Input> {
         .where_document
         .as_deref()
         .map(|text| DocumentFilter::from_json_str(text).map_err(|e| flag_error("where_document", e)));
-    let request = build(&defaults, config_mode, args.text, embedding, filter?, document_filter.transpose()?, None);
-    precheck(&request, &app.collection).map_err(|e| flag_error("", e))?;
-    Ok(Input::One(request))
+    let input = SearchInput {
+        text: args.text,
+        embedding,
+        filter: filter?,
+        document_filter: document_filter.transpose()?,
+        explain: args.explain,
+        ..SearchInput::default()
+    };
+    Ok(Input::One(defaults.request(input).map_err(|e| flag_error("", e))?))
 }
 
 /// `--embedding '[0.1, …]'` or `--embedding @file.json`.
@@ -73,47 +71,10 @@ fn parse_embedding_flag(text: &str) -> Result<Embedding> {
     };
     let value: Value = serde_json::from_str(&json)
         .map_err(|e| CliError::usage(format!("--embedding: not valid JSON: {}", json_error_text(&e))))?;
-    embedding_from_value(&value, "embedding").map_err(|e| flag_error("embedding", e))
+    embedding_value(value, "embedding").map_err(|e| flag_error("embedding", e))
 }
 
-/// The mode: the query's, else `--mode`, else `search.mode`, else what the inputs allow (both: hybrid).
-fn build(
-    defaults: &Defaults,
-    config_mode: Option<SearchMode>,
-    text: Option<String>,
-    embedding: Option<Embedding>,
-    filter: Option<Filter>,
-    document_filter: Option<DocumentFilter>,
-    line_mode: Option<SearchMode>,
-) -> SearchRequest {
-    let mode = line_mode.or(defaults.mode).or(config_mode).unwrap_or(match (&text, &embedding) {
-        (Some(_), Some(_)) => SearchMode::Hybrid,
-        (None, Some(_)) => SearchMode::Vector,
-        _ => SearchMode::Keyword,
-    });
-    let mut request = SearchRequest::with_mode(mode, text, embedding)
-        .top_k(defaults.top_k)
-        .fusion(defaults.fusion)
-        .explain(defaults.explain);
-    request.min_score = defaults.min_score;
-    request.filter = filter;
-    request.document_filter = document_filter;
-    request
-}
-
-/// Core's request validation, before the store is known: an embedding is checked against a space of its
-/// own length here, and against the collection's once the store is open.
-fn precheck(request: &SearchRequest, collection: &CollectionName) -> std::result::Result<(), StorageError> {
-    let own_space = request.embedding.as_ref().map(|e| EmbeddingSpace::new(e.dimensions())).transpose()?;
-    request.validate(collection, own_space.as_ref())
-}
-
-fn parse_queries(
-    path: &Path,
-    defaults: &Defaults,
-    config_mode: Option<SearchMode>,
-    collection: &CollectionName,
-) -> Result<Vec<(String, SearchRequest)>> {
+fn parse_queries(path: &Path, defaults: &SearchDefaults, explain: bool) -> Result<Vec<(String, SearchRequest)>> {
     let file =
         std::fs::File::open(path).map_err(|source| CliError::Input { path: path.display().to_string(), source })?;
     let mut reader = LineReader::new(BufReader::new(file));
@@ -122,7 +83,7 @@ fn parse_queries(
         reader.next_line().map_err(|source| CliError::Input { path: path.display().to_string(), source })?
     {
         let query = text
-            .and_then(|text| parse_query(text, defaults, config_mode, collection))
+            .and_then(|text| parse_query(text, defaults, explain))
             .map_err(|source| CliError::Line { line, source })?;
         queries.push(query);
     }
@@ -137,9 +98,8 @@ const QUERY_FIELDS: &[&str] = &["id", "text", "embedding", "where", "where_docum
 
 fn parse_query(
     text: &str,
-    defaults: &Defaults,
-    config_mode: Option<SearchMode>,
-    collection: &CollectionName,
+    defaults: &SearchDefaults,
+    explain: bool,
 ) -> std::result::Result<(String, SearchRequest), LineError> {
     let mut object = parse_object(text)?;
     if let Some(unknown) = object.keys().find(|key| !QUERY_FIELDS.contains(&key.as_str())) {
@@ -166,33 +126,32 @@ fn parse_query(
     };
     let query_text = string(object.remove("text"), "text")?;
     let line_mode = string(object.remove("mode"), "mode")?.map(|m| m.parse::<SearchMode>()).transpose()?;
-    let embedding = object.remove("embedding").filter(|v| !v.is_null()).map(|v| embedding_from_value(&v, "embedding"));
+    let embedding = object.remove("embedding").filter(|v| !v.is_null()).map(|v| embedding_value(v, "embedding"));
     let filter = object.remove("where").filter(|v| !v.is_null()).map(|v| Filter::from_json(&v));
     let document_filter =
         object.remove("where_document").filter(|v| !v.is_null()).map(|v| DocumentFilter::from_json(&v));
-    let mut line_defaults = *defaults;
-    if let Some(value) = object.remove("top_k").filter(|v| !v.is_null()) {
-        line_defaults.top_k = value
+    let top_k = object.remove("top_k").filter(|v| !v.is_null()).map(|value| {
+        value
             .as_u64()
             .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| StorageError::invalid("top_k", "must be a positive integer"))?;
-    }
-    if let Some(value) = object.remove("min_score").filter(|v| !v.is_null()) {
-        #[allow(clippy::cast_possible_truncation)] // a score in [0, 1]; validate() checks the range
-        let score = value.as_f64().ok_or_else(|| StorageError::invalid("min_score", "must be a number"))? as f32;
-        line_defaults.min_score = Some(score);
-    }
-    let request = build(
-        &line_defaults,
-        config_mode,
-        query_text,
-        embedding.transpose()?,
-        filter.transpose()?,
-        document_filter.transpose()?,
-        line_mode,
-    );
-    precheck(&request, collection)?;
-    Ok((id, request))
+            .ok_or_else(|| StorageError::invalid("top_k", "must be a positive integer"))
+    });
+    let min_score = object.remove("min_score").filter(|v| !v.is_null()).map(|value| {
+        #[allow(clippy::cast_possible_truncation)] // a score in [0, 1]; the request's checks hold the range
+        value.as_f64().map(|score| score as f32).ok_or_else(|| StorageError::invalid("min_score", "must be a number"))
+    });
+    let input = SearchInput {
+        mode: line_mode,
+        text: query_text,
+        embedding: embedding.transpose()?,
+        top_k: top_k.transpose()?,
+        min_score: min_score.transpose()?,
+        filter: filter.transpose()?,
+        document_filter: document_filter.transpose()?,
+        fusion: None,
+        explain,
+    };
+    Ok((id, defaults.request(input)?))
 }
 
 /// Runs the query (or queries). Batch results are JSON lines whatever the format; timing goes to stderr.
@@ -206,7 +165,7 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             if hits.is_empty() && request.mode != SearchMode::Keyword {
                 explain_empty_vector_search(ctx).await?;
             }
-            printer.report(&SearchReport::new(request.mode, took_ms, hits))
+            printer.report(&SearchResults::new(request.mode, took_ms, hits))
         }
         Input::Batch(queries) => {
             // Check every query against the collection's space first, so a bad one fails before any runs.
@@ -226,7 +185,7 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
                 let hits = store.search(&ctx.collection, &request).await?;
                 let took_ms = started.elapsed().as_secs_f64() * 1000.0;
                 timings.push(took_ms);
-                let mut report = SearchReport::new(request.mode, took_ms, hits);
+                let mut report = SearchResults::new(request.mode, took_ms, hits);
                 report.id = Some(id);
                 printer.json_line(&report)?;
             }

@@ -159,12 +159,8 @@ impl Default for MemorySection {
 impl MemorySection {
     /// Checks the threshold and the weights, naming the key.
     pub(crate) fn validate(&self) -> Result<()> {
-        if !(0.0..=1.0).contains(&self.dedup_threshold) {
-            return Err(CliError::Config(format!(
-                "memory.dedup_threshold: must be between 0 and 1, got {}",
-                self.dedup_threshold
-            )));
-        }
+        storage_core::memory::check_dedup_threshold(self.dedup_threshold)
+            .map_err(|e| CliError::Config(format!("memory.{e}")))?;
         self.weights.validate().map_err(|e| CliError::Config(format!("memory.{e}")))
     }
 }

@@ -3,11 +3,9 @@
 use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Serialize, Serializer};
-use storage_core::memory::{
-    AuditEntry, ExpireMode, Memory, MemoryStatus, MemoryTier, RecallHit, RememberAction, RememberOutcome, Scope,
-};
-use storage_core::{Embedding, EmbeddingSpace, Metadata};
+use serde::Serialize;
+use storage_core::memory::{ExpireMode, Memory, RememberAction, RememberOutcome, Scope};
+use storage_core::views::{Forgotten, MemoryBrief, MemoryHistory, MemoryList, MemorySpaceView, Recalled, Superseded};
 use uuid::Uuid;
 
 use super::table::{Align, Table, key_values};
@@ -21,112 +19,7 @@ pub(crate) fn time_text(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A memory as listings show it in JSON: every field in `Memory`'s order, the vector replaced by its
-/// length (`memory get` prints the vector).
-#[derive(Debug, Serialize)]
-struct MemoryBrief<'a> {
-    id: Uuid,
-    scope: &'a Scope,
-    key: &'a Option<String>,
-    kind: &'a str,
-    content: &'a str,
-    subject: &'a Option<String>,
-    tags: &'a [String],
-    importance: u8,
-    confidence: f32,
-    pinned: bool,
-    source: &'a Option<String>,
-    status: MemoryStatus,
-    tier: MemoryTier,
-    metadata: &'a Metadata,
-    embedding_dimensions: Option<u32>,
-    embedding_model: &'a Option<String>,
-    stale: bool,
-    version: u32,
-    superseded_by: Option<Uuid>,
-    supersedes: Option<Uuid>,
-    related: &'a [Uuid],
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    last_accessed_at: DateTime<Utc>,
-    access_count: u64,
-    expires_at: Option<DateTime<Utc>>,
-}
-
-impl<'a> From<&'a Memory> for MemoryBrief<'a> {
-    fn from(memory: &'a Memory) -> Self {
-        // Destructured without `..`: a field added to `Memory` fails to compile here until listings show it.
-        let Memory {
-            id,
-            scope,
-            key,
-            kind,
-            content,
-            subject,
-            tags,
-            importance,
-            confidence,
-            pinned,
-            source,
-            status,
-            tier,
-            metadata,
-            embedding,
-            embedding_model,
-            stale,
-            version,
-            superseded_by,
-            supersedes,
-            related,
-            created_at,
-            updated_at,
-            last_accessed_at,
-            access_count,
-            expires_at,
-        } = memory;
-        MemoryBrief {
-            id: *id,
-            scope,
-            key,
-            kind,
-            content,
-            subject,
-            tags,
-            importance: *importance,
-            confidence: *confidence,
-            pinned: *pinned,
-            source,
-            status: *status,
-            tier: *tier,
-            metadata,
-            embedding_dimensions: embedding.as_ref().map(Embedding::dimensions),
-            embedding_model,
-            stale: *stale,
-            version: *version,
-            superseded_by: *superseded_by,
-            supersedes: *supersedes,
-            related,
-            created_at: *created_at,
-            updated_at: *updated_at,
-            last_accessed_at: *last_accessed_at,
-            access_count: *access_count,
-            expires_at: *expires_at,
-        }
-    }
-}
-
-/// Serialises a memory as [`MemoryBrief`].
-fn brief<S: Serializer>(memory: &Memory, serializer: S) -> Result<S::Ok, S::Error> {
-    MemoryBrief::from(memory).serialize(serializer)
-}
-
-/// Serialises memories as [`MemoryBrief`]s.
-fn briefs<S: Serializer>(memories: &[Memory], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(memories.iter().map(MemoryBrief::from))
-}
-
-fn scope_text(memory: &Memory) -> String {
-    let scope = &memory.scope;
+fn scope_text(scope: &Scope) -> String {
     let mut parts = vec![format!("tenant {}", scope.tenant)];
     for (name, value) in [("agent", &scope.agent), ("user", &scope.user), ("conversation", &scope.conversation)] {
         if let Some(value) = value {
@@ -138,7 +31,7 @@ fn scope_text(memory: &Memory) -> String {
 
 /// Every set field of a memory as `key: value` lines, then its content.
 fn write_memory(out: &mut dyn Write, memory: &Memory) -> io::Result<()> {
-    let mut pairs = vec![("id", memory.id.to_string()), ("scope", scope_text(memory))];
+    let mut pairs = vec![("id", memory.id.to_string()), ("scope", scope_text(&memory.scope))];
     let mut push = |key: &'static str, value: Option<String>| {
         if let Some(value) = value {
             pairs.push((key, value));
@@ -220,14 +113,10 @@ fn action_text(outcome: &RememberOutcome) -> String {
 }
 
 /// `remember`: `{"memory": {…}, "action": "created" | "updated_by_key" | "deduplicated", "similarity"?}`.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub(crate) struct RememberReport(pub(crate) RememberOutcome);
-
-impl Report for RememberReport {
+impl Report for RememberOutcome {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{}", action_text(&self.0))?;
-        write_memory(out, &self.0.memory)
+        writeln!(out, "{}", action_text(self))?;
+        write_memory(out, &self.memory)
     }
 }
 
@@ -274,42 +163,8 @@ impl Report for RememberBatchReport {
     }
 }
 
-/// One recall hit: the score, its signals, and the memory without its vector.
-#[derive(Debug, Serialize)]
-struct HitView {
-    score: f32,
-    semantic: f32,
-    keyword: f32,
-    recency: f32,
-    #[serde(serialize_with = "brief")]
-    memory: Memory,
-}
-
 /// `recall`: `{"took_ms", "hits": [{"score","semantic","keyword","recency","memory"}]}`, best first.
-#[derive(Debug, Serialize)]
-pub(crate) struct RecallReport {
-    took_ms: f64,
-    hits: Vec<HitView>,
-}
-
-impl RecallReport {
-    /// The report of `hits`, found in `took_ms`.
-    pub(crate) fn new(took_ms: f64, hits: Vec<RecallHit>) -> Self {
-        let hits = hits
-            .into_iter()
-            .map(|hit| HitView {
-                score: hit.score,
-                semantic: hit.semantic,
-                keyword: hit.keyword,
-                recency: hit.recency,
-                memory: hit.memory,
-            })
-            .collect();
-        RecallReport { took_ms: (took_ms * 1000.0).round() / 1000.0, hits }
-    }
-}
-
-impl Report for RecallReport {
+impl Report for Recalled {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.hits.is_empty() {
             return writeln!(out, "no memories recalled ({:.1} ms)", self.took_ms);
@@ -343,12 +198,12 @@ impl Report for RecallReport {
     }
 }
 
-/// `list` and `stale list`: `{"count", "memories": […]}` without vectors, newest first.
+/// `list` and `stale list`: core's `MemoryList` (`{"count", "memories": […]}` without vectors, newest first),
+/// and where the page starts for the human form.
 #[derive(Debug, Serialize)]
 pub(crate) struct MemoryListReport {
-    count: usize,
-    #[serde(serialize_with = "briefs")]
-    memories: Vec<Memory>,
+    #[serde(flatten)]
+    list: MemoryList,
     #[serde(skip)]
     offset: usize,
 }
@@ -356,13 +211,14 @@ pub(crate) struct MemoryListReport {
 impl MemoryListReport {
     /// The report of one page that starts after `offset` memories.
     pub(crate) fn new(memories: Vec<Memory>, offset: usize) -> Self {
-        MemoryListReport { count: memories.len(), memories, offset }
+        MemoryListReport { list: MemoryList::new(memories), offset }
     }
 }
 
 impl Report for MemoryListReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.memories.is_empty() {
+        let memories: &[MemoryBrief] = &self.list.memories;
+        if memories.is_empty() {
             return writeln!(out, "no memories");
         }
         let mut table = Table::new(&[
@@ -373,7 +229,7 @@ impl Report for MemoryListReport {
             ("created", Align::Left),
             ("content", Align::Left),
         ]);
-        for memory in &self.memories {
+        for memory in memories {
             table.row(vec![
                 memory.id.to_string(),
                 one_line(&memory.kind, 16),
@@ -385,18 +241,12 @@ impl Report for MemoryListReport {
         }
         table.write(out)?;
         let first = self.offset + 1;
-        writeln!(out, "memories {first} to {}", self.offset + self.memories.len())
+        writeln!(out, "memories {first} to {}", self.offset + memories.len())
     }
 }
 
 /// `supersede`: `{"old": {…}, "new": {…}}`.
-#[derive(Debug, Serialize)]
-pub(crate) struct SupersedeReport {
-    pub(crate) old: Memory,
-    pub(crate) new: Memory,
-}
-
-impl Report for SupersedeReport {
+impl Report for Superseded {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "memory {} supersedes {} (now {})", self.new.id, self.old.id, self.old.status)?;
         write_memory(out, &self.new)
@@ -404,26 +254,14 @@ impl Report for SupersedeReport {
 }
 
 /// `forget`: `{"id", "forgotten": true}`.
-#[derive(Debug, Serialize)]
-pub(crate) struct ForgetReport {
-    pub(crate) id: Uuid,
-    pub(crate) forgotten: bool,
-}
-
-impl Report for ForgetReport {
+impl Report for Forgotten {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "forgot memory {} (its history stays: `brainstore memory history {}`)", self.id, self.id)
     }
 }
 
 /// `history`: `{"id", "entries": [{"seq","action","old","new","actor","reason","at",…}]}`, oldest first.
-#[derive(Debug, Serialize)]
-pub(crate) struct HistoryReport {
-    pub(crate) id: Uuid,
-    pub(crate) entries: Vec<AuditEntry>,
-}
-
-impl Report for HistoryReport {
+impl Report for MemoryHistory {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let mut table = Table::new(&[
             ("seq", Align::Right),
@@ -470,17 +308,10 @@ impl Report for ExpireReport {
     }
 }
 
-/// `space show|set`: `{"embedding": {…} | null, "stale_marked"?}`.
-#[derive(Debug, Serialize)]
-pub(crate) struct SpaceReport {
-    pub(crate) embedding: Option<EmbeddingSpace>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) stale_marked: Option<u64>,
-}
-
-impl Report for SpaceReport {
+/// `space show|set`: `{"embedding_space": {…} | null, "stale_marked"?}`.
+impl Report for MemorySpaceView {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        match &self.embedding {
+        match &self.embedding_space {
             Some(space) => writeln!(out, "memory embedding space: {}", space.describe())?,
             None => writeln!(out, "no memory embedding space recorded (`brainstore memory space set --dimensions N`)")?,
         }

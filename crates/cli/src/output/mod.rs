@@ -12,22 +12,17 @@ use std::io::{self, BufWriter, Stdout, Write};
 use serde::Serialize;
 
 pub(crate) use self::memory::{
-    ExpireReport, ForgetReport, HistoryReport, MemoryListReport, MemoryReport, RecallReport, RememberBatchReport,
-    RememberReport, SpaceReport, StaleReport, SupersedeReport, time_text,
+    ExpireReport, MemoryListReport, MemoryReport, RememberBatchReport, StaleReport, time_text,
 };
 pub(crate) use self::reports::{
-    ChunkReport, CollectionsReport, ComposeReport, ConfigReport, ConfigRow, CopiedCollection, CopyReport, CountReport,
-    DeleteReport, ExportReport, ImportReport, IngestReport, InitReport, MigrationsReport, ResetReport, StatusReport,
+    ComposeReport, ConfigReport, ConfigRow, CopyReport, ExportReport, ImportReport, InitReport, MigrationsReport,
+    ResetReport, StatusReport,
 };
-pub(crate) use self::search::SearchReport;
-pub(crate) use self::session::{
-    AgentListReport, AgentReport, AppendReport, ArtifactHitsReport, ArtifactListReport, ArtifactReport,
-    MessageHitsReport, MessagesReport, SessionListReport, SessionReport, SessionSummaryReport,
-};
-pub(crate) use self::task::{EnqueueReport, TaskListReport, TaskReport, TaskStatsReport};
+pub(crate) use self::session::{AgentReport, ArtifactReport, SessionReport};
+pub(crate) use self::task::TaskReport;
 use crate::error::CliError;
 
-/// A result that can be shown both ways: its `Serialize` form is the `--json` document (the DESIGN
+/// A result that can be shown both ways: its `Serialize` form is the `--json` document (the docs/design.md
 /// shapes), and `human` writes the text a person reads.
 pub(crate) trait Report: Serialize {
     /// Writes the human form: aligned, truncated, ending with a newline.

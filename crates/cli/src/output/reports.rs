@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use storage_core::transfer::{CopiedCollection, IngestSummary};
+use storage_core::views::{Collections, Count, Deleted};
 use storage_core::{CollectionInfo, EmbeddingSpace, MigrationInfo, PoolStatus, StoredChunk};
 
 use super::table::{Align, Table, key_values};
@@ -32,20 +34,8 @@ impl Report for InitReport {
     }
 }
 
-/// `ingest` and `import`: the DESIGN summary.
-#[derive(Debug, Default, Serialize)]
-pub(crate) struct IngestReport {
-    pub(crate) ingested: u64,
-    pub(crate) inserted: u64,
-    pub(crate) updated: u64,
-    pub(crate) skipped: u64,
-    pub(crate) duplicates_in_batch: u64,
-    pub(crate) batches: u64,
-    pub(crate) seconds: f64,
-    pub(crate) rows_per_sec: f64,
-}
-
-impl Report for IngestReport {
+/// `ingest` and `import`: the summary of docs/design.md (core's `transfer::IngestSummary`).
+impl Report for IngestSummary {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
@@ -63,14 +53,10 @@ impl Report for IngestReport {
     }
 }
 
-/// `get`: the stored chunk, embedding included.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub(crate) struct ChunkReport(pub(crate) StoredChunk);
-
-impl Report for ChunkReport {
+/// `get`: the stored chunk, embedding included (the view `GET /collections/{c}/documents/{id}` returns too).
+impl Report for StoredChunk {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let chunk = &self.0;
+        let chunk = self;
         let embedding = match &chunk.embedding {
             Some(embedding) => {
                 let head: Vec<String> = embedding.as_slice().iter().take(4).map(|v| format!("{v:.4}")).collect();
@@ -93,24 +79,14 @@ impl Report for ChunkReport {
 }
 
 /// `count`: `{"count"}`.
-#[derive(Debug, Serialize)]
-pub(crate) struct CountReport {
-    pub(crate) count: u64,
-}
-
-impl Report for CountReport {
+impl Report for Count {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}", self.count)
     }
 }
 
 /// `delete`: how many chunks went.
-#[derive(Debug, Serialize)]
-pub(crate) struct DeleteReport {
-    pub(crate) deleted: u64,
-}
-
-impl Report for DeleteReport {
+impl Report for Deleted {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "deleted {} chunk(s)", self.deleted)
     }
@@ -133,7 +109,7 @@ impl Report for ResetReport {
     }
 }
 
-/// `status`: the DESIGN keys (`backend`, `initialized`, `count`, `embedding`, `pool`) and more.
+/// `status`: the keys of docs/design.md (`backend`, `initialized`, `count`, `embedding`, `pool`) and more.
 #[derive(Debug, Serialize)]
 pub(crate) struct StatusReport {
     pub(crate) backend: String,
@@ -198,12 +174,7 @@ impl Report for StatusReport {
 }
 
 /// `collections list`.
-#[derive(Debug, Serialize)]
-pub(crate) struct CollectionsReport {
-    pub(crate) collections: Vec<CollectionInfo>,
-}
-
-impl Report for CollectionsReport {
+impl Report for Collections {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.collections.is_empty() {
             return writeln!(out, "no collections (run `brainstore init`)");
@@ -268,7 +239,7 @@ impl Report for ExportReport {
 pub(crate) struct ImportReport {
     pub(crate) collections: Vec<String>,
     #[serde(flatten)]
-    pub(crate) summary: IngestReport,
+    pub(crate) summary: IngestSummary,
 }
 
 impl Report for ImportReport {
@@ -276,20 +247,6 @@ impl Report for ImportReport {
         writeln!(out, "imported collection(s): {}", self.collections.join(", "))?;
         self.summary.human(out)
     }
-}
-
-/// One collection of a `copy`.
-#[derive(Debug, Serialize)]
-pub(crate) struct CopiedCollection {
-    pub(crate) name: String,
-    pub(crate) source_count: u64,
-    pub(crate) target_count: u64,
-    /// Chunks written to the target.
-    pub(crate) copied: u64,
-    /// Chunks already in the target with the same content (a resumed copy).
-    pub(crate) skipped: u64,
-    /// Records compared field by field after copying.
-    pub(crate) verified: u64,
 }
 
 /// `copy`: per collection, and the verification.

@@ -1,83 +1,16 @@
-//! Search results: the DESIGN `--json` shape and a ranked table for people.
+//! Search results: core's `SearchResults` view (the `--json` shape, shared with the HTTP API) as a ranked table for people.
 
 use std::io::{self, Write};
 
-use serde::Serialize;
-use storage_core::{Metadata, SearchHit, SearchMode};
-
 use super::table::{Align, Table};
 use super::{Report, one_line};
+use storage_core::Metadata;
+use storage_core::views::SearchResults;
 
 /// How much chunk text a result row shows.
 const TEXT_WIDTH: usize = 64;
 /// How much of a title a result row shows.
 const TITLE_WIDTH: usize = 28;
-
-/// One hit, flattened to the DESIGN shape: leg details appear only with `--explain`.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct HitView {
-    pub(crate) id: String,
-    pub(crate) text: String,
-    pub(crate) metadata: Metadata,
-    pub(crate) score: f32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) distance: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) vector_rank: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) vector_score: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) keyword_rank: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) keyword_score: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) matched_terms: Option<Vec<String>>,
-}
-
-impl From<SearchHit> for HitView {
-    fn from(hit: SearchHit) -> Self {
-        HitView {
-            id: hit.id,
-            text: hit.text,
-            metadata: hit.metadata,
-            score: hit.score,
-            distance: hit.distance,
-            vector_rank: hit.vector.map(|leg| leg.rank),
-            vector_score: hit.vector.map(|leg| leg.score),
-            keyword_rank: hit.keyword.map(|leg| leg.rank),
-            keyword_score: hit.keyword.map(|leg| leg.score),
-            matched_terms: hit.matched_terms,
-        }
-    }
-}
-
-/// One query's answer: `{"mode","took_ms","results":[…]}`.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct SearchReport {
-    /// The query's id, for batch search lines only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) id: Option<String>,
-    pub(crate) mode: SearchMode,
-    pub(crate) took_ms: f64,
-    pub(crate) results: Vec<HitView>,
-}
-
-impl SearchReport {
-    /// A report of `hits`, found in `took_ms`.
-    pub(crate) fn new(mode: SearchMode, took_ms: f64, hits: Vec<SearchHit>) -> Self {
-        SearchReport {
-            id: None,
-            mode,
-            took_ms: round_ms(took_ms),
-            results: hits.into_iter().map(HitView::from).collect(),
-        }
-    }
-}
-
-/// Milliseconds to three decimals: enough to compare, short to read.
-fn round_ms(ms: f64) -> f64 {
-    (ms * 1000.0).round() / 1000.0
-}
 
 fn title_of(metadata: &Metadata) -> Option<&str> {
     metadata.get("title").and_then(|v| v.as_str())
@@ -90,7 +23,7 @@ fn leg(rank: Option<u32>, score: Option<f32>) -> String {
     }
 }
 
-impl Report for SearchReport {
+impl Report for SearchResults {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.results.is_empty() {
             return writeln!(out, "no results ({} search, {:.1} ms)", self.mode, self.took_ms);

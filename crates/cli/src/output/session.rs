@@ -2,14 +2,15 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
-use storage_core::Metadata;
-use storage_core::session::{Agent, AppendOutcome, Artifact, Message, MessageHit, Session, SessionSummary, TextHit};
-
 use super::memory::time_text;
 use super::table::{Align, Table, key_values};
 use super::{Report, one_line};
+use serde::Serialize;
+use storage_core::Metadata;
+use storage_core::session::{Agent, AppendOutcome, Artifact, Session, SessionSummary};
+use storage_core::views::{
+    AgentList, ArtifactBrief, ArtifactHits, ArtifactList, MessageHits, MessageList, SessionList,
+};
 
 fn metadata_text(metadata: &Metadata) -> Option<String> {
     (!metadata.is_empty()).then(|| metadata.to_value().to_string())
@@ -62,20 +63,7 @@ impl Report for SessionReport {
 }
 
 /// `session list`: `{"count", "sessions": […]}`, most recent activity first.
-#[derive(Debug, Serialize)]
-pub(crate) struct SessionListReport {
-    count: usize,
-    sessions: Vec<Session>,
-}
-
-impl SessionListReport {
-    /// The report of one page.
-    pub(crate) fn new(sessions: Vec<Session>) -> Self {
-        SessionListReport { count: sessions.len(), sessions }
-    }
-}
-
-impl Report for SessionListReport {
+impl Report for SessionList {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.sessions.is_empty() {
             return writeln!(out, "no sessions");
@@ -105,29 +93,21 @@ impl Report for SessionListReport {
 }
 
 /// `session summary`: `{"session", "duration_seconds", "tasks_by_status"}`.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub(crate) struct SessionSummaryReport(pub(crate) SessionSummary);
-
-impl Report for SessionSummaryReport {
+impl Report for SessionSummary {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let mut pairs = session_pairs(&self.0.session);
-        pairs.push(("duration", format!("{} s", self.0.duration_seconds)));
-        let tasks: Vec<String> = self.0.tasks_by_status.iter().map(|(status, n)| format!("{status} {n}")).collect();
+        let mut pairs = session_pairs(&self.session);
+        pairs.push(("duration", format!("{} s", self.duration_seconds)));
+        let tasks: Vec<String> = self.tasks_by_status.iter().map(|(status, n)| format!("{status} {n}")).collect();
         pairs.push(("tasks by status", if tasks.is_empty() { "none".to_owned() } else { tasks.join(", ") }));
         key_values(out, &pairs)
     }
 }
 
 /// `session append`: `{"message": {…}, "created": bool}`.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub(crate) struct AppendReport(pub(crate) AppendOutcome);
-
-impl Report for AppendReport {
+impl Report for AppendOutcome {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let message = &self.0.message;
-        if self.0.created {
+        let message = &self.message;
+        if self.created {
             writeln!(out, "appended message `{}` (seq {}) to session `{}`", message.id, message.seq, message.session_id)
         } else {
             writeln!(
@@ -140,20 +120,7 @@ impl Report for AppendReport {
 }
 
 /// `session messages`: `{"count", "messages": […]}` in append order.
-#[derive(Debug, Serialize)]
-pub(crate) struct MessagesReport {
-    count: usize,
-    messages: Vec<Message>,
-}
-
-impl MessagesReport {
-    /// The report of `messages`.
-    pub(crate) fn new(messages: Vec<Message>) -> Self {
-        MessagesReport { count: messages.len(), messages }
-    }
-}
-
-impl Report for MessagesReport {
+impl Report for MessageList {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.messages.is_empty() {
             return writeln!(out, "no messages");
@@ -175,29 +142,8 @@ impl Report for MessagesReport {
     }
 }
 
-/// One message hit.
-#[derive(Debug, Serialize)]
-struct MessageHitView {
-    score: f32,
-    message: Message,
-}
-
 /// `session search`: `{"hits": [{"score", "message"}]}`, best first.
-#[derive(Debug, Serialize)]
-pub(crate) struct MessageHitsReport {
-    hits: Vec<MessageHitView>,
-}
-
-impl MessageHitsReport {
-    /// The report of `hits`.
-    pub(crate) fn new(hits: Vec<MessageHit>) -> Self {
-        MessageHitsReport {
-            hits: hits.into_iter().map(|hit| MessageHitView { score: hit.score, message: hit.item }).collect(),
-        }
-    }
-}
-
-impl Report for MessageHitsReport {
+impl Report for MessageHits {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.hits.is_empty() {
             return writeln!(out, "no messages found");
@@ -220,50 +166,6 @@ impl Report for MessageHitsReport {
         }
         table.write(out)
     }
-}
-
-/// An artifact as listings show it in JSON: every field in `Artifact`'s order, the content replaced by
-/// its size (`session artifact get` prints the content).
-#[derive(Debug, Serialize)]
-struct ArtifactBrief<'a> {
-    session_id: &'a str,
-    id: &'a str,
-    task_id: &'a Option<String>,
-    kind: &'a str,
-    name: &'a str,
-    content_bytes: usize,
-    format: &'a str,
-    metadata: &'a Metadata,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl<'a> From<&'a Artifact> for ArtifactBrief<'a> {
-    fn from(artifact: &'a Artifact) -> Self {
-        // Destructured without `..`: a field added to `Artifact` fails to compile here until listings show it.
-        let Artifact { session_id, id, task_id, kind, name, content, format, metadata, created_at, updated_at } =
-            artifact;
-        ArtifactBrief {
-            session_id,
-            id,
-            task_id,
-            kind,
-            name,
-            content_bytes: content.len(),
-            format,
-            metadata,
-            created_at: *created_at,
-            updated_at: *updated_at,
-        }
-    }
-}
-
-fn brief<S: Serializer>(artifact: &Artifact, serializer: S) -> Result<S::Ok, S::Error> {
-    ArtifactBrief::from(artifact).serialize(serializer)
-}
-
-fn briefs<S: Serializer>(artifacts: &[Artifact], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(artifacts.iter().map(ArtifactBrief::from))
 }
 
 /// One artifact: `{"artifact": {…}}`, content included.
@@ -302,7 +204,7 @@ impl Report for ArtifactReport {
     }
 }
 
-fn artifact_table(out: &mut dyn Write, rows: &[(Option<f32>, &Artifact)]) -> io::Result<()> {
+fn artifact_table(out: &mut dyn Write, rows: &[(Option<f32>, &ArtifactBrief)]) -> io::Result<()> {
     let scored = rows.iter().any(|(score, _)| score.is_some());
     let mut columns = Vec::new();
     if scored {
@@ -326,7 +228,7 @@ fn artifact_table(out: &mut dyn Write, rows: &[(Option<f32>, &Artifact)]) -> io:
             one_line(&artifact.id, 36),
             one_line(&artifact.kind, 16),
             one_line(&artifact.format, 12),
-            artifact.content.len().to_string(),
+            artifact.content_bytes.to_string(),
             time_text(&artifact.updated_at),
             one_line(&artifact.name, 50),
         ]);
@@ -336,58 +238,23 @@ fn artifact_table(out: &mut dyn Write, rows: &[(Option<f32>, &Artifact)]) -> io:
 }
 
 /// `session artifact list`: `{"count", "artifacts": […]}` without contents, newest first.
-#[derive(Debug, Serialize)]
-pub(crate) struct ArtifactListReport {
-    count: usize,
-    #[serde(serialize_with = "briefs")]
-    artifacts: Vec<Artifact>,
-}
-
-impl ArtifactListReport {
-    /// The report of `artifacts`.
-    pub(crate) fn new(artifacts: Vec<Artifact>) -> Self {
-        ArtifactListReport { count: artifacts.len(), artifacts }
-    }
-}
-
-impl Report for ArtifactListReport {
+impl Report for ArtifactList {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.artifacts.is_empty() {
             return writeln!(out, "no artifacts");
         }
-        let rows: Vec<(Option<f32>, &Artifact)> = self.artifacts.iter().map(|artifact| (None, artifact)).collect();
+        let rows: Vec<(Option<f32>, &ArtifactBrief)> = self.artifacts.iter().map(|artifact| (None, artifact)).collect();
         artifact_table(out, &rows)
     }
 }
 
-/// One artifact hit, without the content.
-#[derive(Debug, Serialize)]
-struct ArtifactHitView {
-    score: f32,
-    #[serde(serialize_with = "brief")]
-    artifact: Artifact,
-}
-
 /// `session artifact search`: `{"hits": [{"score", "artifact"}]}`, best first, without contents.
-#[derive(Debug, Serialize)]
-pub(crate) struct ArtifactHitsReport {
-    hits: Vec<ArtifactHitView>,
-}
-
-impl ArtifactHitsReport {
-    /// The report of `hits`.
-    pub(crate) fn new(hits: Vec<TextHit<Artifact>>) -> Self {
-        let hits = hits.into_iter().map(|hit| ArtifactHitView { score: hit.score, artifact: hit.item }).collect();
-        ArtifactHitsReport { hits }
-    }
-}
-
-impl Report for ArtifactHitsReport {
+impl Report for ArtifactHits {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.hits.is_empty() {
             return writeln!(out, "no artifacts found");
         }
-        let rows: Vec<(Option<f32>, &Artifact)> =
+        let rows: Vec<(Option<f32>, &ArtifactBrief)> =
             self.hits.iter().map(|hit| (Some(hit.score), &hit.artifact)).collect();
         artifact_table(out, &rows)
     }
@@ -427,20 +294,7 @@ impl Report for AgentReport {
 }
 
 /// `session agent list`: `{"count", "agents": […]}` by name.
-#[derive(Debug, Serialize)]
-pub(crate) struct AgentListReport {
-    count: usize,
-    agents: Vec<Agent>,
-}
-
-impl AgentListReport {
-    /// The report of `agents`.
-    pub(crate) fn new(agents: Vec<Agent>) -> Self {
-        AgentListReport { count: agents.len(), agents }
-    }
-}
-
-impl Report for AgentListReport {
+impl Report for AgentList {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.agents.is_empty() {
             return writeln!(out, "no agents");

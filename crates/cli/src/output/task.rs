@@ -1,14 +1,13 @@
 //! Task results: `--json` documents (`{"task"}`, `{"task","created"}`, `{"tasks"}`, `{"counts","total"}`) and their human forms.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
-
-use serde::Serialize;
-use storage_core::task::{EnqueueOutcome, Task, TaskStatus};
 
 use super::memory::time_text;
 use super::table::{Align, Table, key_values};
 use super::{Report, one_line};
+use serde::Serialize;
+use storage_core::task::{EnqueueOutcome, Task, TaskStatus};
+use storage_core::views::{TaskList, TaskStats};
 
 fn write_task(out: &mut dyn Write, task: &Task) -> io::Result<()> {
     let mut pairs = vec![
@@ -83,14 +82,10 @@ impl Report for TaskReport {
 }
 
 /// `enqueue`: `{"task": {…}, "created": bool}` (false when --dedup-key matched an existing task).
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub(crate) struct EnqueueReport(pub(crate) EnqueueOutcome);
-
-impl Report for EnqueueReport {
+impl Report for EnqueueOutcome {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let task = &self.0.task;
-        if self.0.created {
+        let task = &self.task;
+        if self.created {
             writeln!(out, "enqueued task {}", task.id)?;
         } else {
             writeln!(out, "task {} already holds this dedup key: nothing enqueued", task.id)?;
@@ -100,20 +95,7 @@ impl Report for EnqueueReport {
 }
 
 /// `list`: `{"count", "tasks": […]}`, newest first.
-#[derive(Debug, Serialize)]
-pub(crate) struct TaskListReport {
-    count: usize,
-    tasks: Vec<Task>,
-}
-
-impl TaskListReport {
-    /// The report of `tasks`.
-    pub(crate) fn new(tasks: Vec<Task>) -> Self {
-        TaskListReport { count: tasks.len(), tasks }
-    }
-}
-
-impl Report for TaskListReport {
+impl Report for TaskList {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.tasks.is_empty() {
             return writeln!(out, "no tasks");
@@ -147,21 +129,7 @@ impl Report for TaskListReport {
 
 /// `stats`: `{"counts": {"pending": n, "running": n, "completed": n, "dead_letter": n, "cancelled": n},
 /// "total": n}`.
-#[derive(Debug, Serialize)]
-pub(crate) struct TaskStatsReport {
-    counts: BTreeMap<TaskStatus, u64>,
-    total: u64,
-}
-
-impl TaskStatsReport {
-    /// The report of the counts per status.
-    pub(crate) fn new(counts: BTreeMap<TaskStatus, u64>) -> Self {
-        let total = counts.values().sum();
-        TaskStatsReport { counts, total }
-    }
-}
-
-impl Report for TaskStatsReport {
+impl Report for TaskStats {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let mut table = Table::new(&[("status", Align::Left), ("tasks", Align::Right)]);
         for status in TaskStatus::ALL {

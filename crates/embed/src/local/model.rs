@@ -36,6 +36,9 @@ struct SentenceBertConfig {
     do_lower_case: bool,
 }
 
+/// The vectors of one batch, or why it failed.
+type BatchVectors = Result<Vec<Vec<f32>>>;
+
 /// A loaded model; shared by every embedder of the process through `super::shared_model`.
 pub(crate) struct LocalModel {
     folder: PathBuf,
@@ -206,7 +209,8 @@ impl LocalModel {
         F: Fn(&Range<usize>) -> Result<Vec<Vec<f32>>> + Sync,
     {
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Result<Vec<Vec<f32>>>>>> = Mutex::new((0..batches.len()).map(|_| None).collect());
+        // One slot per batch, filled by whichever pool ran it.
+        let results: Mutex<Vec<Option<BatchVectors>>> = Mutex::new((0..batches.len()).map(|_| None).collect());
         std::thread::scope(|scope| {
             for pool in &self.workers {
                 scope.spawn(|| {

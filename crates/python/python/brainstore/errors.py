@@ -43,7 +43,8 @@ class IncompatibleState(BrainstoreError):
 
     ``kind`` is ``dimension_mismatch`` (with ``collection``, ``stored`` and ``given`` dimensions and a
     ``remedy``), ``model_mismatch`` (``collection``, ``stored`` and ``given`` embedding spaces) or
-    ``not_initialized`` (``what`` is missing and the ``remedy``).
+    ``not_initialized`` (``what`` is missing, ``detail`` says more when there is more, and ``remedy`` is the
+    call that sets it up, when there is one).
     """
 
     kind: str
@@ -51,6 +52,7 @@ class IncompatibleState(BrainstoreError):
     stored: Any
     given: Any
     what: str
+    detail: str | None
     remedy: str | None
 
 

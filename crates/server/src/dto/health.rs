@@ -3,49 +3,14 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use storage_core::{HealthReport, PoolStatus};
+use storage_core::{CollectionInfo, HealthReport, PoolStatus};
 use utoipa::ToSchema;
-
-use super::documents::CollectionView;
 
 /// `GET /health`: the process answers.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub(crate) struct LivenessResponse {
     /// Always `ok`.
     pub(crate) status: String,
-}
-
-/// Connection pool metrics, in the seed's shape.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct PoolView {
-    /// `active`, or `not_initialized` when no pool exists.
-    pub(crate) status: String,
-    /// Connections kept open (the configured pool size).
-    pub(crate) pool_size: u32,
-    /// Open connections not in use.
-    pub(crate) checked_in: u32,
-    /// Connections in use.
-    pub(crate) checked_out: u32,
-    /// Open connections beyond `pool_size`.
-    pub(crate) overflow: u32,
-    /// `pool_size + overflow`.
-    pub(crate) total: u32,
-    /// The most connections the pool opens (`pool_size + pool_max_overflow`).
-    pub(crate) max_connections: u32,
-}
-
-impl From<PoolStatus> for PoolView {
-    fn from(pool: PoolStatus) -> Self {
-        PoolView {
-            status: pool.status,
-            pool_size: pool.pool_size,
-            checked_in: pool.checked_in,
-            checked_out: pool.checked_out,
-            overflow: pool.overflow,
-            total: pool.total,
-            max_connections: pool.max_connections,
-        }
-    }
 }
 
 /// `GET /health/status`: the store's state.
@@ -66,10 +31,10 @@ pub(crate) struct StatusResponse {
     /// Chunks across every collection.
     pub(crate) total_count: u64,
     /// Every collection with its count and embedding space.
-    pub(crate) collections: Vec<CollectionView>,
+    pub(crate) collections: Vec<CollectionInfo>,
     /// Pool metrics (PostgreSQL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) pool: Option<PoolView>,
+    pub(crate) pool: Option<PoolStatus>,
 }
 
 impl From<HealthReport> for StatusResponse {
@@ -87,8 +52,8 @@ impl From<HealthReport> for StatusResponse {
             initialized: report.initialized,
             location: report.location,
             versions: report.versions,
-            collections: report.collections.into_iter().map(CollectionView::from).collect(),
-            pool: report.pool.map(PoolView::from),
+            collections: report.collections,
+            pool: report.pool,
         }
     }
 }
@@ -118,7 +83,7 @@ pub(crate) struct PostgresHealthResponse {
     /// Always `postgres`.
     pub(crate) backend: String,
     /// Pool metrics.
-    pub(crate) pool: PoolView,
+    pub(crate) pool: PoolStatus,
     /// The server.
     pub(crate) database: DatabaseView,
 }
@@ -133,7 +98,7 @@ impl PostgresHealthResponse {
         PostgresHealthResponse {
             status: if report.healthy { "healthy" } else { "unhealthy" }.to_owned(),
             backend: report.backend.clone(),
-            pool: pool.into(),
+            pool,
             database: DatabaseView {
                 version: version("postgresql"),
                 pgvector_version: version("pgvector"),

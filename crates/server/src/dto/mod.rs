@@ -1,4 +1,4 @@
-//! The HTTP API's request and response bodies: serde shapes that derive `ToSchema`, converted to and from core's types at the edge.
+//! The HTTP API's request bodies and query parameters that core's types do not cover (a tenant from the path, partial fusion settings, audit context): serde shapes that derive `ToSchema`. Responses are core's types and `storage_core::views`.
 
 pub(crate) mod documents;
 pub(crate) mod health;

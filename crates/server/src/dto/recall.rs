@@ -1,14 +1,14 @@
-//! Bodies of `POST /tenants/{tenant}/memories/recall`: the query, its ranking weights, and the ranked hits.
+//! The body of `POST /tenants/{tenant}/memories/recall`: the query and its ranking weights (the answer is core's `views::Recalled`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use storage_core::Embedding;
-use storage_core::memory::RecallHit;
 use storage_core::memory::scoring::RecallWeights;
+use storage_core::memory::{MemoryStatus, MemoryTier};
 use utoipa::ToSchema;
 
-use super::memory::{MemoryStatusName, MemoryTierName, MemoryView, ScopeBody};
+use super::memory::ScopeBody;
 
 /// Weights of the recall score; each omitted value takes its default.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -82,10 +82,10 @@ pub(crate) struct RecallBody {
     pub(crate) tags: Vec<String>,
     /// Only these statuses (default: active).
     #[serde(default)]
-    pub(crate) statuses: Vec<MemoryStatusName>,
+    pub(crate) statuses: Vec<MemoryStatus>,
     /// Only these tiers (any when empty).
     #[serde(default)]
-    pub(crate) tiers: Vec<MemoryTierName>,
+    pub(crate) tiers: Vec<MemoryTier>,
     /// Metadata filter (Chroma `where` syntax).
     #[serde(default, rename = "where")]
     pub(crate) filter: Option<Map<String, Value>>,
@@ -103,38 +103,4 @@ pub(crate) struct RecallBody {
     /// The time recency is measured against (default now).
     #[serde(default)]
     pub(crate) now: Option<DateTime<Utc>>,
-}
-
-/// One recalled memory with the signals that ranked it.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct RecallHitView {
-    /// The memory (access count and time as before this recall).
-    pub(crate) memory: MemoryView,
-    /// The final score in [0, 1].
-    pub(crate) score: f32,
-    /// Similarity to the query embedding.
-    pub(crate) semantic: f32,
-    /// Keyword relevance.
-    pub(crate) keyword: f32,
-    /// Recency in [0, 1].
-    pub(crate) recency: f32,
-}
-
-impl From<RecallHit> for RecallHitView {
-    fn from(hit: RecallHit) -> Self {
-        RecallHitView {
-            memory: hit.memory.into(),
-            score: hit.score,
-            semantic: hit.semantic,
-            keyword: hit.keyword,
-            recency: hit.recency,
-        }
-    }
-}
-
-/// `POST .../memories/recall`.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct RecallResponse {
-    /// Best first.
-    pub(crate) hits: Vec<RecallHitView>,
 }

@@ -1,31 +1,11 @@
-//! Bodies of the task-queue routes (`/tenants/{tenant}/tasks/...`), with their OpenAPI schemas.
-
-use std::collections::BTreeMap;
+//! Request bodies and query parameters of the task-queue routes (`/tenants/{tenant}/tasks/...`); the responses are core's types and views.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use storage_core::task::{DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BACKOFF_MS, EnqueueOutcome, NewTask, Task, TaskStatus};
+use storage_core::task::{DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BACKOFF_MS, NewTask};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-use super::memory::mirror_enum;
-
-mirror_enum! {
-    /// Where a task stands.
-    TaskStatusName mirrors TaskStatus {
-        /// Waiting to be claimed.
-        Pending,
-        /// Claimed, under a lease.
-        Running,
-        /// Done.
-        Completed,
-        /// Failed `max_attempts` times.
-        DeadLetter,
-        /// Cancelled.
-        Cancelled,
-    }
-}
 
 fn default_max_attempts() -> u32 {
     DEFAULT_MAX_ATTEMPTS
@@ -86,96 +66,6 @@ impl TaskBody {
     }
 }
 
-/// A task.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct TaskView {
-    /// Id.
-    pub(crate) id: Uuid,
-    /// Owner tenant.
-    pub(crate) tenant: String,
-    /// Session.
-    pub(crate) session_id: Option<String>,
-    /// Kind.
-    pub(crate) kind: String,
-    /// Input.
-    pub(crate) payload: Value,
-    /// Priority.
-    pub(crate) priority: i32,
-    /// Only this agent may claim it.
-    pub(crate) target_agent: Option<String>,
-    /// Idempotency key.
-    pub(crate) dedup_key: Option<String>,
-    /// Status.
-    pub(crate) status: TaskStatusName,
-    /// Claims so far.
-    pub(crate) attempts: u32,
-    /// Attempts before dead-lettering.
-    pub(crate) max_attempts: u32,
-    /// First retry delay.
-    pub(crate) retry_backoff_ms: u64,
-    /// Not claimable before this.
-    pub(crate) not_before: DateTime<Utc>,
-    /// The agent holding (or last holding) the lease.
-    pub(crate) claimed_by: Option<String>,
-    /// The current lease: heartbeat, complete and fail need it.
-    pub(crate) lease_id: Option<Uuid>,
-    /// When the lease ends.
-    pub(crate) lease_expires_at: Option<DateTime<Utc>>,
-    /// Output of a completed task.
-    pub(crate) result: Option<Value>,
-    /// The last failure.
-    pub(crate) last_error: Option<String>,
-    /// Enqueued.
-    pub(crate) created_at: DateTime<Utc>,
-    /// Last changed.
-    pub(crate) updated_at: DateTime<Utc>,
-    /// When it finished.
-    pub(crate) finished_at: Option<DateTime<Utc>>,
-}
-
-impl From<Task> for TaskView {
-    fn from(t: Task) -> Self {
-        TaskView {
-            id: t.id,
-            tenant: t.tenant,
-            session_id: t.session_id,
-            kind: t.kind,
-            payload: t.payload,
-            priority: t.priority,
-            target_agent: t.target_agent,
-            dedup_key: t.dedup_key,
-            status: t.status.into(),
-            attempts: t.attempts,
-            max_attempts: t.max_attempts,
-            retry_backoff_ms: t.retry_backoff_ms,
-            not_before: t.not_before,
-            claimed_by: t.claimed_by,
-            lease_id: t.lease_id,
-            lease_expires_at: t.lease_expires_at,
-            result: t.result,
-            last_error: t.last_error,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
-            finished_at: t.finished_at,
-        }
-    }
-}
-
-/// What an enqueue did.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct EnqueueResponse {
-    /// The task (the existing one when the dedup key was known).
-    pub(crate) task: TaskView,
-    /// False when the dedup key matched an existing task.
-    pub(crate) created: bool,
-}
-
-impl From<EnqueueOutcome> for EnqueueResponse {
-    fn from(outcome: EnqueueOutcome) -> Self {
-        EnqueueResponse { task: outcome.task.into(), created: outcome.created }
-    }
-}
-
 /// `POST .../tasks/claim`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -188,13 +78,6 @@ pub(crate) struct ClaimBody {
     /// Lease length in milliseconds, 1 to 86400000.
     #[schema(minimum = 1, maximum = 86_400_000)]
     pub(crate) lease_ms: u64,
-}
-
-/// `POST .../tasks/claim`: the claimed task, or null when none is eligible.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct ClaimResponse {
-    /// The task, now running under a new lease.
-    pub(crate) task: Option<TaskView>,
 }
 
 /// `POST .../tasks/{id}/heartbeat`.
@@ -245,25 +128,4 @@ pub(crate) struct ListTasksParams {
     pub(crate) limit: Option<usize>,
     /// Tasks to skip.
     pub(crate) offset: Option<usize>,
-}
-
-/// A list of tasks.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct TasksResponse {
-    /// Newest first.
-    pub(crate) tasks: Vec<TaskView>,
-}
-
-/// `GET .../tasks/stats`.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct StatsResponse {
-    /// Tasks per status, every status present.
-    pub(crate) counts: BTreeMap<String, u64>,
-}
-
-impl StatsResponse {
-    /// From core's counts.
-    pub(crate) fn from_counts(counts: BTreeMap<TaskStatus, u64>) -> Self {
-        StatsResponse { counts: counts.into_iter().map(|(status, n)| (status.as_str().to_owned(), n)).collect() }
-    }
 }

@@ -5,14 +5,12 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::State;
 use serde_json::Value;
+use storage_core::views::{Count, Deleted, SearchResults};
 use storage_core::{
-    DocumentFilter, Embedding, Filter, FusionMethod, SearchMode, SearchRequest, StorageError, check_id,
+    DocumentFilter, Embedding, Filter, SearchInput, SearchRequest, StorageError, StoredChunk, UpsertSummary, check_id,
 };
 
-use crate::dto::documents::{
-    ChunkView, CountParams, CountResponse, DeleteBody, DeleteResponse, FusionBody, FusionMethodName, QueryBody,
-    SearchResponse, UpsertBody, UpsertResponse,
-};
+use crate::dto::documents::{CountParams, DeleteBody, FusionBody, QueryBody, UpsertBody};
 use crate::dto::path::CollectionPath;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -22,30 +20,30 @@ use crate::state::{AppState, collection_name};
 /// last occurrence; a wrong vector length fails the whole batch (409 `incompatible_state`).
 #[utoipa::path(post, path = "/collections/{collection}/documents", tag = "documents", request_body = UpsertBody,
     params(CollectionPath),
-    responses((status = 200, description = "What the upsert did", body = UpsertResponse)))]
+    responses((status = 200, description = "What the upsert did", body = UpsertSummary)))]
 pub(crate) async fn upsert(
     State(state): State<AppState>,
     ApiPath(collection): ApiPath<String>,
     ApiJson(body): ApiJson<Value>,
-) -> ApiResult<Json<UpsertResponse>> {
+) -> ApiResult<Json<UpsertSummary>> {
     let name = collection_name(&collection)?;
     let chunks = UpsertBody::parse(body)?;
     let summary = state.stores.documents.upsert(&name, chunks).await?;
-    Ok(Json(UpsertResponse::from(summary)))
+    Ok(Json(summary))
 }
 
 /// One chunk, embedding included.
 #[utoipa::path(get, path = "/collections/{collection}/documents/{id}", tag = "documents",
     params(CollectionPath, ("id" = String, Path, description = "Chunk id")),
-    responses((status = 200, description = "The chunk", body = ChunkView)))]
+    responses((status = 200, description = "The chunk", body = StoredChunk)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     ApiPath((collection, id)): ApiPath<(String, String)>,
-) -> ApiResult<Json<ChunkView>> {
+) -> ApiResult<Json<StoredChunk>> {
     let name = collection_name(&collection)?;
     check_id(&id, "id")?;
     match state.stores.documents.get(&name, &id).await? {
-        Some(chunk) => Ok(Json(ChunkView::from(chunk))),
+        Some(chunk) => Ok(Json(chunk)),
         None => Err(ApiError::not_found(format!("chunk `{id}` in collection `{name}` was not found"))),
     }
 }
@@ -53,12 +51,12 @@ pub(crate) async fn get(
 /// Deletes chunks by id (`{"ids": [...]}`) or by metadata filter (`{"where": {...}}`); a filter that matches everything is refused.
 #[utoipa::path(delete, path = "/collections/{collection}/documents", tag = "documents", request_body = DeleteBody,
     params(CollectionPath),
-    responses((status = 200, description = "How many chunks went", body = DeleteResponse)))]
+    responses((status = 200, description = "How many chunks went", body = Deleted)))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     ApiPath(collection): ApiPath<String>,
     ApiJson(body): ApiJson<DeleteBody>,
-) -> ApiResult<Json<DeleteResponse>> {
+) -> ApiResult<Json<Deleted>> {
     let name = collection_name(&collection)?;
     let store = &state.stores.documents;
     let deleted = match (body.ids, body.filter) {
@@ -83,24 +81,24 @@ pub(crate) async fn delete(
         }
         _ => return Err(ApiError::invalid("give exactly one of `ids` and `where`")),
     };
-    Ok(Json(DeleteResponse { deleted }))
+    Ok(Json(Deleted { deleted }))
 }
 
 /// One query — vector, keyword or hybrid — answered in the shape of `brainstore search --json`.
 #[utoipa::path(post, path = "/collections/{collection}/query", tag = "documents", request_body = QueryBody,
     params(CollectionPath),
-    responses((status = 200, description = "Hits, best first", body = SearchResponse)))]
+    responses((status = 200, description = "Hits, best first", body = SearchResults)))]
 pub(crate) async fn query(
     State(state): State<AppState>,
     ApiPath(collection): ApiPath<String>,
     ApiJson(body): ApiJson<QueryBody>,
-) -> ApiResult<Json<SearchResponse>> {
+) -> ApiResult<Json<SearchResults>> {
     let name = collection_name(&collection)?;
     let request = search_request(&state, body)?;
     let started = Instant::now();
     let hits = state.stores.documents.search(&name, &request).await?;
     let took_ms = started.elapsed().as_secs_f64() * 1000.0;
-    Ok(Json(SearchResponse::new(request.mode, took_ms, hits)))
+    Ok(Json(SearchResults::new(request.mode, took_ms, hits)))
 }
 
 /// The request a query body asks for, with the server's `search:` defaults filling the gaps, as
@@ -112,36 +110,26 @@ fn search_request(state: &AppState, body: QueryBody) -> ApiResult<SearchRequest>
     let document_filter = body
         .where_document
         .map(|map| DocumentFilter::from_json(&Value::Object(map)).map_err(|e| e.within("where_document")));
-    // The CLI's rule: both inputs mean hybrid, an embedding alone vector, text alone keyword.
-    let inferred = match (&body.text, &embedding) {
-        (Some(_), Some(_)) => SearchMode::Hybrid,
-        (None, Some(_)) => SearchMode::Vector,
-        _ => SearchMode::Keyword,
+    let input = SearchInput {
+        mode: body.mode,
+        text: body.text,
+        embedding,
+        top_k: body.top_k,
+        min_score: body.min_score,
+        filter: filter.transpose()?,
+        document_filter: document_filter.transpose()?,
+        fusion: Some(fusion(state, body.fusion.unwrap_or_default())),
+        explain: body.explain,
     };
-    let mode = body.mode.map(SearchMode::from).or(state.search.mode).unwrap_or(inferred);
-    let mut request = SearchRequest::with_mode(mode, body.text, embedding)
-        .top_k(body.top_k.unwrap_or(state.search.top_k))
-        .fusion(fusion(state, body.fusion.unwrap_or_default()))
-        .explain(body.explain);
-    request.min_score = body.min_score.or(state.search.min_score);
-    request.filter = filter.transpose()?;
-    request.document_filter = document_filter.transpose()?;
-    // Everything that does not need the collection's space is checked here, so a bad body is a 400 even
+    // Core checks everything that does not need the collection's space here, so a bad body is a 400 even
     // for a collection that does not exist.
-    let own_space =
-        request.embedding.as_ref().map(|e| storage_core::EmbeddingSpace::new(e.dimensions())).transpose()?;
-    let placeholder = storage_core::CollectionName::default();
-    request.validate(&placeholder, own_space.as_ref())?;
-    Ok(request)
+    Ok(state.search.request(input)?)
 }
 
 fn fusion(state: &AppState, body: FusionBody) -> storage_core::FusionSettings {
     let mut settings = state.search.fusion;
     if let Some(method) = body.method {
-        settings.method = match method {
-            FusionMethodName::Rrf => FusionMethod::Rrf,
-            FusionMethodName::WeightedMinMax => FusionMethod::WeightedMinMax,
-        };
+        settings.method = method;
     }
     if let Some(rrf_k) = body.rrf_k {
         settings.rrf_k = rrf_k;
@@ -164,16 +152,16 @@ fn fusion(state: &AppState, body: FusionBody) -> storage_core::FusionSettings {
 /// How many chunks match `where` (all of them without it).
 #[utoipa::path(get, path = "/collections/{collection}/count", tag = "documents",
     params(CollectionPath, CountParams),
-    responses((status = 200, description = "The count", body = CountResponse)))]
+    responses((status = 200, description = "The count", body = Count)))]
 pub(crate) async fn count(
     State(state): State<AppState>,
     ApiPath(collection): ApiPath<String>,
     ApiQuery(params): ApiQuery<CountParams>,
-) -> ApiResult<Json<CountResponse>> {
+) -> ApiResult<Json<Count>> {
     let name = collection_name(&collection)?;
     let filter = params.filter.as_deref().map(parse_where).transpose()?;
     let count = state.stores.documents.count(&name, filter.as_ref()).await?;
-    Ok(Json(CountResponse { count }))
+    Ok(Json(Count { count }))
 }
 
 /// A `where` query parameter: JSON text, errors named `where` (`where.$and[0].year: ...`).

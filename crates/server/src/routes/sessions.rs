@@ -1,32 +1,34 @@
 //! `/tenants/{tenant}/sessions|messages|artifacts|agents/...`: conversations, their messages and artifacts, full-text search, and the agent registry.
 
-use crate::dto::path::TenantPath;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use storage_core::session::{AgentStatus, ListSessions, check_identifier};
+use storage_core::session::{
+    Agent, AgentStatus, AppendOutcome, Artifact, ListSessions, NewAgent, NewArtifact, NewMessage, Session,
+    SessionSummary, check_identifier,
+};
+use storage_core::views::{AgentList, ArtifactHits, ArtifactList, MessageHits, MessageList, SessionList};
 
+use crate::dto::path::TenantPath;
 use crate::dto::session::{
-    AgentBody, AgentView, AgentsResponse, AppendResponse, ArtifactBody, ArtifactHitView, ArtifactHitsResponse,
-    ArtifactView, ArtifactsResponse, HeartbeatBody, ListAgentsParams, ListMessagesParams, ListSessionsParams,
-    MessageBody, MessageHitView, MessageHitsResponse, MessageView, MessagesResponse, SessionBody, SessionStatusBody,
-    SessionView, SessionsResponse, SummaryResponse, TextSearchParams,
+    HeartbeatBody, ListAgentsParams, ListMessagesParams, ListSessionsParams, SessionBody, SessionStatusBody,
+    TextSearchParams,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
-use crate::state::{AppState, comma_list, page_limit, tenant_name};
+use crate::state::{AppState, comma_list, tenant_name};
 
 /// Creates a session; 200 with the stored session when its id exists already.
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions", tag = "sessions", request_body = SessionBody,
     params(TenantPath),
     responses(
-        (status = 201, description = "Created", body = SessionView),
-        (status = 200, description = "It existed already", body = SessionView)))]
+        (status = 201, description = "Created", body = Session),
+        (status = 200, description = "It existed already", body = Session)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<SessionBody>,
-) -> ApiResult<(StatusCode, Json<SessionView>)> {
+) -> ApiResult<(StatusCode, Json<Session>)> {
     let tenant = tenant_name(&tenant)?;
     let new = body.in_tenant(tenant);
     new.validate()?;
@@ -35,41 +37,41 @@ pub(crate) async fn create(
         None => false,
     };
     let session = state.stores.sessions.create_session(new).await?;
-    Ok((if existed { StatusCode::OK } else { StatusCode::CREATED }, Json(session.into())))
+    Ok((if existed { StatusCode::OK } else { StatusCode::CREATED }, Json(session)))
 }
 
 /// Sessions, most recent activity first.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions", tag = "sessions",
     params(TenantPath, ListSessionsParams),
-    responses((status = 200, description = "Most recent activity first", body = SessionsResponse)))]
+    responses((status = 200, description = "Most recent activity first", body = SessionList)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(params): ApiQuery<ListSessionsParams>,
-) -> ApiResult<Json<SessionsResponse>> {
+) -> ApiResult<Json<SessionList>> {
     let tenant = tenant_name(&tenant)?;
     let request = ListSessions {
         tenant: tenant.to_owned(),
         statuses: comma_list("statuses", params.statuses.as_deref())?,
-        limit: page_limit(params.limit, 50)?,
+        limit: storage_core::page_limit(params.limit, 50)?,
         offset: params.offset.unwrap_or(0),
     };
     let sessions = state.stores.sessions.list_sessions(&request).await?;
-    Ok(Json(SessionsResponse { sessions: sessions.into_iter().map(SessionView::from).collect() }))
+    Ok(Json(SessionList::new(sessions)))
 }
 
 /// One session, with exact counts.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}", tag = "sessions",
     params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
-    responses((status = 200, description = "The session", body = SessionView)))]
+    responses((status = 200, description = "The session", body = Session)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     ApiPath((tenant, session)): ApiPath<(String, String)>,
-) -> ApiResult<Json<SessionView>> {
+) -> ApiResult<Json<Session>> {
     let tenant = tenant_name(&tenant)?;
     check_identifier("session", &session)?;
     match state.stores.sessions.get_session(tenant, &session).await? {
-        Some(found) => Ok(Json(found.into())),
+        Some(found) => Ok(Json(found)),
         None => Err(ApiError::not_found(format!("session `{session}` in tenant `{tenant}` was not found"))),
     }
 }
@@ -77,120 +79,120 @@ pub(crate) async fn get(
 /// Changes a session's status (`completed` sets `completed_at`).
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/status", tag = "sessions", request_body = SessionStatusBody,
     params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
-    responses((status = 200, description = "The session", body = SessionView)))]
+    responses((status = 200, description = "The session", body = Session)))]
 pub(crate) async fn set_status(
     State(state): State<AppState>,
     ApiPath((tenant, session)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<SessionStatusBody>,
-) -> ApiResult<Json<SessionView>> {
+) -> ApiResult<Json<Session>> {
     let tenant = tenant_name(&tenant)?;
     check_identifier("session", &session)?;
-    Ok(Json(state.stores.sessions.set_session_status(tenant, &session, body.status.into()).await?.into()))
+    Ok(Json(state.stores.sessions.set_session_status(tenant, &session, body.status).await?))
 }
 
 /// The session with its duration and task counts per status.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/summary", tag = "sessions",
     params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
-    responses((status = 200, description = "The summary", body = SummaryResponse)))]
+    responses((status = 200, description = "The summary", body = SessionSummary)))]
 pub(crate) async fn summary(
     State(state): State<AppState>,
     ApiPath((tenant, session)): ApiPath<(String, String)>,
-) -> ApiResult<Json<SummaryResponse>> {
+) -> ApiResult<Json<SessionSummary>> {
     let tenant = tenant_name(&tenant)?;
     check_identifier("session", &session)?;
-    Ok(Json(state.stores.sessions.session_summary(tenant, &session).await?.into()))
+    Ok(Json(state.stores.sessions.session_summary(tenant, &session).await?))
 }
 
 /// Appends a message, idempotent by its id: 201 when added, 200 when the id existed.
-#[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/messages", tag = "sessions", request_body = MessageBody,
+#[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/messages", tag = "sessions", request_body = NewMessage,
     params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
     responses(
-        (status = 201, description = "Appended", body = AppendResponse),
-        (status = 200, description = "A message with this id existed", body = AppendResponse)))]
+        (status = 201, description = "Appended", body = AppendOutcome),
+        (status = 200, description = "A message with this id existed", body = AppendOutcome)))]
 pub(crate) async fn append(
     State(state): State<AppState>,
     ApiPath((tenant, session)): ApiPath<(String, String)>,
-    ApiJson(body): ApiJson<MessageBody>,
-) -> ApiResult<(StatusCode, Json<AppendResponse>)> {
+    ApiJson(body): ApiJson<NewMessage>,
+) -> ApiResult<(StatusCode, Json<AppendOutcome>)> {
     let tenant = tenant_name(&tenant)?;
     check_identifier("session", &session)?;
-    let outcome = state.stores.sessions.append_message(tenant, &session, body.into()).await?;
-    Ok((if outcome.created { StatusCode::CREATED } else { StatusCode::OK }, Json(outcome.into())))
+    let outcome = state.stores.sessions.append_message(tenant, &session, body).await?;
+    Ok((if outcome.created { StatusCode::CREATED } else { StatusCode::OK }, Json(outcome)))
 }
 
 /// Messages in append order, after `after_seq`.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/messages", tag = "sessions",
     params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200), ListMessagesParams),
-    responses((status = 200, description = "In append order", body = MessagesResponse)))]
+    responses((status = 200, description = "In append order", body = MessageList)))]
 pub(crate) async fn messages(
     State(state): State<AppState>,
     ApiPath((tenant, session)): ApiPath<(String, String)>,
     ApiQuery(params): ApiQuery<ListMessagesParams>,
-) -> ApiResult<Json<MessagesResponse>> {
+) -> ApiResult<Json<MessageList>> {
     let tenant = tenant_name(&tenant)?;
     check_identifier("session", &session)?;
-    let limit = page_limit(params.limit, 100)?;
+    let limit = storage_core::page_limit(params.limit, 100)?;
     let messages = state.stores.sessions.list_messages(tenant, &session, params.after_seq, limit).await?;
-    Ok(Json(MessagesResponse { messages: messages.into_iter().map(MessageView::from).collect() }))
+    Ok(Json(MessageList::new(messages)))
 }
 
 /// Full-text search over messages of one session (`session_id`) or of the whole tenant.
 #[utoipa::path(get, path = "/tenants/{tenant}/messages/search", tag = "sessions",
     params(TenantPath, TextSearchParams),
-    responses((status = 200, description = "Best first", body = MessageHitsResponse)))]
+    responses((status = 200, description = "Best first", body = MessageHits)))]
 pub(crate) async fn search_messages(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(params): ApiQuery<TextSearchParams>,
-) -> ApiResult<Json<MessageHitsResponse>> {
+) -> ApiResult<Json<MessageHits>> {
     let tenant = tenant_name(&tenant)?;
-    let limit = page_limit(params.limit, 20)?;
+    let limit = storage_core::page_limit(params.limit, 20)?;
     let hits = state.stores.sessions.search_messages(tenant, params.session_id.as_deref(), &params.q, limit).await?;
-    Ok(Json(MessageHitsResponse { hits: hits.into_iter().map(MessageHitView::from).collect() }))
+    Ok(Json(MessageHits::new(hits)))
 }
 
 /// Stores an artifact, replacing the one with the same session and id.
-#[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/artifacts", tag = "sessions", request_body = ArtifactBody,
+#[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/artifacts", tag = "sessions", request_body = NewArtifact,
     params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
-    responses((status = 200, description = "The stored artifact", body = ArtifactView)))]
+    responses((status = 200, description = "The stored artifact", body = Artifact)))]
 pub(crate) async fn put_artifact(
     State(state): State<AppState>,
     ApiPath((tenant, session)): ApiPath<(String, String)>,
-    ApiJson(body): ApiJson<ArtifactBody>,
-) -> ApiResult<Json<ArtifactView>> {
+    ApiJson(body): ApiJson<NewArtifact>,
+) -> ApiResult<Json<Artifact>> {
     let tenant = tenant_name(&tenant)?;
     check_identifier("session", &session)?;
-    Ok(Json(state.stores.sessions.put_artifact(tenant, &session, body.into()).await?.into()))
+    Ok(Json(state.stores.sessions.put_artifact(tenant, &session, body).await?))
 }
 
 /// Artifacts of a session, newest first.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/artifacts", tag = "sessions",
     params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
-    responses((status = 200, description = "Newest first", body = ArtifactsResponse)))]
+    responses((status = 200, description = "Newest first", body = ArtifactList)))]
 pub(crate) async fn artifacts(
     State(state): State<AppState>,
     ApiPath((tenant, session)): ApiPath<(String, String)>,
-) -> ApiResult<Json<ArtifactsResponse>> {
+) -> ApiResult<Json<ArtifactList>> {
     let tenant = tenant_name(&tenant)?;
     check_identifier("session", &session)?;
     let artifacts = state.stores.sessions.list_artifacts(tenant, &session).await?;
-    Ok(Json(ArtifactsResponse { artifacts: artifacts.into_iter().map(ArtifactView::from).collect() }))
+    Ok(Json(ArtifactList::new(artifacts)))
 }
 
 /// One artifact.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/artifacts/{artifact}", tag = "sessions",
     params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200),
         ("artifact" = String, Path, description = "Artifact id")),
-    responses((status = 200, description = "The artifact", body = ArtifactView)))]
+    responses((status = 200, description = "The artifact", body = Artifact)))]
 pub(crate) async fn get_artifact(
     State(state): State<AppState>,
     ApiPath((tenant, session, artifact)): ApiPath<(String, String, String)>,
-) -> ApiResult<Json<ArtifactView>> {
+) -> ApiResult<Json<Artifact>> {
     let tenant = tenant_name(&tenant)?;
     check_identifier("session", &session)?;
     check_identifier("artifact", &artifact)?;
     match state.stores.sessions.get_artifact(tenant, &session, &artifact).await? {
-        Some(found) => Ok(Json(found.into())),
+        Some(found) => Ok(Json(found)),
         None => Err(ApiError::not_found(format!(
             "artifact `{artifact}` of session `{session}` in tenant `{tenant}` was not found"
         ))),
@@ -200,56 +202,56 @@ pub(crate) async fn get_artifact(
 /// Full-text search over artifact names and contents, in one session (`session_id`) or the whole tenant.
 #[utoipa::path(get, path = "/tenants/{tenant}/artifacts/search", tag = "sessions",
     params(TenantPath, TextSearchParams),
-    responses((status = 200, description = "Best first", body = ArtifactHitsResponse)))]
+    responses((status = 200, description = "Best first", body = ArtifactHits)))]
 pub(crate) async fn search_artifacts(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(params): ApiQuery<TextSearchParams>,
-) -> ApiResult<Json<ArtifactHitsResponse>> {
+) -> ApiResult<Json<ArtifactHits>> {
     let tenant = tenant_name(&tenant)?;
-    let limit = page_limit(params.limit, 20)?;
+    let limit = storage_core::page_limit(params.limit, 20)?;
     let hits = state.stores.sessions.search_artifacts(tenant, params.session_id.as_deref(), &params.q, limit).await?;
-    Ok(Json(ArtifactHitsResponse { hits: hits.into_iter().map(ArtifactHitView::from).collect() }))
+    Ok(Json(ArtifactHits::new(hits)))
 }
 
 /// Registers or updates an agent (status available, heartbeat now).
-#[utoipa::path(post, path = "/tenants/{tenant}/agents", tag = "sessions", request_body = AgentBody,
+#[utoipa::path(post, path = "/tenants/{tenant}/agents", tag = "sessions", request_body = NewAgent,
     params(TenantPath),
-    responses((status = 200, description = "The agent", body = AgentView)))]
+    responses((status = 200, description = "The agent", body = Agent)))]
 pub(crate) async fn register_agent(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<String>,
-    ApiJson(body): ApiJson<AgentBody>,
-) -> ApiResult<Json<AgentView>> {
+    ApiJson(body): ApiJson<NewAgent>,
+) -> ApiResult<Json<Agent>> {
     let tenant = tenant_name(&tenant)?;
-    Ok(Json(state.stores.sessions.register_agent(tenant, body.into()).await?.into()))
+    Ok(Json(state.stores.sessions.register_agent(tenant, body).await?))
 }
 
 /// Agents of the tenant, by name.
 #[utoipa::path(get, path = "/tenants/{tenant}/agents", tag = "sessions",
     params(TenantPath, ListAgentsParams),
-    responses((status = 200, description = "By name", body = AgentsResponse)))]
+    responses((status = 200, description = "By name", body = AgentList)))]
 pub(crate) async fn agents(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(params): ApiQuery<ListAgentsParams>,
-) -> ApiResult<Json<AgentsResponse>> {
+) -> ApiResult<Json<AgentList>> {
     let tenant = tenant_name(&tenant)?;
-    let agents = state.stores.sessions.list_agents(tenant, params.status.map(AgentStatus::from)).await?;
-    Ok(Json(AgentsResponse { agents: agents.into_iter().map(AgentView::from).collect() }))
+    let agents = state.stores.sessions.list_agents(tenant, params.status).await?;
+    Ok(Json(AgentList::new(agents)))
 }
 
 /// Records an agent's heartbeat and status.
 #[utoipa::path(post, path = "/tenants/{tenant}/agents/{name}/heartbeat", tag = "sessions", request_body = Option<HeartbeatBody>,
     params(TenantPath, ("name" = String, Path, description = "Agent name")),
-    responses((status = 200, description = "The agent", body = AgentView)))]
+    responses((status = 200, description = "The agent", body = Agent)))]
 pub(crate) async fn agent_heartbeat(
     State(state): State<AppState>,
     ApiPath((tenant, name)): ApiPath<(String, String)>,
     ApiJsonOrDefault(body): ApiJsonOrDefault<HeartbeatBody>,
-) -> ApiResult<Json<AgentView>> {
+) -> ApiResult<Json<Agent>> {
     let tenant = tenant_name(&tenant)?;
     check_identifier("name", &name)?;
-    let status = body.status.map_or(AgentStatus::Available, AgentStatus::from);
-    Ok(Json(state.stores.sessions.agent_heartbeat(tenant, &name, status).await?.into()))
+    let status = body.status.unwrap_or(AgentStatus::Available);
+    Ok(Json(state.stores.sessions.agent_heartbeat(tenant, &name, status).await?))
 }

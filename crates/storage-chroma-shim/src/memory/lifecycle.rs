@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::rows::{self, StoredMemory};
 use super::{audit, not_found};
-use crate::columns::{check_limit, count_value, micros, now};
+use crate::columns::{count_value, micros, now};
 use crate::db::{Db, placeholders};
 use crate::filter_sql::SqlCondition;
 
@@ -37,7 +37,7 @@ pub(super) fn push_in(condition: &mut SqlCondition, column: &str, items: Vec<Val
 /// A page of the scope's memories, newest first, then by id.
 pub(super) async fn list(db: &Db, request: &ListMemories) -> Result<Vec<Memory>, StorageError> {
     request.scope.validate()?;
-    check_limit("limit", request.limit)?;
+    storage_core::check_page_limit("limit", request.limit)?;
     let mut condition = rows::scope_condition(&request.scope);
     push_in(&mut condition, "kind", request.kinds.iter().map(|k| k.clone().into()).collect());
     push_in(&mut condition, "status", request.statuses.iter().map(|s| s.as_str().into()).collect());

@@ -110,7 +110,7 @@ pub(super) async fn recall(
     let txn = db.begin_read().await.map_err(&err)?;
     let recorded = space::load(&txn).await.map_err(&err)?;
     if let Some(embedding) = &request.embedding {
-        space::check_vector(recorded.as_ref(), "embedding", embedding)?;
+        storage_core::memory::check_memory_embedding(recorded.as_ref(), "embedding", embedding)?;
     }
     let at = request.now.unwrap_or_else(Utc::now);
     let filter = recall_filter(request, at);

@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use storage_core::memory::merge::{merge_duplicate, replace_by_key};
 use storage_core::memory::{
     AuditAction, ChangeContext, Memory, MemoryStatus, MemoryTier, NewMemory, RememberAction, RememberOptions,
-    RememberOutcome,
+    RememberOutcome, check_memory_embedding,
 };
 use storage_core::{Metric, StorageError};
 use uuid::Uuid;
@@ -96,16 +96,12 @@ pub(super) async fn remember(
     new.validate()?;
     // Stored at the column's precision, so the returned memory equals what a later read gives.
     new.expires_at = new.expires_at.map(truncate);
-    if let Some(threshold) = options.dedup_threshold
-        && !(threshold.is_finite() && (0.0..=1.0).contains(&threshold))
-    {
-        return Err(StorageError::invalid("dedup_threshold", format!("must be between 0 and 1, got {threshold}")));
-    }
+    options.validate()?;
     let err = db.err("remember");
     let txn = db.begin_write().await.map_err(&err)?;
     let recorded = space::load(&txn).await.map_err(&err)?;
     if let Some(embedding) = &new.embedding {
-        space::check_vector(recorded.as_ref(), "embedding", embedding)?;
+        check_memory_embedding(recorded.as_ref(), "embedding", embedding)?;
     }
     let at = now();
     let context = &options.context;
@@ -162,7 +158,7 @@ pub(super) async fn supersede(
     let err = db.err("supersede memory");
     let txn = db.begin_write().await.map_err(&err)?;
     if let Some(embedding) = &replacement.embedding {
-        space::check_vector(space::load(&txn).await.map_err(&err)?.as_ref(), "embedding", embedding)?;
+        check_memory_embedding(space::load(&txn).await.map_err(&err)?.as_ref(), "embedding", embedding)?;
     }
     let StoredMemory { pk, memory: old } =
         rows::by_id(&txn, tenant, old_id).await.map_err(&err)?.ok_or_else(|| super::not_found(tenant, old_id))?;

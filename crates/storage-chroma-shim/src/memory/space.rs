@@ -1,19 +1,16 @@
 //! The memory embedding space and stale models: record, replace, mark, re-embed, purge.
 
 use sea_orm::{ConnectionTrait, DbErr};
-use storage_core::memory::{AuditAction, ChangeContext, Memory};
-use storage_core::{CollectionName, Embedding, EmbeddingSpace, StorageError};
+use storage_core::memory::{
+    AuditAction, ChangeContext, Memory, check_memory_embedding, check_model_name, memory_space_change,
+};
+use storage_core::{Embedding, EmbeddingSpace, StorageError};
 use uuid::Uuid;
 
 use super::audit;
 use super::rows::{self, StoredMemory};
 use crate::columns::{count_value, get, now};
 use crate::db::{Db, stmt};
-
-/// The name memory errors carry where document errors name a collection.
-fn memories_name() -> CollectionName {
-    CollectionName::new("memories").expect("`memories` is a valid collection name")
-}
 
 /// The recorded space, if any.
 pub(super) async fn load(conn: &impl ConnectionTrait) -> Result<Option<EmbeddingSpace>, DbErr> {
@@ -47,28 +44,15 @@ async fn store(conn: &impl ConnectionTrait, space: &EmbeddingSpace) -> Result<()
     .map(drop)
 }
 
-/// Checks a memory or query embedding (`field`) against the recorded space.
-pub(super) fn check_vector(
-    space: Option<&EmbeddingSpace>,
-    field: &str,
-    embedding: &Embedding,
-) -> Result<(), StorageError> {
-    let space = space.ok_or_else(|| StorageError::NotInitialized {
-        what: "the memory embedding space".to_owned(),
-        remedy: "record it (set_memory_embedding_space) before remembering or recalling with embeddings".to_owned(),
-    })?;
-    space.check_vector(&memories_name(), field, embedding)
-}
-
 /// Records `space`; the same space again is a no-op, a provider or model given for the first time is
-/// recorded, and a different one is refused.
+/// recorded, and a different one is refused (core's `memory_space_change`).
 pub(super) async fn set(db: &Db, space: &EmbeddingSpace) -> Result<(), StorageError> {
     space.validate()?;
     let err = db.err("set memory embedding space");
     let txn = db.begin_write().await.map_err(&err)?;
     let record = match load(&txn).await.map_err(&err)? {
         None => Some(space.clone()),
-        Some(recorded) => recorded.completed_by(&memories_name(), space)?,
+        Some(recorded) => memory_space_change(&recorded, space)?,
     };
     if let Some(space) = record {
         store(&txn, &space).await.map_err(&err)?;
@@ -107,6 +91,7 @@ pub(super) async fn replace(db: &Db, space: &EmbeddingSpace) -> Result<u64, Stor
 /// Marks the tenant's memories embedded by another model than `current_model` stale; returns how many
 /// were newly marked.
 pub(super) async fn mark_stale(db: &Db, tenant: &str, current_model: &str) -> Result<u64, StorageError> {
+    check_model_name("model", current_model)?;
     let err = db.err("mark stale memories");
     let txn = db.begin_write().await.map_err(&err)?;
     let marked = txn
@@ -144,12 +129,10 @@ pub(super) async fn update_embedding(
     model: &str,
     context: &ChangeContext,
 ) -> Result<Memory, StorageError> {
-    if model.is_empty() || model.len() > 500 || model.contains('\0') {
-        return Err(StorageError::invalid("model", "must be 1 to 500 bytes without NUL"));
-    }
+    check_model_name("model", model)?;
     let err = db.err("update memory embedding");
     let txn = db.begin_write().await.map_err(&err)?;
-    check_vector(load(&txn).await.map_err(&err)?.as_ref(), "embedding", &embedding)?;
+    check_memory_embedding(load(&txn).await.map_err(&err)?.as_ref(), "embedding", &embedding)?;
     let StoredMemory { pk, memory: old } =
         rows::by_id(&txn, tenant, id).await.map_err(&err)?.ok_or_else(|| super::not_found(tenant, id))?;
     let at = now();

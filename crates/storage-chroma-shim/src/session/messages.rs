@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::sessions::{not_found, session_pk, touch};
 use super::text_search::Searched;
-use crate::columns::{check_limit, count_value, get, get_enum, get_json, get_time, json, micros, now};
+use crate::columns::{count_value, get, get_enum, get_json, get_time, json, micros, now};
 use crate::db::{Db, stmt};
 
 /// A message with its session's id, on aliases `m` (messages) and `s` (sessions).
@@ -91,7 +91,7 @@ pub(super) async fn list(
     after_seq: Option<i64>,
     limit: usize,
 ) -> Result<Vec<Message>, StorageError> {
-    check_limit("limit", limit)?;
+    storage_core::check_page_limit("limit", limit)?;
     let sql = format!(
         "SELECT {COLUMNS} FROM messages m JOIN sessions s ON s.pk = m.session_pk \
          WHERE s.tenant = ? AND s.id = ? AND m.pk > ? ORDER BY m.pk LIMIT ?"

@@ -6,9 +6,7 @@ use storage_core::StorageError;
 use storage_core::session::{ListSessions, NewSession, Session, SessionStatus, SessionSummary};
 use uuid::Uuid;
 
-use crate::columns::{
-    check_limit, count_value, get, get_enum, get_json, get_opt_time, get_time, get_u64, json, micros, now,
-};
+use crate::columns::{count_value, get, get_enum, get_json, get_opt_time, get_time, get_u64, json, micros, now};
 use crate::db::{Db, placeholders, stmt};
 use crate::task::rows::counts_by_status;
 
@@ -146,7 +144,7 @@ pub(super) async fn set_status(
 
 /// Sessions of a tenant by status, most recent activity first, then id.
 pub(super) async fn list(db: &Db, request: &ListSessions) -> Result<Vec<Session>, StorageError> {
-    check_limit("limit", request.limit)?;
+    storage_core::check_page_limit("limit", request.limit)?;
     let mut sql = format!("{SELECT_SESSION} WHERE s.tenant = ?");
     let mut values: Vec<Value> = vec![request.tenant.clone().into()];
     if !request.statuses.is_empty() {

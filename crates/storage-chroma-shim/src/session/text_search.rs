@@ -5,7 +5,7 @@ use storage_core::fusion::normalize_by_max;
 use storage_core::session::TextHit;
 use storage_core::{KeywordQuery, StorageError, TextLanguage};
 
-use crate::columns::{check_limit, count_value, get};
+use crate::columns::{count_value, get};
 use crate::db::{Db, stmt};
 use crate::fts5_query::match_expression;
 
@@ -34,7 +34,7 @@ pub(super) async fn search<T>(
     limit: usize,
     language: TextLanguage,
 ) -> Result<Vec<TextHit<T>>, StorageError> {
-    check_limit("limit", limit)?;
+    storage_core::check_page_limit("limit", limit)?;
     let Some(expression) = match_expression(&KeywordQuery::parse(query, language)) else { return Ok(Vec::new()) };
     let Searched { index, table, alias, columns, decode, operation } = searched;
     // FTS5's bm25() is lower-is-better; its negation is the relevance.

@@ -8,7 +8,7 @@ use storage_core::task::{EnqueueOutcome, ListTasks, NewTask, Task, TaskStatus};
 use uuid::Uuid;
 
 use super::rows::{self, COLUMNS, decode};
-use crate::columns::{check_limit, count_value, json, micros, now, truncate};
+use crate::columns::{count_value, json, micros, now, truncate};
 use crate::db::{Db, placeholders, stmt};
 use crate::session::sessions;
 
@@ -67,7 +67,7 @@ pub(super) async fn get_task(db: &Db, tenant: &str, id: Uuid) -> Result<Option<T
 
 /// Tasks by status, kind and session, newest first.
 pub(super) async fn list(db: &Db, request: &ListTasks) -> Result<Vec<Task>, StorageError> {
-    check_limit("limit", request.limit)?;
+    storage_core::check_page_limit("limit", request.limit)?;
     let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE tenant = ?");
     let mut values: Vec<Value> = vec![request.tenant.clone().into()];
     if !request.statuses.is_empty() {

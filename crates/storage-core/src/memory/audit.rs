@@ -23,6 +23,7 @@ string_enum! {
 
 /// One row of the append-only audit log. It has no foreign key: history survives deletes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Position in the log (increasing).
     pub seq: i64,

@@ -6,11 +6,13 @@ mod audit;
 pub mod merge;
 mod query;
 pub mod scoring;
+mod space;
 mod store;
 mod types;
 
 pub use self::audit::{AuditAction, AuditEntry};
 pub use self::query::{ListMemories, RecallHit, RecallRequest};
+pub use self::space::{check_dedup_threshold, check_memory_embedding, check_model_name, memory_space_change};
 pub use self::store::{MemoryStore, reembed_stale};
 pub use self::types::{
     ChangeContext, DEFAULT_DEDUP_THRESHOLD, ExpireMode, MAX_MEMORY_CONTENT_BYTES, Memory, MemoryStatus, MemoryTier,

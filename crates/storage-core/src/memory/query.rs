@@ -74,15 +74,8 @@ impl RecallRequest {
     /// Checks the request.
     pub fn validate(&self) -> crate::Result<()> {
         self.scope.validate()?;
-        if self.limit == 0 || self.limit > 1_000 {
-            return Err(StorageError::invalid("limit", format!("must be between 1 and 1000, got {}", self.limit)));
-        }
-        if self.candidates == 0 || self.candidates > 1_000 {
-            return Err(StorageError::invalid(
-                "candidates",
-                format!("must be between 1 and 1000, got {}", self.candidates),
-            ));
-        }
+        crate::check_page_limit("limit", self.limit)?;
+        crate::check_page_limit("candidates", self.candidates)?;
         if let Some(text) = &self.text
             && (text.len() > crate::MAX_QUERY_TEXT_BYTES || text.contains('\0'))
         {

@@ -35,6 +35,7 @@ pub const WELL_KNOWN_KINDS: &[&str] = &[
 /// Who a memory belongs to. Every read and write is confined to one `tenant`; nothing crosses tenants.
 /// The other ids are opaque strings that narrow the scope further.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Scope {
     /// The tenant (team, project, repository...). Required.
     pub tenant: String,
@@ -135,6 +136,7 @@ string_enum! {
 
 /// A stored memory.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Memory {
     /// Unique id.
     pub id: Uuid,
@@ -337,10 +339,8 @@ impl NewMemory {
             ("source", &self.source),
             ("embedding_model", &self.embedding_model),
         ] {
-            if let Some(value) = value
-                && (value.is_empty() || value.len() > 500 || value.contains('\0'))
-            {
-                return Err(StorageError::invalid(field, "must be 1 to 500 bytes without NUL"));
+            if let Some(value) = value {
+                super::space::check_label(field, value)?;
             }
         }
         if let Some((idx, _)) =
@@ -403,6 +403,13 @@ pub struct RememberOptions {
     pub context: ChangeContext,
 }
 
+impl RememberOptions {
+    /// Checks the threshold ([`super::check_dedup_threshold`]).
+    pub fn validate(&self) -> crate::Result<()> {
+        self.dedup_threshold.map_or(Ok(()), super::check_dedup_threshold)
+    }
+}
+
 impl Default for RememberOptions {
     fn default() -> Self {
         RememberOptions { dedup_threshold: Some(DEFAULT_DEDUP_THRESHOLD), context: ChangeContext::by("unknown") }
@@ -412,6 +419,7 @@ impl Default for RememberOptions {
 /// What `remember` did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RememberAction {
     /// A new memory.
     Created,
@@ -426,6 +434,7 @@ pub enum RememberAction {
 
 /// The memory as it is after `remember`, and what happened.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RememberOutcome {
     /// The stored memory.
     pub memory: Memory,

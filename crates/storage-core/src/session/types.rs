@@ -113,6 +113,7 @@ pub fn check_identifier(field: &str, value: &str) -> crate::Result<()> {
 
 /// A stored session. Counts are exact at read time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     /// Id, unique within the tenant.
     pub id: String,
@@ -156,6 +157,7 @@ pub struct ListSessions {
 /// A message to append.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewMessage {
     /// Client-chosen id, unique within the session: appending the same id again returns the stored
     /// message without adding one. Generated when absent.
@@ -212,6 +214,7 @@ pub(crate) fn check_content(content: &str) -> crate::Result<()> {
 
 /// A stored message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     /// Session id.
     pub session_id: String,
@@ -233,6 +236,7 @@ pub struct Message {
 
 /// What an append did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppendOutcome {
     /// The stored message.
     pub message: Message,
@@ -255,6 +259,7 @@ pub type MessageHit = TextHit<Message>;
 /// An artifact to store (upserted by session and id).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewArtifact {
     /// Id, unique within the session (generated when absent).
     #[serde(default)]
@@ -307,6 +312,7 @@ impl NewArtifact {
 
 /// A stored artifact.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Artifact {
     /// Session id.
     pub session_id: String,
@@ -333,6 +339,7 @@ pub struct Artifact {
 /// An agent to register (upserted by tenant and name).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAgent {
     /// Name, unique within the tenant.
     pub name: String,
@@ -360,6 +367,7 @@ impl NewAgent {
 
 /// A registered agent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agent {
     /// Owner tenant.
     pub tenant: String,
@@ -383,6 +391,7 @@ pub struct Agent {
 
 /// A session with its derived figures.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionSummary {
     /// The session.
     pub session: Session,

@@ -166,6 +166,7 @@ pub(crate) fn check_json_no_nul(value: &Value, field: &str) -> crate::Result<()>
 
 /// A stored task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     /// Id.
     pub id: Uuid,
@@ -214,6 +215,7 @@ pub struct Task {
 
 /// What an enqueue did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnqueueOutcome {
     /// The task (the existing one when the dedup key was known).
     pub task: Task,

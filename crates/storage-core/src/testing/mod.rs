@@ -254,6 +254,7 @@ macro_rules! memory_conformance_tests {
             the_memory_model_is_recorded_the_first_time_it_is_given,
             list_is_newest_first_and_paginated,
             bad_memories_are_refused_and_nothing_is_written,
+            every_backend_refuses_with_cores_own_messages,
         }
     };
 }

@@ -210,7 +210,7 @@ pub(super) async fn update_embedding(
 ) -> OpResult<Memory> {
     let txn = db.begin().await?;
     let recorded = space::read(&txn, RowLock::Share).await?;
-    space::check_embedding(recorded.as_ref(), "embedding", embedding)?;
+    storage_core::memory::check_memory_embedding(recorded.as_ref(), "embedding", embedding)?;
     let old = lock_memory(&txn, tenant, id).await?.ok_or_else(|| missing(tenant, id))?;
     let set = |sql: &mut Sql| {
         sql.push("embedding = ").bind(pg_vector(embedding)).push(", embedding_model = ").bind(model);

@@ -132,7 +132,7 @@ async fn rewrite(txn: &DatabaseTransaction, language: &str, memory: &Memory, now
 async fn check_new_embedding(txn: &DatabaseTransaction, new: &NewMemory) -> OpResult<Option<Metric>> {
     let Some(embedding) = &new.embedding else { return Ok(None) };
     let recorded = space::read(txn, RowLock::Share).await?;
-    space::check_embedding(recorded.as_ref(), "embedding", embedding)?;
+    storage_core::memory::check_memory_embedding(recorded.as_ref(), "embedding", embedding)?;
     Ok(recorded.map(|space| space.metric))
 }
 

@@ -2,8 +2,8 @@
 //! memory statement shares (scope predicates, the keyword column).
 
 use sea_orm::QueryResult;
+use storage_core::StorageError;
 use storage_core::memory::{Memory, MemoryStatus, MemoryTier, Scope};
-use storage_core::{CollectionName, StorageError};
 
 use crate::failure::decode_error;
 use crate::ops::{Sql, embedding_from, metadata_from};
@@ -13,11 +13,6 @@ pub(super) const COLUMNS: &str = "m.id, m.tenant, m.agent_id, m.user_id, m.conve
      m.content, m.subject, m.tags, m.importance, m.confidence, m.pinned, m.source, m.status, m.tier, m.metadata, \
      m.embedding, m.embedding_model, m.stale, m.version, m.superseded_by, m.supersedes, m.related, m.created_at, \
      m.updated_at, m.last_accessed_at, m.access_count, m.expires_at";
-
-/// The name memory errors give the memory table where core's checks ask for a collection.
-pub(super) fn memory_collection() -> CollectionName {
-    CollectionName::new("memories").expect("`memories` is a valid collection name")
-}
 
 /// Decodes one memory.
 pub(super) fn decode(row: &QueryResult) -> Result<Memory, StorageError> {

@@ -4,10 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
-use storage_core::{Embedding, EmbeddingSpace, Metric, StorageError};
+use storage_core::{EmbeddingSpace, Metric};
 
 use super::change;
-use super::row::memory_collection;
 use crate::connection::PgvectorVersion;
 use crate::failure::{OpResult, decode_error};
 use crate::migration;
@@ -53,22 +52,6 @@ pub(super) async fn read<C: ConnectionTrait>(db: &C, lock: RowLock) -> OpResult<
     }))
 }
 
-/// The error of an embedding written or queried before a memory embedding space exists.
-pub(super) fn not_recorded() -> StorageError {
-    StorageError::NotInitialized {
-        what: "the memory embedding space".to_owned(),
-        remedy: "record it first (`set_memory_embedding_space`, e.g. `brainstore memory init --dimensions N`)"
-            .to_owned(),
-    }
-}
-
-/// Checks an embedding against the recorded space (length, and a direction for cosine).
-pub(super) fn check_embedding(space: Option<&EmbeddingSpace>, field: &str, embedding: &Embedding) -> OpResult<()> {
-    let space = space.ok_or_else(not_recorded)?;
-    space.check_vector(&memory_collection(), field, embedding)?;
-    Ok(())
-}
-
 /// The distance function of `metric` (what its operator computes), for exact scans no index serves.
 pub(super) fn exact_distance(metric: Metric) -> &'static str {
     match metric {
@@ -76,19 +59,6 @@ pub(super) fn exact_distance(metric: Metric) -> &'static str {
         Metric::L2 => "l2_distance",
         Metric::InnerProduct => "vector_negative_inner_product",
     }
-}
-
-/// `given` must be compatible with `stored` (the error names both and the way to switch models); returns
-/// `stored` completed with a provider or model `given` names for the first time, if any.
-fn completed(stored: &EmbeddingSpace, given: &EmbeddingSpace) -> storage_core::Result<Option<EmbeddingSpace>> {
-    let remedy = "switch with `replace_memory_embedding_space`, which marks the memories of the old model stale \
-                  for re-embedding";
-    stored.completed_by(&memory_collection(), given).map_err(|error| match error {
-        StorageError::DimensionMismatch { collection, stored, given, .. } => {
-            StorageError::DimensionMismatch { collection, stored, given, remedy: Some(remedy.to_owned()) }
-        }
-        other => other,
-    })
 }
 
 /// Records `space` (insert or replace the single row).
@@ -146,7 +116,7 @@ pub(super) async fn set(
     let txn = migration::locked(db).await?;
     match read(&txn, RowLock::Update).await? {
         Some(stored) => {
-            if let Some(completed) = completed(&stored, space)? {
+            if let Some(completed) = storage_core::memory::memory_space_change(&stored, space)? {
                 record(&txn, &completed, now).await?;
             }
         }

@@ -5,36 +5,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use storage_core::memory::{
     AuditEntry, ChangeContext, ExpireMode, ListMemories, Memory, MemoryStatus, MemoryStore, NewMemory, RecallHit,
-    RecallRequest, RememberOptions, RememberOutcome, Scope,
+    RecallRequest, RememberOptions, RememberOutcome, Scope, check_memory_embedding, check_model_name,
 };
-use storage_core::{Embedding, EmbeddingSpace, StorageError};
+use storage_core::{Embedding, EmbeddingSpace};
 use uuid::Uuid;
 
 use super::space::{self, RowLock};
 use super::{audit, change, read, recall, remember};
 use crate::clock;
 use crate::store::PostgresStore;
-use crate::task::check_limit;
 
 /// The most stale memories one `stale_memories` call returns.
 const MAX_STALE_PAGE: usize = 1_000;
-
-fn check_threshold(options: &RememberOptions) -> storage_core::Result<()> {
-    match options.dedup_threshold {
-        Some(threshold) if !(0.0..=1.0).contains(&threshold) => Err(StorageError::invalid(
-            "dedup_threshold",
-            format!("must be a similarity between 0 and 1, got {threshold}"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn check_model(model: &str) -> storage_core::Result<()> {
-    if model.is_empty() || model.len() > 500 || model.contains('\0') {
-        return Err(StorageError::invalid("model", "must be 1 to 500 bytes without NUL"));
-    }
-    Ok(())
-}
 
 #[async_trait]
 impl MemoryStore for PostgresStore {
@@ -58,7 +40,7 @@ impl MemoryStore for PostgresStore {
 
     async fn remember(&self, memory: NewMemory, options: &RememberOptions) -> storage_core::Result<RememberOutcome> {
         memory.validate()?;
-        check_threshold(options)?;
+        options.validate()?;
         remember::remember(self.connection(), self.text_language(), memory, options, clock::now())
             .await
             .map_err(self.failure("remember"))
@@ -69,7 +51,7 @@ impl MemoryStore for PostgresStore {
         let recorded = match &request.embedding {
             Some(embedding) => {
                 let recorded = space::read(self.connection(), RowLock::None).await.map_err(self.failure("recall"))?;
-                space::check_embedding(recorded.as_ref(), "embedding", embedding).map_err(self.failure("recall"))?;
+                check_memory_embedding(recorded.as_ref(), "embedding", embedding)?;
                 recorded
             }
             None => None,
@@ -91,7 +73,7 @@ impl MemoryStore for PostgresStore {
 
     async fn list_memories(&self, request: &ListMemories) -> storage_core::Result<Vec<Memory>> {
         request.scope.validate()?;
-        check_limit(request.limit)?;
+        storage_core::check_page_limit("limit", request.limit)?;
         read::list(self.connection(), request).await.map_err(self.failure("list_memories"))
     }
 
@@ -137,7 +119,7 @@ impl MemoryStore for PostgresStore {
     }
 
     async fn mark_stale(&self, tenant: &str, current_model: &str) -> storage_core::Result<u64> {
-        check_model(current_model)?;
+        check_model_name("model", current_model)?;
         change::mark_stale(self.connection(), tenant, current_model, clock::now())
             .await
             .map_err(self.failure("mark_stale"))
@@ -158,7 +140,7 @@ impl MemoryStore for PostgresStore {
         model: &str,
         context: &ChangeContext,
     ) -> storage_core::Result<Memory> {
-        check_model(model)?;
+        check_model_name("model", model)?;
         change::update_embedding(self.connection(), tenant, id, &embedding, model, context, clock::now())
             .await
             .map_err(self.failure("update_embedding"))

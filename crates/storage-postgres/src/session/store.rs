@@ -12,7 +12,6 @@ use storage_core::session::{
 use super::{agents, artifacts, messages, sessions};
 use crate::clock;
 use crate::store::PostgresStore;
-use crate::task::check_limit;
 
 #[async_trait]
 impl SessionStore for PostgresStore {
@@ -32,7 +31,7 @@ impl SessionStore for PostgresStore {
     }
 
     async fn list_sessions(&self, request: &ListSessions) -> storage_core::Result<Vec<Session>> {
-        check_limit(request.limit)?;
+        storage_core::check_page_limit("limit", request.limit)?;
         sessions::list(self.connection(), request).await.map_err(self.failure("list_sessions"))
     }
 
@@ -70,7 +69,7 @@ impl SessionStore for PostgresStore {
         after_seq: Option<i64>,
         limit: usize,
     ) -> storage_core::Result<Vec<Message>> {
-        check_limit(limit)?;
+        storage_core::check_page_limit("limit", limit)?;
         messages::list(self.connection(), tenant, session_id, after_seq, limit)
             .await
             .map_err(self.failure("list_messages"))
@@ -83,7 +82,7 @@ impl SessionStore for PostgresStore {
         query: &str,
         limit: usize,
     ) -> storage_core::Result<Vec<MessageHit>> {
-        check_limit(limit)?;
+        storage_core::check_page_limit("limit", limit)?;
         messages::search(self.connection(), self.text_language(), tenant, session_id, query, limit)
             .await
             .map_err(self.failure("search_messages"))
@@ -116,7 +115,7 @@ impl SessionStore for PostgresStore {
         query: &str,
         limit: usize,
     ) -> storage_core::Result<Vec<TextHit<Artifact>>> {
-        check_limit(limit)?;
+        storage_core::check_page_limit("limit", limit)?;
         artifacts::search(self.connection(), self.text_language(), tenant, session_id, query, limit)
             .await
             .map_err(self.failure("search_artifacts"))

@@ -8,4 +8,3 @@ mod row;
 mod store;
 
 pub(crate) use self::read::counts_by_status;
-pub(crate) use self::store::check_limit;

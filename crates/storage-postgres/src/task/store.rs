@@ -16,14 +16,6 @@ use super::{claim, lifecycle, read};
 use crate::clock;
 use crate::store::PostgresStore;
 
-/// Refuses a page size outside 1..=1000, as every list of the protocol does.
-pub(crate) fn check_limit(limit: usize) -> storage_core::Result<()> {
-    if limit == 0 || limit > 1_000 {
-        return Err(StorageError::invalid("limit", format!("must be between 1 and 1000, got {limit}")));
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl TaskQueue for PostgresStore {
     async fn enqueue(&self, task: NewTask) -> storage_core::Result<EnqueueOutcome> {
@@ -68,7 +60,7 @@ impl TaskQueue for PostgresStore {
     }
 
     async fn list_tasks(&self, request: &ListTasks) -> storage_core::Result<Vec<Task>> {
-        check_limit(request.limit)?;
+        storage_core::check_page_limit("limit", request.limit)?;
         read::list(self.connection(), request).await.map_err(self.failure("list_tasks"))
     }
 

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use storage_core::memory::{ChangeContext, ExpireMode, Memory, MemoryTier, NewMemory, Scope};
+use storage_core::views::{Forgotten, Superseded};
 use uuid::Uuid;
 
 use super::remember::Fields;
@@ -10,7 +11,7 @@ use crate::args::{ExpireArgs, MemoryChangeArgs, ScopeArgs, SupersedeArgs};
 use crate::commands::Context;
 use crate::commands::fields;
 use crate::error::Result;
-use crate::output::{ExpireReport, ForgetReport, MemoryReport, Printer, SupersedeReport};
+use crate::output::{ExpireReport, MemoryReport, Printer};
 
 /// A status change.
 #[derive(Clone, Copy, Debug)]
@@ -116,7 +117,7 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             let new = replacement(&old, *input);
             let (old, new) =
                 store.supersede(&tenant, old_id, new, &context).await.map_err(|e| fields::named_field(e, flag_of))?;
-            printer.report(&SupersedeReport { old, new })
+            printer.report(&Superseded { old, new })
         }
         Input::Status { tenant, id, status, context } => {
             let (memory, verb) = match status {
@@ -129,7 +130,7 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             if !store.forget(&tenant, id, &context).await? {
                 return Err(not_found(&tenant, id));
             }
-            printer.report(&ForgetReport { id, forgotten: true })
+            printer.report(&Forgotten { id, forgotten: true })
         }
         Input::Expire { tenant, at, mode, context } => {
             let at = at.unwrap_or_else(Utc::now);

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use storage_core::StorageError;
 use storage_core::memory::ListMemories;
+use storage_core::views::MemoryHistory;
 use uuid::Uuid;
 
 use super::{memory_id, not_found, scope};
@@ -10,7 +11,7 @@ use crate::args::{MemoryGetArgs, MemoryIdArgs, MemoryListArgs};
 use crate::commands::Context;
 use crate::commands::fields;
 use crate::error::Result;
-use crate::output::{HistoryReport, MemoryListReport, MemoryReport, Printer};
+use crate::output::{MemoryListReport, MemoryReport, Printer};
 
 /// A validated read.
 #[derive(Debug)]
@@ -64,7 +65,7 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             if entries.is_empty() {
                 return Err(not_found(&tenant, id));
             }
-            printer.report(&HistoryReport { id, entries })
+            printer.report(&MemoryHistory { id, entries })
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::Instant;
 use serde_json::Value;
 use storage_core::memory::RecallRequest;
 use storage_core::memory::scoring::RecallWeights;
+use storage_core::views::Recalled;
 use storage_core::{Filter, MAX_QUERY_TEXT_BYTES};
 
 use super::{flag_of, scope};
@@ -13,7 +14,7 @@ use crate::commands::Context;
 use crate::commands::fields;
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
-use crate::output::{Printer, RecallReport};
+use crate::output::Printer;
 
 /// A validated recall.
 #[derive(Debug)]
@@ -99,5 +100,5 @@ fn weight_flag(field: &str) -> String {
 pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     let started = Instant::now();
     let hits = ctx.stores.memories.recall(&input.request).await.map_err(|e| fields::named_field(e, flag_of))?;
-    printer.report(&RecallReport::new(started.elapsed().as_secs_f64() * 1000.0, hits))
+    printer.report(&Recalled::new(started.elapsed().as_secs_f64() * 1000.0, hits))
 }

@@ -15,7 +15,7 @@ use crate::commands::Context;
 use crate::commands::fields;
 use crate::config::AppConfig;
 use crate::error::{CliError, LineError, Result};
-use crate::output::{Printer, RememberBatchReport, RememberReport};
+use crate::output::{Printer, RememberBatchReport};
 use crate::progress::note;
 
 /// The memory field flags, parsed; `None` / empty means "not given".
@@ -147,16 +147,10 @@ enum Items {
 pub(super) fn parse(args: RememberArgs, tenant: String, app: &AppConfig) -> Result<Input> {
     let scope = scope(tenant, args.scope)?;
     let fields = Fields::parse(args.fields)?;
-    let dedup_threshold = if args.no_dedup {
-        None
-    } else {
-        let threshold = args.dedup_threshold.unwrap_or(app.memory.dedup_threshold);
-        if !(0.0..=1.0).contains(&threshold) {
-            return Err(CliError::usage(format!("--dedup-threshold: must be between 0 and 1, got {threshold}")));
-        }
-        Some(threshold)
-    };
+    let dedup_threshold =
+        if args.no_dedup { None } else { Some(args.dedup_threshold.unwrap_or(app.memory.dedup_threshold)) };
     let options = RememberOptions { dedup_threshold, context: change(args.change)? };
+    options.validate().map_err(|e| crate::commands::fields::named("--dedup-threshold", e))?;
     let items = match (args.from_json, args.content) {
         (Some(path), _) => {
             if !fields.is_empty() {
@@ -216,7 +210,7 @@ fn line_of(text: &str, offset: usize) -> u64 {
 }
 
 fn json_error(error: &serde_json::Error) -> LineError {
-    LineError::Json(crate::commands::lines::json_error_text(error))
+    LineError::Json(storage_core::transfer::json_error_text(error))
 }
 
 /// One object as a `NewMemory`: a missing scope (or tenant) is the command's; another tenant is refused,
@@ -252,8 +246,7 @@ fn new_memory(value: Value, scope: &Scope) -> std::result::Result<NewMemory, Lin
             );
         }
     }
-    let memory: NewMemory =
-        serde_json::from_value(Value::Object(object)).map_err(|e| StorageError::invalid("memory", e.to_string()))?;
+    let memory: NewMemory = storage_core::from_json_value(Value::Object(object))?;
     memory.validate()?;
     Ok(memory)
 }
@@ -264,7 +257,7 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
     match input.items {
         Items::One(memory) => {
             let outcome = store.remember(*memory, &input.options).await.map_err(|e| fields::named_field(e, flag_of))?;
-            printer.report(&RememberReport(outcome))
+            printer.report(&outcome)
         }
         Items::Json(memories) => {
             let mut report = RememberBatchReport::default();

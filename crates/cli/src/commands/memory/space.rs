@@ -1,7 +1,8 @@
 //! `memory space show|set` (the embedding space memory vectors belong to) and `memory stale mark|list|purge`.
 
 use storage_core::memory::ChangeContext;
-use storage_core::{EmbeddingSpace, StorageError};
+use storage_core::views::MemorySpaceView;
+use storage_core::{EmbeddingSpace, ErrorKind, StorageError, Uninitialized};
 
 use super::change;
 use crate::args::{SpaceAction, SpaceArgs, StaleAction, StaleArgs};
@@ -10,7 +11,7 @@ use crate::commands::fields;
 use crate::commands::init::space_from;
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
-use crate::output::{MemoryListReport, Printer, SpaceReport, StaleReport};
+use crate::output::{MemoryListReport, Printer, StaleReport};
 
 /// A validated space or stale action.
 #[derive(Debug)]
@@ -59,25 +60,33 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
     let store = ctx.stores.memories.as_ref();
     match input {
         Input::Show => {
-            let embedding = store.memory_embedding_space().await?;
-            printer.report(&SpaceReport { embedding, stale_marked: None })
+            let embedding_space = store.memory_embedding_space().await?;
+            printer.report(&MemorySpaceView { embedding_space, stale_marked: None })
         }
         Input::Set { space, replace: false } => {
-            store.set_memory_embedding_space(&space).await?;
-            printer.report(&SpaceReport { embedding: Some(space), stale_marked: None })
+            store.set_memory_embedding_space(&space).await.map_err(|error| match error.kind() {
+                ErrorKind::IncompatibleState => CliError::remedied(
+                    error,
+                    "to switch, add --replace: memories embedded by another model become stale (`brainstore memory \
+                     stale list`)",
+                ),
+                _ => error.into(),
+            })?;
+            printer.report(&MemorySpaceView { embedding_space: Some(space), stale_marked: None })
         }
         Input::Set { space, replace: true } => {
             let marked = store.replace_memory_embedding_space(&space).await?;
-            printer.report(&SpaceReport { embedding: Some(space), stale_marked: Some(marked) })
+            printer.report(&MemorySpaceView { embedding_space: Some(space), stale_marked: Some(marked) })
         }
         Input::Mark { tenant, model } => {
             let model = match model {
                 Some(model) => model,
                 None => store.memory_embedding_space().await?.and_then(|space| space.model).ok_or_else(|| {
-                    StorageError::NotInitialized {
-                        what: "the memory embedding space's model".to_owned(),
-                        remedy: "give --model, or record one with `brainstore memory space set --model M`".to_owned(),
-                    }
+                    let what = Uninitialized::Other { what: "the memory embedding space's model".to_owned() };
+                    CliError::remedied(
+                        StorageError::NotInitialized { what, detail: None },
+                        "give --model, or record one with `brainstore memory space set --dimensions N --model M`",
+                    )
                 })?,
             };
             let count = store.mark_stale(&tenant, &model).await?;

@@ -1,12 +1,13 @@
 //! `session agent register|heartbeat|list`: the tenant's agent registry.
 
 use storage_core::session::{AgentStatus, NewAgent};
+use storage_core::views::AgentList;
 
 use crate::args::{AgentAction, AgentArgs};
 use crate::commands::Context;
 use crate::commands::fields;
 use crate::error::Result;
-use crate::output::{AgentListReport, AgentReport, Printer};
+use crate::output::{AgentReport, Printer};
 
 /// A validated agent action.
 #[derive(Debug)]
@@ -49,6 +50,6 @@ pub(super) async fn run(ctx: &Context, tenant: &str, input: Input, printer: &mut
         Input::Heartbeat { name, status } => {
             printer.report(&AgentReport::new(store.agent_heartbeat(tenant, &name, status).await?))
         }
-        Input::List(status) => printer.report(&AgentListReport::new(store.list_agents(tenant, status).await?)),
+        Input::List(status) => printer.report(&AgentList::new(store.list_agents(tenant, status).await?)),
     }
 }

@@ -1,6 +1,7 @@
 //! `session artifact put|get|list|search`.
 
 use storage_core::session::NewArtifact;
+use storage_core::views::{ArtifactHits, ArtifactList};
 
 use super::messages::{Search, content_flag, parse_text_search};
 use super::{not_found, session_id};
@@ -8,7 +9,7 @@ use crate::args::{ArtifactAction, ArtifactArgs};
 use crate::commands::Context;
 use crate::commands::fields;
 use crate::error::Result;
-use crate::output::{ArtifactHitsReport, ArtifactListReport, ArtifactReport, Printer};
+use crate::output::{ArtifactReport, Printer};
 
 /// A validated artifact action.
 #[derive(Debug)]
@@ -62,11 +63,11 @@ pub(super) async fn run(ctx: &Context, tenant: &str, input: Input, printer: &mut
             if artifacts.is_empty() && store.get_session(tenant, &session).await?.is_none() {
                 return Err(not_found(&format!("session `{session}`"), tenant));
             }
-            printer.report(&ArtifactListReport::new(artifacts))
+            printer.report(&ArtifactList::new(artifacts))
         }
         Input::Search(search) => {
             let hits = store.search_artifacts(tenant, search.session.as_deref(), &search.query, search.limit).await?;
-            printer.report(&ArtifactHitsReport::new(hits))
+            printer.report(&ArtifactHits::new(hits))
         }
     }
 }

@@ -1,13 +1,14 @@
 //! `session append|messages|search`: a session's transcript.
 
 use storage_core::session::{MessageRole, NewMessage};
+use storage_core::views::{MessageHits, MessageList};
 
 use super::session_id;
 use crate::args::{AppendArgs, MessagesArgs, TextSearchArgs};
 use crate::commands::Context;
 use crate::commands::fields;
 use crate::error::{CliError, Result};
-use crate::output::{AppendReport, MessageHitsReport, MessagesReport, Printer};
+use crate::output::Printer;
 
 /// A validated message action.
 #[derive(Debug)]
@@ -72,9 +73,7 @@ pub(super) fn parse_search(args: TextSearchArgs) -> Result<Input> {
 pub(super) async fn run(ctx: &Context, tenant: &str, input: Input, printer: &mut Printer) -> Result<()> {
     let store = ctx.stores.sessions.as_ref();
     match input {
-        Input::Append { session, message } => {
-            printer.report(&AppendReport(store.append_message(tenant, &session, message).await?))
-        }
+        Input::Append { session, message } => printer.report(&store.append_message(tenant, &session, message).await?),
         Input::List { session, after, limit, all } => {
             let mut messages = store.list_messages(tenant, &session, after, limit).await?;
             // `--all` pages by sequence number until a short page: a transcript can outgrow one page.
@@ -89,11 +88,11 @@ pub(super) async fn run(ctx: &Context, tenant: &str, input: Input, printer: &mut
             if messages.is_empty() && store.get_session(tenant, &session).await?.is_none() {
                 return Err(super::not_found(&format!("session `{session}`"), tenant));
             }
-            printer.report(&MessagesReport::new(messages))
+            printer.report(&MessageList::new(messages))
         }
         Input::Search(search) => {
             let hits = store.search_messages(tenant, search.session.as_deref(), &search.query, search.limit).await?;
-            printer.report(&MessageHitsReport::new(hits))
+            printer.report(&MessageHits::new(hits))
         }
     }
 }

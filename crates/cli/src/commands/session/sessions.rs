@@ -1,13 +1,14 @@
 //! `session create|get|list|status|summary`.
 
 use storage_core::session::{ListSessions, NewSession, SessionStatus};
+use storage_core::views::SessionList;
 
 use super::{not_found, session_id};
 use crate::args::{SessionCreateArgs, SessionIdArgs, SessionListArgs, SessionStatusArgs};
 use crate::commands::Context;
 use crate::commands::fields;
 use crate::error::Result;
-use crate::output::{Printer, SessionListReport, SessionReport, SessionSummaryReport};
+use crate::output::{Printer, SessionReport};
 
 /// A validated session action.
 #[derive(Debug)]
@@ -75,12 +76,12 @@ pub(super) async fn run(ctx: &Context, tenant: &str, input: Input, printer: &mut
         }
         Input::List { statuses, limit, offset } => {
             let request = ListSessions { tenant: tenant.to_owned(), statuses, limit, offset };
-            printer.report(&SessionListReport::new(store.list_sessions(&request).await?))
+            printer.report(&SessionList::new(store.list_sessions(&request).await?))
         }
         Input::Status { id, status } => {
             let session = store.set_session_status(tenant, &id, status).await?;
             printer.report(&SessionReport::new(session))
         }
-        Input::Summary(id) => printer.report(&SessionSummaryReport(store.session_summary(tenant, &id).await?)),
+        Input::Summary(id) => printer.report(&store.session_summary(tenant, &id).await?),
     }
 }

@@ -5,6 +5,7 @@ mod lease;
 use serde_json::Value;
 use storage_core::StorageError;
 use storage_core::task::{DEFAULT_RETRY_BACKOFF_MS, ListTasks, MAX_RETRY_DELAY_MS, NewTask, TaskStatus};
+use storage_core::views::{TaskList, TaskStats};
 use uuid::Uuid;
 
 use super::Context;
@@ -12,7 +13,7 @@ use super::fields;
 use crate::args::{EnqueueArgs, TaskAction, TaskArgs, TaskListArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
-use crate::output::{EnqueueReport, Printer, TaskListReport, TaskReport, TaskStatsReport};
+use crate::output::{Printer, TaskReport};
 
 /// A validated task action, with its tenant.
 #[derive(Debug)]
@@ -105,7 +106,7 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
     let queue = ctx.stores.tasks.as_ref();
     let tenant = input.tenant.as_str();
     match input.action {
-        Action::Enqueue(task) => printer.report(&EnqueueReport(queue.enqueue(*task).await?)),
+        Action::Enqueue(task) => printer.report(&queue.enqueue(*task).await?),
         Action::Lease(input) => lease::run(queue, tenant, input, printer).await,
         Action::Cancel(id) => {
             let task = queue.cancel(tenant, id).await?;
@@ -115,8 +116,8 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             let task = queue.get_task(tenant, id).await?.ok_or_else(|| not_found(tenant, id))?;
             printer.report(&TaskReport::new(Some(task)))
         }
-        Action::List(request) => printer.report(&TaskListReport::new(queue.list_tasks(&request).await?)),
-        Action::Stats => printer.report(&TaskStatsReport::new(queue.task_stats(tenant).await?)),
+        Action::List(request) => printer.report(&TaskList::new(queue.list_tasks(&request).await?)),
+        Action::Stats => printer.report(&TaskStats::new(queue.task_stats(tenant).await?)),
     }
 }
 

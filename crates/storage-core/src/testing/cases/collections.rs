@@ -95,7 +95,9 @@ pub async fn drop_collection_removes_its_data(factory: &dyn StoreFactory) -> Tes
 pub async fn operations_on_a_missing_collection_are_refused(factory: &dyn StoreFactory) -> TestResult {
     let store = factory.fresh("collections_missing").await;
     let missing = name("nowhere");
-    let is_not_initialized = |r: Result<(), StorageError>| matches!(r, Err(StorageError::NotInitialized { .. }));
+    // Core's own message, so every backend and surface says the same thing (each surface adds its remedy).
+    let expected = StorageError::missing_collection(&missing).to_string();
+    let is_not_initialized = |r: Result<(), StorageError>| r.err().map(|e| e.to_string()) == Some(expected.clone());
     ensure!(is_not_initialized(store.count(&missing, None).await.map(drop)), "count");
     ensure!(is_not_initialized(store.get(&missing, "x").await.map(drop)), "get");
     ensure!(is_not_initialized(store.upsert(&missing, vec![Chunk::new("x", "y")]).await.map(drop)), "upsert");

@@ -234,3 +234,31 @@ pub async fn bad_memories_are_refused_and_nothing_is_written(factory: &dyn Memor
     ensure!(store.list_memories(&ListMemories::new(Scope::tenant("acme"), 10)).await?.is_empty(), "nothing written");
     Ok(())
 }
+
+pub async fn every_backend_refuses_with_cores_own_messages(factory: &dyn MemoryStoreFactory) -> TestResult {
+    let store = factory.fresh_memory_store("memory_core_messages").await;
+    let expected = StorageError::missing_memory_space().to_string();
+    let err = store.remember(memory("acme", "x").embedding(one_hot(0), MODEL), &opts()).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == Some(expected.clone()), "remember before a space: {err:?}");
+    let err = store.recall(&RecallRequest::new(Scope::tenant("acme")).embedding(one_hot(0))).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == Some(expected), "recall before a space: {err:?}");
+    store.set_memory_embedding_space(&crate::testing::fixtures::space()).await?;
+    let other = crate::EmbeddingSpace::new(DIM + 1)?;
+    let refused = crate::memory::memory_space_change(&crate::testing::fixtures::space(), &other).err();
+    let err = store.set_memory_embedding_space(&other).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == refused.map(|e| e.to_string()), "another space: {err:?}");
+    let bad_threshold = RememberOptions { dedup_threshold: Some(1.5), context: ctx() };
+    let expected = crate::memory::check_dedup_threshold(1.5).err().map(|e| e.to_string());
+    let err = store.remember(memory("acme", "x"), &bad_threshold).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == expected, "threshold 1.5: {err:?}");
+    let expected = crate::memory::check_model_name("model", "").err().map(|e| e.to_string());
+    let err = store.mark_stale("acme", "").await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == expected, "mark_stale without a model: {err:?}");
+    let kept = store.remember(memory("acme", "kept"), &opts()).await?.memory;
+    let err = store.update_embedding("acme", kept.id, one_hot(1), "", &ctx()).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == expected, "update_embedding without a model: {err:?}");
+    let expected = crate::check_page_limit("limit", 0).err().map(|e| e.to_string());
+    let err = store.list_memories(&ListMemories::new(Scope::tenant("acme"), 0)).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == expected, "a page of 0: {err:?}");
+    Ok(())
+}

@@ -4,61 +4,63 @@
 //! holds at most two more. A bad line stops the reader before it sends the batch the line belongs to, so
 //! every batch before it is committed and no part of its own batch is.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader};
-use std::path::Path;
+use std::io::{self, BufRead};
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde_json::{Map, Value};
-use storage_core::{Chunk, CollectionName, DocumentStore, EmbeddingSpace, StorageError};
+use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::lines::{LineError, LineReader, chunk_from_object, parse_object};
-use crate::error::{CliError, Result};
-use crate::output::IngestReport;
-use crate::progress::{Progress, thousands};
+use super::export::{ExportHeader, ExportedChunk};
+use super::lines::{LineReader, chunk_line, from_line, parse_object};
+use super::{LineError, Progress, TransferError, thousands};
+use crate::collection::CollectionName;
+use crate::document::Chunk;
+use crate::embedding::EmbeddingSpace;
+use crate::error::StorageError;
+use crate::store::DocumentStore;
 
-/// Fields of an export's chunk lines that `import` accepts and ignores (the target sets its own times).
-const EXPORT_CHUNK_EXTRAS: &[&str] = &["created_at", "updated_at"];
+type Result<T, E = TransferError> = std::result::Result<T, E>;
 
-/// The input of `ingest` or `import`: a file opened during validation, or standard input.
-pub(crate) struct InputFile {
+/// The lines to read: any buffered reader, and its size when known (for progress in bytes).
+pub struct Input {
     reader: Box<dyn BufRead + Send>,
-    /// Its size, when known, for a progress bar in bytes.
-    pub(crate) size: Option<u64>,
+    /// Its size in bytes, when known.
+    pub size: Option<u64>,
 }
 
-impl std::fmt::Debug for InputFile {
+impl Input {
+    /// An input over `reader`, `size` bytes long when known.
+    pub fn new(reader: Box<dyn BufRead + Send>, size: Option<u64>) -> Self {
+        Input { reader, size }
+    }
+}
+
+impl std::fmt::Debug for Input {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InputFile").field("size", &self.size).finish_non_exhaustive()
+        f.debug_struct("Input").field("size", &self.size).finish_non_exhaustive()
     }
-}
-
-/// Opens `path` (`-` is standard input) so a missing file is a usage error before any store opens.
-pub(crate) fn open_input(path: &Path) -> Result<InputFile> {
-    if path.as_os_str() == "-" {
-        return Ok(InputFile { reader: Box::new(BufReader::new(io::stdin())), size: None });
-    }
-    let file = File::open(path).map_err(|source| CliError::Input { path: path.display().to_string(), source })?;
-    let size = file.metadata().ok().filter(std::fs::Metadata::is_file).map(|m| m.len());
-    Ok(InputFile { reader: Box::new(BufReader::with_capacity(256 * 1024, file)), size })
 }
 
 /// What the lines are.
 #[derive(Clone, Debug)]
-pub(crate) enum Mode {
+pub enum IngestMode {
     /// Chunk lines for one collection, whose embedding space (if any) every embedding must fit.
-    Ingest { collection: CollectionName, space: Option<EmbeddingSpace> },
+    Ingest {
+        /// The collection (it must exist).
+        collection: CollectionName,
+        /// Its embedding space, if it records one.
+        space: Option<EmbeddingSpace>,
+    },
     /// An export: a header line per collection, then its chunk lines.
     Import,
 }
 
-/// A collection header of an export file.
+/// The collection the next chunk lines go to.
 #[derive(Clone, Debug)]
-pub(crate) struct Header {
-    pub(crate) name: CollectionName,
-    pub(crate) space: Option<EmbeddingSpace>,
+struct Header {
+    name: CollectionName,
+    space: Option<EmbeddingSpace>,
 }
 
 /// What the reader thread hands to the writer, in input order.
@@ -71,26 +73,49 @@ enum Item {
 }
 
 /// How a run is set up.
-pub(crate) struct Settings {
-    pub(crate) mode: Mode,
-    pub(crate) batch_size: usize,
-    pub(crate) skip_invalid: bool,
+#[derive(Clone, Debug)]
+pub struct IngestSettings {
+    /// What the lines are.
+    pub mode: IngestMode,
+    /// Chunks per atomic batch (1 to `MAX_BATCH_CHUNKS`).
+    pub batch_size: usize,
+    /// Skip a bad line (and report it) instead of stopping at it.
+    pub skip_invalid: bool,
 }
 
-/// What a run wrote.
-pub(crate) struct Outcome {
-    pub(crate) report: IngestReport,
-    /// Collections written to, in order (import).
-    pub(crate) collections: Vec<String>,
+/// What a run wrote: `ingest --json` prints it (docs/design.md's `{"ingested", "inserted", "updated",
+/// "skipped", "seconds", "rows_per_sec"}`, and more).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct IngestSummary {
+    /// Chunks committed.
+    pub ingested: u64,
+    /// Chunks whose id was new.
+    pub inserted: u64,
+    /// Chunks that replaced one with the same id.
+    pub updated: u64,
+    /// Lines skipped (`skip_invalid`).
+    pub skipped: u64,
+    /// Chunks dropped because a later line of the same batch had the same id.
+    pub duplicates_in_batch: u64,
+    /// Batches committed.
+    pub batches: u64,
+    /// Wall time of the run.
+    pub seconds: f64,
+    /// `ingested / seconds`.
+    pub rows_per_sec: f64,
+    /// Collections written to, in order (an import's headers).
+    #[serde(skip)]
+    pub collections: Vec<String>,
 }
 
-/// Reads `input` and commits it to `store` batch by batch.
-pub(crate) async fn run(
+/// Reads `input` and commits it to `store` batch by batch; what committed before a failure stays, and no
+/// partial batch is written.
+pub async fn ingest(
     store: Arc<dyn DocumentStore>,
-    input: InputFile,
-    settings: Settings,
-    progress: &Progress,
-) -> Result<Outcome> {
+    input: Input,
+    settings: IngestSettings,
+    progress: &dyn Progress,
+) -> Result<IngestSummary> {
     let by_bytes = input.size.is_some();
     let (sender, mut receiver) = mpsc::channel::<Item>(2);
     let reader_mode = settings.mode.clone();
@@ -98,19 +123,18 @@ pub(crate) async fn run(
     let reader = std::thread::Builder::new()
         .name("brainstore-reader".to_owned())
         .spawn(move || read_all(input, &reader_mode, batch_size, skip_invalid, &sender))
-        .map_err(|e| CliError::Internal(format!("cannot start the reader thread: {e}")))?;
+        .map_err(|e| TransferError::Internal(format!("cannot start the reader thread: {e}")))?;
 
     let mut writer = Writer {
         store,
         collection: None,
         index_deferred: None,
         skip_invalid,
-        report: IngestReport::default(),
+        report: IngestSummary::default(),
         last_committed_line: None,
-        collections: Vec::new(),
         started: Instant::now(),
     };
-    if let Mode::Ingest { collection, .. } = &settings.mode {
+    if let IngestMode::Ingest { collection, .. } = &settings.mode {
         writer.begin_load(collection.clone()).await?;
     }
     let drained = drain(&mut writer, &mut receiver, by_bytes, progress).await;
@@ -120,11 +144,11 @@ pub(crate) async fn run(
     finished?;
     // The channel closed: the reader has returned, so joining cannot block.
     if reader.join().is_err() {
-        return Err(CliError::Internal("the reader thread panicked".to_owned()));
+        return Err(TransferError::Internal("the reader thread panicked".to_owned()));
     }
     writer.report.seconds = writer.started.elapsed().as_secs_f64();
     writer.report.rows_per_sec = writer.rate();
-    Ok(Outcome { report: writer.report, collections: writer.collections })
+    Ok(writer.report)
 }
 
 /// Commits what the reader sends until the channel closes or something fails.
@@ -132,7 +156,7 @@ async fn drain(
     writer: &mut Writer,
     receiver: &mut mpsc::Receiver<Item>,
     by_bytes: bool,
-    progress: &Progress,
+    progress: &dyn Progress,
 ) -> Result<()> {
     while let Some(item) = receiver.recv().await {
         match item {
@@ -159,11 +183,11 @@ async fn drain(
             }
             Item::Failed { line, error } => {
                 progress.note(&writer.stop_message(line));
-                return Err(CliError::Line { line, source: error });
+                return Err(TransferError::Line { line, source: error });
             }
             Item::ReadFailed(source) => {
                 progress.note(&writer.stop_message(0));
-                return Err(CliError::Input { path: "the input".to_owned(), source });
+                return Err(TransferError::Read(source));
             }
         }
     }
@@ -176,9 +200,8 @@ struct Writer {
     /// `Some` while `collection`'s bulk load is open: whether its backend set an index aside.
     index_deferred: Option<bool>,
     skip_invalid: bool,
-    report: IngestReport,
+    report: IngestSummary,
     last_committed_line: Option<u64>,
-    collections: Vec<String>,
     started: Instant,
 }
 
@@ -201,10 +224,10 @@ impl Writer {
         }
     }
 
-    async fn switch_collection(&mut self, header: Header, progress: &Progress) -> Result<()> {
+    async fn switch_collection(&mut self, header: Header, progress: &dyn Progress) -> Result<()> {
         self.finish_load(progress).await?;
         self.store.create_collection(&header.name, header.space.as_ref()).await?;
-        self.collections.push(header.name.to_string());
+        self.report.collections.push(header.name.to_string());
         self.begin_load(header.name).await
     }
 
@@ -216,7 +239,7 @@ impl Writer {
     }
 
     /// Ends the current bulk load, building the index it set aside.
-    async fn finish_load(&mut self, progress: &Progress) -> Result<()> {
+    async fn finish_load(&mut self, progress: &dyn Progress) -> Result<()> {
         let (Some(deferred), Some(collection)) = (self.index_deferred.take(), &self.collection) else {
             return Ok(());
         };
@@ -227,9 +250,9 @@ impl Writer {
         Ok(())
     }
 
-    async fn commit(&mut self, mut chunks: Vec<Chunk>, mut lines: Vec<u64>, progress: &Progress) -> Result<()> {
+    async fn commit(&mut self, mut chunks: Vec<Chunk>, mut lines: Vec<u64>, progress: &dyn Progress) -> Result<()> {
         let collection =
-            self.collection.clone().ok_or_else(|| CliError::Internal("batch before any collection".into()))?;
+            self.collection.clone().ok_or_else(|| TransferError::Internal("batch before any collection".into()))?;
         let summary = loop {
             // With --skip-invalid a chunk the backend refuses is dropped and the batch retried, so keep a copy.
             let attempt = if self.skip_invalid { chunks.clone() } else { std::mem::take(&mut chunks) };
@@ -240,7 +263,7 @@ impl Writer {
                         return Err(error.into());
                     };
                     if !self.skip_invalid {
-                        return Err(CliError::Line { line: lines[idx], source: LineError::Invalid(field_error) });
+                        return Err(TransferError::Line { line: lines[idx], source: LineError::Invalid(field_error) });
                     }
                     progress.note(&format!("line {}: {field_error} (skipped)", lines[idx]));
                     self.report.skipped += 1;
@@ -279,13 +302,13 @@ fn split_chunk_error(error: &StorageError, batch_len: usize) -> Option<(usize, S
 }
 
 /// The reader thread: lines → validated chunks → batches, in order, until the end or a bad line.
-fn read_all(input: InputFile, mode: &Mode, batch_size: usize, skip_invalid: bool, sender: &mpsc::Sender<Item>) {
+fn read_all(input: Input, mode: &IngestMode, batch_size: usize, skip_invalid: bool, sender: &mpsc::Sender<Item>) {
     // A failed send means the writer stopped (an error); the reader just stops too.
     let send = |item: Item| sender.blocking_send(item).is_ok();
     let mut reader = LineReader::new(input.reader);
     let mut current: Option<Header> = match mode {
-        Mode::Ingest { collection, space } => Some(Header { name: collection.clone(), space: space.clone() }),
-        Mode::Import => None,
+        IngestMode::Ingest { collection, space } => Some(Header { name: collection.clone(), space: space.clone() }),
+        IngestMode::Import => None,
     };
     let mut chunks = Vec::with_capacity(batch_size);
     let mut lines = Vec::with_capacity(batch_size);
@@ -350,72 +373,34 @@ enum Parsed {
     Header(Header),
 }
 
-fn parse_line(text: &str, mode: &Mode, current: Option<&Header>) -> std::result::Result<Parsed, LineError> {
-    let object = parse_object(text)?;
-    if matches!(mode, Mode::Import) && object.contains_key("collection") && !object.contains_key("id") {
-        return Ok(Parsed::Header(parse_header(object)?));
-    }
-    let extras = if matches!(mode, Mode::Import) { EXPORT_CHUNK_EXTRAS } else { &[] };
-    let chunk = chunk_from_object(object, extras)?;
+fn parse_line(text: &str, mode: &IngestMode, current: Option<&Header>) -> std::result::Result<Parsed, LineError> {
+    let chunk = match mode {
+        IngestMode::Ingest { .. } => chunk_line(text)?,
+        IngestMode::Import => {
+            // A header names its collection and has no id; anything else is a chunk of the last header.
+            let object = parse_object(text)?;
+            if object.contains_key("collection") && !object.contains_key("id") {
+                let header: ExportHeader = from_line(text)?;
+                header.check()?;
+                return Ok(Parsed::Header(Header { name: header.collection, space: header.embedding_space }));
+            }
+            let chunk = from_line::<ExportedChunk>(text)?.into_chunk();
+            chunk.validate()?;
+            chunk
+        }
+    };
     let Some(current) = current else {
         return Err(StorageError::invalid(
             "collection",
-            "a chunk line before any collection header: is this a file written by `brainstore export`?",
+            "a chunk line before any collection header: is this a file written by `export`?",
         )
         .into());
     };
     if let Some(embedding) = &chunk.embedding {
         match &current.space {
             Some(space) => space.check_vector(&current.name, "embedding", embedding)?,
-            None => {
-                return Err(StorageError::NotInitialized {
-                    what: format!("the embedding space of collection `{}`", current.name),
-                    remedy: format!(
-                        "this line has an embedding but the collection records no dimensions; run \
-                         `brainstore --collection {} init --dimensions N` first",
-                        current.name
-                    ),
-                }
-                .into());
-            }
+            None => return Err(StorageError::missing_space(&current.name, "embedding").into()),
         }
     }
     Ok(Parsed::Chunk(chunk))
-}
-
-/// The export format's version, written in every header.
-pub(crate) const EXPORT_FORMAT_VERSION: u64 = 1;
-
-fn parse_header(mut object: Map<String, Value>) -> std::result::Result<Header, LineError> {
-    const FIELDS: &[&str] = &["brainstore_export", "collection", "embedding_space", "count"];
-    if let Some(unknown) = object.keys().find(|key| !FIELDS.contains(&key.as_str())) {
-        return Err(StorageError::invalid(unknown.as_str(), "unknown field in a collection header").into());
-    }
-    match object.remove("brainstore_export") {
-        None => {}
-        Some(Value::Number(n)) if n.as_u64() == Some(EXPORT_FORMAT_VERSION) => {}
-        Some(other) => {
-            return Err(StorageError::invalid(
-                "brainstore_export",
-                format!(
-                    "format version {other} is not supported; this brainstore reads version {EXPORT_FORMAT_VERSION}"
-                ),
-            )
-            .into());
-        }
-    }
-    let name = match object.remove("collection") {
-        Some(Value::String(name)) => CollectionName::new(name)?,
-        _ => return Err(StorageError::invalid("collection", "must be a collection name").into()),
-    };
-    let space = match object.remove("embedding_space") {
-        None | Some(Value::Null) => None,
-        Some(value) => {
-            let space: EmbeddingSpace =
-                serde_json::from_value(value).map_err(|e| StorageError::invalid("embedding_space", e.to_string()))?;
-            space.validate().map_err(|e| e.within("embedding_space"))?;
-            Some(space)
-        }
-    };
-    Ok(Header { name, space })
 }

@@ -1,18 +1,20 @@
-//! JSON-lines input: a bounded line reader and the validation of chunk lines with core's checks, errors naming the line and field.
+//! JSON-lines input: a bounded line reader, and chunk lines read through serde (`Chunk` refuses unknown fields), errors naming the line and the field's path.
 
 use std::io::{self, BufRead, Read};
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use storage_core::{Chunk, Embedding, Metadata, StorageError, check_id, check_text, json_type_name};
 
-pub(crate) use crate::error::LineError;
+use super::LineError;
+use crate::document::Chunk;
+use crate::json_type_name;
 
 /// The longest line read, so one runaway line cannot exhaust memory: a chunk's text is at most 1 MB and
 /// an embedding of 16,000 values is well under 1 MB of JSON.
-pub(crate) const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Reads lines without ever holding more than one (bounded) line, counting lines and bytes.
-pub(crate) struct LineReader<R> {
+pub struct LineReader<R> {
     inner: R,
     buffer: Vec<u8>,
     line_number: u64,
@@ -20,22 +22,22 @@ pub(crate) struct LineReader<R> {
 }
 
 /// One line read: its 1-based number, and its text or what made it unreadable.
-pub(crate) type Line<'a> = (u64, Result<&'a str, LineError>);
+pub type Line<'a> = (u64, Result<&'a str, LineError>);
 
 impl<R: BufRead> LineReader<R> {
     /// A reader over `inner`.
-    pub(crate) fn new(inner: R) -> Self {
+    pub fn new(inner: R) -> Self {
         LineReader { inner, buffer: Vec::with_capacity(64 * 1024), line_number: 0, bytes_read: 0 }
     }
 
     /// Bytes consumed so far (for progress over a file of known size).
-    pub(crate) fn bytes_read(&self) -> u64 {
+    pub fn bytes_read(&self) -> u64 {
         self.bytes_read
     }
 
     /// The next non-blank line, or `None` at the end. A line that cannot be read as text is returned as
     /// an error with its number, and reading can go on after it.
-    pub(crate) fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         loop {
             self.buffer.clear();
             let limit = u64::try_from(MAX_LINE_BYTES).unwrap_or(u64::MAX) + 1;
@@ -84,7 +86,7 @@ impl<R: BufRead> LineReader<R> {
 }
 
 /// Parses a line as one JSON object.
-pub(crate) fn parse_object(line: &str) -> Result<Map<String, Value>, LineError> {
+pub fn parse_object(line: &str) -> Result<Map<String, Value>, LineError> {
     match serde_json::from_str::<Value>(line) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(LineError::Json(format!("expected an object, got {}", json_type_name(&other)))),
@@ -93,7 +95,7 @@ pub(crate) fn parse_object(line: &str) -> Result<Map<String, Value>, LineError> 
 }
 
 /// serde_json's message with the column but without "line 1", which would contradict the file's line.
-pub(crate) fn json_error_text(error: &serde_json::Error) -> String {
+pub fn json_error_text(error: &serde_json::Error) -> String {
     let text = error.to_string();
     let position = format!(" at line {} column {}", error.line(), error.column());
     match text.strip_suffix(&position) {
@@ -102,67 +104,27 @@ pub(crate) fn json_error_text(error: &serde_json::Error) -> String {
     }
 }
 
-/// The fields a chunk line may hold.
-pub(crate) const CHUNK_FIELDS: &[&str] = &["id", "text", "metadata", "embedding"];
-
-/// A chunk from a parsed line, checked with core's constructors; `also_allowed` names extra fields that
-/// are accepted and ignored (an export's timestamps). A field not in either list is refused, so a typo
-/// such as `metdata` never drops data silently.
-pub(crate) fn chunk_from_object(mut object: Map<String, Value>, also_allowed: &[&str]) -> Result<Chunk, StorageError> {
-    if let Some(unknown) =
-        object.keys().find(|key| !CHUNK_FIELDS.contains(&key.as_str()) && !also_allowed.contains(&key.as_str()))
-    {
-        return Err(StorageError::invalid(
-            unknown.as_str(),
-            format!("unknown field; a chunk line holds {}", CHUNK_FIELDS.join(", ")),
-        ));
-    }
-    let id = match object.remove("id") {
-        None | Some(Value::Null) => return Err(StorageError::invalid("id", "missing: every line needs a string id")),
-        Some(Value::String(id)) => id,
-        Some(other) => {
-            return Err(StorageError::invalid("id", format!("must be a string, got {}", json_type_name(&other))));
-        }
-    };
-    check_id(&id, "id")?;
-    let text = match object.remove("text") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(text)) => text,
-        Some(other) => {
-            return Err(StorageError::invalid("text", format!("must be a string, got {}", json_type_name(&other))));
-        }
-    };
-    check_text(&text, "text")?;
-    let metadata = Metadata::from_value(object.remove("metadata").unwrap_or(Value::Null))?;
-    let embedding = match object.remove("embedding") {
-        None | Some(Value::Null) => None,
-        Some(value) => Some(embedding_from_value(&value, "embedding")?),
-    };
-    Ok(Chunk { id, text, metadata, embedding })
+/// A chunk line, `{"id", "text"?, "metadata"?, "embedding"?}`, read through `Chunk`'s serde shape (unknown
+/// fields refused, so a typo such as `metdata` never drops data silently) and checked with core's rules.
+pub fn chunk_line(line: &str) -> Result<Chunk, LineError> {
+    let chunk: Chunk = from_line(line)?;
+    chunk.validate()?;
+    Ok(chunk)
 }
 
-/// An embedding from a JSON array of numbers, through core's check (finite, fits in f32, not empty);
-/// errors name `field[i]`.
-pub(crate) fn embedding_from_value(value: &Value, field: &str) -> Result<Embedding, StorageError> {
-    let Value::Array(items) = value else {
-        return Err(StorageError::invalid(
-            field,
-            format!("must be an array of numbers, got {}", json_type_name(value)),
-        ));
-    };
-    let mut numbers = Vec::with_capacity(items.len());
-    for (idx, item) in items.iter().enumerate() {
-        match item.as_f64() {
-            Some(number) => numbers.push(number),
-            None => {
-                return Err(StorageError::invalid(
-                    format!("{field}[{idx}]"),
-                    format!("must be a number, got {}", json_type_name(item)),
-                ));
-            }
+/// `T` from one line of JSON. A syntax error is [`LineError::Json`]; a value of the wrong shape is
+/// [`LineError::Invalid`] naming its path (`embedding[3]`, `metadata.tags[0]`).
+pub(crate) fn from_line<T: DeserializeOwned>(line: &str) -> Result<T, LineError> {
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        if error.inner().is_syntax() || error.inner().is_eof() {
+            LineError::Json(json_error_text(error.inner()))
+        } else {
+            LineError::Invalid(crate::json::path_error(error))
         }
-    }
-    Embedding::from_f64(&numbers).map_err(|e| e.within(field))
+    })?;
+    deserializer.end().map_err(|error| LineError::Json(json_error_text(&error)))?;
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -170,27 +132,26 @@ mod tests {
     use super::*;
 
     fn chunk_error(line: &str) -> String {
-        match parse_object(line) {
-            Err(error) => error.to_string(),
-            Ok(object) => chunk_from_object(object, &[]).map(|_| String::new()).unwrap_or_else(|e| e.to_string()),
-        }
+        chunk_line(line).map(|_| String::new()).unwrap_or_else(|e| e.to_string())
     }
 
     #[test]
     fn chunk_lines_are_checked_with_field_names() {
         assert_eq!(chunk_error(r#"{"id":"a","text":"t","metadata":{"k":1},"embedding":[1,2]}"#), "");
-        assert_eq!(chunk_error(r#"{"text":"t"}"#), "id: missing: every line needs a string id");
-        assert_eq!(chunk_error(r#"{"id":7}"#), "id: must be a string, got a number");
+        assert_eq!(chunk_error(r#"{"id":"a","text":null,"metadata":null,"embedding":null}"#), "");
+        assert_eq!(chunk_error(r#"{"text":"t"}"#), "id: missing");
+        assert_eq!(chunk_error(r#"{"id":7}"#), "id: invalid type: integer `7`, expected a string");
+        assert_eq!(chunk_error(r#"{"id":""}"#), "id: must not be empty");
         assert_eq!(chunk_error(r#"{"id":"a","metadata":[1]}"#), "metadata: must be a JSON object, got an array");
-        assert_eq!(
-            chunk_error(r#"{"id":"a","metdata":{}}"#),
-            "metdata: unknown field; a chunk line holds id, text, metadata, embedding"
-        );
-        assert!(chunk_error(r#"{"id":"a","embedding":[1,1e39]}"#).starts_with("embedding[1]: "));
-        assert_eq!(chunk_error(r#"{"id":"a","embedding":[1,"x"]}"#), "embedding[1]: must be a number, got a string");
+        let typo = chunk_error(r#"{"id":"a","metdata":{}}"#);
+        assert!(typo.starts_with("metdata: unknown field, expected one of") && typo.contains("`metadata`"), "{typo}");
+        assert!(chunk_error(r#"{"id":"a","embedding":[1,1e39]}"#).starts_with("embedding[1]: 1000"));
+        assert!(chunk_error(r#"{"id":"a","embedding":[1,"x"]}"#).starts_with("embedding[1]: invalid type: string"));
         assert!(chunk_error(r#"{"id":"a","embedding":[1,NaN]}"#).starts_with("not valid JSON: "));
         assert!(chunk_error(r#"{"id":"a""#).starts_with("not valid JSON: "));
-        assert_eq!(chunk_error("[1]"), "not valid JSON: expected an object, got an array");
+        assert!(chunk_error(r#""a""#).starts_with("invalid type: string"), "{}", chunk_error(r#""a""#));
+        let nul = chunk_error(r#"{"id":"a","metadata":{"k":{"deep":"x\u0000y"}}}"#);
+        assert!(nul.starts_with("metadata.k.deep: contains a NUL byte"), "{nul}");
     }
 
     #[test]

@@ -1,0 +1,231 @@
+//! Views of memories: the brief listings and recall hits show (the vector's length, not the vector), lists, recall results, history, and the memory embedding space.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::document::Metadata;
+use crate::embedding::{Embedding, EmbeddingSpace};
+use crate::memory::{AuditEntry, Memory, MemoryStatus, MemoryTier, RecallHit, Scope};
+
+/// A memory as listings and recall hits show it: every field of [`Memory`] in its order, the vector replaced
+/// by its length (getting the memory shows the vector).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemoryBrief {
+    /// Id.
+    pub id: Uuid,
+    /// Owner.
+    pub scope: Scope,
+    /// Handle, unique within the scope.
+    pub key: Option<String>,
+    /// Kind (`fact`, `decision`, `preference`...).
+    pub kind: String,
+    /// Text.
+    pub content: String,
+    /// What it is about.
+    pub subject: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// 1 (trivial) to 10 (critical).
+    pub importance: u8,
+    /// 0 to 1.
+    pub confidence: f32,
+    /// Pinned memories get a recall boost.
+    pub pinned: bool,
+    /// Where it came from.
+    pub source: Option<String>,
+    /// Where it stands.
+    pub status: MemoryStatus,
+    /// Its tier.
+    pub tier: MemoryTier,
+    /// Free JSON.
+    pub metadata: Metadata,
+    /// The length of its embedding, when it has one.
+    pub embedding_dimensions: Option<u32>,
+    /// The model that produced the embedding.
+    pub embedding_model: Option<String>,
+    /// Embedded by a model other than the store's current one.
+    pub stale: bool,
+    /// Starts at 1; every update adds 1.
+    pub version: u32,
+    /// The memory that replaced it.
+    pub superseded_by: Option<Uuid>,
+    /// The memory it replaced.
+    pub supersedes: Option<Uuid>,
+    /// Related memories.
+    pub related: Vec<Uuid>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Last recalled.
+    pub last_accessed_at: DateTime<Utc>,
+    /// Times recalled.
+    pub access_count: u64,
+    /// When it expires.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<Memory> for MemoryBrief {
+    fn from(memory: Memory) -> Self {
+        // Destructured without `..`: a field added to `Memory` fails to compile here until briefs show it.
+        let Memory {
+            id,
+            scope,
+            key,
+            kind,
+            content,
+            subject,
+            tags,
+            importance,
+            confidence,
+            pinned,
+            source,
+            status,
+            tier,
+            metadata,
+            embedding,
+            embedding_model,
+            stale,
+            version,
+            superseded_by,
+            supersedes,
+            related,
+            created_at,
+            updated_at,
+            last_accessed_at,
+            access_count,
+            expires_at,
+        } = memory;
+        MemoryBrief {
+            id,
+            scope,
+            key,
+            kind,
+            content,
+            subject,
+            tags,
+            importance,
+            confidence,
+            pinned,
+            source,
+            status,
+            tier,
+            metadata,
+            embedding_dimensions: embedding.as_ref().map(Embedding::dimensions),
+            embedding_model,
+            stale,
+            version,
+            superseded_by,
+            supersedes,
+            related,
+            created_at,
+            updated_at,
+            last_accessed_at,
+            access_count,
+            expires_at,
+        }
+    }
+}
+
+/// A page of memories: `{"count", "memories"}`, briefs, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemoryList {
+    /// Memories in this page.
+    pub count: usize,
+    /// Newest first.
+    pub memories: Vec<MemoryBrief>,
+}
+
+impl MemoryList {
+    /// The page of `memories`.
+    pub fn new(memories: Vec<Memory>) -> Self {
+        MemoryList { count: memories.len(), memories: memories.into_iter().map(MemoryBrief::from).collect() }
+    }
+}
+
+/// One recalled memory with the signals that ranked it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecalledMemory {
+    /// The final score in [0, 1].
+    pub score: f32,
+    /// Similarity to the query embedding.
+    pub semantic: f32,
+    /// Keyword relevance.
+    pub keyword: f32,
+    /// Recency in [0, 1].
+    pub recency: f32,
+    /// The memory (access count and time as before this recall).
+    pub memory: MemoryBrief,
+}
+
+/// A recall's answer: `{"took_ms", "hits"}`, best first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Recalled {
+    /// Time in the store, in milliseconds (three decimals).
+    pub took_ms: f64,
+    /// Best first.
+    pub hits: Vec<RecalledMemory>,
+}
+
+impl Recalled {
+    /// The answer of a recall that found `hits` in `took_ms`.
+    pub fn new(took_ms: f64, hits: Vec<RecallHit>) -> Self {
+        let hits = hits
+            .into_iter()
+            .map(|hit| RecalledMemory {
+                score: hit.score,
+                semantic: hit.semantic,
+                keyword: hit.keyword,
+                recency: hit.recency,
+                memory: hit.memory.into(),
+            })
+            .collect();
+        Recalled { took_ms: super::round_ms(took_ms), hits }
+    }
+}
+
+/// A memory replaced: `{"old", "new"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Superseded {
+    /// The old memory, now `superseded`.
+    pub old: Memory,
+    /// Its replacement.
+    pub new: Memory,
+}
+
+/// A memory forgotten: `{"id", "forgotten"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Forgotten {
+    /// The memory.
+    pub id: Uuid,
+    /// Whether it existed (its audit history stays).
+    pub forgotten: bool,
+}
+
+/// A memory's audit log: `{"id", "entries"}`, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemoryHistory {
+    /// The memory.
+    pub id: Uuid,
+    /// Oldest first.
+    pub entries: Vec<AuditEntry>,
+}
+
+/// The memory embedding space: `{"embedding_space", "stale_marked"?}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemorySpaceView {
+    /// The recorded space; null until one is set.
+    pub embedding_space: Option<EmbeddingSpace>,
+    /// Memories marked stale by a switch to this space (a replace only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_marked: Option<u64>,
+}

@@ -1,0 +1,28 @@
+//! What the command line's `--json` and the HTTP API show of the domain types, defined once: a view is a
+//! serde shape both surfaces print, so a field added here reaches both.
+//!
+//! Domain types that are shown whole (`StoredChunk`, `Memory`, `Session`, `Task`…) are their own views;
+//! this module holds what differs from them: flattened search hits, the briefs listings show instead of
+//! whole records (a vector's length for the vector, a content's size for the content), and the envelopes
+//! of lists and hits. With the `openapi` feature every view derives `utoipa::ToSchema`, so the HTTP API's
+//! document describes exactly what is served.
+
+mod documents;
+mod memory;
+mod session;
+mod task;
+
+pub use self::documents::{Collections, Count, Deleted, SearchResult, SearchResults};
+pub use self::memory::{
+    Forgotten, MemoryBrief, MemoryHistory, MemoryList, MemorySpaceView, Recalled, RecalledMemory, Superseded,
+};
+pub use self::session::{
+    AgentList, ArtifactBrief, ArtifactHit, ArtifactHits, ArtifactList, MessageHit, MessageHits, MessageList,
+    SessionList,
+};
+pub use self::task::{ClaimedTask, TaskList, TaskStats};
+
+/// Milliseconds to three decimals: enough to compare, short to read.
+pub(crate) fn round_ms(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
+}

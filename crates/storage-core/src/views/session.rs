@@ -1,0 +1,173 @@
+//! Views of sessions, messages, artifacts and agents: lists with their count, text-search hits naming what they found, and the artifact brief (its size, not its content).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::document::Metadata;
+use crate::session::{Agent, Artifact, Message, Session, TextHit};
+
+/// A page of sessions: `{"count", "sessions"}`, most recent activity first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionList {
+    /// Sessions in this page.
+    pub count: usize,
+    /// Most recent activity first.
+    pub sessions: Vec<Session>,
+}
+
+impl SessionList {
+    /// The page of `sessions`.
+    pub fn new(sessions: Vec<Session>) -> Self {
+        SessionList { count: sessions.len(), sessions }
+    }
+}
+
+/// Messages: `{"count", "messages"}`, in append order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageList {
+    /// Messages listed.
+    pub count: usize,
+    /// In append order.
+    pub messages: Vec<Message>,
+}
+
+impl MessageList {
+    /// The list of `messages`.
+    pub fn new(messages: Vec<Message>) -> Self {
+        MessageList { count: messages.len(), messages }
+    }
+}
+
+/// A message found by full-text search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageHit {
+    /// Relevance in [0, 1], the best hit scoring 1.
+    pub score: f32,
+    /// The message.
+    pub message: Message,
+}
+
+/// Message search results: `{"hits": [{"score", "message"}]}`, best first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageHits {
+    /// Best first.
+    pub hits: Vec<MessageHit>,
+}
+
+impl MessageHits {
+    /// The results of a search that found `hits`.
+    pub fn new(hits: Vec<TextHit<Message>>) -> Self {
+        MessageHits { hits: hits.into_iter().map(|hit| MessageHit { score: hit.score, message: hit.item }).collect() }
+    }
+}
+
+/// An artifact as listings and search hits show it: every field of [`Artifact`] in its order, the content
+/// replaced by its size in bytes (getting the artifact shows the content).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArtifactBrief {
+    /// Session id.
+    pub session_id: String,
+    /// Id, unique within the session.
+    pub id: String,
+    /// The task that produced it.
+    pub task_id: Option<String>,
+    /// Kind (`code`, `document`, `report`...).
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// The content's size in bytes.
+    pub content_bytes: usize,
+    /// Format.
+    pub format: String,
+    /// Free JSON.
+    pub metadata: Metadata,
+    /// First stored.
+    pub created_at: DateTime<Utc>,
+    /// Last stored.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Artifact> for ArtifactBrief {
+    fn from(artifact: Artifact) -> Self {
+        // Destructured without `..`: a field added to `Artifact` fails to compile here until briefs show it.
+        let Artifact { session_id, id, task_id, kind, name, content, format, metadata, created_at, updated_at } =
+            artifact;
+        ArtifactBrief {
+            session_id,
+            id,
+            task_id,
+            kind,
+            name,
+            content_bytes: content.len(),
+            format,
+            metadata,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+/// Artifacts: `{"count", "artifacts"}`, briefs, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArtifactList {
+    /// Artifacts listed.
+    pub count: usize,
+    /// Newest first.
+    pub artifacts: Vec<ArtifactBrief>,
+}
+
+impl ArtifactList {
+    /// The list of `artifacts`.
+    pub fn new(artifacts: Vec<Artifact>) -> Self {
+        ArtifactList { count: artifacts.len(), artifacts: artifacts.into_iter().map(ArtifactBrief::from).collect() }
+    }
+}
+
+/// An artifact found by full-text search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArtifactHit {
+    /// Relevance in [0, 1], the best hit scoring 1.
+    pub score: f32,
+    /// The artifact, without its content.
+    pub artifact: ArtifactBrief,
+}
+
+/// Artifact search results: `{"hits": [{"score", "artifact"}]}`, best first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArtifactHits {
+    /// Best first.
+    pub hits: Vec<ArtifactHit>,
+}
+
+impl ArtifactHits {
+    /// The results of a search that found `hits`.
+    pub fn new(hits: Vec<TextHit<Artifact>>) -> Self {
+        let hits = hits.into_iter().map(|hit| ArtifactHit { score: hit.score, artifact: hit.item.into() }).collect();
+        ArtifactHits { hits }
+    }
+}
+
+/// Agents: `{"count", "agents"}`, by name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentList {
+    /// Agents listed.
+    pub count: usize,
+    /// By name.
+    pub agents: Vec<Agent>,
+}
+
+impl AgentList {
+    /// The list of `agents`.
+    pub fn new(agents: Vec<Agent>) -> Self {
+        AgentList { count: agents.len(), agents }
+    }
+}
