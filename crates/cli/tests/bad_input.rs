@@ -124,7 +124,7 @@ both_backends! {
 
     fn empty_delete_filter_is_refused(store) {
         let before = filled(&store);
-        store.run(&["delete", "--where", "{}"]).code(2).no_stdout().stderr_has("empty filter");
+        store.run(&["delete", "--where", "{}"]).code(2).no_stdout().stderr_has("matches every");
         store.run(&["delete", "--ids", ","]).code(2).stderr_has("--ids");
         store.run(&["delete"]).code(2);
         assert_eq!(store.snapshot(), before);

@@ -92,7 +92,7 @@ serve_tests! {
     async fn an_empty_delete_filter_is_refused(server) {
         seeded(&server).await;
         let delete = |body: Value| server.call("DELETE", "/collections/{collection}/documents", &C, Some(body));
-        delete(json!({"where": {}})).await.error(400, "invalid_input", &["empty filter"]);
+        delete(json!({"where": {}})).await.error(400, "invalid_input", &["matches every", "DELETE /collections/{collection}"]);
         delete(json!({"where": {"$and": []}})).await.error(400, "invalid_input", &["$and"]);
         delete(json!({})).await.error(400, "invalid_input", &["ids", "where"]);
         delete(json!({"ids": []})).await.error(400, "invalid_input", &["at least one id"]);

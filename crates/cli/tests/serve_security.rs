@@ -141,7 +141,7 @@ async fn sigterm_lets_the_in_flight_request_finish() {
     let chunks: Vec<Value> = (0..10_000)
         .map(|idx| json!({"id": format!("c{idx}"), "text": format!("chunk number {idx}"), "embedding": (0..64).map(|d| ((idx * 7 + d) % 13) as f32).collect::<Vec<_>>()}))
         .collect();
-    let client = reqwest::Client::new();
+    let client = crate::common::http_client();
     let upsert =
         client.post(format!("{}/collections/docs/documents", server.base)).bearer_auth(TOKEN).json(&chunks).send();
     let in_flight = tokio::spawn(upsert);

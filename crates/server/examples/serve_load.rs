@@ -176,6 +176,8 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> Result<bool, String> {
     let options = options()?;
+    // A build that includes `crates/embed` gives reqwest `rustls-no-provider`: install ring's provider first.
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().pool_max_idle_per_host(options.clients).build().map_err(|e| e.to_string())?;
     let client = Arc::new(Client { http, options });
     let (dims, rows, clients, seconds) =

@@ -54,7 +54,7 @@ async fn every_documented_operation_is_routed_and_answers_json() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let base = spawn(dir.path()).await;
     let doc = serde_json::to_value(document()).expect("the document serialises");
-    let client = reqwest::Client::new();
+    let client = http_client();
     let operations = operations(&doc);
     assert!(operations.len() >= 49, "{} operations", operations.len());
     for (method, path) in operations {
@@ -82,7 +82,7 @@ async fn every_documented_operation_is_routed_and_answers_json() {
 async fn the_token_guards_everything_but_liveness() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let base = spawn(dir.path()).await;
-    let client = reqwest::Client::new();
+    let client = http_client();
     let open = client.get(format!("{base}/health")).send().await.expect("answers");
     assert_eq!(open.status(), 200);
     for (path, token) in [("/health/status", None), ("/openapi.json", Some("wrong-token-wrong-token")), ("/nope", None)]
@@ -104,7 +104,7 @@ async fn a_body_over_the_limit_is_413_in_the_error_shape() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let base = spawn(dir.path()).await;
     let big = format!("[{{\"id\": \"a\", \"text\": \"{}\"}}]", "x".repeat(100 * 1024));
-    let response = reqwest::Client::new()
+    let response = http_client()
         .post(format!("{base}/collections/docs/documents"))
         .bearer_auth(TOKEN)
         .header("content-type", "application/json")
@@ -128,4 +128,12 @@ fn the_document_is_openapi_3_with_a_bearer_scheme_and_errors_everywhere() {
         let open = operation["security"][0].as_object().is_some_and(serde_json::Map::is_empty);
         assert_eq!(open, path == "/health", "{method} {path}: only liveness is open");
     }
+}
+
+/// An HTTP client for the tests. In a workspace build `crates/embed` turns on reqwest's `rustls-no-provider`
+/// (to keep aws-lc's C build out), and feature unification gives every reqwest in the build that setting, so
+/// a client panics unless a rustls crypto provider is installed first: ring's, once per process.
+fn http_client() -> reqwest::Client {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

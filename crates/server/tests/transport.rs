@@ -141,7 +141,7 @@ async fn without_a_token_only_loopback_host_names_are_served() {
 #[tokio::test]
 async fn a_post_without_a_json_content_type_changes_nothing() {
     let server = start(with_token()).await;
-    let client = reqwest::Client::new();
+    let client = http_client();
     let base = format!("http://{}", server.address);
     let agents = format!("{base}/tenants/acme/agents");
     let registered = client
@@ -196,4 +196,12 @@ async fn oversized_headers_get_a_json_431_and_the_scheme_name_is_case_insensitiv
         );
         assert_eq!(raw(server.address, request.as_bytes(), Duration::from_secs(5)).await.0, 200, "{scheme}");
     }
+}
+
+/// An HTTP client for the tests. In a workspace build `crates/embed` turns on reqwest's `rustls-no-provider`
+/// (to keep aws-lc's C build out), and feature unification gives every reqwest in the build that setting, so
+/// a client panics unless a rustls crypto provider is installed first: ring's, once per process.
+fn http_client() -> reqwest::Client {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

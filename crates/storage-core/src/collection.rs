@@ -122,6 +122,18 @@ impl CollectionInfo {
     pub fn unembedded_count(&self) -> u64 {
         self.count.saturating_sub(self.embedded_count)
     }
+
+    /// Says how many chunks vector search cannot find, when some carry no embedding: the health report's
+    /// warning, and what a surface says after a vector search that found nothing.
+    pub fn unembedded_warning(&self) -> Option<String> {
+        let missing = self.unembedded_count();
+        (missing > 0).then(|| {
+            format!(
+                "collection `{}`: {missing} of {} chunks have no embedding, so vector search cannot find them",
+                self.name, self.count
+            )
+        })
+    }
 }
 
 /// The state of a collection's approximate vector index.

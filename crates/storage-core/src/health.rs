@@ -54,14 +54,7 @@ impl HealthReport {
                     info.name
                 ));
             }
-            if info.unembedded_count() > 0 {
-                warnings.push(format!(
-                    "collection `{}`: {} of {} chunks have no embedding, so vector search cannot find them",
-                    info.name,
-                    info.unembedded_count(),
-                    info.count
-                ));
-            }
+            warnings.extend(info.unembedded_warning());
         }
         warnings
     }

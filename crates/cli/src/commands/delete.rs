@@ -1,6 +1,6 @@
-//! `brainstore delete --ids A,B | --where JSON`; the empty filter is refused.
+//! `brainstore delete --ids A,B | --where JSON`; a filter that matches everything is refused.
 
-use storage_core::{Filter, check_id};
+use storage_core::{Filter, StorageError, check_id};
 
 use super::{Context, parse_where};
 use crate::args::DeleteArgs;
@@ -14,7 +14,7 @@ pub(crate) enum Input {
     Where(Filter),
 }
 
-/// Checks ids with core's rule and refuses a filter that matches everything.
+/// Checks ids and the filter with core's rules ([`Filter::check_deletable`] refuses one that matches everything).
 pub(crate) fn parse(args: DeleteArgs) -> Result<Input> {
     if let Some(ids) = args.ids {
         let ids: Vec<String> = ids.into_iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()).collect();
@@ -27,11 +27,13 @@ pub(crate) fn parse(args: DeleteArgs) -> Result<Input> {
         return Ok(Input::Ids(ids));
     }
     match parse_where(args.where_filter.as_deref())? {
-        Some(filter) if filter.is_match_all() => Err(CliError::usage(
-            "--where: the empty filter {} matches every chunk and is refused; use `brainstore reset --yes` to empty \
-             the collection",
-        )),
-        Some(filter) => Ok(Input::Where(filter)),
+        Some(filter) => match filter.check_deletable() {
+            Ok(()) => Ok(Input::Where(filter)),
+            Err(StorageError::InvalidInput { reason, .. }) => {
+                Err(CliError::usage(format!("--where: {reason}; `brainstore reset --yes` empties the collection")))
+            }
+            Err(other) => Err(other.into()),
+        },
         None => Err(CliError::usage("give --ids A,B or --where JSON")),
     }
 }

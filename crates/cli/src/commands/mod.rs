@@ -143,5 +143,24 @@ impl Context {
 
 /// A `where` flag parsed into core's filter; errors name the flag.
 pub(crate) fn parse_where(text: Option<&str>) -> Result<Option<storage_core::Filter>> {
-    text.map(|text| storage_core::Filter::from_json_str(text).map_err(CliError::from)).transpose()
+    text.map(|text| storage_core::Filter::from_json_str(text).map_err(|e| flag_error("where", e))).transpose()
+}
+
+/// Names the flag in a core error: `where: …` is already named; `$and[0].year: …` becomes
+/// `--where: $and[0].year: …`, and `top_k: …` becomes `--top-k: …`.
+pub(crate) fn flag_error(flag: &str, error: storage_core::StorageError) -> CliError {
+    match error {
+        storage_core::StorageError::InvalidInput { field, reason } => {
+            if flag.is_empty() && field == "text" {
+                return CliError::Usage(format!("TEXT: {reason}"));
+            }
+            let named = if flag.is_empty() || field == flag {
+                field.replace('_', "-")
+            } else {
+                format!("{}: {field}", flag.replace('_', "-"))
+            };
+            CliError::Usage(format!("--{named}: {reason}"))
+        }
+        other => CliError::Storage(other),
+    }
 }

@@ -10,8 +10,8 @@ use storage_core::{
     json_type_name,
 };
 
-use super::Context;
 use super::lines::{LineError, LineReader, embedding_from_value, json_error_text, parse_object};
+use super::{Context, flag_error, parse_where};
 use crate::args::{ModeArg, SearchArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
@@ -53,35 +53,14 @@ pub(crate) fn parse(args: SearchArgs, app: &AppConfig) -> Result<Input> {
         return Ok(Input::Batch(parse_queries(path, &defaults, config_mode, &app.collection)?));
     }
     let embedding = args.embedding.as_deref().map(parse_embedding_flag).transpose()?;
-    let filter =
-        args.where_filter.as_deref().map(|text| Filter::from_json_str(text).map_err(|e| flag_error("where", e)));
+    let filter = parse_where(args.where_filter.as_deref());
     let document_filter = args
         .where_document
         .as_deref()
         .map(|text| DocumentFilter::from_json_str(text).map_err(|e| flag_error("where_document", e)));
-    let request =
-        build(&defaults, config_mode, args.text, embedding, filter.transpose()?, document_filter.transpose()?, None);
+    let request = build(&defaults, config_mode, args.text, embedding, filter?, document_filter.transpose()?, None);
     precheck(&request, &app.collection).map_err(|e| flag_error("", e))?;
     Ok(Input::One(request))
-}
-
-/// Names the flag in a core error: `where: …` is already named; `$and[0].year: …` becomes
-/// `--where: $and[0].year: …`, and `top_k: …` becomes `--top-k: …`.
-fn flag_error(flag: &str, error: StorageError) -> CliError {
-    match error {
-        StorageError::InvalidInput { field, reason } => {
-            if flag.is_empty() && field == "text" {
-                return CliError::Usage(format!("TEXT: {reason}"));
-            }
-            let named = if flag.is_empty() || field == flag {
-                field.replace('_', "-")
-            } else {
-                format!("{}: {field}", flag.replace('_', "-"))
-            };
-            CliError::Usage(format!("--{named}: {reason}"))
-        }
-        other => CliError::Storage(other),
-    }
 }
 
 /// `--embedding '[0.1, …]'` or `--embedding @file.json`.
@@ -224,6 +203,9 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             let started = Instant::now();
             let hits = store.search(&ctx.collection, &request).await?;
             let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+            if hits.is_empty() && request.mode != SearchMode::Keyword {
+                explain_empty_vector_search(ctx).await?;
+            }
             printer.report(&SearchReport::new(request.mode, took_ms, hits))
         }
         Input::Batch(queries) => {
@@ -253,6 +235,16 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             Ok(())
         }
     }
+}
+
+/// After a vector or hybrid search that found nothing, says on stderr when chunks without an embedding are
+/// why (they are reachable by keyword only), instead of a bare "no results".
+async fn explain_empty_vector_search(ctx: &Context) -> Result<()> {
+    let info = ctx.store().collection(&ctx.collection).await?;
+    if let Some(warning) = info.as_ref().and_then(storage_core::CollectionInfo::unembedded_warning) {
+        note(&format!("{warning}; `brainstore search --mode keyword TEXT` can"));
+    }
+    Ok(())
 }
 
 /// `N queries: p50 X ms, p95 Y ms, Z queries/s` (nearest-rank percentiles).

@@ -15,12 +15,14 @@ pub(crate) async fn run(ctx: &Context, printer: &mut Printer) -> Result<()> {
         location: health.location.clone(),
         collection: ctx.collection.to_string(),
         count: selected.map_or(0, |info| info.count),
+        embedded_count: selected.map_or(0, |info| info.embedded_count),
         total_count: health.total_count(),
         embedding: selected.and_then(|info| info.embedding_space.clone()),
         versions: health.versions,
         collections: health.collections,
         pool: health.pool,
         details: health.details,
+        warnings: health.warnings,
     };
     printer.report(&report)
 }

@@ -143,6 +143,8 @@ pub(crate) struct StatusReport {
     pub(crate) collection: String,
     /// Chunks in the selected collection.
     pub(crate) count: u64,
+    /// Those of them that carry an embedding (the rest are found by keyword only).
+    pub(crate) embedded_count: u64,
     /// Chunks in every collection.
     pub(crate) total_count: u64,
     /// The selected collection's embedding space.
@@ -152,6 +154,8 @@ pub(crate) struct StatusReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) pool: Option<PoolStatus>,
     pub(crate) details: Map<String, Value>,
+    /// What needs attention although the store answers (a missing vector index, chunks without embeddings).
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Report for StatusReport {
@@ -163,6 +167,7 @@ impl Report for StatusReport {
             ("initialized", self.initialized.to_string()),
             ("collection", self.collection.clone()),
             ("count", self.count.to_string()),
+            ("embedded", format!("{} of {}", self.embedded_count, self.count)),
             ("embedding", space_text(self.embedding.as_ref())),
             ("collections", self.collections.len().to_string()),
             ("total count", self.total_count.to_string()),
@@ -184,6 +189,9 @@ impl Report for StatusReport {
                     pool.max_connections
                 ),
             ));
+        }
+        for warning in &self.warnings {
+            pairs.push(("warning", warning.clone()));
         }
         key_values(out, &pairs)
     }

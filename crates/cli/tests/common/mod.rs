@@ -9,6 +9,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// An HTTP client for the tests. In a workspace build `crates/embed` turns on reqwest's `rustls-no-provider`
+/// (to keep aws-lc's C build out), and feature unification gives every reqwest in the build that setting, so
+/// a client panics unless a rustls crypto provider is installed first: ring's, once per process.
+pub fn http_client() -> reqwest::Client {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_brainstore");
 

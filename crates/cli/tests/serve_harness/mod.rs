@@ -95,7 +95,7 @@ impl Server {
             store,
             base,
             child: Some(child),
-            client: reqwest::Client::new(),
+            client: crate::common::http_client(),
             token: token.map(str::to_owned),
             called: Mutex::new(BTreeSet::new()),
         }

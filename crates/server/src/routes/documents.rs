@@ -5,7 +5,9 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::State;
 use serde_json::Value;
-use storage_core::{DocumentFilter, Embedding, Filter, FusionMethod, SearchMode, SearchRequest, check_id};
+use storage_core::{
+    DocumentFilter, Embedding, Filter, FusionMethod, SearchMode, SearchRequest, StorageError, check_id,
+};
 
 use crate::dto::documents::{
     ChunkView, CountParams, CountResponse, DeleteBody, DeleteResponse, FusionBody, FusionMethodName, QueryBody,
@@ -48,7 +50,7 @@ pub(crate) async fn get(
     }
 }
 
-/// Deletes chunks by id (`{"ids": [...]}`) or by metadata filter (`{"where": {...}}`); the empty filter is refused.
+/// Deletes chunks by id (`{"ids": [...]}`) or by metadata filter (`{"where": {...}}`); a filter that matches everything is refused.
 #[utoipa::path(delete, path = "/collections/{collection}/documents", tag = "documents", request_body = DeleteBody,
     params(CollectionPath),
     responses((status = 200, description = "How many chunks went", body = DeleteResponse)))]
@@ -71,11 +73,12 @@ pub(crate) async fn delete(
         }
         (None, Some(filter)) => {
             let filter = Filter::from_json(&Value::Object(filter)).map_err(|e| e.within("where"))?;
-            if filter.is_match_all() {
-                return Err(ApiError::invalid(
-                    "where: the empty filter {} matches every chunk and is refused; drop or reset the collection instead",
-                ));
-            }
+            filter.check_deletable().map_err(|error| match error {
+                StorageError::InvalidInput { reason, .. } => ApiError::invalid(format!(
+                    "where: {reason}; `DELETE /collections/{{collection}}` drops the collection and every chunk in it"
+                )),
+                other => other.into(),
+            })?;
             store.delete_where(&name, &filter).await?
         }
         _ => return Err(ApiError::invalid("give exactly one of `ids` and `where`")),
