@@ -83,6 +83,9 @@ fn sample_texts() -> Vec<String> {
 }
 
 async fn post(address: SocketAddr, body: &Value) -> (u16, Value) {
+    // A build that includes `crates/embed` gives reqwest `rustls-no-provider`: a client panics unless a
+    // rustls crypto provider is installed first (ring's, once per process).
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let response = reqwest::Client::new()
         .post(format!("http://{address}/v1/embeddings"))
         .json(body)
