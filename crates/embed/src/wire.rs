@@ -1,10 +1,11 @@
 //! The OpenAI `/v1/embeddings` request and response bodies (serde), shared by the `openai` provider and any
-//! server that answers in that shape, such as `brainstore serve`.
+//! server that answers in that shape, such as `brainstore serve` (feature `openapi` adds their schemas).
 
 use serde::{Deserialize, Serialize};
 
 /// `POST /v1/embeddings` request body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmbeddingsRequest {
     /// The texts: one string or an array of strings.
     pub input: EmbeddingsInput,
@@ -23,6 +24,7 @@ pub struct EmbeddingsRequest {
 
 /// The `input` of a request: OpenAI accepts one string or an array of them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum EmbeddingsInput {
     /// One text.
@@ -43,6 +45,7 @@ impl EmbeddingsInput {
 
 /// `POST /v1/embeddings` response body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmbeddingsResponse {
     /// Always `list`.
     #[serde(default = "list")]
@@ -96,6 +99,7 @@ fn list() -> String {
 
 /// One vector of a response.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmbeddingData {
     /// Always `embedding`.
     #[serde(default)]
@@ -108,6 +112,7 @@ pub struct EmbeddingData {
 
 /// Token counts of a response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmbeddingsUsage {
     /// Tokens in the input.
     #[serde(default)]

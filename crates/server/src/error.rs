@@ -15,6 +15,7 @@
 //! | `conflict` | 409 | the record's state refuses it: a lost lease, a finished task | 3 |
 //! | `timeout` | 503 | the request took longer than `server.request_timeout_secs` | 4 |
 //! | `unavailable` | 503 | the backend is unreachable or locked; retry later | 4 |
+//! | `not_configured` | 503 | `POST /v1/embeddings` on a server without an embedder (`embedding:`) | – |
 //! | `internal` | 500 | a bug, or a backend failure that is nobody's input | 1 |
 
 use axum::Json;
@@ -84,7 +85,7 @@ pub(crate) struct ErrorBody {
 pub(crate) struct ErrorDetail {
     /// A stable code for programs: invalid_input, unsupported, payload_too_large, unauthorized,
     /// forbidden_host, headers_too_large, not_found, method_not_allowed, incompatible_state, conflict,
-    /// timeout, unavailable or internal.
+    /// timeout, unavailable, not_configured or internal.
     pub(crate) code: String,
     /// A sentence for people: names the field, record or limit, and the remedy when one is known.
     pub(crate) message: String,

@@ -6,6 +6,7 @@
 //! - [`serve`]: runs a router on a listener until a shutdown signal ([`shutdown_signal`]), with a
 //!   header-read timeout and a connection limit.
 //! - [`openapi`]: the document `GET /openapi.json` serves (committed as `docs/openapi.json`).
+//! - [`with_embedder`]: the embedder `POST /v1/embeddings` (OpenAI's shape) answers with.
 //! - [`ServerConfig`]: the `server:` configuration section, and the rule that a non-loopback bind needs a
 //!   [`BearerToken`].
 //!
@@ -31,3 +32,4 @@ pub use crate::app::{openapi, router};
 pub use crate::config::{BearerToken, DEFAULT_BIND, MIN_TOKEN_LEN, ServerConfig};
 pub use crate::error::ServerError;
 pub use crate::listen::{serve, shutdown_signal};
+pub use crate::routes::embeddings::with_embedder;

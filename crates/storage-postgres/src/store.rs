@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DbErr, Statement};
 use sqlx::PgPool;
 use storage_core::{
-    Bm25Params, Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter,
-    GetRequest, HealthReport, ListRequest, MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError,
-    StoredChunk, UpsertSummary, check_id, prepare_batch,
+    Bm25Params, Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
+    HealthReport, ListRequest, MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk,
+    UpsertSummary, check_id, prepare_batch,
 };
 
 use crate::config::PostgresConfig;

@@ -1,5 +1,6 @@
 //! The `local` provider: sentence-transformers BERT models run in-process on the CPU with candle.
 
+mod bert;
 mod files;
 mod model;
 mod pooling;

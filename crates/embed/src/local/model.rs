@@ -1,23 +1,26 @@
-//! A sentence-transformers BERT model in memory: candle's `BertModel`, the `tokenizers` tokenizer, and the
-//! modules of `modules.json` (Transformer → Pooling → optional Normalize), run as sentence-transformers runs them.
+//! A sentence-transformers BERT model in memory: the encoder of `super::bert`, the `tokenizers` tokenizer,
+//! and the modules of `modules.json` (Transformer → Pooling → optional Normalize), run as
+//! sentence-transformers runs them.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use serde::Deserialize;
 use tokenizers::{Encoding, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
+use super::bert::{Bert, BertConfig};
 use super::pooling::{PoolingConfig, PoolingMode, normalize, pool};
 use crate::error::{EmbedError, Result};
 
-/// The most `rows × tokens²` one forward pass may hold, which bounds its attention scores
-/// (`rows × heads × tokens² × 4` bytes: 48 MiB for 12 heads) whatever the batch size.
-const ATTENTION_BUDGET: usize = 1 << 20;
+/// The most tokens one forward pass may hold, whatever the batch size: its buffers take about 26 KiB a
+/// token for a 384-wide model (the hidden state, query/key/value, the feed-forward layer and candle's
+/// output copies), so about 100 MiB per pass here, one pass per core.
+const TOKEN_BUDGET: usize = 4096;
+
+/// One batch's vectors, or why it failed.
+type BatchVectors = Result<Vec<Vec<f32>>>;
 
 /// One entry of `modules.json`.
 #[derive(Debug, Deserialize)]
@@ -36,19 +39,15 @@ struct SentenceBertConfig {
     do_lower_case: bool,
 }
 
-/// The vectors of one batch, or why it failed.
-type BatchVectors = Result<Vec<Vec<f32>>>;
-
 /// A loaded model; shared by every embedder of the process through `super::shared_model`.
 pub(crate) struct LocalModel {
     folder: PathBuf,
-    bert: BertModel,
+    bert: Bert,
     tokenizer: Tokenizer,
     pooling: Vec<PoolingMode>,
     hidden: usize,
     normalize: bool,
     lowercase: bool,
-    pad_id: u32,
     /// One single-threaded rayon pool per core. Several batches run side by side, one per pool, instead
     /// of one batch at a time over all cores: most of candle's CPU kernels besides the big matrix products
     /// run on one thread, and the attention products are many small ones, so splitting every operation
@@ -65,7 +64,11 @@ impl std::fmt::Debug for LocalModel {
 impl LocalModel {
     /// Loads the model in `folder` (blocking: reads ~100 MB for a small model).
     pub(crate) fn load(folder: &Path) -> Result<Self> {
-        let (bert_config, max_positions) = read_bert_config(&folder.join("config.json"))?;
+        let config_path = folder.join("config.json");
+        let config_text =
+            std::fs::read_to_string(&config_path).map_err(|error| model_file(&config_path, error.to_string()))?;
+        let bert_config = BertConfig::parse(&config_text).map_err(|reason| model_file(&config_path, reason))?;
+        let max_positions = bert_config.max_position_embeddings;
         let modules: Vec<ModuleEntry> = match read_optional(&folder.join("modules.json"))? {
             Some(modules) => modules,
             None => vec![ModuleEntry { path: String::new(), kind: "Transformer".into() }],
@@ -110,7 +113,6 @@ impl LocalModel {
         let tokenizer_path = folder.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|error| model_file(&tokenizer_path, format!("cannot be loaded: {error}")))?;
-        let pad_id = tokenizer.get_padding().map_or(bert_config.pad_token_id as u32, |padding| padding.pad_id);
         // tokenizer.json's own padding and truncation (all-MiniLM-L6-v2 ships a fixed 128) are not what
         // sentence-transformers applies: it truncates at max_seq_length and pads to the batch's longest text.
         tokenizer.with_padding(None);
@@ -125,9 +127,10 @@ impl LocalModel {
 
         let weights_path = folder.join("model.safetensors");
         let weights = std::fs::read(&weights_path).map_err(|error| model_file(&weights_path, error.to_string()))?;
-        let bert = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
-            .and_then(|weights| BertModel::load(weights, &bert_config))
-            .map_err(|error| model_file(&weights_path, format!("is not a BERT model of this config.json: {error}")))?;
+        let bert = Bert::load(&bert_config, &weights).map_err(|reason| {
+            model_file(&weights_path, format!("is not a BERT model of this config.json: {reason}"))
+        })?;
+        drop(weights);
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let workers = (0..cores)
             .map(|index| {
@@ -150,7 +153,6 @@ impl LocalModel {
             hidden: bert_config.hidden_size,
             normalize,
             lowercase: sentence_config.do_lower_case,
-            pad_id,
             workers,
         })
     }
@@ -175,18 +177,14 @@ impl LocalModel {
         self.tokenizer.encode_batch(prepared, true).map_err(|error| self.failure(error))
     }
 
-    /// Embeds `texts`, at most `batch_size` per forward pass: texts are sorted by token count so each pass
-    /// pads little, and the vectors come back in the input order.
+    /// Embeds `texts`, at most `batch_size` and [`TOKEN_BUDGET`] tokens per forward pass. The longest
+    /// texts go first, so the workers finish together; the vectors come back in the input order.
     pub(crate) fn embed(&self, texts: &[&str], batch_size: usize) -> Result<Vec<Vec<f32>>> {
         let encodings = self.tokenize(texts)?;
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&index| std::cmp::Reverse(encodings[index].len()));
         let batches = plan_batches(&order, |index| encodings[index].len(), batch_size);
-        let run = |batch: &Range<usize>| {
-            let members = &order[batch.clone()];
-            let width = encodings[members[0]].len().max(1);
-            self.forward(members.iter().map(|&index| &encodings[index]), members.len(), width)
-        };
+        let run = |batch: &Range<usize>| self.forward(order[batch.clone()].iter().map(|&index| &encodings[index]));
         let pooled: Vec<Vec<Vec<f32>>> = if batches.len() < 2 || self.workers.len() < 2 {
             // One batch (a query, say) is fastest on all cores at once.
             batches.iter().map(run).collect::<Result<_>>()?
@@ -248,41 +246,22 @@ impl LocalModel {
         Ok(pooled)
     }
 
-    /// One forward pass over `rows` encodings padded to `width` tokens; returns one pooled vector each.
-    fn forward<'a>(
-        &self,
-        encodings: impl Iterator<Item = &'a Encoding>,
-        rows: usize,
-        width: usize,
-    ) -> Result<Vec<Vec<f32>>> {
-        let mut ids = vec![self.pad_id; rows * width];
-        let mut mask = vec![0u32; rows * width];
-        for (row, encoding) in encodings.enumerate() {
-            let tokens = encoding.get_ids();
-            ids[row * width..row * width + tokens.len()].copy_from_slice(tokens);
-            mask[row * width..row * width + tokens.len()].fill(1);
+    /// One forward pass over `encodings`, packed without padding; returns one pooled vector each.
+    fn forward<'a>(&self, encodings: impl Iterator<Item = &'a Encoding>) -> Result<Vec<Vec<f32>>> {
+        let ids: Vec<&[u32]> = encodings.map(Encoding::get_ids).collect();
+        let states = self.bert.forward(&ids).map_err(|error| self.failure(error))?;
+        let mut vectors = Vec::with_capacity(ids.len());
+        let mut start = 0;
+        for text in &ids {
+            let end = start + text.len() * self.hidden;
+            let mut vector = Vec::with_capacity(self.dimensions());
+            pool(&self.pooling, &states[start..end], self.hidden, &mut vector);
+            if self.normalize {
+                normalize(&mut vector);
+            }
+            vectors.push(vector);
+            start = end;
         }
-        let device = &Device::Cpu;
-        let output = (|| {
-            let input_ids = Tensor::from_slice(&ids, (rows, width), device)?;
-            let attention = Tensor::from_slice(&mask, (rows, width), device)?;
-            let token_types = input_ids.zeros_like()?;
-            self.bert.forward(&input_ids, &token_types, Some(&attention))?.flatten_all()?.to_vec1::<f32>()
-        })()
-        .map_err(|error| self.failure(error))?;
-        let per_row = width * self.hidden;
-        let vectors = output
-            .chunks_exact(per_row)
-            .zip(mask.chunks_exact(width))
-            .map(|(tokens, row_mask)| {
-                let mut vector = Vec::with_capacity(self.dimensions());
-                pool(&self.pooling, tokens, row_mask, self.hidden, &mut vector);
-                if self.normalize {
-                    normalize(&mut vector);
-                }
-                vector
-            })
-            .collect();
         Ok(vectors)
     }
 
@@ -291,43 +270,22 @@ impl LocalModel {
     }
 }
 
-/// Consecutive ranges of `order` (sorted longest first) of at most `batch_size` texts, each within
-/// [`ATTENTION_BUDGET`] for its longest text.
+/// Consecutive ranges of `order` (sorted longest first) of at most `batch_size` texts and, unless one
+/// text alone is longer, at most [`TOKEN_BUDGET`] tokens.
 fn plan_batches(order: &[usize], tokens: impl Fn(usize) -> usize, batch_size: usize) -> Vec<Range<usize>> {
     let mut batches = Vec::new();
     let mut start = 0;
     while start < order.len() {
-        let longest = tokens(order[start]).max(1);
-        let rows = batch_size.min((ATTENTION_BUDGET / (longest * longest)).max(1)).min(order.len() - start);
-        batches.push(start..start + rows);
-        start += rows;
+        let mut end = start + 1;
+        let mut total = tokens(order[start]);
+        while end < order.len() && end - start < batch_size && total + tokens(order[end]) <= TOKEN_BUDGET {
+            total += tokens(order[end]);
+            end += 1;
+        }
+        batches.push(start..end);
+        start = end;
     }
     batches
-}
-
-/// `config.json` as candle's BERT takes it, plus `max_position_embeddings`. Only BERT models are accepted,
-/// and `hidden_act` is mapped to candle's names: `gelu` is the exact (erf) GELU, `gelu_new` and
-/// `gelu_pytorch_tanh` the tanh approximation, as in transformers' `ACT2FN`.
-fn read_bert_config(path: &Path) -> Result<(BertConfig, usize)> {
-    let mut value: serde_json::Value = read_json(path)?;
-    let model_type = value.get("model_type").and_then(|v| v.as_str()).unwrap_or("bert").to_owned();
-    if model_type != "bert" {
-        return Err(model_file(path, format!("model_type `{model_type}` is not supported; only BERT models are")));
-    }
-    let act = value.get("hidden_act").and_then(|v| v.as_str()).unwrap_or("gelu").to_owned();
-    let candle_act = match act.as_str() {
-        "gelu" => "gelu",
-        "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => "geluapproximate",
-        "relu" => "relu",
-        other => {
-            return Err(model_file(path, format!("hidden_act `{other}` is not supported (gelu, gelu_new, relu are)")));
-        }
-    };
-    value["hidden_act"] = candle_act.into();
-    let config: BertConfig =
-        serde_json::from_value(value).map_err(|error| model_file(path, format!("is not a BERT config: {error}")))?;
-    let max_positions = config.max_position_embeddings;
-    Ok((config, max_positions))
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
@@ -348,13 +306,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batches_hold_batch_size_texts_within_the_attention_budget() {
-        let lengths = [2048usize, 1024, 600, 600, 600, 10, 10, 10, 10];
+    fn batches_hold_batch_size_texts_within_the_token_budget() {
+        let lengths = [TOKEN_BUDGET + 1, TOKEN_BUDGET / 2, TOKEN_BUDGET / 2, TOKEN_BUDGET / 3, 10, 10, 10, 10, 10];
         let order: Vec<usize> = (0..lengths.len()).collect();
         let batches = plan_batches(&order, |index| lengths[index], 3);
-        // 2048² is over the budget and 1024² fills it: one row each; 600² fits two rows; ten tokens fit
-        // many, capped at the batch size.
-        assert_eq!(batches, [0..1, 1..2, 2..4, 4..6, 6..9]);
+        // A text over the budget goes alone; two halves fill it; a third and ten-token texts fit together,
+        // up to the batch size.
+        assert_eq!(batches, [0..1, 1..3, 3..6, 6..9]);
         assert_eq!(plan_batches(&[], |_| 1, 3), Vec::<Range<usize>>::new());
     }
 }

@@ -75,20 +75,18 @@ impl PoolingConfig {
     }
 }
 
-/// Pools one text: `tokens` holds `mask.len()` token vectors of `hidden` values each (row-major), `mask`
-/// marks the text's own tokens (1) against padding (0). Appends one block of `hidden` values per mode.
-pub(crate) fn pool(modes: &[PoolingMode], tokens: &[f32], mask: &[u32], hidden: usize, out: &mut Vec<f32>) {
-    debug_assert_eq!(tokens.len(), mask.len() * hidden);
-    let rows = || tokens.chunks_exact(hidden).zip(mask).filter(|(_, keep)| **keep != 0).map(|(row, _)| row);
-    let count = mask.iter().filter(|keep| **keep != 0).count();
+/// Pools one text: `tokens` holds its token vectors (no padding), `hidden` values each, row-major.
+/// Appends one block of `hidden` values per mode.
+pub(crate) fn pool(modes: &[PoolingMode], tokens: &[f32], hidden: usize, out: &mut Vec<f32>) {
+    debug_assert_eq!(tokens.len() % hidden, 0);
+    let count = tokens.len() / hidden;
     for mode in modes {
         match mode {
             PoolingMode::Cls => out.extend_from_slice(&tokens[..hidden]),
             PoolingMode::Max => {
-                // sentence-transformers sets padding to -1e9 before the max; an all-padding text is impossible
-                // here since every text has at least [CLS] and [SEP].
+                // sentence-transformers' starting value for padding; every text has [CLS] and [SEP] here.
                 let mut max = vec![-1e9f32; hidden];
-                for row in rows() {
+                for row in tokens.chunks_exact(hidden) {
                     for (m, v) in max.iter_mut().zip(row) {
                         *m = m.max(*v);
                     }
@@ -97,7 +95,7 @@ pub(crate) fn pool(modes: &[PoolingMode], tokens: &[f32], mask: &[u32], hidden: 
             }
             PoolingMode::Mean | PoolingMode::MeanSqrtLen => {
                 let mut sum = vec![0f32; hidden];
-                for row in rows() {
+                for row in tokens.chunks_exact(hidden) {
                     for (s, v) in sum.iter_mut().zip(row) {
                         *s += *v;
                     }
@@ -109,10 +107,7 @@ pub(crate) fn pool(modes: &[PoolingMode], tokens: &[f32], mask: &[u32], hidden: 
                 };
                 out.extend(sum.iter().map(|s| s / divisor));
             }
-            PoolingMode::LastToken => {
-                let last = mask.iter().rposition(|keep| *keep != 0).unwrap_or(0);
-                out.extend_from_slice(&tokens[last * hidden..(last + 1) * hidden]);
-            }
+            PoolingMode::LastToken => out.extend_from_slice(&tokens[tokens.len() - hidden..]),
         }
     }
 }
@@ -130,18 +125,17 @@ pub(crate) fn normalize(vector: &mut [f32]) {
 mod tests {
     use super::*;
 
-    /// Three tokens of two values, the last one padding.
-    const TOKENS: [f32; 6] = [1.0, -2.0, 3.0, 4.0, 100.0, 100.0];
-    const MASK: [u32; 3] = [1, 1, 0];
+    /// Two tokens of two values.
+    const TOKENS: [f32; 4] = [1.0, -2.0, 3.0, 4.0];
 
     fn check(modes: &[PoolingMode], expected: &[f32]) {
         let mut out = Vec::new();
-        pool(modes, &TOKENS, &MASK, 2, &mut out);
+        pool(modes, &TOKENS, 2, &mut out);
         assert_eq!(out, expected, "{modes:?}");
     }
 
     #[test]
-    fn each_mode_ignores_padding() {
+    fn each_mode_pools_the_text_tokens() {
         check(&[PoolingMode::Mean], &[2.0, 1.0]);
         check(&[PoolingMode::Max], &[3.0, 4.0]);
         check(&[PoolingMode::Cls], &[1.0, -2.0]);

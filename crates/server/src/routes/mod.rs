@@ -2,6 +2,7 @@
 
 mod collections;
 mod documents;
+pub(crate) mod embeddings;
 mod health;
 mod memories;
 mod sessions;
@@ -56,4 +57,5 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tasks::complete))
         .routes(routes!(tasks::fail))
         .routes(routes!(tasks::cancel))
+        .routes(routes!(embeddings::create))
 }
