@@ -74,7 +74,12 @@ async fn a_token_opens_a_non_loopback_bind() {
     let report: Value = serde_json::from_str(&line).expect("the listening report");
     assert_eq!(report["auth"], "bearer");
     let port = report["listening"].as_str().and_then(|a| a.rsplit(':').next()).expect("a port").to_owned();
-    let status = reqwest::get(format!("http://127.0.0.1:{port}/health/status")).await.expect("answers").status();
+    let status = common::http_client()
+        .get(format!("http://127.0.0.1:{port}/health/status"))
+        .send()
+        .await
+        .expect("answers")
+        .status();
     assert_eq!(status, 401);
     terminate(child.id());
     assert!(child.wait().expect("exits").success());

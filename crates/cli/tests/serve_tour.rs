@@ -14,6 +14,7 @@ serve_tests! {
         memories(&server).await;
         sessions(&server).await;
         tasks(&server).await;
+        embeddings(&server).await;
         let doc = server.call("GET", "/openapi.json", &[], None).await;
         let documented = operations(doc.status(200));
         let called = server.called();
@@ -34,6 +35,14 @@ fn operations(doc: &Value) -> std::collections::BTreeSet<(String, String)> {
         }
     }
     out
+}
+
+/// `brainstore serve` attaches no embedder until the configuration gains an `embedding:` section, so the
+/// route says which keys it needs instead of embedding.
+async fn embeddings(server: &Server) {
+    let body = json!({"model": "all-MiniLM-L6-v2", "input": ["the quick brown fox"]});
+    let reply = server.call("POST", "/v1/embeddings", &[], Some(body)).await;
+    reply.error(503, "not_configured", &["embedding.provider"]);
 }
 
 async fn health(server: &Server) {
