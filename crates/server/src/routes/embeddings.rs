@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json, Router};
 use embed::{EmbeddingsRequest, EmbeddingsResponse, hub_model_id};
 use serde_json::Value;
-use storage_core::Embedder;
+use storage_core::{Embedder, json_type_name};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
@@ -77,7 +77,7 @@ pub(crate) async fn create(
 /// than by serde, whose message for an untagged enum names no position.
 fn parse_request(body: Value) -> ApiResult<EmbeddingsRequest> {
     let Value::Object(fields) = &body else {
-        return Err(ApiError::invalid(format!("the body must be a JSON object, got {}", kind(&body))));
+        return Err(ApiError::invalid(format!("the body must be a JSON object, got {}", json_type_name(&body))));
     };
     match fields.get("input") {
         None | Some(Value::Null) => {
@@ -100,7 +100,7 @@ fn parse_request(body: Value) -> ApiResult<EmbeddingsRequest> {
                     other => {
                         return Err(ApiError::invalid(format!(
                             "input[{index}]: expected a string, got {} (token arrays are not supported)",
-                            kind(other)
+                            json_type_name(other)
                         )));
                     }
                 }
@@ -109,13 +109,13 @@ fn parse_request(body: Value) -> ApiResult<EmbeddingsRequest> {
         Some(other) => {
             return Err(ApiError::invalid(format!(
                 "input: expected a string or an array of strings, got {}",
-                kind(other)
+                json_type_name(other)
             )));
         }
     }
     for (field, expected) in [("model", "a string"), ("encoding_format", "a string"), ("user", "a string")] {
         if let Some(value) = fields.get(field).filter(|value| !value.is_null() && !value.is_string()) {
-            return Err(ApiError::invalid(format!("{field}: expected {expected}, got {}", kind(value))));
+            return Err(ApiError::invalid(format!("{field}: expected {expected}, got {}", json_type_name(value))));
         }
     }
     if let Some(format) = fields.get("encoding_format").and_then(Value::as_str)
@@ -142,18 +142,6 @@ fn check_text(field: &str, text: &str) -> ApiResult<()> {
         return Err(ApiError::invalid(format!("{field}: the text is empty")));
     }
     Ok(())
-}
-
-/// A JSON value's type, for messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]
