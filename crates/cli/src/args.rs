@@ -121,6 +121,8 @@ pub(crate) enum Command {
     Session(SessionArgs),
     /// The shared task queue: enqueue, claim with a lease, heartbeat, complete, fail, list, stats.
     Task(TaskArgs),
+    /// Re-embed the collection into a new embedding space beside the current one, then switch; resumable.
+    Reembed(crate::commands::ReembedArgs),
 }
 
 /// Paging of a list command (`memory list`, `session list`, `task list`): one flag spelling and one range.

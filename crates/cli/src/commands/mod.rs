@@ -16,6 +16,7 @@ mod ingest;
 mod init;
 mod memory;
 mod migrate;
+mod reembed;
 mod reset;
 mod search;
 mod serve;
@@ -26,6 +27,8 @@ mod task;
 use std::sync::Arc;
 
 use storage_core::{CollectionName, DocumentStore};
+
+pub(crate) use self::reembed::ReembedArgs;
 
 use crate::args::{Cli, Command};
 use crate::config::AppConfig;
@@ -51,6 +54,7 @@ enum Plan {
     Memory(memory::Input),
     Session(session::Input),
     Task(task::Input),
+    Reembed(reembed::Input),
 }
 
 /// Runs the command line.
@@ -83,12 +87,15 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Memory(args) => Plan::Memory(memory::parse(*args, &app)?),
         Command::Session(args) => Plan::Session(session::parse(args, &app)?),
         Command::Task(args) => Plan::Task(task::parse(args, &app)?),
+        Command::Reembed(args) => Plan::Reembed(reembed::parse(args)?),
     };
     // A command that awaits one thing at a time runs on this thread: on a multi-thread runtime every I/O
     // event is a wake-up across threads, which cost more than a fast query (issue 16). Loads keep worker
     // threads, so encoding a batch overlaps the store's I/O.
     let mut builder = match plan {
-        Plan::Ingest(_) | Plan::Import(_) | Plan::Copy(_) => tokio::runtime::Builder::new_multi_thread(),
+        Plan::Ingest(_) | Plan::Import(_) | Plan::Copy(_) | Plan::Reembed(_) => {
+            tokio::runtime::Builder::new_multi_thread()
+        }
         _ => tokio::runtime::Builder::new_current_thread(),
     };
     let runtime =
@@ -118,6 +125,7 @@ async fn execute(plan: Plan, app: &AppConfig, printer: &mut Printer) -> Result<(
         Plan::Memory(input) => memory::run(&ctx, input, printer).await,
         Plan::Session(input) => session::run(&ctx, input, printer).await,
         Plan::Task(input) => task::run(&ctx, input, printer).await,
+        Plan::Reembed(input) => reembed::run(&ctx, input, printer).await,
     };
     if let Err(error) = store.close().await {
         tracing::warn!("closing the store failed: {error}");

@@ -1,0 +1,193 @@
+//! `brainstore reembed --provider P --model M [--dimensions N] [--model-path DIR]`: re-embeds every chunk of
+//! the collection into a new embedding space staged beside the current one, then switches (core's
+//! `reembed_collection`). Killed, it resumes where it stopped when run again with the same space;
+//! `--abandon` drops the staging instead. Searches answer from the current space until the switch.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use embed::EmbeddingConfig;
+use serde::Serialize;
+use storage_core::{DEFAULT_REEMBED_PAGE, EmbeddingSpace, MAX_LIST_LIMIT, ReembedProgress, reembed_collection};
+
+use super::Context;
+use crate::error::{CliError, Result};
+use crate::output::{Format, Printer, Report};
+use crate::progress::{Progress, Unit};
+
+/// The flags of `brainstore reembed`.
+#[derive(Debug, Args)]
+pub(crate) struct ReembedArgs {
+    /// Provider of the new space: local, openai or ollama.
+    #[arg(long, value_name = "P", required_unless_present = "abandon")]
+    pub(crate) provider: Option<String>,
+    /// Model of the new space (local: a Hub id or short name, e.g. all-MiniLM-L6-v2).
+    #[arg(long, value_name = "M", required_unless_present = "abandon")]
+    pub(crate) model: Option<String>,
+    /// Vector length of the new space: asked of a server; checked against a local model.
+    #[arg(long, value_name = "N")]
+    pub(crate) dimensions: Option<u32>,
+    /// local: a folder with the model's files, tried before the Hugging Face cache.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) model_path: Option<PathBuf>,
+    /// openai / ollama: the server's base URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+    /// openai / ollama: the NAME of the environment variable holding the API key.
+    #[arg(long, value_name = "VAR")]
+    pub(crate) api_key_env: Option<String>,
+    /// Rows embedded and written per step, 1 to 10000; a kill loses at most one step.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_REEMBED_PAGE)]
+    pub(crate) batch_size: usize,
+    /// Drop a staged re-embedding (its vectors too) and keep the current space.
+    #[arg(long, conflicts_with_all = ["provider", "model", "dimensions", "model_path", "base_url", "api_key_env"])]
+    pub(crate) abandon: bool,
+}
+
+/// A validated `reembed`.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// Re-embed with this provider configuration, `page` rows per step.
+    Run { config: EmbeddingConfig, page: usize },
+    /// Drop the staging.
+    Abandon,
+}
+
+/// Validates the flags before any store opens or any model loads.
+pub(crate) fn parse(args: ReembedArgs) -> Result<Input> {
+    if args.abandon {
+        return Ok(Input::Abandon);
+    }
+    if args.batch_size == 0 || args.batch_size > MAX_LIST_LIMIT {
+        return Err(CliError::Usage(format!(
+            "--batch-size: must be between 1 and {MAX_LIST_LIMIT}, got {}",
+            args.batch_size
+        )));
+    }
+    let config = EmbeddingConfig {
+        provider: args.provider.unwrap_or_default(),
+        model: args.model.unwrap_or_default(),
+        model_path: args.model_path,
+        base_url: args.base_url,
+        api_key_env: args.api_key_env,
+        dimensions: args.dimensions,
+        ..EmbeddingConfig::default()
+    };
+    config.validate().map_err(|error| CliError::Usage(format!("reembed: {error}")))?;
+    Ok(Input::Run { config, page: args.batch_size })
+}
+
+/// What `reembed` prints: core's summary plus the time it took.
+#[derive(Debug, Serialize)]
+struct ReembedReport {
+    #[serde(flatten)]
+    summary: storage_core::ReembedSummary,
+    seconds: f64,
+    rows_per_second: f64,
+}
+
+impl Report for ReembedReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let s = &self.summary;
+        writeln!(
+            out,
+            "re-embedded collection `{}` into {} ({} dimensions): {} row(s) embedded now, {} staged by an earlier run, \
+             {} in all ({:.2} s, {:.0} rows/s)",
+            s.collection,
+            s.space.describe(),
+            s.space.dimensions,
+            s.embedded,
+            s.resumed,
+            s.total,
+            self.seconds,
+            self.rows_per_second
+        )
+    }
+}
+
+/// `--abandon`: whether anything was staged.
+#[derive(Debug, Serialize)]
+struct AbandonReport {
+    collection: String,
+    abandoned: bool,
+}
+
+impl Report for AbandonReport {
+    fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.abandoned {
+            writeln!(out, "dropped the staged re-embedding of collection `{}`", self.collection)
+        } else {
+            writeln!(out, "collection `{}` had no re-embedding staged", self.collection)
+        }
+    }
+}
+
+/// Loads the embedder, re-embeds with progress on stderr, prints the summary.
+pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
+    let (config, page) = match input {
+        Input::Abandon => {
+            let abandoned = ctx.store().abandon_reembed(&ctx.collection).await?;
+            return printer.report(&AbandonReport { collection: ctx.collection.to_string(), abandoned });
+        }
+        Input::Run { config, page } => (config, page),
+    };
+    // A missing collection is named before a model loads.
+    if ctx.store().collection(&ctx.collection).await?.is_none() {
+        return Err(storage_core::StorageError::missing_collection(&ctx.collection).into());
+    }
+    let embedder = embed::connect(&config).await.map_err(storage_core::StorageError::from)?;
+    let started = Instant::now();
+    let mut meter = Meter::new(printer.format());
+    let summary = reembed_collection(ctx.store(), embedder.as_ref(), &ctx.collection, page, |p| meter.show(p)).await;
+    meter.progress.finish();
+    let summary = summary?;
+    let seconds = started.elapsed().as_secs_f64();
+    #[allow(clippy::cast_precision_loss)] // a rate for people
+    let rows_per_second = if seconds > 0.0 { summary.embedded as f64 / seconds } else { 0.0 };
+    printer.report(&ReembedReport { summary, seconds, rows_per_second })
+}
+
+/// Progress on stderr: a bar on a terminal; otherwise (human output) one line per step, so a log shows how
+/// far a run came; nothing with `--json`.
+struct Meter {
+    progress: Progress,
+    lines: bool,
+    started: Instant,
+    first_staged: Option<u64>,
+}
+
+impl Meter {
+    fn new(format: Format) -> Self {
+        let terminal = io::stderr().is_terminal();
+        Meter {
+            progress: Progress::new(format, None, Unit::Chunks),
+            lines: format == Format::Human && !terminal,
+            started: Instant::now(),
+            first_staged: None,
+        }
+    }
+
+    fn show(&mut self, progress: &ReembedProgress) {
+        let first = *self.first_staged.get_or_insert(progress.staged);
+        let seconds = self.started.elapsed().as_secs_f64();
+        #[allow(clippy::cast_precision_loss)] // a rate for people
+        let rate = if seconds > 0.0 { progress.staged.saturating_sub(first) as f64 / seconds } else { 0.0 };
+        let message = format!(
+            "re-embedding into {}: {}/{} rows, {rate:.0} rows/s",
+            describe(&progress.space),
+            progress.staged,
+            progress.total
+        );
+        if self.lines {
+            crate::progress::note(&message);
+        } else {
+            self.progress.update(progress.staged, message);
+        }
+    }
+}
+
+fn describe(space: &EmbeddingSpace) -> String {
+    format!("{} ({} dimensions)", space.describe(), space.dimensions)
+}
