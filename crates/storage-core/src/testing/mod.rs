@@ -189,6 +189,10 @@ macro_rules! __conformance_case_list {
             persistence::reset_empties_the_collection_and_forgets_its_space,
             persistence::close_is_idempotent,
             persistence::migrations_go_down_to_zero_and_up_again,
+            reembed::reembedding_resumes_after_a_reopen_and_never_redoes_done_rows,
+            reembed::searches_use_the_old_space_until_the_switch_and_the_new_one_after,
+            reembed::staged_vectors_of_the_wrong_dimension_or_space_are_refused,
+            reembed::switch_is_refused_while_rows_lack_a_staged_vector,
         }
     };
 }

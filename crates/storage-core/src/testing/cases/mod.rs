@@ -15,5 +15,6 @@ pub mod hybrid;
 pub mod keyword;
 pub mod keyword_ranking;
 pub mod persistence;
+pub mod reembed;
 pub mod upsert;
 pub mod vector;
