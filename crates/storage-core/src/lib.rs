@@ -1,7 +1,8 @@
 //! brainstore's protocol: what a store of agent knowledge is, independent of any database.
 //!
 //! - [`DocumentStore`]: the async trait every backend implements, used as `Arc<dyn DocumentStore>`.
-//! - [`Embedder`] and [`EmbedderResolver`]: text in, vectors out (providers live in the `embed` crate).
+//! - [`Embedder`] and [`EmbedderResolver`]: text in, vectors out (providers live in the `embed` crate);
+//!   [`Stores::with_resolver`] makes a backend embed what arrives without a vector.
 //! - Domain types: [`Chunk`], [`StoredChunk`], [`Metadata`], [`Embedding`], [`EmbeddingSpace`],
 //!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`GetRequest`], [`HealthReport`].
 //! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
@@ -18,6 +19,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod auto_embed;
 mod collection;
 mod columns;
 mod document;
@@ -48,6 +50,7 @@ mod text_enum;
 pub mod transfer;
 pub mod views;
 
+pub use crate::auto_embed::needs_query_embedding;
 pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN, VectorIndexState};
 pub use crate::columns::ChunkColumns;
 pub use crate::document::{
@@ -55,7 +58,9 @@ pub use crate::document::{
     ValidatedBatch, check_id, check_text, dedup_last_wins, generate_chunk_id, ids_or_generated, json_type_name,
     prepare_batch,
 };
-pub use crate::embedder::{Embedder, EmbedderResolver, check_embedder, check_embeddings, embed_missing, embed_query};
+pub use crate::embedder::{
+    Embedder, EmbedderResolver, check_embedder, check_embeddings, embed_missing, embed_one, embed_query,
+};
 pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, MAX_SQUARED_NORM, MIN_SQUARED_NORM, Metric};
 pub use crate::error::{BoxError, ErrorKind, Result, StorageError, Uninitialized};
 pub use crate::filter::{DocumentFilter, Filter};
