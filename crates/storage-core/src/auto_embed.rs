@@ -111,6 +111,38 @@ impl DocumentStore for EmbeddingDocuments {
     async fn begin_bulk_load(&self, collection: &CollectionName) -> crate::Result<bool> {
         self.inner.begin_bulk_load(collection).await
     }
+    // Re-embedding writes vectors its caller computed, so the wrapper passes it through; without these
+    // forwards the trait's refusing defaults would answer for a backend that re-embeds.
+    async fn begin_reembed(
+        &self,
+        collection: &CollectionName,
+        space: &EmbeddingSpace,
+    ) -> crate::Result<crate::ReembedProgress> {
+        self.inner.begin_reembed(collection, space).await
+    }
+    async fn reembed_progress(&self, collection: &CollectionName) -> crate::Result<Option<crate::ReembedProgress>> {
+        self.inner.reembed_progress(collection).await
+    }
+    async fn reembed_pending(
+        &self,
+        collection: &CollectionName,
+        limit: usize,
+    ) -> crate::Result<Vec<crate::PendingText>> {
+        self.inner.reembed_pending(collection, limit).await
+    }
+    async fn stage_vectors(
+        &self,
+        collection: &CollectionName,
+        vectors: Vec<crate::StagedVector>,
+    ) -> crate::Result<u64> {
+        self.inner.stage_vectors(collection, vectors).await
+    }
+    async fn switch_reembed(&self, collection: &CollectionName) -> crate::Result<crate::ReembedProgress> {
+        self.inner.switch_reembed(collection).await
+    }
+    async fn abandon_reembed(&self, collection: &CollectionName) -> crate::Result<bool> {
+        self.inner.abandon_reembed(collection).await
+    }
     async fn finish_bulk_load(&self, collection: &CollectionName) -> crate::Result<()> {
         self.inner.finish_bulk_load(collection).await
     }

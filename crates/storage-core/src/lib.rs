@@ -7,6 +7,7 @@
 //!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`GetRequest`], [`HealthReport`].
 //! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
 //!   evaluator that defines what every filter means.
+//! - [`reembed_collection`]: re-embedding a collection into a new space staged beside the current one.
 //! - [`fusion`]: reciprocal rank and weighted min-max fusion for hybrid search.
 //! - [`memory`], [`session`], [`task`]: agent memory, conversations and artifacts, and a shared task queue.
 //! - [`StorageError`]: every failure, classified by cause, never carrying a password.
@@ -32,6 +33,7 @@ mod health;
 mod json;
 pub mod keyword;
 pub mod memory;
+mod reembed;
 mod request;
 #[cfg(feature = "openapi")]
 mod schema;
@@ -70,6 +72,10 @@ pub use crate::keyword::bm25::Bm25Params;
 pub use crate::keyword::{
     ENGLISH_STOP_WORDS, KeywordGroup, KeywordMatch, KeywordQuery, KeywordTerm, TextLanguage, analyze, analyze_word,
     matched_terms, split_words, term_occurrences,
+};
+pub use crate::reembed::{
+    DEFAULT_REEMBED_PAGE, PendingText, ReembedProgress, ReembedSummary, StagedVector, check_pending_limit,
+    check_staged_space, check_staged_vectors, check_switch, not_staged, reembed_collection,
 };
 pub use crate::request::{MAX_PAGE_LIMIT, SearchDefaults, SearchInput, check_page_limit, page_limit};
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
