@@ -1,12 +1,10 @@
 //! brainstore's protocol: what a store of agent knowledge is, independent of any database.
 //!
 //! - [`DocumentStore`]: the async trait every backend implements, used as `Arc<dyn DocumentStore>`.
-//! - [`Embedder`] and [`EmbedderResolver`]: text in, vectors out (providers live in the `embed` crate);
-//!   [`Stores::with_resolver`] makes a backend embed what arrives without a vector.
+//! - [`Embedder`], [`EmbedderResolver`]: text in, vectors out ([`Stores::with_resolver`] embeds what lacks one).
 //! - Domain types: [`Chunk`], [`StoredChunk`], [`Metadata`], [`Embedding`], [`EmbeddingSpace`],
 //!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`GetRequest`], [`HealthReport`].
-//! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
-//!   evaluator that defines what every filter means.
+//! - [`filter`]: Chroma's `where` / `where_document` JSON as a typed AST, and the evaluator that defines it.
 //! - [`reembed_collection`]: re-embedding a collection into a new space staged beside the current one.
 //! - [`fusion`]: reciprocal rank and weighted min-max fusion for hybrid search.
 //! - [`memory`], [`session`], [`task`]: agent memory, conversations and artifacts, and a shared task queue.
@@ -14,8 +12,7 @@
 //! - [`views`]: what `--json` and the HTTP API show, defined once; `transfer` (feature): ingest, export, copy.
 //! - `testing` (feature `testing`): the conformance suite every backend runs against a real database.
 //!
-//! This crate knows no database: no driver, no SQL, no pgvector. Backends live in `storage-postgres`
-//! and `storage-chroma-shim`; the `brainstore` command line chooses between them.
+//! No database here (no driver, no SQL): backends are `storage-postgres` and `storage-chroma-shim`.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
