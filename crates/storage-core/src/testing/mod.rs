@@ -156,6 +156,8 @@ macro_rules! __conformance_case_list {
             filter::filtered_vector_search_matches_the_reference,
             filter::filtered_keyword_search_matches_the_reference,
             filter::filtered_hybrid_search_matches_the_reference,
+            keyword_filtered::filtered_keyword_search_ranks_like_the_reference_when_the_best_matches_fail_the_filter,
+            keyword_filtered::filtered_hybrid_search_fuses_its_filtered_legs_when_the_best_matches_fail_the_filter,
             filter::filtered_list_matches_the_reference,
             filter::numeric_comparison_ignores_values_that_are_not_numbers,
             filter::nin_and_ne_match_chunks_missing_the_key,

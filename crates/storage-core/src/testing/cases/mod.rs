@@ -13,6 +13,7 @@ pub mod get_many;
 pub mod health;
 pub mod hybrid;
 pub mod keyword;
+pub mod keyword_filtered;
 pub mod keyword_ranking;
 pub mod persistence;
 pub mod reembed;
