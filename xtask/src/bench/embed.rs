@@ -4,10 +4,14 @@
 //! Corpora: `examples/sample.jsonl`'s 349 texts repeated, and 12,000 paragraphs of the Python standard
 //! library's docstrings (real text that needs no download). sentence-transformers goes into a venv under
 //! `.cache/bench/` from PyPI; its torch wheel brings CUDA packages (gigabytes), used here on the CPU only.
+//!
+//! Then the whole command: `brainstore ingest` of the docstring corpus as text-only chunks into a fresh
+//! embedded store (embedding pipelined with the writes), its rows/s and peak RSS.
 
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
+use super::ingest_memory::{json_number, release_brainstore, time_field};
 use super::{BenchArgs, run_example};
 use crate::project_root;
 
@@ -60,7 +64,62 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     run_example("embed", &[], "bench_embed", &example_args)?;
 
     run_python(&python, &script, &["report", &path(&ours_file), &path(&theirs_file)])?;
+    end_to_end_ingest(&root, &out, &stdlib, &model_dir)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The whole `brainstore ingest` command on the docstring corpus as text-only chunks (`{"id","text"}`
+/// lines) into a fresh embedded store whose space names the local model: reading, embedding and writing,
+/// model load included, under `/usr/bin/time -v` for the peak RSS.
+fn end_to_end_ingest(root: &Path, out: &Path, corpus: &Path, model_dir: &Path) -> crate::Result<()> {
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        return Err("bench embed needs GNU time for the end-to-end ingest: apt-get install time".into());
+    }
+    eprintln!("bench embed: building brainstore (release) for the end-to-end text-only ingest");
+    let binary = release_brainstore(root)?;
+    let data_dir = out.join("store");
+    if data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir)?;
+    }
+    let brainstore = |program: &Path| {
+        let mut command = Command::new(program);
+        // Inside the cache folder, so a brainstore.yaml or .env of the repository is not picked up.
+        command
+            .current_dir(out)
+            .env("BRAINSTORE__EMBEDDING__MODEL_PATH", model_dir)
+            .env("HF_HUB_OFFLINE", "1")
+            .stdin(Stdio::null());
+        command
+    };
+    let store_args = ["--backend", "embedded", "--data-dir", "store"];
+    let init = brainstore(&binary)
+        .args(store_args)
+        .args(["init", "--provider", "local", "--model", "all-MiniLM-L6-v2"])
+        .output()?;
+    if !init.status.success() {
+        return Err(format!("brainstore init failed: {}", String::from_utf8_lossy(&init.stderr)).into());
+    }
+    eprintln!("bench embed: brainstore ingest of {} (text only) under /usr/bin/time -v", corpus.display());
+    let ingest =
+        brainstore(time).arg("-v").arg(&binary).args(store_args).args(["--json", "ingest", &path(corpus)]).output()?;
+    let stderr = String::from_utf8_lossy(&ingest.stderr);
+    if !ingest.status.success() {
+        return Err(format!("brainstore ingest failed:\n{stderr}").into());
+    }
+    let summary = String::from_utf8_lossy(&ingest.stdout);
+    let number = |key: &str| json_number(&summary, key).map_or_else(|| "?".to_owned(), |v| format!("{v:.0}"));
+    let peak_mb = time_field(&stderr, "Maximum resident set size (kbytes)")
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or_else(|| "?".to_owned(), |kb| format!("{:.0}", kb / 1024.0));
+    let wall = time_field(&stderr, "Elapsed (wall clock) time (h:mm:ss or m:ss)").unwrap_or("?");
+    println!(
+        "end to end: `brainstore ingest` of {} text-only chunks into the embedded store (embedded while \
+         written): {} rows/s, wall {wall} (model load included), peak RSS {peak_mb} MB",
+        number("ingested"),
+        number("rows_per_sec"),
+    );
+    Ok(())
 }
 
 fn path(path: &Path) -> String {

@@ -34,14 +34,7 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
     }
 
     eprintln!("bench ingest-memory: building the release binary");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status =
-        Command::new(cargo).current_dir(&root).args(["build", "--release", "--quiet", "-p", "cli"]).status()?;
-    if !status.success() {
-        return Err(format!("cargo build --release -p cli failed ({status})").into());
-    }
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let binary = target_dir.join("release").join("brainstore");
+    let binary = release_brainstore(&root)?;
 
     let input = out.join(format!("ingest-{LINES}.jsonl"));
     eprintln!("bench ingest-memory: writing {LINES} lines to {}", input.display());
@@ -121,13 +114,24 @@ fn generate(path: &Path) -> crate::Result<u64> {
     Ok(std::fs::metadata(path)?.len())
 }
 
+/// Builds the release `brainstore` and returns its path.
+pub(super) fn release_brainstore(root: &Path) -> crate::Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo).current_dir(root).args(["build", "--release", "--quiet", "-p", "cli"]).status()?;
+    if !status.success() {
+        return Err(format!("cargo build --release -p cli failed ({status})").into());
+    }
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    Ok(target_dir.join("release").join("brainstore"))
+}
+
 /// The value after `name:` in `/usr/bin/time -v` output.
-fn time_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+pub(super) fn time_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     text.lines().find_map(|line| line.trim().strip_prefix(name)?.trim().strip_prefix(':').map(str::trim))
 }
 
 /// A number field of a one-line JSON object, without a JSON parser in xtask.
-fn json_number(text: &str, key: &str) -> Option<f64> {
+pub(super) fn json_number(text: &str, key: &str) -> Option<f64> {
     let rest = text.split(&format!("\"{key}\":")).nth(1)?;
     rest.split([',', '}']).next()?.trim().parse().ok()
 }

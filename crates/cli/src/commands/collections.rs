@@ -1,10 +1,10 @@
 //! `brainstore collections list|create|drop`.
 
+use storage_core::CollectionName;
 use storage_core::views::Collections;
-use storage_core::{CollectionName, EmbeddingSpace};
 
 use super::Context;
-use super::init::space_from;
+use super::init::{SpaceSpec, space_from};
 use crate::args::{CollectionsAction, CollectionsArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
@@ -14,7 +14,7 @@ use crate::output::Printer;
 #[derive(Debug)]
 pub(crate) enum Input {
     List,
-    Create { name: CollectionName, space: Option<EmbeddingSpace> },
+    Create { name: CollectionName, space: SpaceSpec },
     Drop { name: CollectionName },
 }
 
@@ -44,6 +44,7 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
         Input::List => store.list_collections().await?,
         Input::Create { name, space } => {
             store.initialize().await?;
+            let space = space.resolve(&ctx.resolver).await?;
             vec![store.create_collection(&name, space.as_ref()).await?]
         }
         Input::Drop { name } => {
