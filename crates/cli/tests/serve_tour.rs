@@ -88,11 +88,16 @@ async fn documents(server: &Server) {
 
     let mut chunks = fixture_chunks();
     let last = chunks.pop().expect("four chunks");
+    let sent_ids: Vec<Value> = chunks.iter().map(|chunk| chunk["id"].clone()).collect();
     let upsert = server.call("POST", "/collections/{collection}/documents", &c, Some(Value::Array(chunks))).await;
-    assert_eq!(upsert.status(200), &json!({"inserted": 3, "updated": 0, "duplicates_in_batch": 0}));
-    let wrapped = json!({"chunks": [last.clone(), last]});
+    assert_eq!(upsert.status(200), &json!({"inserted": 3, "updated": 0, "duplicates_in_batch": 0, "ids": sent_ids}));
+    let wrapped = json!({"chunks": [last.clone(), last.clone()]});
     let upsert = server.call("POST", "/collections/{collection}/documents", &c, Some(wrapped)).await;
-    assert_eq!(upsert.status(200), &json!({"inserted": 1, "updated": 0, "duplicates_in_batch": 1}));
+    let last_id = last["id"].clone();
+    assert_eq!(
+        upsert.status(200),
+        &json!({"inserted": 1, "updated": 0, "duplicates_in_batch": 1, "ids": [last_id.clone(), last_id]})
+    );
 
     let chunk = server.call("GET", "/collections/{collection}/documents/{id}", &[c[0], ("id", "a")], None).await;
     let chunk = chunk.status(200);
@@ -131,9 +136,42 @@ async fn documents(server: &Server) {
         server.call("GET", "/collections/{collection}/count?where=%7B%22kind%22%3A%22code%22%7D", &c, None).await;
     assert_eq!(filtered.status(200), &json!({"count": 1}));
 
+    // A chunk sent without an id gets one, read back with `a` in one call by ids in the body.
+    let unnamed = json!([{"text": "no id given", "metadata": {"kind": "note"}, "embedding": [0.0, 0.0, 1.0]}]);
+    let upsert = server.call("POST", "/collections/{collection}/documents", &c, Some(unnamed)).await;
+    let generated = upsert.status(200)["ids"][0].as_str().expect("a generated id").to_owned();
+    let got = server
+        .call(
+            "POST",
+            "/collections/{collection}/get",
+            &c,
+            Some(json!({"ids": [generated, "a", "missing"], "include": ["text", "embeddings"]})),
+        )
+        .await;
+    let got = got.status(200);
+    assert_eq!(got["chunks"][0]["text"], "no id given", "{got}");
+    assert_eq!(
+        (got["chunks"][1]["id"].as_str(), got["chunks"][1]["embedding"].clone()),
+        (Some("a"), json!([1.0, 0.0, 0.0]))
+    );
+    assert_eq!(got["chunks"].as_array().map(Vec::len), Some(2), "a missing id is absent: {got}");
+    let listed = server
+        .call(
+            "POST",
+            "/collections/{collection}/get",
+            &c,
+            Some(json!({"where": {"kind": "note"}, "include": ["metadata"]})),
+        )
+        .await;
+    assert_eq!(listed.status(200)["chunks"][0]["metadata"], json!({"kind": "note"}));
+    let with_vectors = query(json!({"embedding": [0.0, 1.0, 0.0], "top_k": 1, "include": ["embeddings"]})).await;
+    assert_eq!(with_vectors.status(200)["results"][0]["embedding"], json!([0.0, 1.0, 0.0]));
+
     let delete = |body: Value| server.call("DELETE", "/collections/{collection}/documents", &c, Some(body));
     assert_eq!(delete(json!({"ids": ["c", "missing"]})).await.status(200), &json!({"deleted": 1}));
     assert_eq!(delete(json!({"where": {"path": {"$prefix": "docs/"}}})).await.status(200), &json!({"deleted": 3}));
+    let emptied = server.call("POST", "/collections/{collection}/delete_all", &c, None).await;
+    assert_eq!(emptied.status(200), &json!({"deleted": 1}), "the chunk without a path was left");
     let listed = server.call("GET", "/collections", &[], None).await;
     assert_eq!(listed.status(200)["collections"][0]["count"], 0);
     let dropped = server.call("DELETE", "/collections/{collection}", &c, None).await;

@@ -76,8 +76,22 @@ impl Include {
     /// (`distances`, `uris`, `data`) are not parts of a chunk and are refused too, so a typo never goes
     /// unnoticed.
     pub fn parse<S: AsRef<str>>(names: &[S]) -> crate::Result<Include> {
+        Include::parse_ignoring(names, &[])
+    }
+
+    /// The chunk parts a query's `include` names: as [`Include::parse`], but `distances` and `scores` (which
+    /// every hit carries anyway, and Chroma callers name) are accepted and add nothing. Hits always carry
+    /// text and metadata; what this can add is the embedding.
+    pub fn parse_query<S: AsRef<str>>(names: &[S]) -> crate::Result<Include> {
+        Include::parse_ignoring(names, &["distances", "scores"])
+    }
+
+    fn parse_ignoring<S: AsRef<str>>(names: &[S], ignored: &[&str]) -> crate::Result<Include> {
         let mut include = Include::NOTHING;
         for (idx, name) in names.iter().enumerate() {
+            if ignored.contains(&name.as_ref()) {
+                continue;
+            }
             match name.as_ref().parse::<Part>().map_err(|e| e.within(&format!("include[{idx}]")))? {
                 Part::Text => include.text = true,
                 Part::Metadata => include.metadata = true,
@@ -90,6 +104,7 @@ impl Include {
 
 /// A chunk as a [`GetRequest`] returns it: the parts its [`Include`] left out are `None`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FetchedChunk {
     /// The chunk's id.
     pub id: String,
@@ -255,6 +270,10 @@ mod tests {
         assert_eq!(Include::parse(&["documents", "metadatas"]).unwrap(), Include::TEXT_AND_METADATA);
         assert_eq!(Include::parse(&["text", "metadata", "embeddings"]).unwrap(), Include::ALL);
         assert_eq!(Include::parse::<&str>(&[]).unwrap(), Include::NOTHING);
+        assert!(Include::parse_query(&["distances", "embeddings"]).unwrap().embedding);
+        assert!(Include::parse(&["distances"]).is_err());
+        let err = Include::parse_query(&["scores", "vectors"]).unwrap_err().to_string();
+        assert!(err.starts_with("include[1]: "), "{err}");
         let err = Include::parse(&["text", "distances"]).unwrap_err().to_string();
         assert!(err.starts_with("include[1]: `distances` is not a part of a chunk"), "{err}");
     }

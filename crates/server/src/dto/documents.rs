@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use storage_core::{Chunk, EmbeddingSpace, FusionMethod, SearchMode, StorageError};
+use storage_core::{Chunk, EmbeddingSpace, FusionMethod, SearchMode, StorageError, UpsertSummary};
 use utoipa::{IntoParams, ToSchema};
 
 /// `POST /collections`.
@@ -25,7 +25,8 @@ pub(crate) struct DropResponse {
 }
 
 /// `POST /collections/{collection}/documents`: a JSON array of chunks, or `{"chunks": [...]}`. The batch
-/// is written atomically; a repeated id keeps its last occurrence.
+/// is written atomically; a repeated id keeps its last occurrence. A chunk without an `id` gets a new one
+/// (a UUIDv7), returned in the response's `ids`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub(crate) enum UpsertBody {
@@ -39,7 +40,8 @@ pub(crate) enum UpsertBody {
 }
 
 impl UpsertBody {
-    /// Reads either shape, naming the offending chunk (`chunks[3].embedding: ...`) on error.
+    /// Reads either shape, naming the offending chunk (`chunks[3].embedding: ...`) on error; a chunk
+    /// object without an `id` (or with `"id": null`) is given [`storage_core::generate_chunk_id`]'s.
     pub(crate) fn parse(value: Value) -> storage_core::Result<Vec<Chunk>> {
         let items = match value {
             Value::Array(items) => items,
@@ -73,11 +75,52 @@ impl UpsertBody {
         items
             .into_iter()
             .enumerate()
-            .map(|(idx, item)| {
+            .map(|(idx, mut item)| {
+                if let Value::Object(object) = &mut item
+                    && object.get("id").is_none_or(Value::is_null)
+                {
+                    object.insert("id".to_owned(), Value::String(storage_core::generate_chunk_id()));
+                }
                 storage_core::from_json_value::<Chunk>(item).map_err(|e| e.within(&format!("chunks[{idx}]")))
             })
             .collect()
     }
+}
+
+/// What `POST /collections/{collection}/documents` did, with the id of every chunk sent.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct Upserted {
+    /// The counts.
+    #[serde(flatten)]
+    pub(crate) summary: UpsertSummary,
+    /// Each chunk's id, in the order sent: the caller's, or the one generated for a chunk sent without.
+    pub(crate) ids: Vec<String>,
+}
+
+/// `POST /collections/{collection}/get`: chunks by ids, by filters, or both (the named chunks that match).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GetBody {
+    /// Only these ids (at most 10,000); the chunks come back in this order, missing ids absent.
+    #[serde(default)]
+    pub(crate) ids: Option<Vec<String>>,
+    /// Metadata filter (Chroma `where` syntax).
+    #[serde(default, rename = "where")]
+    pub(crate) filter: Option<Map<String, Value>>,
+    /// Text filter (Chroma `where_document` syntax).
+    #[serde(default)]
+    pub(crate) where_document: Option<Map<String, Value>>,
+    /// At most this many chunks, 1 to 10,000 (default 10,000).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 10000)]
+    pub(crate) limit: Option<usize>,
+    /// Skip this many chunks first (of the ids' order, or of id order without ids).
+    #[serde(default)]
+    pub(crate) offset: usize,
+    /// The parts to return: `text` (`documents`), `metadata` (`metadatas`), `embedding` (`embeddings`);
+    /// default text and metadata.
+    #[serde(default)]
+    pub(crate) include: Option<Vec<String>>,
 }
 
 /// `DELETE /collections/{collection}/documents`: exactly one of `ids` and `where`.
@@ -155,6 +198,10 @@ pub(crate) struct QueryBody {
     /// Return each leg's rank and score, and the matched terms.
     #[serde(default)]
     pub(crate) explain: bool,
+    /// `["embeddings"]` returns each hit's stored vector (for max-marginal relevance); `distances` and
+    /// `scores` are accepted and change nothing, as every hit carries them.
+    #[serde(default)]
+    pub(crate) include: Option<Vec<String>>,
 }
 
 /// `GET /collections/{collection}/count`.
@@ -186,5 +233,15 @@ mod tests {
         assert!(UpsertBody::parse(serde_json::json!({"chunks": [], "x": 1})).is_err());
         assert!(UpsertBody::parse(serde_json::json!([])).is_err());
         assert!(UpsertBody::parse(serde_json::json!("x")).is_err());
+    }
+
+    #[test]
+    fn upsert_generates_an_id_for_a_chunk_sent_without_one_and_keeps_a_given_one() {
+        let chunks = UpsertBody::parse(serde_json::json!([{"text": "x"}, {"id": null}, {"id": "kept"}])).expect("ids");
+        assert_eq!(chunks[2].id, "kept");
+        assert_eq!((chunks[0].id.len(), chunks[1].id.len()), (36, 36), "UUIDs: {chunks:?}");
+        assert_ne!(chunks[0].id, chunks[1].id);
+        let err = UpsertBody::parse(serde_json::json!([{"text": "x"}, {"id": 7}])).expect_err("a numeric id");
+        assert!(err.to_string().starts_with("chunks[1].id"), "{err}");
     }
 }

@@ -1,35 +1,76 @@
-//! `/collections/{collection}/...`: batch upsert, get, delete by ids or filter, query and count.
+//! `/collections/{collection}/...`: batch upsert, get one or many, delete by ids, by filter or all, query and count.
 
 use std::time::Instant;
 
 use axum::Json;
 use axum::extract::State;
 use serde_json::Value;
-use storage_core::views::{Count, Deleted, SearchResults};
+use storage_core::views::{Chunks, Count, Deleted, SearchResults};
 use storage_core::{
-    DocumentFilter, Embedding, Filter, SearchInput, SearchRequest, StorageError, StoredChunk, UpsertSummary, check_id,
+    DocumentFilter, Embedding, Filter, GetRequest, Include, SearchInput, SearchRequest, StorageError, StoredChunk,
+    check_id, hit_embeddings,
 };
 
-use crate::dto::documents::{CountParams, DeleteBody, FusionBody, QueryBody, UpsertBody};
+use crate::dto::documents::{CountParams, DeleteBody, FusionBody, GetBody, QueryBody, UpsertBody, Upserted};
 use crate::dto::path::CollectionPath;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::{AppState, collection_name};
 
 /// Upserts a batch atomically: a JSON array of chunks, or `{"chunks": [...]}`. A repeated id keeps its
-/// last occurrence; a wrong vector length fails the whole batch (409 `incompatible_state`).
+/// last occurrence; a chunk without an `id` gets a generated one; a wrong vector length fails the whole
+/// batch (409 `incompatible_state`).
 #[utoipa::path(post, path = "/collections/{collection}/documents", tag = "documents", request_body = UpsertBody,
     params(CollectionPath),
-    responses((status = 200, description = "What the upsert did", body = UpsertSummary)))]
+    responses((status = 200, description = "What the upsert did, and each chunk's id", body = Upserted)))]
 pub(crate) async fn upsert(
     State(state): State<AppState>,
     ApiPath(collection): ApiPath<String>,
     ApiJson(body): ApiJson<Value>,
-) -> ApiResult<Json<UpsertSummary>> {
+) -> ApiResult<Json<Upserted>> {
     let name = collection_name(&collection)?;
     let chunks = UpsertBody::parse(body)?;
+    let ids = chunks.iter().map(|chunk| chunk.id.clone()).collect();
     let summary = state.stores.documents.upsert(&name, chunks).await?;
-    Ok(Json(summary))
+    Ok(Json(Upserted { summary, ids }))
+}
+
+/// Many chunks in one call, by ids (in their order, missing ones absent) and/or by filters (in id order),
+/// paged by `limit` and `offset`, with the parts `include` names. Ids travel in the body, so any id is safe.
+#[utoipa::path(post, path = "/collections/{collection}/get", tag = "documents", request_body = GetBody,
+    params(CollectionPath),
+    responses((status = 200, description = "The chunks", body = Chunks)))]
+pub(crate) async fn get_many(
+    State(state): State<AppState>,
+    ApiPath(collection): ApiPath<String>,
+    ApiJson(body): ApiJson<GetBody>,
+) -> ApiResult<Json<Chunks>> {
+    let name = collection_name(&collection)?;
+    let include = body.include.map(|names| Include::parse(&names)).transpose()?.unwrap_or_default();
+    let request = GetRequest {
+        ids: body.ids,
+        filter: body.filter.map(parse_where_object).transpose()?,
+        document_filter: body.where_document.map(parse_where_document).transpose()?,
+        limit: body.limit,
+        offset: body.offset,
+        include,
+    };
+    request.validate()?;
+    let chunks = state.stores.documents.get_many(&name, &request).await?;
+    Ok(Json(Chunks { chunks }))
+}
+
+/// Deletes every chunk of the collection and keeps the collection and its embedding space.
+#[utoipa::path(post, path = "/collections/{collection}/delete_all", tag = "documents",
+    params(CollectionPath),
+    responses((status = 200, description = "How many chunks went", body = Deleted)))]
+pub(crate) async fn delete_all(
+    State(state): State<AppState>,
+    ApiPath(collection): ApiPath<String>,
+) -> ApiResult<Json<Deleted>> {
+    let name = collection_name(&collection)?;
+    let deleted = state.stores.documents.delete_all(&name).await?;
+    Ok(Json(Deleted { deleted }))
 }
 
 /// One chunk, embedding included.
@@ -70,10 +111,11 @@ pub(crate) async fn delete(
             store.delete_ids(&name, &ids).await?
         }
         (None, Some(filter)) => {
-            let filter = Filter::from_json(&Value::Object(filter)).map_err(|e| e.within("where"))?;
+            let filter = parse_where_object(filter)?;
             filter.check_deletable().map_err(|error| match error {
                 StorageError::InvalidInput { reason, .. } => ApiError::invalid(format!(
-                    "where: {reason}; `DELETE /collections/{{collection}}` drops the collection and every chunk in it"
+                    "where: {reason}; `POST /collections/{{collection}}/delete_all` deletes every chunk, \
+                     `DELETE /collections/{{collection}}` drops the collection too"
                 )),
                 other => other.into(),
             })?;
@@ -94,11 +136,18 @@ pub(crate) async fn query(
     ApiJson(body): ApiJson<QueryBody>,
 ) -> ApiResult<Json<SearchResults>> {
     let name = collection_name(&collection)?;
+    let include = body.include.as_deref().map(Include::parse_query).transpose()?.unwrap_or(Include::NOTHING);
     let request = search_request(&state, body)?;
+    let store = state.stores.documents.as_ref();
     let started = Instant::now();
-    let hits = state.stores.documents.search(&name, &request).await?;
+    let hits = store.search(&name, &request).await?;
     let took_ms = started.elapsed().as_secs_f64() * 1000.0;
-    Ok(Json(SearchResults::new(request.mode, took_ms, hits)))
+    let embeddings = if include.embedding { Some(hit_embeddings(store, &name, &hits).await?) } else { None };
+    let results = SearchResults::new(request.mode, took_ms, hits);
+    Ok(Json(match embeddings {
+        Some(embeddings) => results.with_embeddings(embeddings),
+        None => results,
+    }))
 }
 
 /// The request a query body asks for, with the server's `search:` defaults filling the gaps, as
@@ -106,10 +155,8 @@ pub(crate) async fn query(
 fn search_request(state: &AppState, body: QueryBody) -> ApiResult<SearchRequest> {
     let embedding =
         body.embedding.map(|values| Embedding::from_f64(&values).map_err(|e| e.within("embedding"))).transpose()?;
-    let filter = body.filter.map(|map| Filter::from_json(&Value::Object(map)).map_err(|e| e.within("where")));
-    let document_filter = body
-        .where_document
-        .map(|map| DocumentFilter::from_json(&Value::Object(map)).map_err(|e| e.within("where_document")));
+    let filter = body.filter.map(parse_where_object);
+    let document_filter = body.where_document.map(parse_where_document);
     let input = SearchInput {
         mode: body.mode,
         text: body.text,
@@ -162,6 +209,16 @@ pub(crate) async fn count(
     let filter = params.filter.as_deref().map(parse_where).transpose()?;
     let count = state.stores.documents.count(&name, filter.as_ref()).await?;
     Ok(Json(Count { count }))
+}
+
+/// A `where` body field, errors named `where` (`where.$and[0].year: ...`).
+fn parse_where_object(map: serde_json::Map<String, Value>) -> storage_core::Result<Filter> {
+    Filter::from_json(&Value::Object(map)).map_err(|e| e.within("where"))
+}
+
+/// A `where_document` body field, errors named `where_document`.
+fn parse_where_document(map: serde_json::Map<String, Value>) -> storage_core::Result<DocumentFilter> {
+    DocumentFilter::from_json(&Value::Object(map)).map_err(|e| e.within("where_document"))
 }
 
 /// A `where` query parameter: JSON text, errors named `where` (`where.$and[0].year: ...`).

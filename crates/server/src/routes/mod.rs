@@ -27,6 +27,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::get, collections::drop))
         .routes(routes!(documents::upsert, documents::delete))
         .routes(routes!(documents::get))
+        .routes(routes!(documents::get_many))
+        .routes(routes!(documents::delete_all))
         .routes(routes!(documents::query))
         .routes(routes!(documents::count))
         .routes(routes!(memories::get_space, memories::put_space))

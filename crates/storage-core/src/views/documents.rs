@@ -2,8 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
 use crate::collection::CollectionInfo;
 use crate::document::Metadata;
+use crate::embedding::Embedding;
+use crate::get::FetchedChunk;
 use crate::search::{SearchHit, SearchMode};
 
 /// One hit, flattened: the leg details appear only when the query asked to `explain`.
@@ -36,6 +40,9 @@ pub struct SearchResult {
     /// Query terms found in the text (explain, keyword legs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matched_terms: Option<Vec<String>>,
+    /// The chunk's stored vector, when the query's `include` named embeddings and the chunk has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<Embedding>,
 }
 
 impl From<SearchHit> for SearchResult {
@@ -51,6 +58,7 @@ impl From<SearchHit> for SearchResult {
             keyword_rank: hit.keyword.map(|leg| leg.rank),
             keyword_score: hit.keyword.map(|leg| leg.score),
             matched_terms: hit.matched_terms,
+            embedding: None,
         }
     }
 }
@@ -80,6 +88,23 @@ impl SearchResults {
             results: hits.into_iter().map(SearchResult::from).collect(),
         }
     }
+
+    /// Gives each result its vector from `embeddings` (by id, as [`crate::hit_embeddings`] reads them).
+    #[must_use]
+    pub fn with_embeddings(mut self, mut embeddings: HashMap<String, Embedding>) -> Self {
+        for result in &mut self.results {
+            result.embedding = embeddings.remove(&result.id);
+        }
+        self
+    }
+}
+
+/// Chunks read by ids or filters: `{"chunks"}`, each with the parts the read's `include` named.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Chunks {
+    /// In the read's order: the order of the ids asked for, or id order.
+    pub chunks: Vec<FetchedChunk>,
 }
 
 /// A count: `{"count"}`.

@@ -12,7 +12,7 @@ mod memory;
 mod session;
 mod task;
 
-pub use self::documents::{Collections, Count, Deleted, SearchResult, SearchResults};
+pub use self::documents::{Chunks, Collections, Count, Deleted, SearchResult, SearchResults};
 pub use self::memory::{
     Forgotten, MemoryBrief, MemoryHistory, MemoryList, MemorySpaceView, Recalled, RecalledMemory, Superseded,
 };
