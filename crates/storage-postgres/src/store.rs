@@ -39,6 +39,7 @@ struct CollectionMeta {
     table: ChunkTable,
     language: String,
     space: Option<EmbeddingSpace>,
+    bm25: Bm25Params,
     fetched: Instant,
 }
 
@@ -169,6 +170,7 @@ impl PostgresStore {
             table: self.table(name),
             language: row.language.clone(),
             space: row.embedding_space(),
+            bm25: row.bm25(),
             fetched: Instant::now(),
         };
         self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.clone(), meta.clone());
@@ -221,7 +223,7 @@ impl PostgresStore {
         request: &SearchRequest,
     ) -> Result<Option<(Statement, HnswOverrides)>, StorageError> {
         let layout = meta.space.as_ref().map(VectorLayout::new);
-        let params = Bm25Params::default();
+        let params = meta.bm25;
         match (request.mode, layout, request.embedding.as_ref()) {
             (SearchMode::Keyword, _, _) => Ok(keyword::statement(&meta.table, &meta.language, params, request)
                 .map(|statement| (statement, HnswOverrides::default()))),
@@ -398,6 +400,16 @@ impl DocumentStore for PostgresStore {
     async fn embedding_space(&self, collection: &CollectionName) -> storage_core::Result<Option<EmbeddingSpace>> {
         let row = collections::find(&self.db, collection).await.map_err(self.db_err("reading a collection"))?;
         Ok(row.ok_or_else(|| missing(collection))?.embedding_space())
+    }
+
+    async fn set_bm25_params(&self, collection: &CollectionName, params: Bm25Params) -> storage_core::Result<()> {
+        params.validate()?;
+        let err = self.db_err("recording BM25 parameters");
+        if !collections::set_bm25(&self.db, collection, params).await.map_err(&err)? {
+            return Err(missing(collection));
+        }
+        self.forget(Some(collection));
+        Ok(())
     }
 
     async fn set_embedding_space(

@@ -12,6 +12,7 @@ mod m20261125_000002_create_memories;
 mod m20261125_000003_create_sessions;
 mod m20261125_000004_create_tasks;
 mod m20261206_000005_keyword_bm25;
+mod m20261207_000006_collection_bm25_params;
 
 use sea_orm::sea_query::{Alias, IntoIden};
 use sea_orm::{
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_sessions::Migration),
             Box::new(m20261125_000004_create_tasks::Migration),
             Box::new(m20261206_000005_keyword_bm25::Migration),
+            Box::new(m20261207_000006_collection_bm25_params::Migration),
         ]
     }
 
