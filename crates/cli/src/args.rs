@@ -113,6 +113,8 @@ pub(crate) enum Command {
     Compose(ComposeArgs),
     /// Inspect the configuration.
     Config(ConfigArgs),
+    /// Print the configured provider's embedding of TEXT, or {"id","embedding"} per {"id","text"} line of --file.
+    Embed(EmbedArgs),
     /// Serve the store over HTTP (JSON API, OpenAPI document at /openapi.json) until SIGINT or SIGTERM.
     Serve(ServeArgs),
     /// Agent memory: remember, recall, get, list, supersede, forget, history.
@@ -152,6 +154,17 @@ pub(crate) struct InitArgs {
     /// How vectors are compared: cosine, l2 or inner_product [default: embedding.metric, else cosine].
     #[arg(long, value_name = "METRIC")]
     pub(crate) metric: Option<String>,
+}
+
+/// `embed`.
+#[derive(Debug, Args)]
+pub(crate) struct EmbedArgs {
+    /// The text to embed.
+    #[arg(value_name = "TEXT")]
+    pub(crate) text: Option<String>,
+    /// A JSON-lines file of {"id","text"} (`-` for standard input) instead of TEXT.
+    #[arg(long, value_name = "F.jsonl", conflicts_with = "text")]
+    pub(crate) file: Option<PathBuf>,
 }
 
 /// `ingest`.

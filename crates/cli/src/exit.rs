@@ -66,8 +66,10 @@ pub(crate) fn remedy(error: &CliError) -> Option<String> {
                 Some("record it first: `brainstore memory space set --dimensions N`".to_owned())
             }
             Uninitialized::EmbeddingProvider { .. } => Some(
-                "give vectors with the data, or record a provider and model: `brainstore init --provider local \
-                 --model all-MiniLM-L6-v2`"
+                "give vectors with the data (`--embedding`), or embed into a collection that records a provider: \
+                 `brainstore --collection NEW init --provider local --model all-MiniLM-L6-v2`; a recorded provider \
+                 is built from the `embedding:` keys (`embedding.model_path`, `embedding.base_url`, \
+                 `embedding.api_key_env`; `brainstore config show` lists them)"
                     .to_owned(),
             ),
             _ => None,

@@ -138,8 +138,14 @@ both_backends! {
 
     fn vector_search_without_an_embedding_is_refused(store) {
         filled(&store);
+        // Text alone is embedded only into a space that names a provider; this one names none.
         store
             .run(&["search", "fox", "--mode", "vector"])
+            .code(3)
+            .no_stdout()
+            .stderr_has("an embedding provider for the space");
+        store
+            .run(&["search", "--mode", "vector"])
             .code(2)
             .no_stdout()
             .stderr_has("--embedding: vector search needs a query embedding");

@@ -45,7 +45,11 @@ serve_tests! {
         let query = |body: Value| server.call("POST", "/collections/{collection}/query", &C, Some(body));
         query(json!({"text": "fox", "top_k": 0})).await.error(400, "invalid_input", &["top_k"]);
         query(json!({"text": "fox", "min_score": 2.0})).await.error(400, "invalid_input", &["min_score"]);
-        query(json!({"mode": "vector", "text": "fox"})).await.error(400, "invalid_input", &["embedding"]);
+        query(json!({"mode": "vector"})).await.error(400, "invalid_input", &["embedding"]);
+        // Text alone is embedded only into a space that names a provider; this one names none.
+        query(json!({"mode": "vector", "text": "fox"}))
+            .await
+            .error(409, "incompatible_state", &["an embedding provider for the space", "`POST /collections`"]);
         query(json!({"mode": "hybrid", "text": "fox", "embedding": [1.0, 0.0, 0.0], "fusion": {"vector_weight": -1.0}})).await
             .error(400, "invalid_input", &["vector_weight"]);
         let bad_name = server.call("POST", "/collections", &[], Some(json!({"name": "My-Docs"}))).await;

@@ -109,23 +109,33 @@ impl EmbeddingConfig {
     /// for the same provider, the limits always.
     #[must_use]
     pub fn for_space(&self, space: &EmbeddingSpace) -> Self {
+        let mut config = self.for_model(space.provider.as_deref(), space.model.as_deref());
+        config.dimensions = Some(space.dimensions);
+        config
+    }
+
+    /// This configuration aimed at `provider` and `model` (each kept when `None`), the way
+    /// [`EmbeddingConfig::for_space`] aims it; the dimensions are kept only for the same provider and model.
+    #[must_use]
+    pub fn for_model(&self, provider: Option<&str>, model: Option<&str>) -> Self {
         let mut config = self.clone();
-        if let Some(provider) = &space.provider {
+        if let Some(provider) = provider {
             let same_kind = matches!((self.kind(), provider.parse::<ProviderKind>()), (Ok(a), Ok(b)) if a == b);
             if !same_kind {
                 config.base_url = None;
                 config.api_key_env = None;
+                config.dimensions = None;
             }
-            config.provider.clone_from(provider);
+            provider.clone_into(&mut config.provider);
         }
-        if let Some(model) = &space.model {
-            if model != &self.model {
-                // A folder configured for another model must not answer for this one.
+        if let Some(model) = model {
+            if model != self.model {
+                // A folder (or a length) configured for another model must not answer for this one.
                 config.model_path = None;
+                config.dimensions = None;
             }
-            config.model.clone_from(model);
+            model.clone_into(&mut config.model);
         }
-        config.dimensions = Some(space.dimensions);
         config
     }
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use storage_core::{Embedder, EmbedderResolver, EmbeddingSpace, StorageError, Uninitialized};
+use storage_core::{Embedder, EmbedderResolver, EmbeddingSpace, Metric, StorageError, Uninitialized};
 
 use crate::config::{EmbeddingConfig, ProviderKind};
 use crate::error::{EmbedError, Result};
@@ -68,6 +68,21 @@ impl ConfiguredResolver {
     pub fn config_for(&self, space: &EmbeddingSpace) -> EmbeddingConfig {
         self.config.for_space(space)
     }
+
+    /// The space `provider` and `model` embed into (the configured ones when `None`), learned from the
+    /// model itself (or the server's answer): what `init --provider P --model M` records without
+    /// `--dimensions`. The embedder is kept, so the first text embedded into that space loads nothing.
+    pub async fn learn_space(
+        &self,
+        provider: Option<&str>,
+        model: Option<&str>,
+        metric: Metric,
+    ) -> storage_core::Result<EmbeddingSpace> {
+        let embedder = connect(&self.config.for_model(provider, model)).await?;
+        let space = embedder.space().clone().with_metric(metric);
+        self.embedders.lock().await.insert(space.clone(), embedder);
+        Ok(space)
+    }
 }
 
 #[async_trait]
@@ -84,9 +99,26 @@ impl EmbedderResolver for ConfiguredResolver {
         if let Some(embedder) = embedders.get(space) {
             return Ok(embedder.clone());
         }
-        let embedder = connect(&self.config_for(space)).await?;
+        let embedder = connect(&self.config_for(space)).await.map_err(|error| cannot_build(space, error))?;
         embedders.insert(space.clone(), embedder.clone());
         Ok(embedder)
+    }
+}
+
+/// A recorded provider that cannot be built from this configuration (no model files, no key, a provider
+/// left out of the build, a bad value) is a store that is not set up to embed: `NotInitialized`, with the
+/// cause as the detail, so every surface adds its own remedy. A server that is down stays `Unavailable`.
+fn cannot_build(space: &EmbeddingSpace, error: EmbedError) -> StorageError {
+    match error {
+        error @ (EmbedError::Config { .. }
+        | EmbedError::NotCompiled { .. }
+        | EmbedError::ModelNotFound { .. }
+        | EmbedError::MissingKey { .. }
+        | EmbedError::ModelFile { .. }) => StorageError::NotInitialized {
+            what: Uninitialized::EmbeddingProvider { space: space.describe() },
+            detail: Some(error.to_string()),
+        },
+        other => other.into(),
     }
 }
 
@@ -109,11 +141,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unknown_provider_is_refused_naming_the_key() {
+    async fn a_recorded_provider_that_cannot_be_built_is_an_uninitialized_provider_naming_the_key() {
         let resolver = ConfiguredResolver::new(EmbeddingConfig::local_default());
         let space = EmbeddingSpace::new(3).unwrap().with_model("cohere", "embed-v3");
         let err = resolver.resolve(&space).await.unwrap_err();
-        assert!(err.is_invalid_input(), "{err}");
-        assert!(err.to_string().starts_with("embedding.provider: `cohere` is not a provider"), "{err}");
+        assert!(matches!(err, StorageError::NotInitialized { what: Uninitialized::EmbeddingProvider { .. }, .. }));
+        assert!(err.to_string().contains("embedding.provider: `cohere` is not a provider"), "{err}");
     }
 }

@@ -169,9 +169,14 @@ pub(crate) fn remedy(error: &StorageError) -> Option<String> {
             Uninitialized::MemorySpace => {
                 Some("record it first: `PUT /memories/embedding-space` with {\"dimensions\": N}".to_owned())
             }
-            Uninitialized::EmbeddingProvider { .. } => {
-                Some("give vectors with the data (`embedding` on every chunk and query)".to_owned())
-            }
+            Uninitialized::EmbeddingProvider { .. } => Some(
+                "give vectors with the data (`embedding` on every chunk and query), or create a collection whose \
+                 space names a provider: `POST /collections` with {\"name\": \"NEW\", \"embedding\": \
+                 {\"provider\": \"local\", \"model\": \"all-MiniLM-L6-v2\", \"dimensions\": 384}}; a recorded \
+                 provider is built from the server's `embedding:` keys (`embedding.model_path`, \
+                 `embedding.base_url`, `embedding.api_key_env`): set them and restart the server"
+                    .to_owned(),
+            ),
             _ => None,
         },
         StorageError::DimensionMismatch { collection, remedy: None, .. }

@@ -73,11 +73,60 @@ pub(crate) struct MetaTable {
 /// The chunks' metadata side table.
 pub(crate) const CHUNK_META: MetaTable = MetaTable { row_pk: "c.pk", table: "chunk_meta", owner: "chunk_pk" };
 
+/// How a key test reaches the side table. Both forms match exactly the same rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Probe {
+    /// `pk IN (SELECT owner FROM side WHERE key = ? AND ...)`: SQLite lists every row the test matches once
+    /// per statement, so the cost follows the rows the filter matches. Right when the statement visits most
+    /// rows anyway, or when the list drives it (a selective filter, a vector pre-selection).
+    Set,
+    /// `EXISTS (SELECT 1 FROM side WHERE owner = pk AND +key = ? AND ...)`: a look-up on the owner index for
+    /// each row the statement visits, so the cost follows those rows, not the filter. Right for a keyword
+    /// leg, which visits only the full-text matches: listing the 92,000 rows a broad filter matches cost
+    /// 2 s at 100,000 chunks, against 0.2 s for the whole unfiltered query (issue 13). `+` keeps SQLite off
+    /// the `(key, ...)` indexes, which would walk every row with the key for each visited row.
+    PerRow,
+}
+
+/// Key tests in one filter past which [`Probe::PerRow`] gives way to [`Probe::Set`]: per row, each key
+/// test is a look-up, so a filter of thousands of `$or` parts is cheaper listed once.
+pub(crate) const MAX_PER_ROW_TESTS: usize = 16;
+
+/// A search request's filters compiled in both [`Probe`] forms: `set` lists the chunks they match, `per_row`
+/// tests the chunks a statement visits.
+#[derive(Debug)]
+pub(crate) struct ChunkFilter {
+    pub(crate) set: SqlCondition,
+    pub(crate) per_row: SqlCondition,
+}
+
+impl ChunkFilter {
+    /// The request's metadata and text filters, or `None` when it has neither.
+    pub(crate) fn of(request: &storage_core::SearchRequest) -> Option<ChunkFilter> {
+        let (filter, document) = (request.filter.as_ref(), request.document_filter.as_ref());
+        (filter.is_some() || document.is_some()).then(|| ChunkFilter {
+            set: conditions_probing(filter, document, Probe::Set),
+            per_row: conditions_probing(filter, document, Probe::PerRow),
+        })
+    }
+}
+
 /// The condition for an optional metadata filter and an optional text filter.
 pub(crate) fn conditions(filter: Option<&Filter>, document: Option<&DocumentFilter>) -> SqlCondition {
+    conditions_probing(filter, document, Probe::Set)
+}
+
+/// [`conditions`] with the key tests in the `probe` form ([`Probe::PerRow`] only up to
+/// [`MAX_PER_ROW_TESTS`] key tests).
+pub(crate) fn conditions_probing(
+    filter: Option<&Filter>,
+    document: Option<&DocumentFilter>,
+    probe: Probe,
+) -> SqlCondition {
     let mut condition = SqlCondition::always();
     if let Some(filter) = filter {
-        condition = condition.and(metadata_condition(filter));
+        let probe = if key_tests(filter) > MAX_PER_ROW_TESTS { Probe::Set } else { probe };
+        condition = condition.and(metadata_condition_probing(filter, &CHUNK_META, probe));
     }
     if let Some(document) = document {
         condition = condition.and(document_condition(document));
@@ -92,6 +141,20 @@ pub(crate) fn metadata_condition(filter: &Filter) -> SqlCondition {
 
 /// A metadata filter as SQL, matched through `table`.
 pub(crate) fn metadata_condition_on(filter: &Filter, table: &MetaTable) -> SqlCondition {
+    metadata_condition_probing(filter, table, Probe::Set)
+}
+
+/// The number of key tests in a filter.
+fn key_tests(filter: &Filter) -> usize {
+    match filter {
+        Filter::Field { .. } => 1,
+        Filter::And(items) | Filter::Or(items) => items.iter().map(key_tests).sum(),
+        Filter::Not(inner) => key_tests(inner),
+    }
+}
+
+/// A metadata filter as SQL, matched through `table` in the `probe` form.
+fn metadata_condition_probing(filter: &Filter, table: &MetaTable, probe: Probe) -> SqlCondition {
     fn drives(filter: &Filter) -> bool {
         match filter {
             Filter::Field { .. } => true,
@@ -99,29 +162,34 @@ pub(crate) fn metadata_condition_on(filter: &Filter, table: &MetaTable) -> SqlCo
             Filter::Or(_) | Filter::Not(_) => false,
         }
     }
-    let mut out = SqlCondition { selective: drives(filter), ..SqlCondition::default() };
-    write_filter(filter, table, &mut out);
+    let mut out = SqlCondition { selective: probe == Probe::Set && drives(filter), ..SqlCondition::default() };
+    write_filter(filter, table, probe, &mut out);
     out
 }
 
-fn write_filter(filter: &Filter, table: &MetaTable, out: &mut SqlCondition) {
+fn write_filter(filter: &Filter, table: &MetaTable, probe: Probe, out: &mut SqlCondition) {
     match filter {
         Filter::And(items) | Filter::Or(items) if items.is_empty() => {
             out.sql.push_str(if matches!(filter, Filter::And(_)) { "1" } else { "0" });
         }
         Filter::And(items) | Filter::Or(items) => {
             let joiner = if matches!(filter, Filter::And(_)) { " AND " } else { " OR " };
-            write_balanced(items, joiner, out, &mut |item, out| write_filter(item, table, out));
+            write_balanced(items, joiner, out, &mut |item, out| write_filter(item, table, probe, out));
         }
         Filter::Not(inner) => {
             out.sql.push_str("NOT (");
-            write_filter(inner, table, out);
+            write_filter(inner, table, probe, out);
             out.sql.push(')');
         }
         Filter::Field { key, op } => {
             // A missing key has no row, so every positive test is false and `NOT` makes it true, as in eval.
             let MetaTable { row_pk, table, owner } = table;
-            out.sql.push_str(&format!("{row_pk} IN (SELECT m.{owner} FROM {table} m WHERE m.key = ? AND "));
+            out.sql.push_str(&match probe {
+                Probe::Set => format!("{row_pk} IN (SELECT m.{owner} FROM {table} m WHERE m.key = ? AND "),
+                Probe::PerRow => {
+                    format!("EXISTS (SELECT 1 FROM {table} m WHERE m.{owner} = {row_pk} AND +m.key = ? AND ")
+                }
+            });
             out.values.push(key.clone().into());
             write_field_op(op, out);
             out.sql.push(')');
@@ -366,6 +434,30 @@ mod tests {
         let condition = metadata_condition(&Filter::Field { key: "s".into(), op: FieldOp::In(strings) });
         assert_eq!(parenthesis_depth(&condition.sql), 4, "{}", &condition.sql[..200]);
         assert_eq!(condition.values.len(), 1 + 15_000);
+    }
+
+    #[test]
+    fn per_row_probes_look_up_each_row_until_the_filter_has_too_many_key_tests() {
+        let filter = Filter::from_json(&json!({"$or": [{"y": {"$gt": 1}}, {"t": {"$ne": "a"}}]})).unwrap();
+        let condition = conditions_probing(Some(&filter), None, Probe::PerRow);
+        let exists = "EXISTS (SELECT 1 FROM chunk_meta m WHERE m.chunk_pk = c.pk AND +m.key = ? AND ";
+        assert_eq!(
+            condition.sql,
+            format!(
+                "(1) AND (({exists}m.elem = 0 AND m.kind = 2 AND m.num > ?) OR \
+                 NOT ({exists}m.elem = 0 AND (m.kind = 3 AND m.str = ?)))))"
+            )
+        );
+        assert_eq!(condition.values.len(), 4);
+        assert!(!condition.selective, "a per-row test cannot drive the query");
+        let many =
+            Filter::Or((0..=MAX_PER_ROW_TESTS).map(|i| Filter::eq("k", Scalar::String(format!("v{i}")))).collect());
+        let condition = conditions_probing(Some(&many), None, Probe::PerRow);
+        assert!(!condition.sql.contains("EXISTS") && condition.sql.contains(SUB), "{}", condition.sql);
+        let few =
+            Filter::Or((0..MAX_PER_ROW_TESTS).map(|i| Filter::eq("k", Scalar::String(format!("v{i}")))).collect());
+        let condition = conditions_probing(Some(&few), None, Probe::PerRow);
+        assert!(!condition.sql.contains(SUB) && condition.sql.contains("EXISTS"), "{}", condition.sql);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use storage_core::{
     Bm25Params, Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
-    HealthReport, ListRequest, MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk,
-    TextLanguage, UpsertSummary,
+    HealthReport, ListRequest, MigrationInfo, PendingText, ReembedProgress, SearchHit, SearchMode, SearchRequest,
+    StagedVector, StorageError, StoredChunk, TextLanguage, UpsertSummary,
 };
 use tokio::sync::OnceCell;
 
@@ -17,7 +17,7 @@ use crate::db::Db;
 use crate::error::EmbeddedError;
 use crate::index_cache::IndexCache;
 use crate::ops::vector::VectorContext;
-use crate::ops::{collections, count, delete, get, hybrid, keyword, upsert, vector};
+use crate::ops::{collections, count, delete, get, hybrid, keyword, reembed, upsert, vector};
 use crate::{health, migration, schema};
 
 /// The embedded store: one data dir, no server. Cheap to clone; clones share the connection pool and
@@ -204,6 +204,44 @@ impl DocumentStore for EmbeddedStore {
             self.inner.indexes.apply(delta);
         }
         Ok(summary)
+    }
+
+    async fn begin_reembed(
+        &self,
+        collection: &CollectionName,
+        space: &EmbeddingSpace,
+    ) -> storage_core::Result<ReembedProgress> {
+        reembed::begin(self.db().await?, collection, space).await
+    }
+
+    async fn reembed_progress(&self, collection: &CollectionName) -> storage_core::Result<Option<ReembedProgress>> {
+        reembed::progress(self.db().await?, collection).await
+    }
+
+    async fn reembed_pending(
+        &self,
+        collection: &CollectionName,
+        limit: usize,
+    ) -> storage_core::Result<Vec<PendingText>> {
+        reembed::pending(self.db().await?, collection, limit).await
+    }
+
+    async fn stage_vectors(
+        &self,
+        collection: &CollectionName,
+        vectors: Vec<StagedVector>,
+    ) -> storage_core::Result<u64> {
+        reembed::stage(self.db().await?, collection, vectors).await
+    }
+
+    async fn switch_reembed(&self, collection: &CollectionName) -> storage_core::Result<ReembedProgress> {
+        let (progress, id) = reembed::switch(self.db().await?, collection).await?;
+        self.inner.indexes.forget(id);
+        Ok(progress)
+    }
+
+    async fn abandon_reembed(&self, collection: &CollectionName) -> storage_core::Result<bool> {
+        reembed::abandon(self.db().await?, collection).await
     }
 
     async fn get(&self, collection: &CollectionName, id: &str) -> storage_core::Result<Option<StoredChunk>> {

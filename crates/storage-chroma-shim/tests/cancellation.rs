@@ -1,11 +1,12 @@
 //! A cancelled upsert future writes its whole batch or nothing: the batch is one transaction, and
-//! dropping it mid-way rolls back. A dropped search stops its SQLite statement, so its read connection
-//! serves the next read at once (issue 13).
+//! dropping it mid-way rolls back. A dropped search or memory recall stops its SQLite statement, so its
+//! read connection serves the next read at once (issue 13).
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use storage_chroma_shim::{EmbeddedConfig, EmbeddedStore};
+use storage_core::memory::{MemoryStore, NewMemory, RecallRequest, RememberOptions, Scope};
 use storage_core::{Chunk, CollectionName, DocumentStore, Embedding, EmbeddingSpace, Filter, Metadata, SearchRequest};
 
 const BATCH: usize = 5_000;
@@ -91,4 +92,42 @@ async fn a_dropped_search_stops_its_statement_and_frees_the_read_connection() {
     assert_eq!(count, 30_000);
     // Without the interrupt, the next read waits for the dropped statement's remaining nine tenths.
     assert!(waited < full / 2, "the next read waited {waited:?}; the dropped search alone runs {full:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_recall_stops_its_statement_and_frees_the_read_connection() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let mut config = EmbeddedConfig::new(temp.path().join("data"));
+    // One read connection: the next read needs exactly the one the dropped recall held.
+    config.max_connections = 1;
+    let store = EmbeddedStore::open(config).expect("config");
+    store.initialize().await.expect("initialize");
+    let words: Vec<String> = (0..WORDS).map(|idx| format!("word{idx}")).collect();
+    let text = words.join(" ");
+    // Few memories with long texts: ranking counts every occurrence of every query word, so the recall's
+    // keyword statement is slow while remembering stays quick.
+    let content = vec![text.as_str(); 60].join(" ");
+    let scope = Scope::tenant("slow");
+    let options = RememberOptions { dedup_threshold: None, ..RememberOptions::default() };
+    for idx in 0..1_500 {
+        let memory = NewMemory::new(scope.clone(), format!("{content} {idx}"));
+        store.remember(memory, &options).await.expect("remember");
+    }
+    let mut slow = RecallRequest::new(scope.clone());
+    slow.text = Some(text.clone());
+    let started = Instant::now();
+    let hits = store.recall(&slow).await.expect("a recall left to finish");
+    let full = started.elapsed();
+    assert!(!hits.is_empty(), "every memory matches");
+
+    // Dropped a tenth of the way through, as a request timeout drops it.
+    let dropped_after = full / 10;
+    let outcome = tokio::time::timeout(dropped_after, store.recall(&slow)).await;
+    assert!(outcome.is_err(), "the recall runs {full:?}, longer than the {dropped_after:?} it was given");
+    let next = Instant::now();
+    let space = store.memory_embedding_space().await.expect("the next read");
+    let waited = next.elapsed();
+    assert_eq!(space, None);
+    // Without the interrupt, the next read waits for the dropped statement's remaining nine tenths.
+    assert!(waited < full / 2, "the next read waited {waited:?}; the dropped recall alone runs {full:?}");
 }

@@ -132,14 +132,18 @@ pub async fn embed_query(
         return Ok(false);
     };
     check_embedder(collection, space, embedder)?;
-    let vector = embedder.embed(&[text]).await?.pop().ok_or_else(|| {
+    request.embedding = Some(embed_one(embedder, text).await?);
+    Ok(true)
+}
+
+/// The embedding of one `text`.
+pub async fn embed_one(embedder: &dyn Embedder, text: &str) -> crate::Result<Embedding> {
+    embedder.embed(&[text]).await?.pop().ok_or_else(|| {
         StorageError::backend(
             format!("embedding with {}", embedder.space().describe()),
             "1 text was sent but no vector came back",
         )
-    })?;
-    request.embedding = Some(vector);
-    Ok(true)
+    })
 }
 
 #[cfg(test)]

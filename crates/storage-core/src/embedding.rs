@@ -292,6 +292,11 @@ impl EmbeddingSpace {
         Ok(())
     }
 
+    /// Whether the space names the provider and model that embed into it, so text can be embedded.
+    pub fn names_provider(&self) -> bool {
+        self.provider.is_some() && self.model.is_some()
+    }
+
     /// `provider/model (metric)`, for messages.
     pub fn describe(&self) -> String {
         format!(

@@ -1,11 +1,13 @@
 //! brainstore's protocol: what a store of agent knowledge is, independent of any database.
 //!
 //! - [`DocumentStore`]: the async trait every backend implements, used as `Arc<dyn DocumentStore>`.
-//! - [`Embedder`] and [`EmbedderResolver`]: text in, vectors out (providers live in the `embed` crate).
+//! - [`Embedder`] and [`EmbedderResolver`]: text in, vectors out (providers live in the `embed` crate);
+//!   [`Stores::with_resolver`] makes a backend embed what arrives without a vector.
 //! - Domain types: [`Chunk`], [`StoredChunk`], [`Metadata`], [`Embedding`], [`EmbeddingSpace`],
 //!   [`CollectionName`], [`SearchRequest`], [`SearchHit`], [`GetRequest`], [`HealthReport`].
 //! - [`filter`]: Chroma's `where` / `where_document` JSON parsed into a typed AST, and the reference
 //!   evaluator that defines what every filter means.
+//! - [`reembed_collection`]: re-embedding a collection into a new space staged beside the current one.
 //! - [`fusion`]: reciprocal rank and weighted min-max fusion for hybrid search.
 //! - [`memory`], [`session`], [`task`]: agent memory, conversations and artifacts, and a shared task queue.
 //! - [`StorageError`]: every failure, classified by cause, never carrying a password.
@@ -17,6 +19,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod auto_embed;
 mod collection;
 mod columns;
 mod document;
@@ -30,6 +33,7 @@ mod health;
 mod json;
 pub mod keyword;
 pub mod memory;
+mod reembed;
 mod request;
 #[cfg(feature = "openapi")]
 mod schema;
@@ -46,6 +50,7 @@ mod text_enum;
 pub mod transfer;
 pub mod views;
 
+pub use crate::auto_embed::needs_query_embedding;
 pub use crate::collection::{CollectionInfo, CollectionName, MAX_COLLECTION_NAME_LEN, VectorIndexState};
 pub use crate::columns::ChunkColumns;
 pub use crate::document::{
@@ -53,7 +58,9 @@ pub use crate::document::{
     ValidatedBatch, check_id, check_text, dedup_last_wins, generate_chunk_id, ids_or_generated, json_type_name,
     prepare_batch,
 };
-pub use crate::embedder::{Embedder, EmbedderResolver, check_embedder, check_embeddings, embed_missing, embed_query};
+pub use crate::embedder::{
+    Embedder, EmbedderResolver, check_embedder, check_embeddings, embed_missing, embed_one, embed_query,
+};
 pub use crate::embedding::{Embedding, EmbeddingSpace, MAX_DIMENSIONS, MAX_SQUARED_NORM, MIN_SQUARED_NORM, Metric};
 pub use crate::error::{BoxError, ErrorKind, Result, StorageError, Uninitialized};
 pub use crate::filter::{DocumentFilter, Filter};
@@ -65,6 +72,10 @@ pub use crate::keyword::bm25::Bm25Params;
 pub use crate::keyword::{
     ENGLISH_STOP_WORDS, KeywordGroup, KeywordMatch, KeywordQuery, KeywordTerm, TextLanguage, analyze, analyze_word,
     matched_terms, split_words, term_occurrences,
+};
+pub use crate::reembed::{
+    DEFAULT_REEMBED_PAGE, PendingText, ReembedProgress, ReembedSummary, StagedVector, check_pending_limit,
+    check_staged_space, check_staged_vectors, check_switch, not_staged, reembed_collection,
 };
 pub use crate::request::{MAX_PAGE_LIMIT, SearchDefaults, SearchInput, check_page_limit, page_limit};
 pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};

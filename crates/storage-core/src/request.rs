@@ -114,7 +114,8 @@ impl SearchDefaults {
     /// The request `input` asks for, each gap filled from these defaults; the mode is the input's, else
     /// the defaults', else [`SearchMode::infer`]. It is checked against everything that does not need the
     /// collection (an embedding against a space of its own length), so a bad query is refused before any
-    /// store is asked; the store checks the rest against the collection's space.
+    /// store is asked; the store checks the rest against the collection's space. A vector or hybrid query
+    /// may give text alone, for a store that embeds it (`Stores::with_resolver`).
     pub fn request(&self, input: SearchInput) -> crate::Result<SearchRequest> {
         let inferred = SearchMode::infer(input.text.is_some(), input.embedding.is_some());
         let mode = input.mode.or(self.mode).unwrap_or(inferred);
@@ -127,7 +128,7 @@ impl SearchDefaults {
         request.filter = input.filter;
         request.document_filter = input.document_filter;
         let own_space = request.embedding.as_ref().map(|e| EmbeddingSpace::new(e.dimensions())).transpose()?;
-        request.validate(&crate::CollectionName::default(), own_space.as_ref())?;
+        request.validate_before_embedding(&crate::CollectionName::default(), own_space.as_ref())?;
         Ok(request)
     }
 }

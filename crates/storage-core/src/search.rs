@@ -205,6 +205,25 @@ impl SearchRequest {
 
     /// Checks the request against itself and the collection's embedding space, before any data is read.
     pub fn validate(&self, collection: &CollectionName, space: Option<&EmbeddingSpace>) -> crate::Result<()> {
+        self.check(collection, space, false)
+    }
+
+    /// [`SearchRequest::validate`] for a request whose query text a store with an embedder
+    /// (`Stores::with_resolver`) will embed: a vector or hybrid request may carry text instead of a vector.
+    pub fn validate_before_embedding(
+        &self,
+        collection: &CollectionName,
+        space: Option<&EmbeddingSpace>,
+    ) -> crate::Result<()> {
+        self.check(collection, space, crate::needs_query_embedding(self))
+    }
+
+    fn check(
+        &self,
+        collection: &CollectionName,
+        space: Option<&EmbeddingSpace>,
+        text_is_embedded: bool,
+    ) -> crate::Result<()> {
         if self.top_k == 0 || self.top_k > MAX_TOP_K {
             return Err(StorageError::invalid(
                 "top_k",
@@ -234,7 +253,7 @@ impl SearchRequest {
                 Some(_) => {}
             }
         }
-        if needs_embedding {
+        if needs_embedding && !text_is_embedded {
             let Some(embedding) = &self.embedding else {
                 return Err(StorageError::invalid(
                     "embedding",
@@ -324,6 +343,10 @@ mod tests {
         let vector_without_embedding = SearchRequest::with_mode(SearchMode::Vector, Some("x".into()), None);
         let err = vector_without_embedding.validate(&name, Some(&space)).unwrap_err().to_string();
         assert!(err.starts_with("embedding: vector search needs a query embedding"), "{err}");
+        // A store that embeds query text takes the same request; without text there is nothing to embed.
+        assert!(vector_without_embedding.validate_before_embedding(&name, Some(&space)).is_ok());
+        let nothing = SearchRequest::with_mode(SearchMode::Vector, None, None);
+        assert!(nothing.validate_before_embedding(&name, Some(&space)).is_err());
         let err = SearchRequest::keyword("  ").validate(&name, Some(&space)).unwrap_err().to_string();
         assert!(err.starts_with("text: keyword search needs non-blank"), "{err}");
         let err = SearchRequest::vector(embedding(&[1.0, 0.0, 0.0])).validate(&name, Some(&space)).unwrap_err();

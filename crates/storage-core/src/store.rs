@@ -153,6 +153,69 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
+    /// Stages a re-embedding of `collection` into `space` beside its current space, or resumes the one
+    /// staged already for the same space (another space is refused: [`crate::check_staged_space`]).
+    /// Searches keep using the current space until [`switch_reembed`](Self::switch_reembed). Returns the
+    /// progress so far. The default refuses: the backend does not re-embed.
+    async fn begin_reembed(
+        &self,
+        collection: &CollectionName,
+        space: &EmbeddingSpace,
+    ) -> crate::Result<crate::ReembedProgress> {
+        let _ = (collection, space);
+        Err(self.reembed_unsupported())
+    }
+
+    /// The staged re-embedding's progress, or `None` when nothing is staged.
+    async fn reembed_progress(&self, collection: &CollectionName) -> crate::Result<Option<crate::ReembedProgress>> {
+        let _ = collection;
+        Err(self.reembed_unsupported())
+    }
+
+    /// Up to `limit` rows (1 to [`MAX_LIST_LIMIT`]) that lack a vector in the staged space, or whose staged
+    /// vector was computed from an older revision, in id order.
+    async fn reembed_pending(
+        &self,
+        collection: &CollectionName,
+        limit: usize,
+    ) -> crate::Result<Vec<crate::PendingText>> {
+        let _ = (collection, limit);
+        Err(self.reembed_unsupported())
+    }
+
+    /// Writes vectors in the staged space ([`crate::check_staged_vectors`] first, so a wrong dimension
+    /// writes nothing). A vector whose row is gone or has another revision now is skipped. Returns how
+    /// many were written.
+    async fn stage_vectors(
+        &self,
+        collection: &CollectionName,
+        vectors: Vec<crate::StagedVector>,
+    ) -> crate::Result<u64> {
+        let _ = (collection, vectors);
+        Err(self.reembed_unsupported())
+    }
+
+    /// In one transaction: the staged space becomes the collection's space, every row's vector becomes
+    /// its staged one, and the old vectors and the staging are dropped. Refused while any row is pending
+    /// ([`crate::check_switch`]). Returns the final counts.
+    async fn switch_reembed(&self, collection: &CollectionName) -> crate::Result<crate::ReembedProgress> {
+        let _ = collection;
+        Err(self.reembed_unsupported())
+    }
+
+    /// Forgets the staged space and its vectors; the current space is untouched. Returns whether
+    /// anything was staged.
+    async fn abandon_reembed(&self, collection: &CollectionName) -> crate::Result<bool> {
+        let _ = collection;
+        Err(self.reembed_unsupported())
+    }
+
+    /// The error of the re-embedding defaults.
+    #[doc(hidden)]
+    fn reembed_unsupported(&self) -> crate::StorageError {
+        crate::StorageError::Unsupported { operation: "re-embedding".into(), backend: self.backend().into() }
+    }
+
     /// One chunk by id.
     async fn get(&self, collection: &CollectionName, id: &str) -> crate::Result<Option<StoredChunk>>;
 

@@ -300,6 +300,21 @@ pub(crate) async fn set_vector_column<C: ConnectionTrait>(
     create_vector_index(db, table, layout, hnsw).await
 }
 
+/// The DDL that gives a collection's vector column the type of another space, every value NULL (a
+/// re-embedding's switch fills it from the staged vectors), with the storage [`set_vector_storage`] picks:
+/// `PLAIN` up to [`MAX_PLAIN_STORAGE_DIMENSIONS`], else pgvector's own default, `EXTERNAL`.
+pub(crate) fn retype_vector_column_ddl(table: &ChunkTable, layout: VectorLayout) -> [String; 2] {
+    let qualified = table.qualified();
+    let storage = if layout.dimensions > MAX_PLAIN_STORAGE_DIMENSIONS { "EXTERNAL" } else { "PLAIN" };
+    [
+        format!(
+            "ALTER TABLE {qualified} ALTER COLUMN embedding TYPE vector({n}) USING NULL::vector({n})",
+            n = layout.dimensions
+        ),
+        format!("ALTER TABLE {qualified} ALTER COLUMN embedding SET STORAGE {storage}"),
+    ]
+}
+
 /// Drops a collection's chunk table (its statistics stay: [`forget_keyword_stats`]).
 pub(crate) async fn drop_chunk_table<C: ConnectionTrait>(db: &C, table: &ChunkTable) -> Result<(), DbErr> {
     let drop = Table::drop().table(table.table_ref()).if_exists().to_owned();

@@ -11,8 +11,8 @@ use sea_orm::{DatabaseConnection, DbErr, Statement};
 use sqlx::PgPool;
 use storage_core::{
     Bm25Params, Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
-    HealthReport, ListRequest, MigrationInfo, SearchHit, SearchMode, SearchRequest, StorageError, StoredChunk,
-    UpsertSummary, check_id, prepare_batch,
+    HealthReport, ListRequest, MigrationInfo, PendingText, ReembedProgress, SearchHit, SearchMode, SearchRequest,
+    StagedVector, StorageError, StoredChunk, UpsertSummary, check_id, check_pending_limit, prepare_batch,
 };
 
 use crate::config::PostgresConfig;
@@ -24,9 +24,12 @@ use crate::migration;
 use crate::ops::bulk::{self, Begun};
 use crate::ops::hybrid::HybridInput;
 use crate::ops::probe::{ServerInfo, pgvector_version};
+use crate::ops::reembed::Failure;
 use crate::ops::upsert::UpsertFailure;
 use crate::ops::vector::VectorSettings;
-use crate::ops::{HnswOverrides, QueryWith, collections, count, delete, hybrid, keyword, read, upsert, vector};
+use crate::ops::{
+    HnswOverrides, QueryWith, collections, count, delete, hybrid, keyword, read, reembed, upsert, vector,
+};
 use crate::schema::{self, ChunkTable, HnswParams, VectorLayout};
 
 /// How long a collection's registry row is trusted for reads before it is read again. Writes always read
@@ -150,6 +153,13 @@ impl PostgresStore {
             Some(name) => drop(registry.remove(name)),
             None => registry.clear(),
         }
+    }
+
+    fn reembed_result<T>(&self, operation: &str, result: Result<T, Failure>) -> storage_core::Result<T> {
+        result.map_err(|failure| match failure {
+            Failure::Refused(error) => error,
+            Failure::Database(error) => self.errors.sqlx(operation, error),
+        })
     }
 
     fn db_err<'a>(&'a self, operation: &'a str) -> impl Fn(DbErr) -> StorageError + 'a {
@@ -473,6 +483,52 @@ impl DocumentStore for PostgresStore {
             .map_err(|error| self.errors.sqlx("building the vector index after a bulk load", error))
     }
 
+    async fn begin_reembed(
+        &self,
+        collection: &CollectionName,
+        space: &EmbeddingSpace,
+    ) -> storage_core::Result<ReembedProgress> {
+        space.validate()?;
+        VectorLayout::new(space).check_supported(self.pgvector())?;
+        let begun = reembed::begin(&self.pool, &self.table(collection), collection, space).await;
+        self.reembed_result("beginning a re-embedding", begun)
+    }
+
+    async fn reembed_progress(&self, collection: &CollectionName) -> storage_core::Result<Option<ReembedProgress>> {
+        let progress = reembed::progress(&self.pool, &self.table(collection), collection).await;
+        self.reembed_result("reading re-embedding progress", progress)
+    }
+
+    async fn reembed_pending(
+        &self,
+        collection: &CollectionName,
+        limit: usize,
+    ) -> storage_core::Result<Vec<PendingText>> {
+        check_pending_limit(limit)?;
+        let pending = reembed::pending(&self.pool, &self.table(collection), collection, limit).await;
+        self.reembed_result("reading rows to re-embed", pending)
+    }
+
+    async fn stage_vectors(
+        &self,
+        collection: &CollectionName,
+        vectors: Vec<StagedVector>,
+    ) -> storage_core::Result<u64> {
+        let staged = reembed::stage(&self.pool, &self.table(collection), collection, vectors).await;
+        self.reembed_result("staging re-embedded vectors", staged)
+    }
+
+    async fn switch_reembed(&self, collection: &CollectionName) -> storage_core::Result<ReembedProgress> {
+        let switched = reembed::switch(&self.pool, &self.table(collection), collection, self.hnsw()).await;
+        self.forget(Some(collection));
+        self.reembed_result("switching to the re-embedded space", switched)
+    }
+
+    async fn abandon_reembed(&self, collection: &CollectionName) -> storage_core::Result<bool> {
+        let abandoned = reembed::abandon(&self.pool, collection).await;
+        self.reembed_result("abandoning a re-embedding", abandoned)
+    }
+
     async fn get(&self, collection: &CollectionName, id: &str) -> storage_core::Result<Option<StoredChunk>> {
         check_id(id, "id")?;
         let conn = self.hold().await?;
@@ -556,6 +612,7 @@ impl DocumentStore for PostgresStore {
         schema::forget_keyword_stats(&txn, &table).await.map_err(&err)?;
         schema::create_chunk_table(&txn, &table, None, self.hnsw()).await.map_err(&err)?;
         collections::set_space(&txn, row, None).await.map_err(&err)?;
+        reembed::forget_staging(&txn, collection).await.map_err(&err)?;
         txn.commit().await.map_err(&err)?;
         self.forget(Some(collection));
         Ok(())

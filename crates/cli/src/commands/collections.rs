@@ -2,10 +2,10 @@
 
 use storage_core::keyword::bm25;
 use storage_core::views::Collections;
-use storage_core::{Bm25Params, CollectionName, EmbeddingSpace, StorageError};
+use storage_core::{Bm25Params, CollectionName, StorageError};
 
 use super::Context;
-use super::init::space_from;
+use super::init::{SpaceSpec, space_from};
 use crate::args::{CollectionsAction, CollectionsArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
@@ -15,7 +15,7 @@ use crate::output::Printer;
 #[derive(Debug)]
 pub(crate) enum Input {
     List,
-    Create { name: CollectionName, space: Option<EmbeddingSpace> },
+    Create { name: CollectionName, space: SpaceSpec },
     Bm25 { name: CollectionName, k1: Option<f64>, b: Option<f64> },
     Drop { name: CollectionName },
 }
@@ -53,6 +53,7 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
         Input::List => store.list_collections().await?,
         Input::Create { name, space } => {
             store.initialize().await?;
+            let space = space.resolve(&ctx.resolver).await?;
             vec![store.create_collection(&name, space.as_ref()).await?]
         }
         Input::Bm25 { name, k1, b } => {

@@ -28,7 +28,8 @@ pub(crate) fn parse(args: ImportArgs, app: &AppConfig) -> Result<Input> {
 pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     ctx.store().initialize().await?;
     let progress = Progress::new(printer.format(), input.file.size, Unit::Bytes);
-    let settings = IngestSettings { mode: IngestMode::Import, batch_size: input.batch_size, skip_invalid: false };
+    let settings =
+        IngestSettings { mode: IngestMode::Import, batch_size: input.batch_size, skip_invalid: false, resolver: None };
     let summary = transfer::ingest(ctx.store.clone(), input.file, settings, &progress).await?;
     progress.finish();
     printer.report(&ImportReport { collections: summary.collections.clone(), summary })

@@ -36,6 +36,8 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
         mode: IngestMode::Ingest { collection, space: info.embedding_space },
         batch_size: input.batch_size,
         skip_invalid: input.skip_invalid,
+        // A space that names a provider embeds text-only chunks while the batch before is written.
+        resolver: Some(ctx.resolver.clone()),
     };
     let summary = transfer::ingest(ctx.store.clone(), input.file, settings, &progress).await?;
     progress.finish();

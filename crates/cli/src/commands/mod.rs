@@ -8,6 +8,7 @@ mod config;
 mod copy;
 mod count;
 mod delete;
+mod embed;
 mod export;
 mod fields;
 mod get;
@@ -25,6 +26,7 @@ mod task;
 
 use std::sync::Arc;
 
+use ::embed::ConfiguredResolver;
 use storage_core::{CollectionName, DocumentStore};
 
 use crate::args::{Cli, Command};
@@ -66,6 +68,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
     let plan = match cli.command {
         Command::Config(args) => return config::run(&args, &app, &mut printer),
         Command::Serve(args) => return serve::run(serve::parse(args, &app)?, &app, &mut printer),
+        Command::Embed(args) => return embed::run(embed::parse(args)?, &app, &mut printer),
         Command::Compose(_) => unreachable!("handled above"),
         Command::Init(args) => Plan::Init(init::parse(args, &app)?),
         Command::Ingest(args) => Plan::Ingest(ingest::parse(args, &app)?),
@@ -98,9 +101,10 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
 
 /// Opens the configured store, runs the plan, and closes the store whatever happened.
 async fn execute(plan: Plan, app: &AppConfig, printer: &mut Printer) -> Result<()> {
-    let stores = factory::open(&factory::configured(app)?).await?;
+    let resolver = Arc::new(ConfiguredResolver::new(app.embedding.provider_config()));
+    let stores = factory::open(&factory::configured(app)?).await?.with_resolver(resolver.clone());
     let store = Arc::clone(&stores.documents);
-    let ctx = Context { store: Arc::clone(&store), stores, collection: app.collection.clone() };
+    let ctx = Context { store: Arc::clone(&store), stores, collection: app.collection.clone(), resolver };
     let outcome = match plan {
         Plan::Init(input) => init::run(&ctx, input, printer).await,
         Plan::Ingest(input) => ingest::run(&ctx, input, printer).await,
@@ -133,6 +137,9 @@ pub(crate) struct Context {
     pub(crate) stores: storage_core::Stores,
     /// The collection from `--collection` or the configuration.
     pub(crate) collection: CollectionName,
+    /// Embedders for recorded spaces, from the `embedding:` section; built once, each model loaded once.
+    /// `stores` already embeds with it; ingest uses it directly to embed while it writes.
+    pub(crate) resolver: Arc<ConfiguredResolver>,
 }
 
 impl Context {

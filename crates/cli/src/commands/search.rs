@@ -175,7 +175,7 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             // Check every query against the collection's space first, so a bad one fails before any runs.
             let space = store.embedding_space(&ctx.collection).await?;
             for (id, request) in &queries {
-                request.validate(&ctx.collection, space.as_ref()).map_err(|e| match e {
+                request.validate_before_embedding(&ctx.collection, space.as_ref()).map_err(|e| match e {
                     StorageError::InvalidInput { field, reason } => {
                         CliError::Storage(StorageError::invalid(format!("query `{id}`: {field}"), reason))
                     }

@@ -2,7 +2,9 @@
 //!
 //! Everything is validated before the store opens (bind address, token policy); then the store is migrated
 //! (idempotent, like `init`), the address bound and printed on stdout, and requests served until a signal,
-//! after which in-flight requests finish. A build without the `server` feature refuses with a usage error.
+//! after which in-flight requests finish. The store embeds text-only chunks, queries and memories into
+//! spaces that name a provider (the `embedding:` section supplies model folders, servers and keys), and
+//! `POST /v1/embeddings` answers with the configured model when `embedding.provider` or `.model` is set. A build without the `server` feature refuses with a usage error.
 
 #[cfg(feature = "server")]
 use std::io::{self, Write};
@@ -91,7 +93,8 @@ pub(crate) fn run(input: Input, app: &AppConfig, printer: &mut Printer) -> Resul
 
 #[cfg(feature = "server")]
 async fn serve(input: Input, app: &AppConfig, printer: &mut Printer) -> Result<()> {
-    let stores = crate::factory::open(&crate::factory::configured(app)?).await?;
+    let resolver = std::sync::Arc::new(::embed::ConfiguredResolver::new(app.embedding.provider_config()));
+    let stores = crate::factory::open(&crate::factory::configured(app)?).await?.with_resolver(resolver);
     let outcome = async {
         stores.documents.initialize().await?;
         let listener = tokio::net::TcpListener::bind(input.address)
@@ -101,7 +104,13 @@ async fn serve(input: Input, app: &AppConfig, printer: &mut Printer) -> Result<(
             listener.local_addr().map_err(|e| CliError::Internal(format!("cannot read the bound address: {e}")))?;
         let backend = stores.documents.backend().to_owned();
         let auth = if input.config.token.is_some() { "bearer" } else { "none" };
-        let router = server::router(stores.clone(), app.search.clone(), &input.config);
+        let mut router = server::router(stores.clone(), app.search.clone(), &input.config);
+        // `POST /v1/embeddings` serves the model `embedding:` names; loaded now, so the first request is fast.
+        if app.embedding.is_configured() {
+            let embedder =
+                ::embed::connect(&app.embedding.provider_config()).await.map_err(storage_core::StorageError::from)?;
+            router = server::with_embedder(router, embedder);
+        }
         printer.report(&ServeReport { url: format!("http://{local}"), listening: local.to_string(), backend, auth })?;
         tracing::info!("listening on http://{local}");
         server::serve(listener, router, &input.config, server::shutdown_signal())

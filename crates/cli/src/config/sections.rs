@@ -1,8 +1,10 @@
 //! The cli's own configuration sections (`backend`, `ingest`, `embedding`, `tenant`, `memory`); the backends, core (`search`) and the server own theirs.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
+use embed::{DEFAULT_LOCAL_MODEL, EmbeddingConfig, ProviderKind};
 use serde::{Deserialize, Serialize};
 use storage_core::memory::DEFAULT_DEDUP_THRESHOLD;
 use storage_core::memory::scoring::RecallWeights;
@@ -95,19 +97,32 @@ pub(crate) fn check_batch_size(size: usize) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// `embedding:` — the space `init` records when `--dimensions`, `--provider`, `--model` or `--metric`
+/// `embedding:` — the provider that embeds text (the `embed` crate's `EmbeddingConfig`, every key
+/// optional here), and the space `init` records when `--dimensions`, `--provider`, `--model` or `--metric`
 /// are not given.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct EmbeddingSection {
-    /// The embedding provider.
+    /// The embedding provider: `local` (the default), `openai` or `ollama`.
     pub(crate) provider: Option<String>,
-    /// The model.
+    /// The model (`all-MiniLM-L6-v2` for `local` by default).
     pub(crate) model: Option<String>,
+    /// `local`: a folder with the model's files, tried before the Hugging Face cache.
+    pub(crate) model_path: Option<PathBuf>,
+    /// `openai` / `ollama`: the server's base URL.
+    pub(crate) base_url: Option<String>,
+    /// `openai` / `ollama`: the NAME of the environment variable holding the API key.
+    pub(crate) api_key_env: Option<String>,
     /// The vector length.
     pub(crate) dimensions: Option<u32>,
     /// How vectors are compared.
     pub(crate) metric: Option<Metric>,
+    /// Texts per model batch (`local`) or per request (servers).
+    pub(crate) batch_size: Option<usize>,
+    /// Seconds per request (servers).
+    pub(crate) timeout_secs: Option<u64>,
+    /// Retries after a 429, a 5xx or a timeout (servers).
+    pub(crate) max_retries: Option<u32>,
 }
 
 impl EmbeddingSection {
@@ -119,7 +134,28 @@ impl EmbeddingSection {
             space.model.clone_from(&self.model);
             space.validate().map_err(|e| config_error("embedding", &e))?;
         }
+        self.provider_config().validate().map_err(|e| CliError::Config(e.to_string()))?;
         Ok(())
+    }
+
+    /// Whether a provider is configured (rather than the default).
+    pub(crate) fn is_configured(&self) -> bool {
+        self.provider.is_some() || self.model.is_some()
+    }
+
+    /// The `embed` crate's configuration: the local provider and all-MiniLM-L6-v2 unless set.
+    pub(crate) fn provider_config(&self) -> EmbeddingConfig {
+        EmbeddingConfig {
+            provider: self.provider.clone().unwrap_or_else(|| ProviderKind::Local.as_str().to_owned()),
+            model: self.model.clone().unwrap_or_else(|| DEFAULT_LOCAL_MODEL.to_owned()),
+            model_path: self.model_path.clone(),
+            base_url: self.base_url.clone(),
+            api_key_env: self.api_key_env.clone(),
+            dimensions: self.dimensions,
+            batch_size: self.batch_size,
+            timeout_secs: self.timeout_secs,
+            max_retries: self.max_retries,
+        }
     }
 }
 

@@ -87,19 +87,35 @@ def vectors(embeddings: Any) -> list[Embedding | None] | None:
     return [None if item is None else (item.tolist() if hasattr(item, "tolist") else list(item)) for item in embeddings]
 
 
-def vector(embedding: Any) -> Embedding | None:
-    if embedding is None:
-        return None
-    return list(embedding.tolist() if hasattr(embedding, "tolist") else embedding)
+def plain(value: Any) -> Any:
+    """An argument in the form the native module takes: sequences (numpy arrays too) as lists, datetimes as
+    ISO 8601 text, dataclasses (such as :class:`Scope`) as dicts; strings, dicts and scalars as given."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return to_record(value)
 
 
 def optional(**values: Any) -> dict[str, Any]:
-    """The keyword arguments that are not ``None``, so the Rust defaults apply to the others."""
-    return {key: to_record(value) for key, value in values.items() if value is not None}
+    """The keyword arguments that are not ``None`` (so the Rust defaults apply to the others), made plain."""
+    return {key: plain(value) for key, value in values.items() if value is not None}
 
 
-def timestamp(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+def options(**values: Any) -> dict[str, Any]:
+    """Every keyword argument, made plain (``None`` passes through: it means "no limit" or "off")."""
+    return {key: plain(value) for key, value in values.items()}
+
+
+def arguments(values: dict[str, Any]) -> dict[str, Any]:
+    """A public method's arguments, from its ``locals()`` taken on entry, without ``self``.
+
+    The blocking and the awaitable method pass them unchanged to the call builder here, so the two APIs
+    differ only in how they run the call, and each argument is shaped in one place.
+    """
+    return {key: value for key, value in values.items() if key != "self"}
 
 
 def scope_record(scope: Scope | str) -> dict[str, Any]:
@@ -302,20 +318,29 @@ class MemoryCalls:
         self._native = native
 
     def _remember(
-        self, content: str, scope: Scope | str, fields: dict[str, Any], options: dict[str, Any]
+        self,
+        content: str,
+        scope: Scope | str,
+        dedup_threshold: float | None,
+        actor: str | None,
+        reason: str | None,
+        **fields: Any,
     ) -> Call[RememberOutcome]:
         record = {"scope": scope_record(scope), "content": content, **optional(**fields)}
         return single(
-            self._native.remember, record, finish=lambda answer: from_record(RememberOutcome, answer), **options
+            self._native.remember,
+            record,
+            finish=lambda answer: from_record(RememberOutcome, answer),
+            dedup_threshold=dedup_threshold,
+            **optional(actor=actor, reason=reason),
         )
 
-    def _recall(self, scope: Scope | str, options: dict[str, Any]) -> Call[list[RecallHit]]:
-        options["embedding"] = vector(options.get("embedding"))
+    def _recall(self, scope: Scope | str, **arguments: Any) -> Call[list[RecallHit]]:
         return single(
             self._native.recall,
             scope_record(scope),
             finish=lambda hits: [from_record(RecallHit, hit) for hit in hits],
-            **options,
+            **options(**arguments),
         )
 
     def _get(self, tenant: str, memory_id: str) -> Call[Memory | None]:
@@ -326,36 +351,42 @@ class MemoryCalls:
             finish=lambda memory: None if memory is None else from_record(Memory, memory),
         )
 
-    def _list(self, scope: Scope | str, options: dict[str, Any]) -> Call[list[Memory]]:
+    def _list(self, scope: Scope | str, **arguments: Any) -> Call[list[Memory]]:
         return single(
             self._native.list,
             scope_record(scope),
             finish=lambda memories: [from_record(Memory, memory) for memory in memories],
-            **options,
+            **options(**arguments),
         )
 
     def _supersede(
-        self, tenant: str, old_id: str, content: str, fields: dict[str, Any], options: dict[str, Any]
+        self,
+        tenant: str,
+        old_id: str,
+        content: str,
+        scope: Scope | str | None,
+        actor: str | None,
+        reason: str | None,
+        **fields: Any,
     ) -> Call[tuple[Memory, Memory]]:
-        scope = fields.pop("scope", None) or tenant
-        record = {"scope": scope_record(scope), "content": content, **optional(**fields)}
+        record = {"scope": scope_record(scope or tenant), "content": content, **optional(**fields)}
         return single(
             self._native.supersede,
             tenant,
             str(old_id),
             record,
             finish=lambda pair: (from_record(Memory, pair[0]), from_record(Memory, pair[1])),
-            **options,
+            **optional(actor=actor, reason=reason),
         )
 
-    def _forget(self, tenant: str, memory_id: str, options: dict[str, Any]) -> Call[bool]:
-        return single(self._native.forget, tenant, str(memory_id), finish=bool, **options)
+    def _forget(self, tenant: str, memory_id: str, **arguments: Any) -> Call[bool]:
+        return single(self._native.forget, tenant, str(memory_id), finish=bool, **optional(**arguments))
 
     def _history(self, tenant: str, memory_id: str) -> Call[list[dict[str, Any]]]:
         return single(self._native.history, tenant, str(memory_id), finish=list)
 
-    def _set_space(self, dimensions: int, options: dict[str, Any]) -> Call[None]:
-        return single(self._native.set_space, dimensions, finish=lambda _: None, **options)
+    def _set_space(self, dimensions: int, **arguments: Any) -> Call[None]:
+        return single(self._native.set_space, dimensions, finish=lambda _: None, **optional(**arguments))
 
 
 class SessionCalls:
@@ -364,7 +395,7 @@ class SessionCalls:
     def __init__(self, native: _native.NativeSessions) -> None:
         self._native = native
 
-    def _create(self, tenant: str, fields: dict[str, Any]) -> Call[Session]:
+    def _create(self, tenant: str, **fields: Any) -> Call[Session]:
         record = {"tenant": tenant, **optional(**fields)}
         return single(self._native.create, record, finish=lambda session: from_record(Session, session))
 
@@ -376,9 +407,12 @@ class SessionCalls:
             finish=lambda session: None if session is None else from_record(Session, session),
         )
 
-    def _list(self, tenant: str, options: dict[str, Any]) -> Call[list[Session]]:
+    def _list(self, tenant: str, **arguments: Any) -> Call[list[Session]]:
         return single(
-            self._native.list, tenant, finish=lambda sessions: [from_record(Session, s) for s in sessions], **options
+            self._native.list,
+            tenant,
+            finish=lambda sessions: [from_record(Session, s) for s in sessions],
+            **options(**arguments),
         )
 
     def _set_status(self, tenant: str, session_id: str, status: str) -> Call[Session]:
@@ -386,9 +420,7 @@ class SessionCalls:
             self._native.set_status, tenant, session_id, status, finish=lambda session: from_record(Session, session)
         )
 
-    def _append(
-        self, tenant: str, session_id: str, role: str, content: str, fields: dict[str, Any]
-    ) -> Call[AppendOutcome]:
+    def _append(self, tenant: str, session_id: str, role: str, content: str, **fields: Any) -> Call[AppendOutcome]:
         record = {"role": role, "content": content, **optional(**fields)}
         return single(
             self._native.append_message,
@@ -398,7 +430,7 @@ class SessionCalls:
             finish=lambda outcome: from_record(AppendOutcome, outcome),
         )
 
-    def _messages(self, tenant: str, session_id: str, options: dict[str, Any]) -> Call[list[Any]]:
+    def _messages(self, tenant: str, session_id: str, **arguments: Any) -> Call[list[Any]]:
         from brainstore.types import Message
 
         return single(
@@ -406,19 +438,19 @@ class SessionCalls:
             tenant,
             session_id,
             finish=lambda messages: [from_record(Message, message) for message in messages],
-            **options,
+            **options(**arguments),
         )
 
-    def _search(self, tenant: str, query: str, options: dict[str, Any]) -> Call[list[MessageHit]]:
+    def _search(self, tenant: str, query: str, **arguments: Any) -> Call[list[MessageHit]]:
         return single(
             self._native.search_messages,
             tenant,
             query,
             finish=lambda hits: [from_record(MessageHit, hit) for hit in hits],
-            **options,
+            **options(**arguments),
         )
 
-    def _put_artifact(self, tenant: str, session_id: str, fields: dict[str, Any]) -> Call[Artifact]:
+    def _put_artifact(self, tenant: str, session_id: str, **fields: Any) -> Call[Artifact]:
         return single(
             self._native.put_artifact,
             tenant,
@@ -435,7 +467,7 @@ class SessionCalls:
             finish=lambda artifacts: [from_record(Artifact, artifact) for artifact in artifacts],
         )
 
-    def _register_agent(self, tenant: str, fields: dict[str, Any]) -> Call[Agent]:
+    def _register_agent(self, tenant: str, **fields: Any) -> Call[Agent]:
         return single(
             self._native.register_agent, tenant, optional(**fields), finish=lambda agent: from_record(Agent, agent)
         )
@@ -452,17 +484,17 @@ class TaskCalls:
     def __init__(self, native: _native.NativeTasks) -> None:
         self._native = native
 
-    def _enqueue(self, tenant: str, kind: str, fields: dict[str, Any]) -> Call[EnqueueOutcome]:
+    def _enqueue(self, tenant: str, kind: str, **fields: Any) -> Call[EnqueueOutcome]:
         record = {"tenant": tenant, "kind": kind, **optional(**fields)}
         return single(self._native.enqueue, record, finish=lambda outcome: from_record(EnqueueOutcome, outcome))
 
-    def _claim(self, tenant: str, agent: str, options: dict[str, Any]) -> Call[Task | None]:
+    def _claim(self, tenant: str, agent: str, **arguments: Any) -> Call[Task | None]:
         return single(
             self._native.claim,
             tenant,
             agent,
             finish=lambda task: None if task is None else from_record(Task, task),
-            **options,
+            **options(**arguments),
         )
 
     def _leased(self, task: Task) -> tuple[str, str, str]:
@@ -491,8 +523,13 @@ class TaskCalls:
             self._native.get, tenant, str(task_id), finish=lambda t: None if t is None else from_record(Task, t)
         )
 
-    def _list(self, tenant: str, options: dict[str, Any]) -> Call[list[Task]]:
-        return single(self._native.list, tenant, finish=lambda tasks: [from_record(Task, t) for t in tasks], **options)
+    def _list(self, tenant: str, **arguments: Any) -> Call[list[Task]]:
+        return single(
+            self._native.list,
+            tenant,
+            finish=lambda tasks: [from_record(Task, t) for t in tasks],
+            **options(**arguments),
+        )
 
     def _stats(self, tenant: str) -> Call[dict[str, int]]:
         return single(self._native.stats, tenant, finish=dict)

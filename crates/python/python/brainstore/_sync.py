@@ -24,8 +24,7 @@ from brainstore._calls import (
     StoreCalls,
     T,
     TaskCalls,
-    optional,
-    timestamp,
+    arguments,
 )
 from brainstore.types import (
     Agent,
@@ -163,23 +162,7 @@ class Memories(MemoryCalls, _Runner):
         """Stores a memory. An existing ``key`` in the scope is updated in place; with an embedding, an active
         memory of the same scope and kind at least ``dedup_threshold`` similar is updated instead of
         duplicated (``None`` turns dedup off). ``scope`` is a :class:`Scope` or a tenant name."""
-        fields = dict(
-            key=key,
-            kind=kind,
-            subject=subject,
-            tags=None if tags is None else list(tags),
-            importance=importance,
-            confidence=confidence,
-            pinned=pinned,
-            source=source,
-            tier=tier,
-            metadata=metadata,
-            embedding=None if embedding is None else list(embedding),
-            embedding_model=embedding_model,
-            expires_at=timestamp(expires_at),
-        )
-        options = dict(dedup_threshold=dedup_threshold, **optional(actor=actor, reason=reason))
-        return self._run(self._remember(content, scope, fields, options))
+        return self._run(self._remember(**arguments(locals())))
 
     def recall(
         self,
@@ -197,18 +180,7 @@ class Memories(MemoryCalls, _Runner):
     ) -> builtins.list[RecallHit]:
         """The memories of ``scope`` best matching ``text`` and/or ``embedding``, ranked by semantic and
         keyword relevance, recency, importance and pinning (active memories only, by default)."""
-        options = dict(
-            text=text,
-            embedding=embedding,
-            kinds=None if kinds is None else list(kinds),
-            tags=None if tags is None else list(tags),
-            statuses=None if statuses is None else list(statuses),
-            tiers=None if tiers is None else list(tiers),
-            where=where,
-            limit=limit,
-            weights=weights,
-        )
-        return self._run(self._recall(scope, options))
+        return self._run(self._recall(**arguments(locals())))
 
     def get(self, tenant: str, memory_id: str) -> Memory | None:
         """One memory by id, or ``None`` (an id of another tenant looks missing)."""
@@ -224,13 +196,7 @@ class Memories(MemoryCalls, _Runner):
         offset: int = 0,
     ) -> builtins.list[Memory]:
         """Memories of ``scope``, newest first."""
-        options = dict(
-            kinds=None if kinds is None else list(kinds),
-            statuses=None if statuses is None else list(statuses),
-            limit=limit,
-            offset=offset,
-        )
-        return self._run(self._list(scope, options))
+        return self._run(self._list(**arguments(locals())))
 
     def supersede(
         self,
@@ -247,18 +213,11 @@ class Memories(MemoryCalls, _Runner):
         reason: str | None = None,
     ) -> tuple[Memory, Memory]:
         """Replaces a memory with a new one; returns (old, new). The old one becomes ``superseded``."""
-        fields = dict(
-            scope=scope,
-            kind=kind,
-            tags=None if tags is None else list(tags),
-            metadata=metadata,
-            embedding=None if embedding is None else list(embedding),
-        )
-        return self._run(self._supersede(tenant, old_id, content, fields, optional(actor=actor, reason=reason)))
+        return self._run(self._supersede(**arguments(locals())))
 
     def forget(self, tenant: str, memory_id: str, *, actor: str | None = None, reason: str | None = None) -> bool:
         """Deletes a memory (its audit history stays); returns whether it existed."""
-        return self._run(self._forget(tenant, memory_id, optional(actor=actor, reason=reason)))
+        return self._run(self._forget(**arguments(locals())))
 
     def history(self, tenant: str, memory_id: str) -> builtins.list[dict[str, Any]]:
         """The memory's audit log, oldest first (each entry's ``old`` and ``new`` states)."""
@@ -268,7 +227,7 @@ class Memories(MemoryCalls, _Runner):
         self, dimensions: int, *, metric: str | None = None, provider: str | None = None, model: str | None = None
     ) -> None:
         """Records the memory embedding space: every memory embedding must then have ``dimensions`` values."""
-        return self._run(self._set_space(dimensions, optional(metric=metric, provider=provider, model=model)))
+        return self._run(self._set_space(**arguments(locals())))
 
 
 class Sessions(SessionCalls, _Runner):
@@ -284,10 +243,7 @@ class Sessions(SessionCalls, _Runner):
         metadata: Metadata | None = None,
     ) -> Session:
         """Creates a session (idempotent by ``id``; one is generated without)."""
-        fields = dict(
-            id=id, title=title, participants=None if participants is None else list(participants), metadata=metadata
-        )
-        return self._run(self._create(tenant, fields))
+        return self._run(self._create(**arguments(locals())))
 
     def get(self, tenant: str, session_id: str) -> Session | None:
         """One session, or ``None``."""
@@ -297,8 +253,7 @@ class Sessions(SessionCalls, _Runner):
         self, tenant: str, *, statuses: Sequence[str] | None = None, limit: int = 100, offset: int = 0
     ) -> builtins.list[Session]:
         """Sessions, most recent activity first."""
-        options = dict(statuses=None if statuses is None else list(statuses), limit=limit, offset=offset)
-        return self._run(self._list(tenant, options))
+        return self._run(self._list(**arguments(locals())))
 
     def set_status(self, tenant: str, session_id: str, status: str) -> Session:
         """Sets the status (``active``, ``completed``, ...)."""
@@ -316,19 +271,19 @@ class Sessions(SessionCalls, _Runner):
         metadata: Metadata | None = None,
     ) -> AppendOutcome:
         """Appends a message (idempotent by ``id``: the same id again returns the stored message)."""
-        return self._run(self._append(tenant, session_id, role, content, dict(id=id, format=format, metadata=metadata)))
+        return self._run(self._append(**arguments(locals())))
 
     def messages(
         self, tenant: str, session_id: str, *, after_seq: int | None = None, limit: int = 100
     ) -> builtins.list[Message]:
         """A session's messages in append order, after ``after_seq``."""
-        return self._run(self._messages(tenant, session_id, dict(after_seq=after_seq, limit=limit)))
+        return self._run(self._messages(**arguments(locals())))
 
     def search(
         self, tenant: str, query: str, *, session_id: str | None = None, limit: int = 10
     ) -> builtins.list[MessageHit]:
         """Full-text search over the messages of one session, or of every session of the tenant."""
-        return self._run(self._search(tenant, query, dict(session_id=session_id, limit=limit)))
+        return self._run(self._search(**arguments(locals())))
 
     def put_artifact(
         self,
@@ -344,8 +299,7 @@ class Sessions(SessionCalls, _Runner):
         metadata: Metadata | None = None,
     ) -> Artifact:
         """Stores an artifact of a session, replacing one with the same id."""
-        fields = dict(name=name, content=content, kind=kind, id=id, task_id=task_id, format=format, metadata=metadata)
-        return self._run(self._put_artifact(tenant, session_id, fields))
+        return self._run(self._put_artifact(**arguments(locals())))
 
     def artifacts(self, tenant: str, session_id: str) -> builtins.list[Artifact]:
         """A session's artifacts, newest first."""
@@ -361,10 +315,7 @@ class Sessions(SessionCalls, _Runner):
         metadata: Metadata | None = None,
     ) -> Agent:
         """Registers or updates an agent."""
-        fields = dict(
-            name=name, kind=kind, capabilities=None if capabilities is None else list(capabilities), metadata=metadata
-        )
-        return self._run(self._register_agent(tenant, fields))
+        return self._run(self._register_agent(**arguments(locals())))
 
     def agent_heartbeat(self, tenant: str, name: str, status: str = "available") -> Agent:
         """Records that an agent is alive, with its status."""
@@ -389,25 +340,13 @@ class Tasks(TaskCalls, _Runner):
         retry_backoff_ms: int | None = None,
     ) -> EnqueueOutcome:
         """Adds a task; with ``dedup_key``, an existing task with that key is returned instead."""
-        fields = dict(
-            payload=payload,
-            priority=priority,
-            session_id=session_id,
-            target_agent=target_agent,
-            dedup_key=dedup_key,
-            not_before=timestamp(not_before),
-            max_attempts=max_attempts,
-            retry_backoff_ms=retry_backoff_ms,
-        )
-        return self._run(self._enqueue(tenant, kind, fields))
+        return self._run(self._enqueue(**arguments(locals())))
 
     def claim(
         self, tenant: str, agent: str, *, kinds: Sequence[str] | None = None, lease_ms: int = 60_000
     ) -> Task | None:
         """Takes the highest-priority, oldest eligible task with a lease, or returns ``None``."""
-        return self._run(
-            self._claim(tenant, agent, dict(kinds=None if kinds is None else list(kinds), lease_ms=lease_ms))
-        )
+        return self._run(self._claim(**arguments(locals())))
 
     def complete(self, task: Task, result: Any = None) -> Task:
         """Completes a claimed task; a lease lost to another worker raises ``Conflict``."""
@@ -440,14 +379,7 @@ class Tasks(TaskCalls, _Runner):
         offset: int = 0,
     ) -> builtins.list[Task]:
         """Tasks, newest first."""
-        options = dict(
-            statuses=None if statuses is None else list(statuses),
-            kinds=None if kinds is None else list(kinds),
-            session_id=session_id,
-            limit=limit,
-            offset=offset,
-        )
-        return self._run(self._list(tenant, options))
+        return self._run(self._list(**arguments(locals())))
 
     def stats(self, tenant: str) -> dict[str, int]:
         """How many tasks are in each status."""

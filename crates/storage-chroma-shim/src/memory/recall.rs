@@ -107,8 +107,11 @@ pub(super) async fn recall(
 ) -> Result<Vec<RecallHit>, StorageError> {
     request.validate()?;
     let err = db.err("recall");
-    let txn = db.begin_read().await.map_err(&err)?;
-    let recorded = space::load(&txn).await.map_err(&err)?;
+    // One snapshot on a reader: a recall dropped mid-statement (a timed-out request) stops its statement
+    // and frees the connection, as a dropped search does.
+    let reader = db.reader().await.map_err(&err)?;
+    reader.begin().await.map_err(&err)?;
+    let recorded = space::load(&reader).await.map_err(&err)?;
     if let Some(embedding) = &request.embedding {
         storage_core::memory::check_memory_embedding(recorded.as_ref(), "embedding", embedding)?;
     }
@@ -119,23 +122,24 @@ pub(super) async fn recall(
     let mut legs: BTreeMap<i64, (Option<f32>, Option<f64>)> = BTreeMap::new();
     if let Some(text) = text {
         let query = KeywordQuery::parse(text, language);
-        for (pk, relevance) in keyword_leg(&txn, &query, &filter, request.candidates).await.map_err(&err)? {
+        for (pk, relevance) in keyword_leg(&reader, &query, &filter, request.candidates).await.map_err(&err)? {
             legs.entry(pk).or_default().1 = Some(relevance);
         }
     }
     if let (Some(embedding), Some(space)) = (&request.embedding, &recorded) {
-        for (pk, score) in semantic_leg(&txn, embedding, space, &filter, request.candidates).await.map_err(&err)? {
+        for (pk, score) in semantic_leg(&reader, embedding, space, &filter, request.candidates).await.map_err(&err)? {
             legs.entry(pk).or_default().0 = Some(score);
         }
     }
     if text.is_none() && request.embedding.is_none() {
-        for pk in recent_leg(&txn, &filter, request.candidates).await.map_err(&err)? {
+        for pk in recent_leg(&reader, &filter, request.candidates).await.map_err(&err)? {
             legs.entry(pk).or_default();
         }
     }
     let pks: Vec<i64> = legs.keys().copied().collect();
-    let mut found = rows::by_pks(&txn, &pks).await.map_err(&err)?;
-    txn.commit().await.map_err(&err)?;
+    let mut found = rows::by_pks(&reader, &pks).await.map_err(&err)?;
+    reader.commit().await.map_err(&err)?;
+    drop(reader);
     let mut pk_of: HashMap<Uuid, i64> = HashMap::with_capacity(found.len());
     let candidates: Vec<Candidate> = legs
         .into_iter()

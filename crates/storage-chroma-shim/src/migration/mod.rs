@@ -33,7 +33,8 @@ mod m20261124_000004_create_memories;
 mod m20261124_000005_create_sessions;
 mod m20261124_000006_create_tasks;
 mod m20261206_000007_index_embedded_chunks;
-mod m20261207_000008_collection_bm25_params;
+mod m20261207_000008_stage_reembedding;
+mod m20261207_000009_collection_bm25_params;
 mod template;
 mod text_index;
 
@@ -64,7 +65,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     m20261124_000005_create_sessions::MIGRATION,
     m20261124_000006_create_tasks::MIGRATION,
     m20261206_000007_index_embedded_chunks::MIGRATION,
-    m20261207_000008_collection_bm25_params::MIGRATION,
+    m20261207_000008_stage_reembedding::MIGRATION,
+    m20261207_000009_collection_bm25_params::MIGRATION,
 ];
 
 /// The FTS5 indexes migrations create with the store's tokenizer (chunks' per-collection indexes aside).

@@ -86,7 +86,7 @@ pub(crate) async fn create(
     Ok(info)
 }
 
-async fn record_space(
+pub(crate) async fn record_space(
     conn: &impl ConnectionTrait,
     name: &CollectionName,
     space: Option<&EmbeddingSpace>,
@@ -178,6 +178,10 @@ pub(crate) async fn reset(db: &Db, name: &CollectionName) -> Result<i64, Storage
     let txn = db.begin_write().await.map_err(&err)?;
     let row = bump_version(&txn, name, 1).await.map_err(&err)?.ok_or_else(|| missing(name))?;
     empty(&txn, row.id).await.map_err(&err)?;
+    // A re-embedding staged for the old contents has nothing left to do.
+    txn.execute_raw(stmt("DELETE FROM staged_spaces WHERE collection_id = ?", vec![row.id.into()]))
+        .await
+        .map_err(&err)?;
     record_space(&txn, name, None).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;
     Ok(row.id)

@@ -19,19 +19,19 @@ pub(crate) async fn search(
     let err = ctx.db.err("hybrid search");
     let reader = ctx.db.reader().await.map_err(&err)?;
     let conn = &reader;
-    let Some(VectorSearch { collection, metric, embedding, condition }) =
+    let Some(VectorSearch { collection, metric, embedding, filter }) =
         prepare(ctx, conn, name, request, "hybrid search").await?
     else {
         return Ok(Vec::new());
     };
     let settings = request.fusion;
     let vector =
-        vector_leg(ctx, conn, &collection, embedding, settings.vector_depth(request.top_k), condition.as_ref()).await?;
+        vector_leg(ctx, conn, &collection, embedding, settings.vector_depth(request.top_k), filter.as_ref()).await?;
     let query = request.keyword_query(language);
     let analyzed = query.analyzed(language);
-    let keyword = keyword_leg(conn, &collection, &analyzed, settings.keyword_depth(request.top_k), condition.as_ref())
-        .await
-        .map_err(&err)?;
+    let depth = settings.keyword_depth(request.top_k);
+    let per_row = filter.as_ref().map(|filter| &filter.per_row);
+    let keyword = keyword_leg(conn, &collection, &analyzed, depth, per_row).await.map_err(&err)?;
 
     let vector_leg: Vec<LegCandidate> =
         vector.iter().map(|c| LegCandidate { id: c.row.id.clone(), score: metric.score(c.distance) }).collect();

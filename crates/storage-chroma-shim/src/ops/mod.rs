@@ -6,6 +6,7 @@ pub(crate) mod delete;
 pub(crate) mod get;
 pub(crate) mod hybrid;
 pub(crate) mod keyword;
+pub(crate) mod reembed;
 pub(crate) mod upsert;
 pub(crate) mod vector;
 

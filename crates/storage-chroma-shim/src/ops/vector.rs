@@ -7,7 +7,7 @@ use storage_core::{CollectionName, Embedding, LegExplain, Metric, SearchHit, Sea
 use super::{CollectionRow, HitRow, fetch_hit_rows, find_collection, missing};
 use crate::config::EmbeddedConfig;
 use crate::db::{Db, stmt};
-use crate::filter_sql::{SqlCondition, conditions};
+use crate::filter_sql::{ChunkFilter, SqlCondition};
 use crate::index_cache::{IndexCache, SharedIndex};
 use crate::reader::Reader;
 use crate::vector_index::{ScanPlan, VectorIndex};
@@ -93,30 +93,27 @@ pub(crate) async fn vector_leg(
     collection: &CollectionRow,
     query: &Embedding,
     depth: usize,
-    condition: Option<&SqlCondition>,
+    filter: Option<&ChunkFilter>,
 ) -> Result<Vec<VectorCandidate>, StorageError> {
     let err = ctx.db.err("vector search");
     let Some(space) = &collection.space else { return Ok(Vec::new()) };
     let index = index_for(ctx, conn, collection, space.dimensions as usize).await?;
-    let allowed = match condition {
-        None => None,
-        Some(condition) => Some(matching_pks(conn, collection.id, condition).await.map_err(&err)?),
-    };
     let n_vectors = index.read().map_err(blocking_failed)?.len();
-    let approximate = allowed.is_none() && space.metric == Metric::Cosine && n_vectors >= ctx.config.exact_search_below;
-    let plan = ScanPlan {
-        metric: space.metric,
-        top_k: depth,
-        threads: ctx.config.scan_threads(),
-        candidates: approximate.then(|| (depth * ctx.config.oversampling).max(ctx.config.min_candidates)),
+    let exact = |top_k| ScanPlan { metric: space.metric, top_k, threads: ctx.config.scan_threads(), candidates: None };
+    let scored = match filter {
+        None => {
+            let approximate = space.metric == Metric::Cosine && n_vectors >= ctx.config.exact_search_below;
+            let candidates = approximate.then(|| (depth * ctx.config.oversampling).max(ctx.config.min_candidates));
+            scan(&index, query, ScanPlan { candidates, ..exact(depth) }, None).await?
+        }
+        Some(filter) => match nearest_passing(conn, &index, query, depth, n_vectors, &filter.per_row, exact).await? {
+            Some(scored) => scored,
+            None => {
+                let allowed = matching_pks(conn, collection.id, &filter.set).await.map_err(&err)?;
+                scan(&index, query, exact(depth), Some(allowed)).await?
+            }
+        },
     };
-    let query_values = query.as_slice().to_vec();
-    let scored = tokio::task::spawn_blocking(move || {
-        let index = index.read().map_err(blocking_failed)?;
-        Ok::<_, StorageError>(index.search(&query_values, plan, allowed.as_deref()))
-    })
-    .await
-    .map_err(blocking_failed)??;
     let pks: Vec<i64> = scored.iter().map(|(pk, _)| *pk).collect();
     let mut rows = fetch_hit_rows(conn, &pks).await.map_err(&err)?;
     let mut candidates: Vec<VectorCandidate> = scored
@@ -127,6 +124,83 @@ pub(crate) async fn vector_leg(
         .sort_by(|a, b| a.distance.total_cmp(&b.distance).then_with(|| a.row.id.as_bytes().cmp(b.row.id.as_bytes())));
     candidates.truncate(depth);
     Ok(candidates)
+}
+
+/// The nearest vectors the window first holds, as a share of `depth`, and at least this many.
+const WINDOW_FACTOR: usize = 4;
+const MIN_WINDOW: usize = 256;
+/// Past this window, listing the filter's chunks ([`matching_pks`]) is the cheaper way.
+const MAX_WINDOW: usize = 4_096;
+
+/// The exact `depth` nearest vectors the filter passes (plus ties), found by ranking every vector and
+/// testing the filter on a window of the nearest, grown at the pass rate seen until `depth` pass or the
+/// window holds every vector; `None` when the filter passes too few for a window of [`MAX_WINDOW`].
+///
+/// Exact: the window holds every vector up to its farthest distance (ties included), so a passing vector
+/// outside it is farther than every passing vector inside. The point: a broad filter is tested on a few
+/// hundred chunks instead of listing the 92,000 it matches (issue 13: a hybrid search with a 92 % filter
+/// took 10 s at 100,000 chunks, 0.2 s unfiltered).
+async fn nearest_passing(
+    conn: &Reader,
+    index: &SharedIndex,
+    query: &Embedding,
+    depth: usize,
+    n_vectors: usize,
+    per_row: &SqlCondition,
+    exact: impl Fn(usize) -> ScanPlan,
+) -> Result<Option<Vec<(i64, f64)>>, StorageError> {
+    let mut window = (depth.saturating_mul(WINDOW_FACTOR)).max(MIN_WINDOW);
+    loop {
+        let scored = scan(index, query, exact(window), None).await?;
+        let pks: Vec<i64> = scored.iter().map(|(pk, _)| *pk).collect();
+        let passing = passing_pks(conn, &pks, per_row).await?;
+        let mut kept: Vec<(i64, f64)> = scored.iter().filter(|(pk, _)| passing.contains(pk)).copied().collect();
+        if kept.len() >= depth || scored.len() >= n_vectors {
+            if let Some(&(_, cutoff)) = kept.get(depth.saturating_sub(1)) {
+                kept.retain(|(_, distance)| *distance <= cutoff);
+            }
+            return Ok(Some(kept));
+        }
+        // Twice the window the pass rate seen needs for `depth`.
+        let needed = if kept.is_empty() { usize::MAX } else { depth.saturating_mul(scored.len()) * 2 / kept.len() };
+        if needed > MAX_WINDOW {
+            return Ok(None);
+        }
+        window = needed.max(window.saturating_mul(2));
+    }
+}
+
+/// Which of `pks` the per-row condition passes, in one statement (the pks as one JSON array).
+async fn passing_pks(
+    conn: &Reader,
+    pks: &[i64],
+    per_row: &SqlCondition,
+) -> Result<std::collections::HashSet<i64>, StorageError> {
+    let sql = format!("SELECT c.pk FROM chunks c WHERE c.pk IN (SELECT value FROM json_each(?)) AND ({})", per_row.sql);
+    let list = serde_json::to_string(pks).map_err(|e| StorageError::backend("vector search", e))?;
+    let mut values = vec![list.into()];
+    values.extend(per_row.values.iter().cloned());
+    let rows = conn.query_all_raw(stmt(&sql, values)).await.map_err(|e| StorageError::backend("vector search", e))?;
+    rows.iter()
+        .map(|row| row.try_get_by_index::<i64>(0).map_err(|e| StorageError::backend("vector search", e)))
+        .collect()
+}
+
+/// The index's answer to `plan`, computed off the async threads.
+async fn scan(
+    index: &SharedIndex,
+    query: &Embedding,
+    plan: ScanPlan,
+    allowed: Option<Vec<i64>>,
+) -> Result<Vec<(i64, f64)>, StorageError> {
+    let index = std::sync::Arc::clone(index);
+    let query_values = query.as_slice().to_vec();
+    tokio::task::spawn_blocking(move || {
+        let index = index.read().map_err(blocking_failed)?;
+        Ok::<_, StorageError>(index.search(&query_values, plan, allowed.as_deref()))
+    })
+    .await
+    .map_err(blocking_failed)?
 }
 
 /// The pks the filter allows; chunks without a vector are not in the index, so they drop out there.
@@ -154,7 +228,7 @@ pub(crate) struct VectorSearch<'r> {
     pub(crate) collection: CollectionRow,
     pub(crate) metric: Metric,
     pub(crate) embedding: &'r Embedding,
-    pub(crate) condition: Option<SqlCondition>,
+    pub(crate) filter: Option<ChunkFilter>,
 }
 
 /// Looks up and checks what a `request` with a vector leg searches; `None` when the request has no
@@ -172,9 +246,7 @@ pub(crate) async fn prepare<'r>(
     else {
         return Ok(None);
     };
-    let filtered = request.filter.is_some() || request.document_filter.is_some();
-    let condition = filtered.then(|| conditions(request.filter.as_ref(), request.document_filter.as_ref()));
-    Ok(Some(VectorSearch { collection, metric, embedding, condition }))
+    Ok(Some(VectorSearch { collection, metric, embedding, filter: ChunkFilter::of(request) }))
 }
 
 /// A vector-mode search.
@@ -184,12 +256,12 @@ pub(crate) async fn search(
     request: &SearchRequest,
 ) -> Result<Vec<SearchHit>, StorageError> {
     let reader = ctx.db.reader().await.map_err(ctx.db.err("vector search"))?;
-    let Some(VectorSearch { collection, metric, embedding, condition }) =
+    let Some(VectorSearch { collection, metric, embedding, filter }) =
         prepare(ctx, &reader, name, request, "vector search").await?
     else {
         return Ok(Vec::new());
     };
-    let candidates = vector_leg(ctx, &reader, &collection, embedding, request.top_k, condition.as_ref()).await?;
+    let candidates = vector_leg(ctx, &reader, &collection, embedding, request.top_k, filter.as_ref()).await?;
     Ok(candidates
         .into_iter()
         .enumerate()

@@ -6,7 +6,7 @@ mod audit;
 pub mod merge;
 mod query;
 pub mod scoring;
-mod space;
+pub(crate) mod space;
 mod store;
 mod types;
 

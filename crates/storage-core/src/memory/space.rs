@@ -6,7 +6,7 @@ use crate::embedding::{Embedding, EmbeddingSpace};
 use crate::error::StorageError;
 
 /// The name mismatch errors give the memory embedding space (`in collection \`memories\``).
-fn memories() -> CollectionName {
+pub(crate) fn memories() -> CollectionName {
     CollectionName::new("memories").expect("`memories` is a valid collection name")
 }
 

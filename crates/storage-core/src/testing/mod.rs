@@ -158,6 +158,8 @@ macro_rules! __conformance_case_list {
             filter::filtered_vector_search_matches_the_reference,
             filter::filtered_keyword_search_matches_the_reference,
             filter::filtered_hybrid_search_matches_the_reference,
+            keyword_filtered::filtered_keyword_search_ranks_like_the_reference_when_the_best_matches_fail_the_filter,
+            keyword_filtered::filtered_hybrid_search_fuses_its_filtered_legs_when_the_best_matches_fail_the_filter,
             filter::filtered_list_matches_the_reference,
             filter::numeric_comparison_ignores_values_that_are_not_numbers,
             filter::nin_and_ne_match_chunks_missing_the_key,
@@ -191,6 +193,10 @@ macro_rules! __conformance_case_list {
             persistence::reset_empties_the_collection_and_forgets_its_space,
             persistence::close_is_idempotent,
             persistence::migrations_go_down_to_zero_and_up_again,
+            reembed::reembedding_resumes_after_a_reopen_and_never_redoes_done_rows,
+            reembed::searches_use_the_old_space_until_the_switch_and_the_new_one_after,
+            reembed::staged_vectors_of_the_wrong_dimension_or_space_are_refused,
+            reembed::switch_is_refused_while_rows_lack_a_staged_vector,
         }
     };
 }

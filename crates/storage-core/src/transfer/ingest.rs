@@ -2,7 +2,9 @@
 //!
 //! Memory stays flat at any input size: the reader holds one line and one batch, and the bounded channel
 //! holds at most two more. A bad line stops the reader before it sends the batch the line belongs to, so
-//! every batch before it is committed and no part of its own batch is.
+//! every batch before it is committed and no part of its own batch is. With an embedder, a stage between
+//! the two embeds each batch's text-only chunks while the batch before it is written; a batch that fails
+//! to embed stops the run like a bad line.
 
 use std::io::{self, BufRead};
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use super::lines::{LineReader, chunk_line, from_line, parse_object};
 use super::{LineError, Progress, TransferError, thousands};
 use crate::collection::CollectionName;
 use crate::document::Chunk;
+use crate::embedder::{Embedder, EmbedderResolver, embed_missing};
 use crate::embedding::EmbeddingSpace;
 use crate::error::StorageError;
 use crate::store::DocumentStore;
@@ -33,6 +36,11 @@ impl Input {
     /// An input over `reader`, `size` bytes long when known.
     pub fn new(reader: Box<dyn BufRead + Send>, size: Option<u64>) -> Self {
         Input { reader, size }
+    }
+
+    /// The reader itself, for a caller that reads the lines on its own (`LineReader`).
+    pub fn into_reader(self) -> Box<dyn BufRead + Send> {
+        self.reader
     }
 }
 
@@ -66,10 +74,25 @@ struct Header {
 /// What the reader thread hands to the writer, in input order.
 enum Item {
     Collection(Header),
-    Batch { chunks: Vec<Chunk>, lines: Vec<u64>, bytes_read: u64 },
-    Skipped { line: u64, error: LineError },
-    Failed { line: u64, error: LineError },
+    Batch {
+        chunks: Vec<Chunk>,
+        lines: Vec<u64>,
+        bytes_read: u64,
+    },
+    Skipped {
+        line: u64,
+        error: LineError,
+    },
+    Failed {
+        line: u64,
+        error: LineError,
+    },
     ReadFailed(io::Error),
+    /// The batch starting at `line` could not be embedded.
+    EmbedFailed {
+        line: u64,
+        error: StorageError,
+    },
 }
 
 /// How a run is set up.
@@ -81,6 +104,9 @@ pub struct IngestSettings {
     pub batch_size: usize,
     /// Skip a bad line (and report it) instead of stopping at it.
     pub skip_invalid: bool,
+    /// Finds the embedder for chunks that come without a vector (`IngestMode::Ingest` into a space that
+    /// names a provider and model), on the first batch that has one; `None` stores them as they are.
+    pub resolver: Option<Arc<dyn EmbedderResolver>>,
 }
 
 /// What a run wrote: `ingest --json` prints it (docs/design.md's `{"ingested", "inserted", "updated",
@@ -124,6 +150,12 @@ pub async fn ingest(
         .name("brainstore-reader".to_owned())
         .spawn(move || read_all(input, &reader_mode, batch_size, skip_invalid, &sender))
         .map_err(|e| TransferError::Internal(format!("cannot start the reader thread: {e}")))?;
+    if let (Some(resolver), IngestMode::Ingest { collection, space: Some(space) }) =
+        (&settings.resolver, &settings.mode)
+        && space.names_provider()
+    {
+        receiver = embedding_stage(resolver.clone(), collection.clone(), space.clone(), receiver);
+    }
 
     let mut writer = Writer {
         store,
@@ -188,6 +220,10 @@ async fn drain(
             Item::ReadFailed(source) => {
                 progress.note(&writer.stop_message(0));
                 return Err(TransferError::Read(source));
+            }
+            Item::EmbedFailed { line, error } => {
+                progress.note(&writer.stop_message(line));
+                return Err(error.into());
             }
         }
     }
@@ -283,6 +319,45 @@ impl Writer {
         self.last_committed_line = lines.last().copied().or(self.last_committed_line);
         Ok(())
     }
+}
+
+/// Embeds each batch's chunks that have no vector while the writer commits the batch before, keeping the
+/// order; the channels between reader, this stage and the writer hold two items each, so memory stays flat.
+fn embedding_stage(
+    resolver: Arc<dyn EmbedderResolver>,
+    collection: CollectionName,
+    space: EmbeddingSpace,
+    mut input: mpsc::Receiver<Item>,
+) -> mpsc::Receiver<Item> {
+    let (sender, receiver) = mpsc::channel::<Item>(2);
+    tokio::spawn(async move {
+        // Resolved on the first chunk without a vector: a file that carries its vectors loads no model.
+        let mut embedder: Option<Arc<dyn Embedder>> = None;
+        let mut embed = async |chunks: &mut [Chunk]| -> crate::Result<usize> {
+            if chunks.iter().all(|chunk| chunk.embedding.is_some()) {
+                return Ok(0);
+            }
+            let embedder = match &embedder {
+                Some(embedder) => embedder.clone(),
+                None => embedder.insert(resolver.resolve(&space).await?).clone(),
+            };
+            embed_missing(embedder.as_ref(), &collection, &space, chunks).await
+        };
+        while let Some(item) = input.recv().await {
+            let (item, stop) = match item {
+                Item::Batch { mut chunks, lines, bytes_read } => match embed(&mut chunks).await {
+                    Ok(_) => (Item::Batch { chunks, lines, bytes_read }, false),
+                    Err(error) => (Item::EmbedFailed { line: lines.first().copied().unwrap_or(0), error }, true),
+                },
+                other => (other, false),
+            };
+            // A failed send means the writer stopped; dropping `input` then stops the reader.
+            if sender.send(item).await.is_err() || stop {
+                return;
+            }
+        }
+    });
+    receiver
 }
 
 /// Splits a backend's `chunks[3].embedding: …` error into the chunk index and the error within it, so it

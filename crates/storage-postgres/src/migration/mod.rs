@@ -12,7 +12,8 @@ mod m20261125_000002_create_memories;
 mod m20261125_000003_create_sessions;
 mod m20261125_000004_create_tasks;
 mod m20261206_000005_keyword_bm25;
-mod m20261207_000006_collection_bm25_params;
+mod m20261207_000006_stage_reembedding;
+mod m20261207_000007_collection_bm25_params;
 
 use sea_orm::sea_query::{Alias, IntoIden};
 use sea_orm::{
@@ -26,7 +27,7 @@ use crate::error::{PostgresError, db_cause, sqlstate, sqlx_cause};
 use crate::ops::probe::pgvector_version;
 
 /// The advisory lock every schema change takes (`pg_advisory_xact_lock`), one key for the database.
-const SCHEMA_LOCK_KEY: i64 = 0x6273_6d69_6772_6174; // "bsmigrat"
+pub(crate) const SCHEMA_LOCK_KEY: i64 = 0x6273_6d69_6772_6174; // "bsmigrat"
 
 /// brainstore's migrations, in order.
 pub(crate) struct Migrator;
@@ -40,7 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_sessions::Migration),
             Box::new(m20261125_000004_create_tasks::Migration),
             Box::new(m20261206_000005_keyword_bm25::Migration),
-            Box::new(m20261207_000006_collection_bm25_params::Migration),
+            Box::new(m20261207_000006_stage_reembedding::Migration),
+            Box::new(m20261207_000007_collection_bm25_params::Migration),
         ]
     }
 

@@ -11,6 +11,7 @@ pub(crate) mod keyword;
 pub(crate) mod keyword_sql;
 pub(crate) mod probe;
 pub(crate) mod read;
+pub(crate) mod reembed;
 pub(crate) mod upsert;
 pub(crate) mod vector;
 

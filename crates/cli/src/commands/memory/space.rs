@@ -8,7 +8,7 @@ use super::change;
 use crate::args::{SpaceAction, SpaceArgs, StaleAction, StaleArgs};
 use crate::commands::Context;
 use crate::commands::fields;
-use crate::commands::init::space_from;
+use crate::commands::init::{SpaceSpec, space_from};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
 use crate::output::{MemoryListReport, Printer, StaleReport};
@@ -17,7 +17,7 @@ use crate::output::{MemoryListReport, Printer, StaleReport};
 #[derive(Debug)]
 pub(crate) enum Input {
     Show,
-    Set { space: EmbeddingSpace, replace: bool },
+    Set { space: SpaceSpec, replace: bool },
     Mark { tenant: String, model: Option<String> },
     List { tenant: String, limit: usize },
     Purge { tenant: String, context: ChangeContext },
@@ -28,9 +28,13 @@ pub(super) fn parse_space(args: SpaceArgs, app: &AppConfig) -> Result<Input> {
     match args.action {
         SpaceAction::Show => Ok(Input::Show),
         SpaceAction::Set(set) => {
-            let space = space_from(set.space, &app.embedding)?.ok_or_else(|| {
-                CliError::usage("--dimensions: required (or `embedding.dimensions` in the configuration)")
-            })?;
+            let space = space_from(set.space, &app.embedding)?;
+            if matches!(space, SpaceSpec::KeywordOnly) {
+                return Err(CliError::usage(
+                    "--dimensions: required, or --provider P --model M to learn them from the model (or \
+                     `embedding.dimensions` in the configuration)",
+                ));
+            }
             Ok(Input::Set { space, replace: set.replace })
         }
     }
@@ -55,6 +59,28 @@ pub(super) fn parse_stale(args: StaleArgs, tenant: String) -> Result<Input> {
     }
 }
 
+/// Records `space` as the memory embedding space; `replace` switches from another one.
+async fn set_space(
+    store: &dyn storage_core::memory::MemoryStore,
+    space: EmbeddingSpace,
+    replace: bool,
+    printer: &mut Printer,
+) -> Result<()> {
+    if replace {
+        let marked = store.replace_memory_embedding_space(&space).await?;
+        return printer.report(&MemorySpaceView { embedding_space: Some(space), stale_marked: Some(marked) });
+    }
+    store.set_memory_embedding_space(&space).await.map_err(|error| match error.kind() {
+        ErrorKind::IncompatibleState => CliError::remedied(
+            error,
+            "to switch, add --replace: memories embedded by another model become stale (`brainstore memory \
+     stale list`)",
+        ),
+        _ => error.into(),
+    })?;
+    printer.report(&MemorySpaceView { embedding_space: Some(space), stale_marked: None })
+}
+
 /// Runs the action.
 pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     let store = ctx.stores.memories.as_ref();
@@ -63,20 +89,11 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             let embedding_space = store.memory_embedding_space().await?;
             printer.report(&MemorySpaceView { embedding_space, stale_marked: None })
         }
-        Input::Set { space, replace: false } => {
-            store.set_memory_embedding_space(&space).await.map_err(|error| match error.kind() {
-                ErrorKind::IncompatibleState => CliError::remedied(
-                    error,
-                    "to switch, add --replace: memories embedded by another model become stale (`brainstore memory \
-                     stale list`)",
-                ),
-                _ => error.into(),
-            })?;
-            printer.report(&MemorySpaceView { embedding_space: Some(space), stale_marked: None })
-        }
-        Input::Set { space, replace: true } => {
-            let marked = store.replace_memory_embedding_space(&space).await?;
-            printer.report(&MemorySpaceView { embedding_space: Some(space), stale_marked: Some(marked) })
+        Input::Set { space, replace } => {
+            let Some(space) = space.resolve(&ctx.resolver).await? else {
+                return Err(CliError::Internal("`memory space set` without a space".to_owned()));
+            };
+            set_space(store, space, replace, printer).await
         }
         Input::Mark { tenant, model } => {
             let model = match model {

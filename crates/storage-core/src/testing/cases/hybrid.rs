@@ -53,18 +53,39 @@ async fn check_against_reference(
     settings: FusionSettings,
     top_k: usize,
 ) -> BoxResult<Vec<SearchHit>> {
-    let vector_leg =
-        store.search(c, &SearchRequest::vector(query_vector()).top_k(settings.vector_depth(top_k))).await?;
-    let keyword_leg = store.search(c, &SearchRequest::keyword(text).top_k(settings.keyword_depth(top_k))).await?;
+    check_hybrid_against_its_legs(store, c, &SearchRequest::hybrid(text, query_vector()).top_k(top_k).fusion(settings))
+        .await
+}
+
+/// Runs the legs of a hybrid `request` on their own (same filters), fuses them with core's reference and
+/// compares with the backend's hybrid answer: same ids in the same order, scores and leg ranks.
+pub(crate) async fn check_hybrid_against_its_legs(
+    store: &Arc<dyn DocumentStore>,
+    c: &CollectionName,
+    request: &SearchRequest,
+) -> BoxResult<Vec<SearchHit>> {
+    let (settings, top_k) = (request.fusion, request.top_k);
+    let (Some(text), Some(embedding)) = (request.text.as_deref(), request.embedding.as_ref()) else {
+        return Err("a hybrid request has text and an embedding".into());
+    };
+    let filtered = |leg: SearchRequest| SearchRequest {
+        filter: request.filter.clone(),
+        document_filter: request.document_filter.clone(),
+        keyword_match: request.keyword_match,
+        ..leg
+    };
+    let vector_leg = store
+        .search(c, &filtered(SearchRequest::vector(embedding.clone()).top_k(settings.vector_depth(top_k))))
+        .await?;
+    let keyword_leg =
+        store.search(c, &filtered(SearchRequest::keyword(text).top_k(settings.keyword_depth(top_k)))).await?;
     let candidates =
         |hits: &[SearchHit]| hits.iter().map(|h| LegCandidate { id: h.id.clone(), score: h.score }).collect::<Vec<_>>();
     let expected = fuse(&candidates(&vector_leg), &candidates(&keyword_leg), &settings, top_k);
-    let hits = store
-        .search(c, &SearchRequest::hybrid(text, query_vector()).top_k(top_k).fusion(settings).explain(true))
-        .await?;
+    let hits = store.search(c, &request.clone().explain(true)).await?;
     let got_ids = ids(&hits);
     let expected_ids: Vec<String> = expected.iter().map(|h| h.id.clone()).collect();
-    ensure!(got_ids == expected_ids, "{settings:?}\n  hybrid:    {got_ids:?}\n  reference: {expected_ids:?}");
+    ensure!(got_ids == expected_ids, "{text:?} {settings:?}\n  hybrid:    {got_ids:?}\n  reference: {expected_ids:?}");
     for (hit, reference) in hits.iter().zip(&expected) {
         ensure!(
             (hit.score - reference.score).abs() < 1e-4,

@@ -1,4 +1,4 @@
-//! Version 6: each collection's BM25 parameters `k1` and `b` (core's `Bm25Params`), defaults 1.2 and 0.75,
+//! Version 7: each collection's BM25 parameters `k1` and `b` (core's `Bm25Params`), defaults 1.2 and 0.75,
 //! set with `DocumentStore::set_bm25_params`; the keyword SQL binds them per query.
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};

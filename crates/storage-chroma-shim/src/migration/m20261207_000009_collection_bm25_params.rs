@@ -4,7 +4,7 @@
 use super::Migration;
 
 pub(super) const MIGRATION: Migration = Migration {
-    name: "m20261207_000008_collection_bm25_params",
+    name: "m20261207_000009_collection_bm25_params",
     up: &[
         "ALTER TABLE collections ADD COLUMN bm25_k1 REAL NOT NULL DEFAULT 1.2 CHECK (bm25_k1 BETWEEN 0 AND 100)",
         "ALTER TABLE collections ADD COLUMN bm25_b REAL NOT NULL DEFAULT 0.75 CHECK (bm25_b BETWEEN 0 AND 1)",
