@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use storage_core::KeywordMatch;
 
 // The agent-facing command groups, one file each (args/memory.rs, args/session.rs, args/task.rs).
 mod memory;
@@ -193,12 +194,23 @@ pub(crate) enum ModeArg {
     Hybrid,
 }
 
+/// `--match`: core's spelling and error.
+fn parse_keyword_match(text: &str) -> Result<KeywordMatch, String> {
+    text.parse().map_err(|e: storage_core::StorageError| e.to_string())
+}
+
 /// `search`.
 #[derive(Debug, Args)]
 pub(crate) struct SearchArgs {
-    /// Query text (keyword and hybrid modes).
+    /// Query text (keyword and hybrid modes): any word matches (see --match); "quoted words" are a phrase,
+    /// -word excludes, `or` / `and` between words mean either / both. Syntax and ranking:
+    /// docs/keyword-search.md.
     #[arg(value_name = "TEXT", conflicts_with = "queries")]
     pub(crate) text: Option<String>,
+    /// How the words of TEXT combine where no `or` / `and` is written: any (a chunk with any of them
+    /// matches, ranked by BM25) or all (every word needed) [default: search.match, else any].
+    #[arg(long = "match", value_name = "any|all", value_parser = parse_keyword_match)]
+    pub(crate) keyword_match: Option<KeywordMatch>,
     /// Search mode [default: search.mode, else hybrid with text and embedding, keyword with text only,
     /// vector with an embedding only].
     #[arg(long, value_enum)]
@@ -341,6 +353,20 @@ pub(crate) enum CollectionsAction {
         name: String,
         #[command(flatten)]
         space: InitArgs,
+    },
+    /// Set the BM25 parameters a collection's keyword search ranks with (docs/keyword-search.md); the next
+    /// query uses them, nothing is re-indexed.
+    Bm25 {
+        /// Collection name.
+        name: String,
+        /// Term-frequency saturation, 0 to 100: how fast repeats of a word stop adding relevance
+        /// [default: unchanged; 1.2 for a new collection].
+        #[arg(long, value_name = "K1")]
+        k1: Option<f64>,
+        /// Length normalisation, 0 to 1: how much a long chunk's length discounts its word counts
+        /// [default: unchanged; 0.75 for a new collection].
+        #[arg(long, value_name = "B")]
+        b: Option<f64>,
     },
     /// Drop a collection and everything in it (needs --yes).
     Drop {

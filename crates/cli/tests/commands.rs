@@ -89,6 +89,36 @@ both_backends! {
         assert!(first["matched_terms"].as_array().is_some_and(|t| t.contains(&json!("dog"))), "{first}");
     }
 
+    fn search_match_any_or_all_from_the_flag_the_config_and_a_query_line(store) {
+        store.init(3);
+        store.ingest(&fixture_lines());
+        let ids = |results: &serde_json::Value| -> Vec<String> {
+            let mut ids: Vec<String> =
+                results["results"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_owned()).collect();
+            ids.sort_unstable();
+            ids
+        };
+        let any = store.json(&["search", "fox dog", "--mode", "keyword"]);
+        assert_eq!(ids(&any), ["a", "b", "d"], "any word matches by default");
+        let all = store.json(&["search", "fox dog", "--mode", "keyword", "--match", "all"]);
+        assert_eq!(ids(&all), ["d"], "--match all needs both words");
+        let explicit = store.json(&["search", "fox dog", "--mode", "keyword", "--match", "ANY"]);
+        assert_eq!(ids(&explicit), ["a", "b", "d"]);
+        store.write("brainstore.yaml", "search:\n  match: all\n");
+        let configured = store.json(&["search", "fox dog", "--mode", "keyword"]);
+        assert_eq!(ids(&configured), ["d"], "search.match: all in the config file");
+        let flag_wins = store.json(&["search", "fox dog", "--mode", "keyword", "--match", "any"]);
+        assert_eq!(ids(&flag_wins), ["a", "b", "d"]);
+        let queries = [json!({"id": "q", "text": "fox dog", "mode": "keyword", "match": "any"}).to_string()].join("\n");
+        let path = store.write("queries.jsonl", &queries);
+        let lines = store.run(&["search", "--queries", path.to_str().unwrap()]).ok().json_lines();
+        assert_eq!(ids(&lines[0]), ["a", "b", "d"], "a query line's match over the config's");
+        store.run(&["search", "fox", "--match", "some"]).code(2).no_stdout().stderr_has("--match").stderr_has("any or all");
+        let bad = [json!({"id": "q", "text": "fox", "match": 1}).to_string()].join("\n");
+        let path = store.write("bad.jsonl", &bad);
+        store.run(&["search", "--queries", path.to_str().unwrap()]).code(2).stderr_has("line 1").stderr_has("match");
+    }
+
     fn search_filters_by_metadata_and_text(store) {
         store.init(3);
         store.ingest(&fixture_lines());
@@ -193,6 +223,25 @@ both_backends! {
             }
         }
         store.run(&["status"]).ok().stdout_has("backend:").stdout_has(backend).stdout_has("count:");
+    }
+
+    fn collections_bm25_sets_k1_and_b_and_keyword_scores_follow(store) {
+        store.init(3);
+        store.ingest(&fixture_lines());
+        let listed = store.json(&["collections", "list"]);
+        assert_eq!(listed["collections"][0]["bm25"], json!({"k1": 1.2, "b": 0.75}), "{listed}");
+        let before = store.json(&["search", "fox", "--mode", "keyword"])["results"][0]["score"].as_f64().unwrap();
+        let set = store.json(&["collections", "bm25", "default", "--k1", "2"]);
+        assert_eq!(set["collections"][0]["bm25"], json!({"k1": 2.0, "b": 0.75}), "only the given value changes: {set}");
+        store.json(&["collections", "bm25", "default", "--b", "0"]);
+        let after = store.json(&["search", "fox", "--mode", "keyword"])["results"][0]["score"].as_f64().unwrap();
+        assert!((after - before).abs() > 1e-4, "the parameters change the score: {before} then {after}");
+        store.run(&["collections", "list"]).ok().stdout_has("k1 2, b 0");
+        store.run(&["collections", "bm25", "default", "--b", "1.5"]).code(2).no_stdout().stderr_has("--b: must be between 0 and 1");
+        store.run(&["collections", "bm25", "default", "--k1", "-1"]).code(2).stderr_has("--k1: must be between 0 and 100");
+        store.run(&["collections", "bm25", "nowhere", "--k1", "1"]).code(3).stderr_has("nowhere");
+        let listed = store.json(&["collections", "list"]);
+        assert_eq!(listed["collections"][0]["bm25"], json!({"k1": 2.0, "b": 0.0}), "refusals change nothing");
     }
 
     fn collections_are_listed_created_and_dropped(store) {

@@ -121,6 +121,14 @@ async fn documents(server: &Server) {
     assert_eq!((keyword.body["mode"].as_str(), ids.len()), (Some("keyword"), 2), "{}", keyword.body);
     let printed = server.store.json(&["--collection", "docs", "search", "fox", "--where", r#"{"kind": "animal"}"#]);
     assert_eq!(printed["results"], keyword.body["results"], "the command line and the HTTP API show hits alike");
+    // Any word matches by default; `match: all` needs every one (only d holds both).
+    let any = query(json!({"text": "fox dog", "mode": "keyword"})).await;
+    assert_eq!(any.status(200)["results"].as_array().map(Vec::len), Some(3), "{}", any.body);
+    let all = query(json!({"text": "fox dog", "mode": "keyword", "match": "all"})).await;
+    let ids: Vec<&str> =
+        all.status(200)["results"].as_array().expect("results").iter().filter_map(|h| h["id"].as_str()).collect();
+    assert_eq!(ids, ["d"], "{}", all.body);
+    query(json!({"text": "fox", "match": "some"})).await.error(400, "invalid_input", &["match"]);
     let hybrid = query(json!({"text": "fox", "embedding": [1.0, 0.0, 0.0], "explain": true,
         "fusion": {"method": "rrf", "rrf_k": 10}, "where_document": {"$contains": "fox"}, "min_score": 0.1}))
     .await;

@@ -72,6 +72,13 @@ impl Db {
                 .min_connections(0)
                 .acquire_timeout(Duration::from_millis(acquire_timeout_ms(config.busy_timeout_ms)))
                 .test_before_acquire(false)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        let mut handle = conn.lock_handle().await?;
+                        crate::bm25_rank::register(handle.as_raw_handle())
+                            .map_err(|e| sea_orm::sqlx::Error::Configuration(e.into()))
+                    })
+                })
                 .connect_with(options.clone().pragma("cache_size", format!("-{cache_kib}")))
         };
         let open_failed = |e: sea_orm::sqlx::Error| {

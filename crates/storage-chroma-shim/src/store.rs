@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use storage_core::{
-    Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
+    Bm25Params, Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
     HealthReport, ListRequest, MigrationInfo, PendingText, ReembedProgress, SearchHit, SearchMode, SearchRequest,
     StagedVector, StorageError, StoredChunk, TextLanguage, UpsertSummary,
 };
@@ -192,6 +192,10 @@ impl DocumentStore for EmbeddedStore {
         space: &EmbeddingSpace,
     ) -> storage_core::Result<()> {
         collections::set_space(self.db().await?, collection, space).await
+    }
+
+    async fn set_bm25_params(&self, collection: &CollectionName, params: Bm25Params) -> storage_core::Result<()> {
+        collections::set_bm25(self.db().await?, collection, params).await
     }
 
     async fn upsert(&self, collection: &CollectionName, chunks: Vec<Chunk>) -> storage_core::Result<UpsertSummary> {

@@ -98,6 +98,9 @@ impl DocumentStore for EmbeddingDocuments {
     async fn validate_embedding_space(&self, collection: &CollectionName, space: &EmbeddingSpace) -> crate::Result<()> {
         self.inner.validate_embedding_space(collection, space).await
     }
+    async fn set_bm25_params(&self, collection: &CollectionName, params: crate::Bm25Params) -> crate::Result<()> {
+        self.inner.set_bm25_params(collection, params).await
+    }
     async fn upsert(&self, collection: &CollectionName, mut chunks: Vec<Chunk>) -> crate::Result<UpsertSummary> {
         if chunks.iter().any(|chunk| chunk.embedding.is_none())
             && let Some(space) = self.inner.embedding_space(collection).await?

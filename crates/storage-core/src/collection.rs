@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::embedding::EmbeddingSpace;
+use crate::keyword::bm25::Bm25Params;
 
 /// The longest collection name. Backends derive table and index names from it, and PostgreSQL identifiers
 /// stop at 63 bytes, so the name plus the longest prefix and suffix must stay under that.
@@ -116,6 +117,9 @@ pub struct CollectionInfo {
     /// The state of the collection's approximate vector index.
     #[serde(default)]
     pub vector_index: VectorIndexState,
+    /// The BM25 parameters its keyword search ranks with (docs/keyword-search.md).
+    #[serde(default)]
+    pub bm25: Bm25Params,
 }
 
 impl CollectionInfo {

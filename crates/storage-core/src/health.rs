@@ -114,6 +114,7 @@ mod tests {
             count,
             embedded_count,
             vector_index,
+            bm25: crate::Bm25Params::default(),
         }
     }
 

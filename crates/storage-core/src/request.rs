@@ -7,6 +7,7 @@ use crate::embedding::{Embedding, EmbeddingSpace};
 use crate::error::StorageError;
 use crate::filter::{DocumentFilter, Filter};
 use crate::fusion::FusionSettings;
+use crate::keyword::KeywordMatch;
 use crate::search::{DEFAULT_TOP_K, MAX_TOP_K, SearchMode, SearchRequest};
 
 /// The most items one page of a list (memories, sessions, messages, tasks...) returns.
@@ -46,6 +47,8 @@ pub struct SearchInput {
     pub mode: Option<SearchMode>,
     /// The keyword query.
     pub text: Option<String>,
+    /// How the keyword query's words combine, when the caller said.
+    pub keyword_match: Option<KeywordMatch>,
     /// The query embedding.
     pub embedding: Option<Embedding>,
     /// How many hits.
@@ -70,6 +73,9 @@ pub struct SearchDefaults {
     pub mode: Option<SearchMode>,
     /// Hits when the query does not say.
     pub top_k: usize,
+    /// How keyword query words combine when the query does not say (`match: any` or `all`).
+    #[serde(rename = "match")]
+    pub keyword_match: KeywordMatch,
     /// Drop hits below this score when the query does not say.
     pub min_score: Option<f32>,
     /// How hybrid legs are fused.
@@ -78,7 +84,13 @@ pub struct SearchDefaults {
 
 impl Default for SearchDefaults {
     fn default() -> Self {
-        SearchDefaults { mode: None, top_k: DEFAULT_TOP_K, min_score: None, fusion: FusionSettings::default() }
+        SearchDefaults {
+            mode: None,
+            top_k: DEFAULT_TOP_K,
+            keyword_match: KeywordMatch::default(),
+            min_score: None,
+            fusion: FusionSettings::default(),
+        }
     }
 }
 
@@ -110,6 +122,7 @@ impl SearchDefaults {
         let mut request = SearchRequest::with_mode(mode, input.text, input.embedding)
             .top_k(input.top_k.unwrap_or(self.top_k))
             .fusion(input.fusion.unwrap_or(self.fusion))
+            .keyword_match(input.keyword_match.unwrap_or(self.keyword_match))
             .explain(input.explain);
         request.min_score = input.min_score.or(self.min_score);
         request.filter = input.filter;
@@ -154,6 +167,18 @@ mod tests {
         assert!(err.starts_with("text: keyword search needs query text"), "{err}");
         let zero = SearchInput { embedding: Some(Embedding::new(vec![0.0, 0.0]).unwrap()), ..SearchInput::default() };
         assert!(defaults.request(zero).unwrap_err().to_string().starts_with("embedding: "));
+    }
+
+    #[test]
+    fn the_keyword_match_is_the_callers_then_the_defaults() {
+        let text = || SearchInput { text: Some("q".into()), ..SearchInput::default() };
+        assert_eq!(SearchDefaults::default().request(text()).unwrap().keyword_match, KeywordMatch::Any);
+        let all = SearchDefaults { keyword_match: KeywordMatch::All, ..SearchDefaults::default() };
+        assert_eq!(all.request(text()).unwrap().keyword_match, KeywordMatch::All);
+        let any = SearchInput { keyword_match: Some(KeywordMatch::Any), ..text() };
+        assert_eq!(all.request(any).unwrap().keyword_match, KeywordMatch::Any);
+        let config: SearchDefaults = serde_json::from_str(r#"{"match": "all"}"#).unwrap();
+        assert_eq!(config.keyword_match, KeywordMatch::All);
     }
 
     #[test]

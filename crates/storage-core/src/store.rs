@@ -116,6 +116,10 @@ pub trait DocumentStore: Send + Sync + fmt::Debug + 'static {
     /// first).
     async fn set_embedding_space(&self, collection: &CollectionName, space: &EmbeddingSpace) -> crate::Result<()>;
 
+    /// Sets the BM25 parameters the collection's keyword search ranks with, after
+    /// [`Bm25Params::validate`](crate::Bm25Params::validate); nothing is re-indexed, the next query uses them.
+    async fn set_bm25_params(&self, collection: &CollectionName, params: crate::Bm25Params) -> crate::Result<()>;
+
     /// Checks that `space` may be used with the collection, without writing anything.
     async fn validate_embedding_space(&self, collection: &CollectionName, space: &EmbeddingSpace) -> crate::Result<()> {
         space.validate()?;

@@ -41,6 +41,7 @@ struct CollectionMeta {
     table: ChunkTable,
     language: String,
     space: Option<EmbeddingSpace>,
+    bm25: Bm25Params,
     fetched: Instant,
 }
 
@@ -171,6 +172,7 @@ impl PostgresStore {
             table: self.table(name),
             language: row.language.clone(),
             space: row.embedding_space(),
+            bm25: row.bm25(),
             fetched: Instant::now(),
         };
         self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.clone(), meta.clone());
@@ -352,6 +354,16 @@ impl DocumentStore for PostgresStore {
     async fn embedding_space(&self, collection: &CollectionName) -> storage_core::Result<Option<EmbeddingSpace>> {
         let row = collections::find(&self.db, collection).await.map_err(self.db_err("reading a collection"))?;
         Ok(row.ok_or_else(|| missing(collection))?.embedding_space())
+    }
+
+    async fn set_bm25_params(&self, collection: &CollectionName, params: Bm25Params) -> storage_core::Result<()> {
+        params.validate()?;
+        let err = self.db_err("recording BM25 parameters");
+        if !collections::set_bm25(&self.db, collection, params).await.map_err(&err)? {
+            return Err(missing(collection));
+        }
+        self.forget(Some(collection));
+        Ok(())
     }
 
     async fn set_embedding_space(

@@ -1,7 +1,8 @@
-//! `brainstore collections list|create|drop`.
+//! `brainstore collections list|create|bm25|drop`.
 
-use storage_core::CollectionName;
+use storage_core::keyword::bm25;
 use storage_core::views::Collections;
+use storage_core::{Bm25Params, CollectionName, StorageError};
 
 use super::Context;
 use super::init::{SpaceSpec, space_from};
@@ -15,6 +16,7 @@ use crate::output::Printer;
 pub(crate) enum Input {
     List,
     Create { name: CollectionName, space: SpaceSpec },
+    Bm25 { name: CollectionName, k1: Option<f64>, b: Option<f64> },
     Drop { name: CollectionName },
 }
 
@@ -24,6 +26,13 @@ pub(crate) fn parse(args: CollectionsArgs, app: &AppConfig) -> Result<Input> {
         CollectionsAction::List => Ok(Input::List),
         CollectionsAction::Create { name, space } => {
             Ok(Input::Create { name: CollectionName::new(name)?, space: space_from(space, &app.embedding)? })
+        }
+        CollectionsAction::Bm25 { name, k1, b } => {
+            // Each given value is checked here, before the store is opened.
+            Bm25Params { k1: k1.unwrap_or(bm25::K1), b: b.unwrap_or(bm25::B) }
+                .validate()
+                .map_err(|e| super::flag_error("", e))?;
+            Ok(Input::Bm25 { name: CollectionName::new(name)?, k1, b })
         }
         CollectionsAction::Drop { name, yes } => {
             let name = CollectionName::new(name)?;
@@ -46,6 +55,12 @@ pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             store.initialize().await?;
             let space = space.resolve(&ctx.resolver).await?;
             vec![store.create_collection(&name, space.as_ref()).await?]
+        }
+        Input::Bm25 { name, k1, b } => {
+            let current = store.collection(&name).await?.ok_or_else(|| StorageError::missing_collection(&name))?;
+            let params = Bm25Params { k1: k1.unwrap_or(current.bm25.k1), b: b.unwrap_or(current.bm25.b) };
+            store.set_bm25_params(&name, params).await?;
+            vec![store.collection(&name).await?.ok_or_else(|| StorageError::missing_collection(&name))?]
         }
         Input::Drop { name } => {
             if !store.drop_collection(&name).await? {

@@ -8,8 +8,8 @@ use serde_json::Value;
 use storage_core::transfer::{LineError, LineReader, json_error_text, parse_object};
 use storage_core::views::SearchResults;
 use storage_core::{
-    DocumentFilter, Embedding, Filter, SearchDefaults, SearchInput, SearchMode, SearchRequest, StorageError,
-    json_type_name,
+    DocumentFilter, Embedding, Filter, KeywordMatch, SearchDefaults, SearchInput, SearchMode, SearchRequest,
+    StorageError, json_type_name,
 };
 
 use super::fields::embedding_value;
@@ -38,6 +38,7 @@ pub(crate) fn parse(args: SearchArgs, app: &AppConfig) -> Result<Input> {
     let defaults = SearchDefaults {
         mode: flag_mode.or(app.search.mode),
         top_k: args.top_k.unwrap_or(app.search.top_k),
+        keyword_match: args.keyword_match.unwrap_or(app.search.keyword_match),
         min_score: args.min_score.or(app.search.min_score),
         fusion: app.search.fusion,
     };
@@ -94,7 +95,8 @@ fn parse_queries(path: &Path, defaults: &SearchDefaults, explain: bool) -> Resul
 }
 
 /// The fields a query line may hold.
-const QUERY_FIELDS: &[&str] = &["id", "text", "embedding", "where", "where_document", "top_k", "mode", "min_score"];
+const QUERY_FIELDS: &[&str] =
+    &["id", "text", "match", "embedding", "where", "where_document", "top_k", "mode", "min_score"];
 
 fn parse_query(
     text: &str,
@@ -126,6 +128,7 @@ fn parse_query(
     };
     let query_text = string(object.remove("text"), "text")?;
     let line_mode = string(object.remove("mode"), "mode")?.map(|m| m.parse::<SearchMode>()).transpose()?;
+    let keyword_match = string(object.remove("match"), "match")?.map(|m| m.parse::<KeywordMatch>()).transpose()?;
     let embedding = object.remove("embedding").filter(|v| !v.is_null()).map(|v| embedding_value(v, "embedding"));
     let filter = object.remove("where").filter(|v| !v.is_null()).map(|v| Filter::from_json(&v));
     let document_filter =
@@ -143,6 +146,7 @@ fn parse_query(
     let input = SearchInput {
         mode: line_mode,
         text: query_text,
+        keyword_match,
         embedding: embedding.transpose()?,
         top_k: top_k.transpose()?,
         min_score: min_score.transpose()?,

@@ -179,9 +179,19 @@ impl Report for Collections {
         if self.collections.is_empty() {
             return writeln!(out, "no collections (run `brainstore init`)");
         }
-        let mut table = Table::new(&[("name", Align::Left), ("count", Align::Right), ("embedding", Align::Left)]);
+        let mut table = Table::new(&[
+            ("name", Align::Left),
+            ("count", Align::Right),
+            ("embedding", Align::Left),
+            ("bm25", Align::Left),
+        ]);
         for info in &self.collections {
-            table.row(vec![info.name.to_string(), info.count.to_string(), space_text(info.embedding_space.as_ref())]);
+            table.row(vec![
+                info.name.to_string(),
+                info.count.to_string(),
+                space_text(info.embedding_space.as_ref()),
+                format!("k1 {}, b {}", info.bm25.k1, info.bm25.b),
+            ]);
         }
         table.write(out)
     }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use storage_core::{Chunk, EmbeddingSpace, FusionMethod, SearchMode, StorageError, UpsertSummary};
+use storage_core::{Chunk, EmbeddingSpace, FusionMethod, KeywordMatch, SearchMode, StorageError, UpsertSummary};
 use utoipa::{IntoParams, ToSchema};
 
 /// `POST /collections`.
@@ -171,9 +171,15 @@ pub(crate) struct QueryBody {
     /// The mode; default: hybrid with text and embedding, keyword with text only, vector with an embedding only.
     #[serde(default)]
     pub(crate) mode: Option<SearchMode>,
-    /// Query text (keyword and hybrid modes).
+    /// Query text (keyword and hybrid modes). Any word matches unless `match` is `all`; `"quoted words"` are a
+    /// phrase, `-word` excludes, `or` / `and` between words mean either / both (docs/keyword-search.md).
     #[serde(default)]
     pub(crate) text: Option<String>,
+    /// How the words of `text` combine where no operator is written: `any` (default, or the server's
+    /// `search.match`) matches a chunk holding any of them, ranked by BM25; `all` needs every one
+    /// (docs/keyword-search.md).
+    #[serde(default, rename = "match")]
+    pub(crate) keyword_match: Option<KeywordMatch>,
     /// Query embedding (vector and hybrid modes); its length must match the collection's space.
     #[serde(default)]
     #[schema(min_items = 1)]

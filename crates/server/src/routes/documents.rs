@@ -160,6 +160,7 @@ fn search_request(state: &AppState, body: QueryBody) -> ApiResult<SearchRequest>
     let input = SearchInput {
         mode: body.mode,
         text: body.text,
+        keyword_match: body.keyword_match,
         embedding,
         top_k: body.top_k,
         min_score: body.min_score,

@@ -34,6 +34,7 @@ mod m20261124_000005_create_sessions;
 mod m20261124_000006_create_tasks;
 mod m20261206_000007_index_embedded_chunks;
 mod m20261207_000008_stage_reembedding;
+mod m20261207_000009_collection_bm25_params;
 mod template;
 mod text_index;
 
@@ -65,6 +66,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     m20261124_000006_create_tasks::MIGRATION,
     m20261206_000007_index_embedded_chunks::MIGRATION,
     m20261207_000008_stage_reembedding::MIGRATION,
+    m20261207_000009_collection_bm25_params::MIGRATION,
 ];
 
 /// The FTS5 indexes migrations create with the store's tokenizer (chunks' per-collection indexes aside).

@@ -1,7 +1,7 @@
 //! Creating, listing, dropping, emptying and resetting collections, and recording their embedding spaces.
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, QueryResult};
-use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, StorageError, VectorIndexState};
+use storage_core::{Bm25Params, CollectionInfo, CollectionName, EmbeddingSpace, StorageError, VectorIndexState};
 
 use super::{
     COLLECTION_COLUMNS, CollectionRow, bump_version, collection_from_row, find_collection, missing, now_micros,
@@ -31,7 +31,14 @@ async fn info(conn: &impl ConnectionTrait, name: &CollectionName, row: Collectio
             .await?;
     // The vector index lives in memory and is built from SQLite on the first search, so it is never missing.
     let vector_index = if row.space.is_some() { VectorIndexState::Ready } else { VectorIndexState::NotNeeded };
-    Ok(CollectionInfo { name: name.clone(), embedding_space: row.space, count, embedded_count: embedded, vector_index })
+    Ok(CollectionInfo {
+        name: name.clone(),
+        embedding_space: row.space,
+        count,
+        embedded_count: embedded,
+        vector_index,
+        bm25: row.bm25,
+    })
 }
 
 /// Creates the collection, or returns it when it exists with a compatible (or no) space, recording a
@@ -93,8 +100,24 @@ pub(crate) async fn record_space(
     row.as_ref().map(collection_from_row).transpose()?.ok_or_else(|| DbErr::RecordNotFound(name.to_string()))
 }
 
+/// Records the collection's BM25 parameters.
+pub(crate) async fn set_bm25(db: &Db, name: &CollectionName, params: Bm25Params) -> Result<(), StorageError> {
+    params.validate()?;
+    let err = db.err("set BM25 parameters");
+    let txn = db.begin_write().await.map_err(&err)?;
+    let sql = "UPDATE collections SET bm25_k1 = ?, bm25_b = ? WHERE name = ?";
+    let result = txn
+        .execute_raw(stmt(sql, vec![params.k1.into(), params.b.into(), name.as_str().into()]))
+        .await
+        .map_err(&err)?;
+    if result.rows_affected() == 0 {
+        return Err(missing(name));
+    }
+    txn.commit().await.map_err(&err)
+}
+
 fn row_name(row: &QueryResult) -> Result<CollectionName, DbErr> {
-    let name: String = row.try_get_by_index(7)?;
+    let name: String = row.try_get_by_index(9)?;
     CollectionName::new(name).map_err(|e| DbErr::Type(e.to_string()))
 }
 

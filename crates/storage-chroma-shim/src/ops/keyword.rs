@@ -1,5 +1,5 @@
-//! Keyword search: FTS5 MATCH over the collection's index of core's terms, ranked by FTS5's `bm25()` (core's
-//! `keyword::bm25` formula), scored by core's fixed curve.
+//! Keyword search: FTS5 MATCH over the collection's index of core's terms, ranked by `bs_bm25()` (core's
+//! `keyword::bm25` formula as an FTS5 auxiliary function, [`crate::bm25_rank`]), scored by core's fixed curve.
 
 use sea_orm::{ConnectionTrait, DbErr};
 use storage_core::{CollectionName, KeywordQuery, SearchHit, SearchRequest, StorageError, TextLanguage};
@@ -31,14 +31,16 @@ pub(crate) async fn keyword_leg(
     let Some(expression) = match_expression(query) else { return Ok(Vec::new()) };
     let fts = keyword_table(collection.id);
     let filter_sql = condition.map_or("1", |c| c.sql.as_str());
-    // FTS5's bm25() is lower-is-better; its negation is the relevance. CROSS JOIN keeps the full-text match
-    // the outer loop: with a broad filter, SQLite would otherwise drive from the filter's rows and run the
-    // MATCH again for each (issue 13: 104 s at 200,000 chunks against 75 ms unfiltered).
+    // CROSS JOIN keeps the full-text match the outer loop: with a broad filter, SQLite would otherwise drive
+    // from the filter's rows and run the MATCH again for each (issue 13: 104 s at 200,000 chunks against
+    // 75 ms unfiltered).
+    let rank = crate::bm25_rank::FUNCTION;
     let sql = format!(
-        "SELECT c.pk, c.id, c.text, c.metadata, -bm25({fts}) AS relevance FROM {fts} CROSS JOIN chunks c ON c.pk = {fts}.rowid \
+        "SELECT c.pk, c.id, c.text, c.metadata, {rank}({fts}, ?, ?) AS relevance FROM {fts} CROSS JOIN chunks c ON c.pk = {fts}.rowid \
          WHERE {fts} MATCH ? AND ({filter_sql}) ORDER BY relevance DESC, c.id LIMIT ?"
     );
-    let mut values = vec![expression.into()];
+    let params = collection.bm25;
+    let mut values = vec![params.k1.into(), params.b.into(), expression.into()];
     values.extend(condition.iter().flat_map(|c| c.values.iter().cloned()));
     values.push(i64::try_from(depth).unwrap_or(i64::MAX).into());
     let rows = conn.query_all_raw(stmt(&sql, values)).await?;

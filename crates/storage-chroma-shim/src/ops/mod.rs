@@ -13,7 +13,7 @@ pub(crate) mod vector;
 use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
-use storage_core::{CollectionName, Embedding, EmbeddingSpace, Metadata, Metric, StorageError};
+use storage_core::{Bm25Params, CollectionName, Embedding, EmbeddingSpace, Metadata, Metric, StorageError};
 
 use crate::db::{placeholders, stmt};
 
@@ -24,10 +24,12 @@ pub(crate) struct CollectionRow {
     pub(crate) uid: String,
     pub(crate) version: i64,
     pub(crate) space: Option<EmbeddingSpace>,
+    /// The collection's BM25 parameters, which its keyword leg ranks with.
+    pub(crate) bm25: Bm25Params,
 }
 
 /// The columns `collection_from_row` reads, in order.
-pub(crate) const COLLECTION_COLUMNS: &str = "id, uid, version, provider, model, dimensions, metric";
+pub(crate) const COLLECTION_COLUMNS: &str = "id, uid, version, provider, model, dimensions, metric, bm25_k1, bm25_b";
 
 pub(crate) fn collection_from_row(row: &QueryResult) -> Result<CollectionRow, DbErr> {
     let dimensions: Option<i64> = row.try_get_by_index(5)?;
@@ -50,6 +52,7 @@ pub(crate) fn collection_from_row(row: &QueryResult) -> Result<CollectionRow, Db
         uid: row.try_get_by_index(1)?,
         version: row.try_get_by_index(2)?,
         space,
+        bm25: Bm25Params { k1: row.try_get_by_index(7)?, b: row.try_get_by_index(8)? },
     })
 }
 

@@ -6,7 +6,7 @@
 //! the query's scored terms `t` ([`super::KeywordQuery::scored_terms`]; a phrase is one term):
 //!
 //! ```text
-//! idf(t)       = ln((N - n(t) + 0.5) / (n(t) + 0.5)), or 1e-6 where that is ≤ 0
+//! idf(t)       = ln(1 + (N - n(t) + 0.5) / (n(t) + 0.5))
 //! relevance(d) = Σ idf(t) · f(t,d) · (k1 + 1) / (f(t,d) + k1 · (1 - b + b · |d| / avgdl))
 //! score(d)     = relevance(d) / (relevance(d) + SCORE_HALF)
 //! ```
@@ -39,6 +39,7 @@ pub const MAX_K1: f64 = 100.0;
 /// many; larger: counts keep adding longer). `b` is how much a chunk's length normalises its term counts
 /// (0: not at all; 1: fully, relative to the collection's mean length).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Bm25Params {
     /// Term-frequency saturation, in [0, [`MAX_K1`]].
@@ -83,10 +84,11 @@ impl Bm25Params {
 /// The relevance that scores 0.5.
 pub const SCORE_HALF: f64 = 4.5;
 
-/// Inverse document frequency of a term found in `containing` of `n_chunks` chunks.
+/// Inverse document frequency of a term found in `containing` of `n_chunks` chunks: Lucene's, always
+/// positive. FTS5's `ln((N - n + 0.5) / (n + 0.5))`, floored at 1e-6, gave a word in half the chunks or more
+/// next to no weight, so in a small collection a real match scored about 0 and `min_score` dropped it.
 pub fn idf(n_chunks: f64, containing: f64) -> f64 {
-    let idf = ((n_chunks - containing + 0.5) / (containing + 0.5)).ln();
-    if idf > 0.0 { idf } else { 1e-6 }
+    (1.0 + (n_chunks - containing + 0.5) / (containing + 0.5)).ln()
 }
 
 /// The [0, 1] score of a relevance.

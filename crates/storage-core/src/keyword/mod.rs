@@ -87,6 +87,7 @@ impl FromStr for TextLanguage {
 
 /// How the words of a keyword query combine when the user wrote no operator between them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KeywordMatch {
     /// A chunk matches when it contains any query term; BM25 ranks chunks with more and rarer terms first.

@@ -141,6 +141,8 @@ macro_rules! __conformance_case_list {
             keyword::keyword_questions_find_chunks_without_every_word,
             keyword_ranking::keyword_ranking_matches_the_bm25_reference,
             keyword_ranking::keyword_ranking_follows_updates_and_deletes,
+            keyword_ranking::keyword_ranking_follows_the_collections_bm25_params,
+            keyword_ranking::keyword_scores_keep_common_words_in_small_collections,
             keyword::keyword_search_stems_english_words,
             keyword::keyword_phrases_or_and_exclusion,
             keyword::keyword_search_ignores_case,

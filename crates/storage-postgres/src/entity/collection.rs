@@ -1,12 +1,12 @@
 //! `bs_collections`: the registry of collections, one row each, with its embedding space and language.
 
 use sea_orm::entity::prelude::*;
-use storage_core::{CollectionInfo, CollectionName, EmbeddingSpace, Metric, VectorIndexState};
+use storage_core::{Bm25Params, CollectionInfo, CollectionName, EmbeddingSpace, Metric, VectorIndexState};
 
 use crate::ops::count::Stats;
 
 /// One collection. `dimensions` and `metric` are NULL until its embedding space is recorded.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "bs_collections")]
 pub(crate) struct Model {
     /// The collection's name (a validated `CollectionName`).
@@ -26,6 +26,10 @@ pub(crate) struct Model {
     pub created_at: DateTimeUtc,
     /// When its embedding space last changed.
     pub updated_at: DateTimeUtc,
+    /// BM25's `k1` for its keyword search.
+    pub bm25_k1: f64,
+    /// BM25's `b` for its keyword search.
+    pub bm25_b: f64,
 }
 
 /// The registry has no relations.
@@ -42,6 +46,11 @@ impl Model {
         Some(EmbeddingSpace { provider: self.provider.clone(), model: self.model.clone(), dimensions, metric })
     }
 
+    /// The BM25 parameters its keyword search ranks with.
+    pub(crate) fn bm25(&self) -> Bm25Params {
+        Bm25Params { k1: self.bm25_k1, b: self.bm25_b }
+    }
+
     /// The collection as the protocol reports it, with what its chunk table holds.
     pub(crate) fn info(&self, stats: &Stats) -> storage_core::Result<CollectionInfo> {
         let embedding_space = self.embedding_space();
@@ -56,6 +65,7 @@ impl Model {
             count: stats.count,
             embedded_count: stats.embedded,
             vector_index,
+            bm25: self.bm25(),
         })
     }
 }

@@ -13,6 +13,7 @@ mod m20261125_000003_create_sessions;
 mod m20261125_000004_create_tasks;
 mod m20261206_000005_keyword_bm25;
 mod m20261207_000006_stage_reembedding;
+mod m20261207_000007_collection_bm25_params;
 
 use sea_orm::sea_query::{Alias, IntoIden};
 use sea_orm::{
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_tasks::Migration),
             Box::new(m20261206_000005_keyword_bm25::Migration),
             Box::new(m20261207_000006_stage_reembedding::Migration),
+            Box::new(m20261207_000007_collection_bm25_params::Migration),
         ]
     }
 

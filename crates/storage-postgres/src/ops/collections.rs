@@ -1,8 +1,11 @@
 //! The collections registry through its sea-orm entity: find, record, update and forget collections.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue, ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect};
-use storage_core::{CollectionName, EmbeddingSpace};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use storage_core::{Bm25Params, CollectionName, EmbeddingSpace};
 
 use crate::entity::prelude::{Collection, CollectionActiveModel, CollectionColumn, CollectionModel};
 
@@ -54,6 +57,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         metric: ActiveValue::Set(metric),
         created_at: ActiveValue::Set(now),
         updated_at: ActiveValue::Set(now),
+        bm25_k1: ActiveValue::NotSet,
+        bm25_b: ActiveValue::NotSet,
     };
     row.insert(db).await
 }
@@ -72,6 +77,21 @@ pub(crate) async fn set_space<C: ConnectionTrait>(
     row.metric = ActiveValue::Set(metric);
     row.updated_at = ActiveValue::Set(Utc::now());
     row.update(db).await
+}
+
+/// Records a collection's BM25 parameters; returns whether it is registered.
+pub(crate) async fn set_bm25<C: ConnectionTrait>(
+    db: &C,
+    name: &CollectionName,
+    params: Bm25Params,
+) -> Result<bool, DbErr> {
+    let result = Collection::update_many()
+        .col_expr(CollectionColumn::Bm25K1, params.k1.into())
+        .col_expr(CollectionColumn::Bm25B, params.b.into())
+        .filter(CollectionColumn::Name.eq(name.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
 }
 
 /// Forgets a collection; returns whether it was registered.

@@ -173,8 +173,8 @@ pub(crate) fn push_bm25_matches(sql: &mut Sql, leg: &Bm25Leg<'_>) -> bool {
     sql.push(" FROM (SELECT coalesce(sum(chunks), 0)::float8 AS n, coalesce(sum(terms), 0)::float8 AS total ");
     sql.push("FROM bs_keyword_stats WHERE chunk_table = ").bind(leg.table.name().to_owned()).push(") AS st");
     // idf per term, in term order (core's bm25::idf).
-    sql.push(" CROSS JOIN LATERAL (SELECT array_agg(CASE WHEN (st.n - t.d + 0.5) / (t.d + 0.5) > 1 ");
-    sql.push("THEN ln((st.n - t.d + 0.5) / (t.d + 0.5)) ELSE 1e-6 END ORDER BY t.i) AS idf FROM (SELECT q.i, ");
+    sql.push(" CROSS JOIN LATERAL (SELECT array_agg(ln(1 + (st.n - t.d + 0.5) / (t.d + 0.5)) ORDER BY t.i) AS idf ");
+    sql.push("FROM (SELECT q.i, ");
     sql.push("(SELECT count(*) FROM ").table(leg.table).push(" AS dc WHERE dc.tsv @@ q.term)::float8 AS d ");
     sql.push("FROM unnest(").bind(arrays.tsqueries).push("::tsquery[]) WITH ORDINALITY AS q(term, i)) AS t) AS w");
     sql.push(" CROSS JOIN ").table(leg.table).push(" AS c");

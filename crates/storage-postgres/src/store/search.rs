@@ -1,7 +1,7 @@
 //! `PostgresStore`'s search: the one statement a request compiles to, run on a held connection and decoded.
 
 use sea_orm::Statement;
-use storage_core::{Bm25Params, SearchHit, SearchMode, SearchRequest, StorageError};
+use storage_core::{SearchHit, SearchMode, SearchRequest, StorageError};
 
 use super::{CollectionMeta, PostgresStore};
 use crate::held::Held;
@@ -17,7 +17,7 @@ impl PostgresStore {
         request: &SearchRequest,
     ) -> Result<Option<(Statement, HnswOverrides)>, StorageError> {
         let layout = meta.space.as_ref().map(VectorLayout::new);
-        let params = Bm25Params::default();
+        let params = meta.bm25;
         match (request.mode, layout, request.embedding.as_ref()) {
             (SearchMode::Keyword, _, _) => Ok(keyword::statement(&meta.table, &meta.language, params, request)
                 .map(|statement| (statement, HnswOverrides::default()))),

@@ -48,14 +48,20 @@ fn queries() -> Vec<SearchRequest> {
     ]
 }
 
-/// Checks every query's hits against core's reference over `chunks` (the collection's whole content).
-async fn check_against_reference(store: &dyn DocumentStore, c: &CollectionName, chunks: &[Chunk]) -> TestResult {
+/// Checks every query's hits against core's reference over `chunks` (the collection's whole content), ranked
+/// with `params`.
+async fn check_against_reference(
+    store: &dyn DocumentStore,
+    c: &CollectionName,
+    chunks: &[Chunk],
+    params: bm25::Bm25Params,
+) -> TestResult {
     let language = TextLanguage::English;
     let analyzed: Vec<(String, Vec<String>)> =
         chunks.iter().map(|chunk| (chunk.id.clone(), analyze(&chunk.text, language))).collect();
     for request in queries() {
         let query = request.keyword_query(language).analyzed(language);
-        let expected: Vec<(String, f32)> = bm25::reference_ranking(&analyzed, &query, bm25::Bm25Params::default())
+        let expected: Vec<(String, f32)> = bm25::reference_ranking(&analyzed, &query, params)
             .into_iter()
             .take(request.top_k)
             .map(|(id, relevance)| (id, bm25::score(relevance)))
@@ -81,7 +87,7 @@ pub async fn keyword_ranking_matches_the_bm25_reference(factory: &dyn StoreFacto
     let c = collection(&store, "docs").await?;
     let chunks = corpus();
     store.upsert(&c, chunks.clone()).await?;
-    check_against_reference(store.as_ref(), &c, &chunks).await
+    check_against_reference(store.as_ref(), &c, &chunks, bm25::Bm25Params::default()).await
 }
 
 pub async fn keyword_ranking_follows_updates_and_deletes(factory: &dyn StoreFactory) -> TestResult {
@@ -97,5 +103,51 @@ pub async fn keyword_ranking_follows_updates_and_deletes(factory: &dyn StoreFact
     store.delete_ids(&c, &["weather".to_owned()]).await?;
     chunks.retain(|chunk| chunk.id != "billing" && chunk.id != "weather");
     chunks.extend([replaced, added]);
-    check_against_reference(store.as_ref(), &c, &chunks).await
+    check_against_reference(store.as_ref(), &c, &chunks, bm25::Bm25Params::default()).await
+}
+
+pub async fn keyword_ranking_follows_the_collections_bm25_params(factory: &dyn StoreFactory) -> TestResult {
+    let store = factory.fresh("keyword_ranking_params").await;
+    let c = collection(&store, "docs").await?;
+    let info = store.collection(&c).await?.ok_or("the collection exists")?;
+    ensure!(info.bm25 == bm25::Bm25Params::default(), "1.2 and 0.75 by default: {:?}", info.bm25);
+    let chunks = corpus();
+    store.upsert(&c, chunks.clone()).await?;
+    // Far from the defaults, so a backend that ignored them would rank differently.
+    let params = bm25::Bm25Params::new(3.0, 0.2)?;
+    store.set_bm25_params(&c, params).await?;
+    let info = store.collection(&c).await?.ok_or("the collection exists")?;
+    ensure!(info.bm25 == params, "the parameters are recorded: {:?}", info.bm25);
+    check_against_reference(store.as_ref(), &c, &chunks, params).await?;
+
+    let bad = store.set_bm25_params(&c, bm25::Bm25Params { k1: -1.0, b: 0.5 }).await;
+    ensure!(bad.as_ref().is_err_and(|e| e.to_string().starts_with("k1: ")), "{bad:?}");
+    let bad = store.set_bm25_params(&c, bm25::Bm25Params { k1: 1.0, b: f64::NAN }).await;
+    ensure!(bad.as_ref().is_err_and(|e| e.to_string().starts_with("b: ")), "{bad:?}");
+    let info = store.collection(&c).await?.ok_or("the collection exists")?;
+    ensure!(info.bm25 == params, "a refused change changes nothing: {:?}", info.bm25);
+    let missing = CollectionName::new("missing")?;
+    let result = store.set_bm25_params(&missing, params).await;
+    let expected = crate::StorageError::missing_collection(&missing).to_string();
+    ensure!(result.as_ref().is_err_and(|e| e.to_string() == expected), "{result:?}");
+    Ok(())
+}
+
+/// The idf never drops to 0: a word found in half the chunks or more still scores, so `min_score` keeps a
+/// real match in a small collection (FTS5's floor of 1e-6 scored it 2e-7).
+pub async fn keyword_scores_keep_common_words_in_small_collections(factory: &dyn StoreFactory) -> TestResult {
+    let store = factory.fresh("keyword_common_words").await;
+    let c = collection(&store, "docs").await?;
+    let chunks = vec![Chunk::new("a", "the quick brown fox"), Chunk::new("b", "a lazy dog sleeps")];
+    store.upsert(&c, chunks.clone()).await?;
+    let hits = store.search(&c, &SearchRequest::keyword("fox").min_score(0.1)).await?;
+    ensure!(ids(&hits) == ["a"], "{hits:?}");
+    // ln 2 of relevance: one of two chunks, once, at the mean length.
+    let expected = bm25::score(std::f64::consts::LN_2);
+    ensure!((hits[0].score - expected).abs() <= SCORE_TOLERANCE, "{} against {expected}", hits[0].score);
+    store.upsert(&c, vec![Chunk::new("c", "a fox in the snow")]).await?;
+    // idf ln 1.6: about 0.09, where FTS5's floor gave 2e-7.
+    let hits = store.search(&c, &SearchRequest::keyword("fox").min_score(0.05)).await?;
+    ensure!(ids(&hits) == ["a", "c"], "a word in two of three chunks still scores: {hits:?}");
+    Ok(())
 }
