@@ -202,9 +202,9 @@ fn parse_keyword_match(text: &str) -> Result<KeywordMatch, String> {
 /// `search`.
 #[derive(Debug, Args)]
 pub(crate) struct SearchArgs {
-    /// Query text (keyword and hybrid modes): any word matches (see --match); "quoted words" are a phrase,
-    /// -word excludes, `or` / `and` between words mean either / both. Syntax and ranking:
-    /// docs/keyword-search.md.
+    /// Query text: the keyword query, and, without --embedding, the text the collection's provider embeds
+    /// for vector and hybrid search (docs/embeddings.md). Any word matches (see --match); "quoted words" are a
+    /// phrase, -word excludes, `or` / `and` between words mean either / both (docs/keyword-search.md).
     #[arg(value_name = "TEXT", conflicts_with = "queries")]
     pub(crate) text: Option<String>,
     /// How the words of TEXT combine where no `or` / `and` is written: any (a chunk with any of them

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use sea_orm::{DatabaseConnection, DbErr};
 use sqlx::PgPool;
 use storage_core::{
-    Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
+    Bm25Params, Chunk, CollectionInfo, CollectionName, DocumentStore, EmbeddingSpace, FetchedChunk, Filter, GetRequest,
     HealthReport, ListRequest, MigrationInfo, PendingText, ReembedProgress, SearchHit, SearchMode, SearchRequest,
     StagedVector, StorageError, StoredChunk, UpsertSummary, check_id, prepare_batch,
 };

@@ -171,8 +171,10 @@ pub(crate) struct QueryBody {
     /// The mode; default: hybrid with text and embedding, keyword with text only, vector with an embedding only.
     #[serde(default)]
     pub(crate) mode: Option<SearchMode>,
-    /// Query text (keyword and hybrid modes). Any word matches unless `match` is `all`; `"quoted words"` are a
-    /// phrase, `-word` excludes, `or` / `and` between words mean either / both (docs/keyword-search.md).
+    /// Query text: the keyword query of keyword and hybrid modes, and, without `embedding`, the text the
+    /// collection's provider embeds for vector and hybrid modes (docs/embeddings.md). Any word matches unless
+    /// `match` is `all`; `"quoted words"` are a phrase, `-word` excludes, `or` / `and` between words mean either
+    /// / both (docs/keyword-search.md).
     #[serde(default)]
     pub(crate) text: Option<String>,
     /// How the words of `text` combine where no operator is written: `any` (default, or the server's
