@@ -361,11 +361,11 @@ pub(crate) enum CollectionsAction {
         name: String,
         /// Term-frequency saturation, 0 to 100: how fast repeats of a word stop adding relevance
         /// [default: unchanged; 1.2 for a new collection].
-        #[arg(long, value_name = "K1")]
+        #[arg(long, value_name = "K1", allow_negative_numbers = true)]
         k1: Option<f64>,
         /// Length normalisation, 0 to 1: how much a long chunk's length discounts its word counts
         /// [default: unchanged; 0.75 for a new collection].
-        #[arg(long, value_name = "B")]
+        #[arg(long, value_name = "B", allow_negative_numbers = true)]
         b: Option<f64>,
     },
     /// Drop a collection and everything in it (needs --yes).

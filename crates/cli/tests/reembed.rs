@@ -146,8 +146,7 @@ fn killed_half_way_then_rerun_ends_in_the_new_space(backend: Backend, test: &str
     assert_eq!(status["count"], json!(total), "no row lost: {status}");
 
     // The second run resumes: it embeds only the rows the first one had not staged.
-    let mut second = reembed_args(model);
-    second.insert(0, "--json".to_owned());
+    let second = reembed_args(model);
     let summary = store.json(&second.iter().map(String::as_str).collect::<Vec<_>>());
     stop.store(true, Ordering::Release);
     let (old_answers, _new_answers) = searches.join().expect("the searcher finished");

@@ -128,7 +128,7 @@ async fn documents(server: &Server) {
     let ids: Vec<&str> =
         all.status(200)["results"].as_array().expect("results").iter().filter_map(|h| h["id"].as_str()).collect();
     assert_eq!(ids, ["d"], "{}", all.body);
-    query(json!({"text": "fox", "match": "some"})).await.error(400, "invalid_input", &["match"]);
+    query(json!({"text": "fox", "match": "some"})).await.error(422, "invalid_input", &["match"]);
     let hybrid = query(json!({"text": "fox", "embedding": [1.0, 0.0, 0.0], "explain": true,
         "fusion": {"method": "rrf", "rrf_k": 10}, "where_document": {"$contains": "fox"}, "min_score": 0.1}))
     .await;

@@ -495,7 +495,18 @@ impl DocumentStore for PostgresStore {
         {
             layout.check_supported(self.pgvector())?;
         }
-        let mut hits = self.run_search(&conn, &meta, request).await?;
+        let mut hits = match self.run_search(&conn, &meta, request).await {
+            Ok(hits) => hits,
+            // A re-embedding may switch the space between reading it and searching: the search then fails
+            // in pgvector's words. Read the space again, so a changed one answers as any mismatch does.
+            Err(error) if request.embedding.is_some() => {
+                self.forget(Some(collection));
+                let fresh = self.meta(&conn, collection).await?;
+                request.validate(collection, fresh.space.as_ref())?;
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        };
         if let Some(min_score) = request.min_score {
             hits.retain(|hit| hit.score >= min_score);
         }

@@ -32,7 +32,10 @@ async fn catalog_dump(connection: &mut PgConnection, schema: &str) -> Vec<String
         "SELECT 'relation ' || c.relname || ' kind=' || c.relkind::text || ' persistence=' || c.relpersistence::text \
          || ' options=' || coalesce(array_to_string(c.reloptions, ','), '') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1",
-        "SELECT 'column ' || c.relname || '.' || a.attname || ' #' || a.attnum || ' ' \
+        // The position among live columns, not `attnum`: a column dropped and added again by a down and up
+        // migration comes back at the same place with a new number.
+        "SELECT 'column ' || c.relname || '.' || a.attname \
+         || ' #' || row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) || ' ' \
          || format_type(a.atttypid, a.atttypmod) || ' notnull=' || a.attnotnull \
          || ' default=' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') || ' identity=' || a.attidentity::text \
          || ' generated=' || a.attgenerated::text || ' collation=' || coalesce(co.collname, '') \

@@ -1,7 +1,7 @@
 //! Version 1: the `bs_collections` registry. Reverting it drops every collection's chunk table too.
 
 use sea_orm::sea_query::{ColumnDef, Expr, Table};
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder, QuerySelect, Statement};
 use sea_orm_migration::prelude::*;
 use storage_core::CollectionName;
 
@@ -40,9 +40,17 @@ impl MigrationTrait for Migration {
             .await?
             .ok_or_else(|| DbErr::Custom("current_schema() returned no row".to_owned()))?;
         let schema: String = schema_row.try_get("", "schema")?;
-        for collection in Collection::find().order_by_asc(CollectionColumn::Name).all(db).await? {
-            let name =
-                CollectionName::new(collection.name.clone()).map_err(|error| DbErr::Custom(error.to_string()))?;
+        // Only the name: the entity's later columns (BM25 parameters, …) are gone once their migrations
+        // are reverted, so selecting the whole row would fail here.
+        let names: Vec<String> = Collection::find()
+            .select_only()
+            .column(CollectionColumn::Name)
+            .order_by_asc(CollectionColumn::Name)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for name in names {
+            let name = CollectionName::new(name).map_err(|error| DbErr::Custom(error.to_string()))?;
             drop_chunk_table(db, &ChunkTable::new(&schema, &name)).await?;
         }
         manager.drop_table(Table::drop().table("bs_collections").if_exists().to_owned()).await
