@@ -28,8 +28,9 @@ if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 
 step "start from an empty collection in $data_dir (the model tells its 384 dimensions)"
-"${brainstore[@]}" init --provider local --model all-MiniLM-L6-v2 >/dev/null
-"${brainstore[@]}" reset --yes >/dev/null
+# Reset first: a demo store left by an earlier run may record another embedding space, which init refuses.
+# reset fails only where there is nothing to reset yet; a store that cannot open fails init just below.
+"${brainstore[@]}" reset --yes >/dev/null 2>&1 || true
 "${brainstore[@]}" init --provider local --model all-MiniLM-L6-v2
 
 step "ingest examples/sample.jsonl"
