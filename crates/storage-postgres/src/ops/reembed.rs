@@ -43,6 +43,21 @@ impl From<StorageError> for Failure {
 
 type Result<T> = std::result::Result<T, Failure>;
 
+/// Binds `$1` the collection and `$2`..`$5` its space's provider, model, dimensions and metric, the order
+/// both the staging row and the registry row take them in.
+fn bind_space<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    name: &'q CollectionName,
+    space: &'q EmbeddingSpace,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(name.as_str())
+        .bind(space.provider.as_deref())
+        .bind(space.model.as_deref())
+        .bind(i32::try_from(space.dimensions).unwrap_or(i32::MAX))
+        .bind(space.metric.as_str())
+}
+
 async fn registered(conn: &mut PgConnection, name: &CollectionName) -> Result<()> {
     match sqlx::query(REGISTRY_ROW).bind(name.as_str()).fetch_optional(&mut *conn).await? {
         Some(_) => Ok(()),
@@ -95,15 +110,14 @@ pub(crate) async fn begin(
     let mut txn = pool.begin().await?;
     registered(&mut txn, name).await?;
     // Two processes beginning at once: one row wins, and the other is checked against it.
-    sqlx::query(
-        "INSERT INTO bs_staged_spaces (collection, provider, model, dimensions, metric) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (collection) DO NOTHING",
+    bind_space(
+        sqlx::query(
+            "INSERT INTO bs_staged_spaces (collection, provider, model, dimensions, metric) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (collection) DO NOTHING",
+        ),
+        name,
+        space,
     )
-    .bind(name.as_str())
-    .bind(space.provider.as_deref())
-    .bind(space.model.as_deref())
-    .bind(i32::try_from(space.dimensions).unwrap_or(i32::MAX))
-    .bind(space.metric.as_str())
     .execute(&mut *txn)
     .await?;
     let staged = staged_space(&mut txn, name, " FOR SHARE").await?;
@@ -229,15 +243,14 @@ pub(crate) async fn switch(
     sqlx::query(sqlx::AssertSqlSafe(fill)).bind(name.as_str()).execute(&mut *txn).await?;
     build_vector_index(&mut txn, table, layout, hnsw).await?;
     let space = &progress.space;
-    sqlx::query(
-        "UPDATE bs_collections SET provider = $2, model = $3, dimensions = $4, metric = $5, updated_at = now() \
-         WHERE name = $1",
+    bind_space(
+        sqlx::query(
+            "UPDATE bs_collections SET provider = $2, model = $3, dimensions = $4, metric = $5, updated_at = now() \
+             WHERE name = $1",
+        ),
+        name,
+        space,
     )
-    .bind(name.as_str())
-    .bind(space.provider.as_deref())
-    .bind(space.model.as_deref())
-    .bind(i32::try_from(space.dimensions).unwrap_or(i32::MAX))
-    .bind(space.metric.as_str())
     .execute(&mut *txn)
     .await?;
     sqlx::query("DELETE FROM bs_staged_spaces WHERE collection = $1").bind(name.as_str()).execute(&mut *txn).await?;
