@@ -65,22 +65,28 @@ fn new_vector(text: &str) -> Vec<f32> {
     })
 }
 
-/// Runs vector searches from other processes until told to stop: each must answer, in the old space
-/// until the switch and in the new one after it. Returns how many were answered in each.
-fn searcher(store: Arc<Store>, old_query: PathBuf, new_query: PathBuf, stop: Arc<AtomicBool>) -> (u32, u32) {
+/// Runs vector searches (`memories`: memory recalls) from other processes until told to stop: each must
+/// answer, in the old space until the switch and in the new one after it. Returns how many were answered
+/// in each.
+fn searcher(store: Arc<Store>, memories: bool, queries: (PathBuf, PathBuf), stop: Arc<AtomicBool>) -> (u32, u32) {
+    let (old_query, new_query) = queries;
     let (mut old, mut new) = (0, 0);
     let mut switched = false;
     while !stop.load(Ordering::Acquire) {
         let query = if switched { &new_query } else { &old_query };
         let query = format!("@{}", query.display());
-        let outcome = store.run(&["--json", "search", "--embedding", &query, "--top-k", "3"]);
+        let outcome = if memories {
+            store.run(&["--json", "memory", "recall", "--embedding", &query, "--limit", "3"])
+        } else {
+            store.run(&["--json", "search", "--embedding", &query, "--top-k", "3"])
+        };
         if !switched && outcome.code == 3 && outcome.stderr.contains("dimension") {
             // The reembed switched since the last search: from now on the new space answers.
             switched = true;
             continue;
         }
         outcome.ok();
-        let hits = outcome.json()["results"].as_array().map_or(0, Vec::len);
+        let hits = outcome.json()[if memories { "hits" } else { "results" }].as_array().map_or(0, Vec::len);
         assert_eq!(hits, 3, "a search answered without its hits: {}", outcome.stdout);
         if switched { new += 1 } else { old += 1 }
     }
@@ -91,6 +97,31 @@ fn reembed_args(model: &str) -> Vec<String> {
     ["reembed", "--provider", "local", "--model", "all-MiniLM-L6-v2", "--model-path", model, "--batch-size", "8"]
         .map(str::to_owned)
         .to_vec()
+}
+
+/// Runs `reembed` with `args` and SIGKILLs it once its progress lines say a quarter of the `total` rows
+/// are staged; returns how many were.
+fn run_and_kill_half_way(store: &Store, args: &[String], total: u64) -> u64 {
+    let mut first = store.command(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut first = first.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("run brainstore reembed");
+    let stderr = BufReader::new(first.stderr.take().expect("stderr is piped"));
+    let started = Instant::now();
+    let mut staged_before_kill = 0;
+    for line in stderr.lines() {
+        let line = line.expect("a stderr line");
+        if let Some((done, of)) = progress_of(&line) {
+            assert_eq!(of, total, "progress counts every row: {line}");
+            if done >= total / 4 {
+                staged_before_kill = done;
+                break;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "no progress in 10 minutes");
+    }
+    first.kill().expect("SIGKILL the first run");
+    first.wait().expect("reap the first run");
+    assert!(staged_before_kill > 0 && staged_before_kill < total, "killed half-way: {staged_before_kill}/{total}");
+    staged_before_kill
 }
 
 /// `done/total` of a progress line, `brainstore: re-embedding into …: 40/349 rows, 12 rows/s`.
@@ -118,29 +149,11 @@ fn killed_half_way_then_rerun_ends_in_the_new_space(backend: Backend, test: &str
     let searches = {
         let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
         let (old_query, new_query) = (old_query.clone(), new_query.clone());
-        thread::spawn(move || searcher(store, old_query, new_query, stop))
+        thread::spawn(move || searcher(store, false, (old_query, new_query), stop))
     };
 
     // The first run, killed once it has staged part of the rows.
-    let mut first = store.command(&reembed_args(model).iter().map(String::as_str).collect::<Vec<_>>());
-    let mut first = first.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("run brainstore reembed");
-    let stderr = BufReader::new(first.stderr.take().expect("stderr is piped"));
-    let started = Instant::now();
-    let mut staged_before_kill = 0;
-    for line in stderr.lines() {
-        let line = line.expect("a stderr line");
-        if let Some((done, of)) = progress_of(&line) {
-            assert_eq!(of, total, "progress counts every row: {line}");
-            if done >= total / 4 {
-                staged_before_kill = done;
-                break;
-            }
-        }
-        assert!(started.elapsed() < Duration::from_secs(600), "no progress in 10 minutes");
-    }
-    first.kill().expect("SIGKILL the first run");
-    first.wait().expect("reap the first run");
-    assert!(staged_before_kill > 0 && staged_before_kill < total, "killed half-way: {staged_before_kill}/{total}");
+    let staged_before_kill = run_and_kill_half_way(&store, &reembed_args(model), total);
     let status = store.json(&["status"]);
     assert_eq!(status["embedding"]["dimensions"], json!(OLD_DIMENSIONS), "the old space stays until the switch");
     assert_eq!(status["count"], json!(total), "no row lost: {status}");
@@ -227,4 +240,86 @@ fn reembed_falls_back_to_the_configured_embedding_section() {
     let status = store.json(&["status"]);
     assert_eq!(status["embedding"]["dimensions"], json!(384), "{status}");
     assert_eq!(status["embedded_count"], json!(rows.len()), "{status}");
+}
+
+/// The memory space, as the collection above: every memory of the sample (in two tenants) re-embedded by a
+/// run killed half-way and a second run, counted exactly, recalled throughout.
+fn memories_killed_half_way_then_rerun_end_in_the_new_space(backend: Backend, test: &str) {
+    let model = model_dir();
+    let model = model.to_str().expect("a UTF-8 model path");
+    let rows = sample();
+    let total = rows.len() as u64;
+    let store = Arc::new(Store::new(backend, test));
+    store.run(&["init"]).ok();
+    store.run(&["memory", "space", "set", "--dimensions", &OLD_DIMENSIONS.to_string()]).ok();
+    for tenant in ["default", "acme"] {
+        let lines: Vec<String> = rows
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| (index % 2 == 0) == (tenant == "default"))
+            .map(|(_, (_, text))| {
+                json!({"content": text, "embedding": old_vector(text), "embedding_model": "old-hash"}).to_string()
+            })
+            .collect();
+        let path = store.write(&format!("{tenant}.jsonl"), &lines.join("\n"));
+        let path = path.to_str().expect("a UTF-8 path");
+        store.run(&["memory", "remember", "--from-json", path, "--no-dedup", "--tenant", tenant]).ok();
+    }
+    let (_, probe_text) = &rows[rows.len() / 3 * 2];
+    let old_query = store.write("old.json", &json!(old_vector(probe_text)).to_string());
+    let new_query = store.write("new.json", &json!(new_vector(probe_text)).to_string());
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let recalls = {
+        let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+        let queries = (old_query.clone(), new_query.clone());
+        thread::spawn(move || searcher(store, true, queries, stop))
+    };
+    let mut args = reembed_args(model);
+    args.push("--memories".to_owned());
+    let staged_before_kill = run_and_kill_half_way(&store, &args, total);
+    let space = store.json(&["memory", "space", "show"]);
+    assert_eq!(space["embedding_space"]["dimensions"], json!(OLD_DIMENSIONS), "the old space stays: {space}");
+
+    let summary = store.json(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    stop.store(true, Ordering::Release);
+    let (old_answers, _new_answers) = recalls.join().expect("the recaller finished");
+    let resumed = summary["resumed"].as_u64().expect("resumed");
+    let embedded = summary["embedded"].as_u64().expect("embedded");
+    assert!(resumed >= staged_before_kill, "the staged memories survived the kill: {summary}");
+    assert_eq!(resumed + embedded, total, "each memory embedded exactly once across both runs: {summary}");
+    assert_eq!(summary["total"], json!(total), "{summary}");
+    assert_eq!(summary.get("collection"), None, "{summary}");
+    assert!(old_answers > 0, "recall was answered in the old space while the reembed ran");
+
+    let space = store.json(&["memory", "space", "show"]);
+    assert_eq!(space["embedding_space"]["model"], json!("all-MiniLM-L6-v2"), "{space}");
+    assert_eq!(space["embedding_space"]["dimensions"], json!(384), "{space}");
+    let mut listed = 0;
+    for tenant in ["default", "acme"] {
+        let list = store.json(&["memory", "list", "--limit", "1000", "--tenant", tenant]);
+        let memories = list["memories"].as_array().expect("memories");
+        listed += memories.len() as u64;
+        for memory in memories {
+            assert_eq!(memory["embedding_model"], json!("all-MiniLM-L6-v2"), "{memory}");
+            assert_eq!(memory["stale"], json!(false), "{memory}");
+        }
+    }
+    assert_eq!(listed, total, "no memory lost");
+    let new_query = format!("@{}", new_query.display());
+    let tenant = if (rows.len() / 3 * 2) % 2 == 0 { "default" } else { "acme" };
+    let hits = store.json(&["memory", "recall", "--embedding", &new_query, "--limit", "1", "--tenant", tenant]);
+    assert_eq!(hits["hits"][0]["memory"]["content"], json!(probe_text), "the new space finds the probe: {hits}");
+    let old_query = format!("@{}", old_query.display());
+    store.run(&["memory", "recall", "--embedding", &old_query]).code(3).stderr_has("dimension");
+}
+
+#[test]
+fn reembed_memories_killed_half_way_resumes_on_the_embedded_backend() {
+    memories_killed_half_way_then_rerun_end_in_the_new_space(Backend::Embedded, "reembed_memories_kill");
+}
+
+#[test]
+fn reembed_memories_killed_half_way_resumes_on_postgres() {
+    memories_killed_half_way_then_rerun_end_in_the_new_space(Backend::Postgres, "reembed_memories_kill");
 }

@@ -292,6 +292,25 @@ impl MemoryStore for EmbeddingMemories {
     async fn mark_stale(&self, tenant: &str, current_model: &str) -> crate::Result<u64> {
         self.inner.mark_stale(tenant, current_model).await
     }
+    // Re-embedding writes vectors its caller computed: passed through unchanged.
+    async fn begin_memory_reembed(&self, space: &EmbeddingSpace) -> crate::Result<crate::ReembedProgress> {
+        self.inner.begin_memory_reembed(space).await
+    }
+    async fn memory_reembed_progress(&self) -> crate::Result<Option<crate::ReembedProgress>> {
+        self.inner.memory_reembed_progress().await
+    }
+    async fn memory_reembed_pending(&self, limit: usize) -> crate::Result<Vec<crate::PendingText>> {
+        self.inner.memory_reembed_pending(limit).await
+    }
+    async fn stage_memory_vectors(&self, vectors: Vec<crate::StagedVector>) -> crate::Result<u64> {
+        self.inner.stage_memory_vectors(vectors).await
+    }
+    async fn switch_memory_reembed(&self) -> crate::Result<crate::ReembedProgress> {
+        self.inner.switch_memory_reembed().await
+    }
+    async fn abandon_memory_reembed(&self) -> crate::Result<bool> {
+        self.inner.abandon_memory_reembed().await
+    }
     async fn stale_memories(&self, tenant: &str, limit: usize) -> crate::Result<Vec<Memory>> {
         self.inner.stale_memories(tenant, limit).await
     }

@@ -11,14 +11,19 @@
 //!    still pending; `abandon_reembed` forgets the staged space and its vectors instead.
 //!
 //! A kill between any two steps loses at most the page being embedded: a re-run resumes with the rows
-//! still pending and never embeds a done row again. [`reembed_collection`] is the loop every surface runs.
+//! still pending and never embeds a done row again. [`reembed_collection`] is the loop every surface runs;
+//! [`reembed_memories`] runs it over the memory space (the `MemoryStore` methods of the same names).
 
+use std::fmt;
+
+use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::collection::CollectionName;
 use crate::embedder::{Embedder, check_embeddings};
 use crate::embedding::{Embedding, EmbeddingSpace};
 use crate::error::StorageError;
+use crate::memory::MemoryStore;
 use crate::store::{DocumentStore, MAX_LIST_LIMIT};
 
 /// Rows embedded per page by [`reembed_collection`] unless told otherwise.
@@ -65,18 +70,44 @@ impl ReembedProgress {
     }
 }
 
+/// What is being re-embedded, as messages name it: a collection, or the memory space (every tenant's
+/// memories, which share one embedding space).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restaged<'a> {
+    /// The rows of a collection.
+    Collection(&'a CollectionName),
+    /// Every memory of the store.
+    Memories,
+}
+
+impl<'a> From<&'a CollectionName> for Restaged<'a> {
+    fn from(collection: &'a CollectionName) -> Self {
+        Restaged::Collection(collection)
+    }
+}
+
+impl fmt::Display for Restaged<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Restaged::Collection(collection) => write!(f, "collection `{collection}`"),
+            Restaged::Memories => f.write_str("the memory space"),
+        }
+    }
+}
+
 /// Checks a space to stage against the one already staged, if any: the same space resumes, another is
 /// refused until the staged one is abandoned.
-pub fn check_staged_space(
-    collection: &CollectionName,
+pub fn check_staged_space<'a>(
+    subject: impl Into<Restaged<'a>>,
     staged: Option<&EmbeddingSpace>,
     space: &EmbeddingSpace,
 ) -> crate::Result<()> {
     space.validate()?;
+    let subject = subject.into();
     match staged {
         Some(staged) if staged != space => Err(StorageError::Conflict {
             reason: format!(
-                "collection `{collection}` is already being re-embedded into {} ({} dimensions, {}); \
+                "{subject} is already being re-embedded into {} ({} dimensions, {}); \
                  finish that or abandon it before staging {} ({} dimensions, {})",
                 staged.describe(),
                 staged.dimensions,
@@ -91,29 +122,42 @@ pub fn check_staged_space(
 }
 
 /// Checks staged vectors against the staged space (`None`: nothing is staged) before anything is written.
-pub fn check_staged_vectors(
-    collection: &CollectionName,
+pub fn check_staged_vectors<'a>(
+    subject: impl Into<Restaged<'a>>,
     staged: Option<&EmbeddingSpace>,
     vectors: &[StagedVector],
 ) -> crate::Result<()> {
+    let subject = subject.into();
     let Some(space) = staged else {
-        return Err(not_staged(collection));
+        return Err(not_staged(subject));
     };
     for (index, vector) in vectors.iter().enumerate() {
-        crate::document::check_id(&vector.id, &format!("vectors[{index}].id"))?;
-        space.check_vector(collection, &format!("vectors[{index}].embedding"), &vector.embedding)?;
+        let field = format!("vectors[{index}].embedding");
+        match subject {
+            Restaged::Collection(collection) => {
+                crate::document::check_id(&vector.id, &format!("vectors[{index}].id"))?;
+                space.check_vector(collection, &field, &vector.embedding)?;
+            }
+            Restaged::Memories => {
+                uuid::Uuid::parse_str(&vector.id).map_err(|_| {
+                    StorageError::invalid(format!("vectors[{index}].id"), format!("`{}` is not a memory id", vector.id))
+                })?;
+                crate::memory::check_memory_embedding(Some(space), &field, &vector.embedding)?;
+            }
+        }
     }
     Ok(())
 }
 
 /// Checks that a staged re-embedding may switch: every row has its vector in the staged space.
-pub fn check_switch(collection: &CollectionName, progress: &ReembedProgress) -> crate::Result<()> {
+pub fn check_switch<'a>(subject: impl Into<Restaged<'a>>, progress: &ReembedProgress) -> crate::Result<()> {
     if progress.is_complete() {
         return Ok(());
     }
     Err(StorageError::Conflict {
         reason: format!(
-            "collection `{collection}` cannot switch to {}: {} of {} rows have no vector in it yet",
+            "{} cannot switch to {}: {} of {} rows have no vector in it yet",
+            subject.into(),
             progress.space.describe(),
             progress.total - progress.staged,
             progress.total
@@ -121,9 +165,9 @@ pub fn check_switch(collection: &CollectionName, progress: &ReembedProgress) -> 
     })
 }
 
-/// The error of a staging operation on a collection with nothing staged.
-pub fn not_staged(collection: &CollectionName) -> StorageError {
-    StorageError::Conflict { reason: format!("collection `{collection}` has no re-embedding staged") }
+/// The error of a staging operation with nothing staged.
+pub fn not_staged<'a>(subject: impl Into<Restaged<'a>>) -> StorageError {
+    StorageError::Conflict { reason: format!("{} has no re-embedding staged", subject.into()) }
 }
 
 /// Checks the page size of [`DocumentStore::reembed_pending`].
@@ -134,18 +178,19 @@ pub fn check_pending_limit(limit: usize) -> crate::Result<()> {
     Ok(())
 }
 
-/// What [`reembed_collection`] did.
+/// What [`reembed_collection`] or [`reembed_memories`] did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReembedSummary {
-    /// The collection.
-    pub collection: String,
-    /// The space the collection is in now.
+    /// The collection; absent for the memory space.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
+    /// The space the rows are in now.
     pub space: EmbeddingSpace,
     /// Rows embedded by this run.
     pub embedded: u64,
     /// Rows a previous, interrupted run had staged already.
     pub resumed: u64,
-    /// Rows in the collection at the switch, every one in the new space.
+    /// Rows at the switch, every one in the new space.
     pub total: u64,
 }
 
@@ -159,13 +204,101 @@ pub async fn reembed_collection(
     embedder: &dyn Embedder,
     collection: &CollectionName,
     page: usize,
+    progress: impl FnMut(&ReembedProgress) + Send,
+) -> crate::Result<ReembedSummary> {
+    let mut summary = reembed(&CollectionRows { store, collection }, embedder, page, progress).await?;
+    summary.collection = Some(collection.to_string());
+    Ok(summary)
+}
+
+/// Re-embeds every memory of the store (all tenants: they share the memory space) with `embedder`, as
+/// [`reembed_collection`] does a collection's rows: staged beside the current vectors, resumable, and
+/// switched in one transaction, after which every memory is embedded by the new model and none is stale.
+/// Recall answers from the current space until the switch.
+pub async fn reembed_memories(
+    store: &dyn MemoryStore,
+    embedder: &dyn Embedder,
+    page: usize,
+    progress: impl FnMut(&ReembedProgress) + Send,
+) -> crate::Result<ReembedSummary> {
+    reembed(&MemoryRows(store), embedder, page, progress).await
+}
+
+/// The staging protocol of one kind of rows, so both kinds run the same loop.
+#[async_trait]
+trait StagedRows: Sync {
+    async fn current_space(&self) -> crate::Result<Option<EmbeddingSpace>>;
+    async fn begin(&self, space: &EmbeddingSpace) -> crate::Result<ReembedProgress>;
+    async fn pending(&self, limit: usize) -> crate::Result<Vec<PendingText>>;
+    async fn stage(&self, vectors: Vec<StagedVector>) -> crate::Result<u64>;
+    async fn progress(&self) -> crate::Result<Option<ReembedProgress>>;
+    async fn switch(&self) -> crate::Result<ReembedProgress>;
+}
+
+struct CollectionRows<'a> {
+    store: &'a dyn DocumentStore,
+    collection: &'a CollectionName,
+}
+
+#[async_trait]
+impl StagedRows for CollectionRows<'_> {
+    async fn current_space(&self) -> crate::Result<Option<EmbeddingSpace>> {
+        self.store.embedding_space(self.collection).await
+    }
+    async fn begin(&self, space: &EmbeddingSpace) -> crate::Result<ReembedProgress> {
+        self.store.begin_reembed(self.collection, space).await
+    }
+    async fn pending(&self, limit: usize) -> crate::Result<Vec<PendingText>> {
+        self.store.reembed_pending(self.collection, limit).await
+    }
+    async fn stage(&self, vectors: Vec<StagedVector>) -> crate::Result<u64> {
+        self.store.stage_vectors(self.collection, vectors).await
+    }
+    async fn progress(&self) -> crate::Result<Option<ReembedProgress>> {
+        self.store.reembed_progress(self.collection).await
+    }
+    async fn switch(&self) -> crate::Result<ReembedProgress> {
+        self.store.switch_reembed(self.collection).await
+    }
+}
+
+struct MemoryRows<'a>(&'a dyn MemoryStore);
+
+#[async_trait]
+impl StagedRows for MemoryRows<'_> {
+    async fn current_space(&self) -> crate::Result<Option<EmbeddingSpace>> {
+        self.0.memory_embedding_space().await
+    }
+    async fn begin(&self, space: &EmbeddingSpace) -> crate::Result<ReembedProgress> {
+        self.0.begin_memory_reembed(space).await
+    }
+    async fn pending(&self, limit: usize) -> crate::Result<Vec<PendingText>> {
+        self.0.memory_reembed_pending(limit).await
+    }
+    async fn stage(&self, vectors: Vec<StagedVector>) -> crate::Result<u64> {
+        self.0.stage_memory_vectors(vectors).await
+    }
+    async fn progress(&self) -> crate::Result<Option<ReembedProgress>> {
+        self.0.memory_reembed_progress().await
+    }
+    async fn switch(&self) -> crate::Result<ReembedProgress> {
+        self.0.switch_memory_reembed().await
+    }
+}
+
+/// The loop: stage the embedder's space (with the current metric, cosine when there is none), embed and
+/// stage page after page of pending rows, switch when none is pending.
+async fn reembed(
+    rows: &dyn StagedRows,
+    embedder: &dyn Embedder,
+    page: usize,
     mut progress: impl FnMut(&ReembedProgress) + Send,
 ) -> crate::Result<ReembedSummary> {
     check_pending_limit(page)?;
-    let current = store.embedding_space(collection).await?;
+    let current = rows.current_space().await?;
     let mut space = embedder.space().clone();
     space.metric = current.map(|current| current.metric).unwrap_or_default();
-    let begun = store.begin_reembed(collection, &space).await?;
+    let begun = rows.begin(&space).await?;
     let resumed = begun.staged;
     progress(&begun);
     let mut embedded = 0u64;
@@ -173,12 +306,12 @@ pub async fn reembed_collection(
     // refuse, and the loop embeds them and tries again.
     let mut refused_switches = 0;
     loop {
-        let pending = store.reembed_pending(collection, page).await?;
+        let pending = rows.pending(page).await?;
         if pending.is_empty() {
-            match store.switch_reembed(collection).await {
+            match rows.switch().await {
                 Ok(switched) => {
                     return Ok(ReembedSummary {
-                        collection: collection.to_string(),
+                        collection: None,
                         space: switched.space,
                         embedded,
                         resumed,
@@ -206,12 +339,12 @@ pub async fn reembed_collection(
             .map(|(row, embedding)| StagedVector { id: row.id, revision: row.revision, embedding })
             .collect::<Vec<_>>();
         embedded += staged.len() as u64;
-        store.stage_vectors(collection, staged).await?;
-        if let Some(status) = store.reembed_progress(collection).await? {
+        rows.stage(staged).await?;
+        if let Some(status) = rows.progress().await? {
             progress(&status);
         }
     }
 }
 
-/// How often [`reembed_collection`] retries a switch that concurrent writes made refuse.
+/// How often [`reembed`] retries a switch that concurrent writes made refuse.
 const MAX_REFUSED_SWITCHES: u32 = 3;

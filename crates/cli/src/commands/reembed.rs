@@ -1,6 +1,6 @@
-//! `brainstore reembed --provider P --model M [--dimensions N] [--model-path DIR]`: re-embeds every chunk of
-//! the collection into a new embedding space staged beside the current one, then switches (core's
-//! `reembed_collection`). Killed, it resumes where it stopped when run again with the same space;
+//! `brainstore reembed [--memories] [--provider P] [--model M] [--dimensions N] [--model-path DIR]`:
+//! re-embeds every chunk of the collection (or with `--memories` every memory) into a new embedding space
+//! staged beside the current one, then switches (core's `reembed_collection` / `reembed_memories`). Killed, it resumes where it stopped when run again with the same space;
 //! `--abandon` drops the staging instead. Searches answer from the current space until the switch.
 
 use std::io::{self, IsTerminal, Write};
@@ -10,7 +10,9 @@ use std::time::Instant;
 use clap::Args;
 use embed::{EmbeddingConfig, ProviderKind};
 use serde::Serialize;
-use storage_core::{DEFAULT_REEMBED_PAGE, EmbeddingSpace, MAX_LIST_LIMIT, ReembedProgress, reembed_collection};
+use storage_core::{
+    DEFAULT_REEMBED_PAGE, EmbeddingSpace, MAX_LIST_LIMIT, ReembedProgress, reembed_collection, reembed_memories,
+};
 
 use super::Context;
 use crate::config::EmbeddingSection;
@@ -43,6 +45,9 @@ pub(crate) struct ReembedArgs {
     /// Rows embedded and written per step, 1 to 10000; a kill loses at most one step.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_REEMBED_PAGE)]
     pub(crate) batch_size: usize,
+    /// Re-embed the memory space (every tenant's memories) instead of the collection.
+    #[arg(long)]
+    pub(crate) memories: bool,
     /// Drop a staged re-embedding (its vectors too) and keep the current space.
     #[arg(long, conflicts_with_all = ["provider", "model", "dimensions", "model_path", "base_url", "api_key_env"])]
     pub(crate) abandon: bool,
@@ -52,16 +57,16 @@ pub(crate) struct ReembedArgs {
 #[derive(Debug)]
 pub(crate) enum Input {
     /// Re-embed with this provider configuration, `page` rows per step.
-    Run { config: EmbeddingConfig, page: usize },
+    Run { config: EmbeddingConfig, page: usize, memories: bool },
     /// Drop the staging.
-    Abandon,
+    Abandon { memories: bool },
 }
 
 /// Validates the flags before any store opens or any model loads. A value no flag gives comes from the
 /// configuration's `embedding:` section, as for `ingest` and `search`.
 pub(crate) fn parse(args: ReembedArgs, defaults: &EmbeddingSection) -> Result<Input> {
     if args.abandon {
-        return Ok(Input::Abandon);
+        return Ok(Input::Abandon { memories: args.memories });
     }
     if args.batch_size == 0 || args.batch_size > MAX_LIST_LIMIT {
         return Err(CliError::Usage(format!(
@@ -69,10 +74,10 @@ pub(crate) fn parse(args: ReembedArgs, defaults: &EmbeddingSection) -> Result<In
             args.batch_size
         )));
     }
-    let page = args.batch_size;
+    let (page, memories) = (args.batch_size, args.memories);
     let config = provider_config(args, defaults)?;
     config.validate().map_err(|error| CliError::Usage(format!("reembed: {error}")))?;
-    Ok(Input::Run { config, page })
+    Ok(Input::Run { config, page, memories })
 }
 
 /// The new space's provider configuration: each flag, else its `embedding:` key. The section's
@@ -127,11 +132,14 @@ struct ReembedReport {
 impl Report for ReembedReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let s = &self.summary;
+        let what = match &s.collection {
+            Some(collection) => format!("collection `{collection}`"),
+            None => "the memory space".to_owned(),
+        };
         writeln!(
             out,
-            "re-embedded collection `{}` into {} ({} dimensions): {} row(s) embedded now, {} staged by an earlier run, \
+            "re-embedded {what} into {} ({} dimensions): {} row(s) embedded now, {} staged by an earlier run, \
              {} in all ({:.2} s, {:.0} rows/s)",
-            s.collection,
             s.space.describe(),
             s.space.dimensions,
             s.embedded,
@@ -146,37 +154,51 @@ impl Report for ReembedReport {
 /// `--abandon`: whether anything was staged.
 #[derive(Debug, Serialize)]
 struct AbandonReport {
-    collection: String,
+    /// The collection; absent for the memory space.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    collection: Option<String>,
     abandoned: bool,
 }
 
 impl Report for AbandonReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let what = match &self.collection {
+            Some(collection) => format!("collection `{collection}`"),
+            None => "the memory space".to_owned(),
+        };
         if self.abandoned {
-            writeln!(out, "dropped the staged re-embedding of collection `{}`", self.collection)
+            writeln!(out, "dropped the staged re-embedding of {what}")
         } else {
-            writeln!(out, "collection `{}` had no re-embedding staged", self.collection)
+            writeln!(out, "{what} had no re-embedding staged")
         }
     }
 }
 
 /// Loads the embedder, re-embeds with progress on stderr, prints the summary.
 pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
-    let (config, page) = match input {
-        Input::Abandon => {
-            let abandoned = ctx.store().abandon_reembed(&ctx.collection).await?;
-            return printer.report(&AbandonReport { collection: ctx.collection.to_string(), abandoned });
+    let (config, page, memories) = match input {
+        Input::Abandon { memories: true } => {
+            let abandoned = ctx.stores.memories.abandon_memory_reembed().await?;
+            return printer.report(&AbandonReport { collection: None, abandoned });
         }
-        Input::Run { config, page } => (config, page),
+        Input::Abandon { memories: false } => {
+            let abandoned = ctx.store().abandon_reembed(&ctx.collection).await?;
+            return printer.report(&AbandonReport { collection: Some(ctx.collection.to_string()), abandoned });
+        }
+        Input::Run { config, page, memories } => (config, page, memories),
     };
     // A missing collection is named before a model loads.
-    if ctx.store().collection(&ctx.collection).await?.is_none() {
+    if !memories && ctx.store().collection(&ctx.collection).await?.is_none() {
         return Err(storage_core::StorageError::missing_collection(&ctx.collection).into());
     }
     let embedder = embed::connect(&config).await.map_err(storage_core::StorageError::from)?;
     let started = Instant::now();
     let mut meter = Meter::new(printer.format());
-    let summary = reembed_collection(ctx.store(), embedder.as_ref(), &ctx.collection, page, |p| meter.show(p)).await;
+    let summary = if memories {
+        reembed_memories(ctx.stores.memories.as_ref(), embedder.as_ref(), page, |p| meter.show(p)).await
+    } else {
+        reembed_collection(ctx.store(), embedder.as_ref(), &ctx.collection, page, |p| meter.show(p)).await
+    };
     meter.progress.finish();
     let summary = summary?;
     let seconds = started.elapsed().as_secs_f64();

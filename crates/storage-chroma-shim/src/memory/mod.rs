@@ -4,6 +4,7 @@ mod audit;
 mod lifecycle;
 mod recall;
 mod remember;
+mod restage;
 mod rows;
 mod space;
 
@@ -13,7 +14,7 @@ use storage_core::memory::{
     AuditEntry, ChangeContext, ExpireMode, ListMemories, Memory, MemoryStatus, MemoryStore, NewMemory, RecallHit,
     RecallRequest, RememberOptions, RememberOutcome, Scope,
 };
-use storage_core::{Embedding, EmbeddingSpace, StorageError};
+use storage_core::{Embedding, EmbeddingSpace, PendingText, ReembedProgress, StagedVector, StorageError};
 use uuid::Uuid;
 
 use crate::store::EmbeddedStore;
@@ -36,6 +37,30 @@ impl MemoryStore for EmbeddedStore {
 
     async fn replace_memory_embedding_space(&self, space: &EmbeddingSpace) -> storage_core::Result<u64> {
         space::replace(self.db().await?, space).await
+    }
+
+    async fn begin_memory_reembed(&self, space: &EmbeddingSpace) -> storage_core::Result<ReembedProgress> {
+        restage::begin(self.db().await?, space).await
+    }
+
+    async fn memory_reembed_progress(&self) -> storage_core::Result<Option<ReembedProgress>> {
+        restage::progress(self.db().await?).await
+    }
+
+    async fn memory_reembed_pending(&self, limit: usize) -> storage_core::Result<Vec<PendingText>> {
+        restage::pending(self.db().await?, limit).await
+    }
+
+    async fn stage_memory_vectors(&self, vectors: Vec<StagedVector>) -> storage_core::Result<u64> {
+        restage::stage(self.db().await?, vectors).await
+    }
+
+    async fn switch_memory_reembed(&self) -> storage_core::Result<ReembedProgress> {
+        restage::switch(self.db().await?).await
+    }
+
+    async fn abandon_memory_reembed(&self) -> storage_core::Result<bool> {
+        restage::abandon(self.db().await?).await
     }
 
     async fn remember(&self, memory: NewMemory, options: &RememberOptions) -> storage_core::Result<RememberOutcome> {

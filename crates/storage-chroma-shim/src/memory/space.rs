@@ -28,7 +28,7 @@ pub(super) async fn load(conn: &impl ConnectionTrait) -> Result<Option<Embedding
     }))
 }
 
-async fn store(conn: &impl ConnectionTrait, space: &EmbeddingSpace) -> Result<(), DbErr> {
+pub(super) async fn store(conn: &impl ConnectionTrait, space: &EmbeddingSpace) -> Result<(), DbErr> {
     conn.execute_raw(stmt(
         "INSERT INTO memory_space (id, provider, model, dimensions, metric) VALUES (1, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET provider = excluded.provider, model = excluded.model,

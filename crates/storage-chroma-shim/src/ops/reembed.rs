@@ -23,7 +23,7 @@ async fn staged_space(conn: &impl ConnectionTrait, collection_id: i64) -> Result
     row.as_ref().map(space_from_row).transpose()
 }
 
-fn space_from_row(row: &QueryResult) -> Result<EmbeddingSpace, DbErr> {
+pub(crate) fn space_from_row(row: &QueryResult) -> Result<EmbeddingSpace, DbErr> {
     let dimensions: i64 = row.try_get_by_index(2)?;
     let metric: String = row.try_get_by_index(3)?;
     Ok(EmbeddingSpace {

@@ -100,6 +100,32 @@ pub trait MemoryStore: Send + Sync + fmt::Debug + 'static {
     /// Hard-deletes the tenant's stale memories; returns how many.
     async fn purge_stale(&self, tenant: &str, context: &ChangeContext) -> crate::Result<u64>;
 
+    /// Stages a re-embedding of every memory (all tenants) into `space` beside the current vectors, or
+    /// resumes the one staged for the same space (another is refused: [`crate::check_staged_space`]).
+    /// Recall keeps the current space until [`switch_memory_reembed`](Self::switch_memory_reembed); the
+    /// staging survives a restart. Returns the progress so far (every memory counts, embedded or not).
+    async fn begin_memory_reembed(&self, space: &EmbeddingSpace) -> crate::Result<crate::ReembedProgress>;
+
+    /// The staged memory re-embedding's progress, or `None` when nothing is staged.
+    async fn memory_reembed_progress(&self) -> crate::Result<Option<crate::ReembedProgress>>;
+
+    /// Up to `limit` memories (1 to [`crate::MAX_LIST_LIMIT`]) without a vector in the staged space, or
+    /// whose staged vector was computed from an older revision (`updated_at`): id (the UUID), content and
+    /// revision, in id order.
+    async fn memory_reembed_pending(&self, limit: usize) -> crate::Result<Vec<crate::PendingText>>;
+
+    /// Writes staged vectors ([`crate::check_staged_vectors`] first, so a bad one writes nothing); a
+    /// vector whose memory is gone or was changed since is skipped. Returns how many were written.
+    async fn stage_memory_vectors(&self, vectors: Vec<crate::StagedVector>) -> crate::Result<u64>;
+
+    /// In one transaction: every memory takes its staged vector and the new model (and is no longer
+    /// stale), the staged space becomes the memory space, and the staging is dropped. Refused while any
+    /// memory is pending ([`crate::check_switch`]). No audit entry: the content is unchanged.
+    async fn switch_memory_reembed(&self) -> crate::Result<crate::ReembedProgress>;
+
+    /// Forgets the staged space and its vectors; returns whether anything was staged.
+    async fn abandon_memory_reembed(&self) -> crate::Result<bool>;
+
     /// The audit log of one memory, oldest first (also after it was forgotten).
     async fn history(&self, tenant: &str, id: Uuid) -> crate::Result<Vec<AuditEntry>>;
 

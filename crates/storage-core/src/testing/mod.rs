@@ -259,6 +259,8 @@ macro_rules! memory_conformance_tests {
             expired_memories_are_deleted_or_archived,
             stale_models_are_marked_reembedded_or_purged,
             replacing_the_embedding_space_marks_stale_and_reembed_fixes_it,
+            memory_reembedding_recalls_the_old_space_until_the_switch,
+            memory_reembedding_refuses_bad_vectors_and_a_second_space,
             the_memory_model_is_recorded_the_first_time_it_is_given,
             list_is_newest_first_and_paginated,
             bad_memories_are_refused_and_nothing_is_written,

@@ -7,6 +7,7 @@ mod change;
 mod read;
 mod recall;
 mod remember;
+mod restage;
 mod row;
 mod space;
 mod store;

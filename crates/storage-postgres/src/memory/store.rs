@@ -7,11 +7,11 @@ use storage_core::memory::{
     AuditEntry, ChangeContext, ExpireMode, ListMemories, Memory, MemoryStatus, MemoryStore, NewMemory, RecallHit,
     RecallRequest, RememberOptions, RememberOutcome, Scope, check_memory_embedding, check_model_name,
 };
-use storage_core::{Embedding, EmbeddingSpace};
+use storage_core::{Embedding, EmbeddingSpace, PendingText, ReembedProgress, StagedVector};
 use uuid::Uuid;
 
 use super::space::{self, RowLock};
-use super::{audit, change, read, recall, remember};
+use super::{audit, change, read, recall, remember, restage};
 use crate::clock;
 use crate::store::PostgresStore;
 
@@ -36,6 +36,33 @@ impl MemoryStore for PostgresStore {
         space::replace(self.connection(), embedding_space, self.installed_pgvector(), self.hnsw_params(), clock::now())
             .await
             .map_err(self.failure("replacing the memory embedding space"))
+    }
+
+    async fn begin_memory_reembed(&self, embedding_space: &EmbeddingSpace) -> storage_core::Result<ReembedProgress> {
+        embedding_space.validate()?;
+        restage::begin(self.connection(), embedding_space).await.map_err(self.failure("begin memory re-embedding"))
+    }
+
+    async fn memory_reembed_progress(&self) -> storage_core::Result<Option<ReembedProgress>> {
+        restage::progress(self.connection()).await.map_err(self.failure("memory re-embedding progress"))
+    }
+
+    async fn memory_reembed_pending(&self, limit: usize) -> storage_core::Result<Vec<PendingText>> {
+        restage::pending(self.connection(), limit).await.map_err(self.failure("memories pending re-embedding"))
+    }
+
+    async fn stage_memory_vectors(&self, vectors: Vec<StagedVector>) -> storage_core::Result<u64> {
+        restage::stage(self.connection(), vectors).await.map_err(self.failure("stage re-embedded memory vectors"))
+    }
+
+    async fn switch_memory_reembed(&self) -> storage_core::Result<ReembedProgress> {
+        restage::switch(self.connection(), self.installed_pgvector(), self.hnsw_params(), clock::now())
+            .await
+            .map_err(self.failure("switch the memories to the re-embedded space"))
+    }
+
+    async fn abandon_memory_reembed(&self) -> storage_core::Result<bool> {
+        restage::abandon(self.connection()).await.map_err(self.failure("abandon memory re-embedding"))
     }
 
     async fn remember(&self, memory: NewMemory, options: &RememberOptions) -> storage_core::Result<RememberOutcome> {

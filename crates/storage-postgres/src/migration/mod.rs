@@ -14,6 +14,7 @@ mod m20261125_000004_create_tasks;
 mod m20261206_000005_keyword_bm25;
 mod m20261207_000006_stage_reembedding;
 mod m20261207_000007_collection_bm25_params;
+mod m20261207_000008_stage_memory_reembedding;
 
 use sea_orm::sea_query::{Alias, IntoIden};
 use sea_orm::{
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_keyword_bm25::Migration),
             Box::new(m20261207_000006_stage_reembedding::Migration),
             Box::new(m20261207_000007_collection_bm25_params::Migration),
+            Box::new(m20261207_000008_stage_memory_reembedding::Migration),
         ]
     }
 

@@ -19,14 +19,14 @@ use crate::testing::{StoreFactory, TestResult};
 const ROWS: usize = 10;
 
 /// The staged space: 4 dimensions of another model.
-fn new_space() -> EmbeddingSpace {
+pub(crate) fn new_space() -> EmbeddingSpace {
     EmbeddingSpace::new(4).expect("4 is a valid dimension").with_model("test", "row-number-4")
 }
 
 /// A real embedder of the fixture texts: `row K` becomes `[K + 1, 1, 0, 0]`, so under cosine the query
 /// `[1, 0, 0, 0]` ranks rows by K, highest first.
 #[derive(Debug)]
-struct RowNumbers(EmbeddingSpace);
+pub(crate) struct RowNumbers(pub(crate) EmbeddingSpace);
 
 #[async_trait]
 impl Embedder for RowNumbers {
@@ -40,7 +40,7 @@ impl Embedder for RowNumbers {
     }
 }
 
-fn row_vector(text: &str) -> Embedding {
+pub(crate) fn row_vector(text: &str) -> Embedding {
     let number: f32 = text.trim_start_matches("row ").parse().unwrap_or(0.0);
     vector(&[number + 1.0, 1.0, 0.0, 0.0])
 }

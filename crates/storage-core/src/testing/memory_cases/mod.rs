@@ -5,6 +5,7 @@
 mod filters;
 mod lifecycle;
 mod recall;
+mod restage;
 mod write;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::memory::{ChangeContext, MemoryStore, NewMemory, RememberOptions, Scop
 pub use self::filters::*;
 pub use self::lifecycle::*;
 pub use self::recall::*;
+pub use self::restage::*;
 pub use self::write::*;
 
 type BoxResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
