@@ -11,7 +11,7 @@ use storage_core::{
 
 use crate::db::{Db, stmt};
 use crate::ops::now_micros;
-use crate::ops::reembed::space_from_row;
+use crate::ops::reembed::{pending_from_rows, space_from_row};
 use crate::vector_index::to_blob;
 
 /// Vectors per multi-row statement: well under SQLite's 32,766 variables.
@@ -82,16 +82,7 @@ pub(super) async fn pending(db: &Db, limit: usize) -> Result<Vec<PendingText>, S
                WHERE s.memory_pk IS NULL ORDER BY m.id LIMIT ?";
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = db.conn.query_all_raw(stmt(sql, vec![limit.into()])).await.map_err(&err)?;
-    rows.iter()
-        .map(|r| {
-            Ok(PendingText {
-                id: r.try_get_by_index(0)?,
-                text: r.try_get_by_index(1)?,
-                revision: r.try_get_by_index(2)?,
-            })
-        })
-        .collect::<Result<_, DbErr>>()
-        .map_err(&err)
+    pending_from_rows(&rows).map_err(&err)
 }
 
 pub(super) async fn stage(db: &Db, vectors: Vec<StagedVector>) -> Result<u64, StorageError> {

@@ -106,6 +106,11 @@ pub(crate) async fn pending(db: &Db, name: &CollectionName, limit: usize) -> Res
                WHERE c.collection_id = ? AND s.chunk_pk IS NULL ORDER BY c.id LIMIT ?";
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = db.conn.query_all_raw(stmt(sql, vec![row.id.into(), limit.into()])).await.map_err(&err)?;
+    pending_from_rows(&rows).map_err(&err)
+}
+
+/// Decodes the rows of a pending query, which selects id, text and revision in that order.
+pub(crate) fn pending_from_rows(rows: &[QueryResult]) -> Result<Vec<PendingText>, DbErr> {
     rows.iter()
         .map(|r| {
             Ok(PendingText {
@@ -114,8 +119,7 @@ pub(crate) async fn pending(db: &Db, name: &CollectionName, limit: usize) -> Res
                 revision: r.try_get_by_index(2)?,
             })
         })
-        .collect::<Result<_, DbErr>>()
-        .map_err(&err)
+        .collect()
 }
 
 pub(crate) async fn stage(db: &Db, name: &CollectionName, vectors: Vec<StagedVector>) -> Result<u64, StorageError> {
