@@ -7,7 +7,7 @@ mod common;
 use sqlx::{Connection, PgConnection};
 use storage_core::memory::{MemoryStore, NewMemory, RecallRequest, RememberOptions, Scope};
 use storage_core::testing::fixtures::{one_hot, pseudo_random, space};
-use storage_core::{DocumentStore, EmbeddingSpace, StorageError};
+use storage_core::{DocumentStore, EmbeddingSpace, StagedVector, StorageError};
 use storage_postgres::testing::TestServer;
 
 async fn index_and_type(config: &storage_postgres::PostgresConfig) -> (String, String) {
@@ -70,5 +70,77 @@ async fn a_3072_dimension_memory_space_fails_clearly_on_pgvector_0_6() {
     assert!(error.to_string().contains("3072") && error.to_string().contains("halfvec"), "{error}");
     assert!(store.memory_embedding_space().await.expect("read").is_none(), "nothing recorded");
     store.set_memory_embedding_space(&space()).await.expect("an indexable space still works");
+    store.close().await.expect("close");
+}
+
+/// Stages every pending memory's vector in `space` (the same vector for each: only counts matter here).
+async fn stage_all(store: &storage_postgres::PostgresStore, space: &EmbeddingSpace) -> u64 {
+    let pending = store.memory_reembed_pending(100).await.expect("pending");
+    let vectors = pending
+        .into_iter()
+        .map(|row| StagedVector { id: row.id, revision: row.revision, embedding: one_hot_n(0, space) })
+        .collect();
+    store.stage_memory_vectors(vectors).await.expect("stage")
+}
+
+fn one_hot_n(axis: usize, space: &EmbeddingSpace) -> storage_core::Embedding {
+    let mut values = vec![0.0; space.dimensions as usize];
+    values[axis] = 1.0;
+    storage_core::Embedding::new(values).expect("a one-hot vector")
+}
+
+/// A write of a memory in flight when the switch begins (here a content change, which makes the staged
+/// vector stale; a memory remembered without an embedding is the same case) is waited for before the
+/// switch counts, so the switch refuses instead of giving the memory no vector or its old content's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_switch_waits_for_writes_in_flight_and_counts_them() {
+    let config = common::config(TestServer::Current, &common::unique_schema("memory_switch_writes"));
+    let store = std::sync::Arc::new(common::open(config.clone()).await);
+    store.set_memory_embedding_space(&space()).await.expect("8-d space");
+    let memory = NewMemory::new(Scope::tenant("acme"), "row 0").embedding(one_hot(0), "one-hot-8");
+    store.remember(memory, &RememberOptions::default()).await.expect("remember");
+    let new = EmbeddingSpace::new(4).expect("4").with_model("test", "one-hot-4");
+    store.begin_memory_reembed(&new).await.expect("begin");
+    assert_eq!(stage_all(&store, &new).await, 1);
+
+    let mut writer = PgConnection::connect(&config.connection_url()).await.expect("connect");
+    sqlx::query("BEGIN").execute(&mut writer).await.expect("begin");
+    sqlx::query("SELECT set_config('search_path', $1, true)")
+        .bind(&config.schema)
+        .execute(&mut writer)
+        .await
+        .expect("the test's schema");
+    sqlx::query("UPDATE bs_memories SET content = 'row 0, changed', updated_at = clock_timestamp()")
+        .execute(&mut writer)
+        .await
+        .expect("change the memory");
+    let switching = tokio::spawn({
+        let store = store.clone();
+        async move { store.switch_memory_reembed().await }
+    });
+    let mut observer = PgConnection::connect(&config.connection_url()).await.expect("connect");
+    let waiting = "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                   JOIN pg_namespace n ON n.oid = c.relnamespace \
+                   WHERE n.nspname = $1 AND c.relname = 'bs_memories' AND NOT l.granted";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while sqlx::query_scalar::<_, i64>(waiting).bind(&config.schema).fetch_one(&mut observer).await.expect("pg_locks")
+        == 0
+    {
+        assert!(!switching.is_finished(), "the switch ran past a write in flight: {:?}", switching.await);
+        assert!(std::time::Instant::now() < deadline, "the switch never waited for the write");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    sqlx::query("COMMIT").execute(&mut writer).await.expect("commit");
+
+    let refused = switching.await.expect("join").expect_err("the changed memory has no current staged vector");
+    assert!(matches!(refused, StorageError::Conflict { .. }) && refused.to_string().contains("1 of 1"), "{refused}");
+    assert_eq!(store.memory_embedding_space().await.expect("read"), Some(space()), "the old space stays");
+    assert_eq!(stage_all(&store, &new).await, 1, "the changed memory is pending again");
+    store.switch_memory_reembed().await.expect("switch once every memory is staged");
+    let hits = store
+        .recall(&RecallRequest::new(Scope::tenant("acme")).embedding(one_hot_n(0, &new)))
+        .await
+        .expect("recall in the new space");
+    assert!(hits.len() == 1 && hits[0].memory.content == "row 0, changed", "{hits:?}");
     store.close().await.expect("close");
 }

@@ -3,10 +3,12 @@
 //! the memory's revision (`updated_at` in microseconds) when its content was read, so a memory changed
 //! since counts as pending again.
 //!
-//! The switch runs in one transaction under the schema lock and the memory space row's exclusive lock
-//! (writes of embeddings hold it shared): it untypes the column, fills it from the staged vectors with the
-//! new model, types it `vector(N)` of the new space and builds the HNSW index once, records the space and
-//! drops the staging. Recall waits for that transaction, then answers in the new space.
+//! The switch runs in one transaction under the schema lock, the memory space row's exclusive lock
+//! (writes of embeddings hold it shared) and an `EXCLUSIVE` lock on `bs_memories` (every write of a
+//! memory waits, reads do not), so the memories it counts are the ones it switches: it untypes the
+//! column, fills it from the staged vectors with the new model, types it `vector(N)` of the new space and
+//! builds the HNSW index once, records the space and drops the staging. Recall waits for that
+//! transaction, then answers in the new space.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -143,14 +145,18 @@ pub(super) async fn switch(
     let txn = migration::locked(db).await?;
     // Holds off writes of embeddings (they hold the space row shared) until the switch commits.
     space::read(&txn, RowLock::Update).await?;
+    // And every other write of memories (one without an embedding holds no space row): a memory
+    // committed after the count below would switch without a vector, or with one of its old content.
+    // Taken after the space row, the order writers of embeddings take them in; recall still reads.
+    let mut hold_writes = Sql::new();
+    hold_writes.push("LOCK TABLE bs_memories IN EXCLUSIVE MODE");
+    txn.execute_raw(hold_writes.build()).await?;
     let staged = staged_space(&txn, " FOR UPDATE").await?.ok_or_else(|| not_staged(Restaged::Memories))?;
     let progress = progress_of(&txn, staged).await?;
     check_switch(Restaged::Memories, &progress)?;
     let layout = VectorLayout::new(&progress.space);
     layout.check_supported(pgvector)?;
-    let mut untype = Sql::new();
-    untype.push("ALTER TABLE bs_memories ALTER COLUMN embedding TYPE vector USING embedding::vector");
-    txn.execute_raw(untype.build()).await?;
+    space::untype_column(&txn).await?;
     let mut fill = Sql::new();
     fill.push("UPDATE bs_memories m SET embedding = s.embedding, embedding_model = ");
     fill.bind(progress.space.model.clone()).push(", stale = false FROM bs_memory_staged_vectors s ");

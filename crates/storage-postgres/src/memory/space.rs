@@ -74,6 +74,23 @@ pub(super) async fn record(txn: &DatabaseTransaction, space: &EmbeddingSpace, no
     Ok(())
 }
 
+/// Drops the HNSW index and makes the `embedding` column an untyped `vector`, so it can take vectors of
+/// another space before [`type_column`] types and indexes it again (an index over the old dimensions
+/// refuses them).
+pub(super) async fn untype_column(txn: &DatabaseTransaction) -> OpResult<()> {
+    let statements = [
+        format!("DROP INDEX IF EXISTS {INDEX_NAME}"),
+        "ALTER TABLE bs_memories ALTER COLUMN embedding TYPE vector USING embedding::vector".to_owned(),
+    ];
+    for statement in statements {
+        // DDL from static text; PostgreSQL binds no DDL values.
+        let mut sql = Sql::new();
+        sql.push_trusted(&statement);
+        txn.execute_raw(sql.build()).await?;
+    }
+    Ok(())
+}
+
 /// Types the `embedding` column `vector(N)` (every embedding must be NULL or already N long) and builds
 /// its HNSW index, replacing any index of an earlier type.
 pub(super) async fn type_column(txn: &DatabaseTransaction, layout: VectorLayout, hnsw: HnswParams) -> OpResult<()> {
