@@ -98,24 +98,11 @@ class Collection(CollectionCalls, _Runner):
         ``mode`` defaults to what the inputs allow: ``hybrid`` with texts and embeddings, ``vector`` with
         embeddings only, ``keyword`` with texts only (``hybrid`` when the collection has an embedding
         provider, which embeds the texts). ``match`` says how the keyword leg's words combine: ``"any"``
-        (the default) or ``"all"``. Filters apply before ranking in every leg, so a
-        filtered query returns ``n_results`` hits whenever that many match. Add ``"embeddings"`` to
-        ``include`` to get the hits' vectors (for max-marginal-relevance).
+        (the default) or ``"all"``. Filters apply before ranking in every leg, so a filtered query returns
+        ``n_results`` hits whenever that many match. Add ``"embeddings"`` to ``include`` to get the hits'
+        vectors (for max-marginal-relevance).
         """
-        return self._run(
-            self._query(
-                query_texts,
-                query_embeddings,
-                n_results,
-                where,
-                where_document,
-                include,
-                mode,
-                match,
-                min_score,
-                fusion,
-            )
-        )
+        return self._run(self._query(**arguments(locals())))
 
     def get(
         self,
