@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::Value;
-use storage_core::transfer::{Input as LinesInput, LineError, LineReader, parse_object, thousands};
-use storage_core::{Embedder, Embedding, EmbeddingSpace, StorageError, json_type_name};
+use storage_core::transfer::{Input as LinesInput, LineReader, text_line, thousands};
+use storage_core::{Embedder, Embedding, EmbeddingSpace, StorageError};
 
 use super::open_input;
 use crate::args::EmbedArgs;
@@ -137,47 +137,4 @@ async fn flush_batch(embedder: &dyn Embedder, batch: &mut Vec<(Value, String)>, 
         printer.json_line(&EmbeddedLine { id, embedding })?;
     }
     Ok(count)
-}
-
-/// A `{"id","text"}` line: the id a string or a number, the text a string; nothing else.
-fn text_line(text: &str) -> std::result::Result<(Value, String), LineError> {
-    let mut object = parse_object(text)?;
-    if let Some(unknown) = object.keys().find(|key| !matches!(key.as_str(), "id" | "text")) {
-        return Err(StorageError::invalid(unknown.as_str(), "unknown field; a line holds id and text").into());
-    }
-    let id = match object.remove("id") {
-        Some(id @ (Value::String(_) | Value::Number(_))) => id,
-        None | Some(Value::Null) => return Err(StorageError::invalid("id", "missing: every line needs an id").into()),
-        Some(other) => {
-            let reason = format!("must be a string or a number, got {}", json_type_name(&other));
-            return Err(StorageError::invalid("id", reason).into());
-        }
-    };
-    match object.remove("text") {
-        Some(Value::String(text)) => {
-            storage_core::check_text(&text, "text")?;
-            Ok((id, text))
-        }
-        None | Some(Value::Null) => Err(StorageError::invalid("text", "missing: every line needs a text").into()),
-        Some(other) => {
-            Err(StorageError::invalid("text", format!("must be a string, got {}", json_type_name(&other))).into())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_lines_name_the_bad_field() {
-        let (id, text) = text_line(r#"{"id": 7, "text": "hello"}"#).unwrap();
-        assert_eq!((id, text.as_str()), (Value::from(7), "hello"));
-        let err = |line: &str| text_line(line).unwrap_err().to_string();
-        assert!(err(r#"{"text": "x"}"#).starts_with("id: missing"));
-        assert!(err(r#"{"id": "a"}"#).starts_with("text: missing"));
-        assert!(err(r#"{"id": "a", "text": 3}"#).starts_with("text: must be a string, got a number"));
-        assert!(err(r#"{"id": [1], "text": "x"}"#).starts_with("id: must be a string or a number"));
-        assert!(err(r#"{"id": "a", "text": "x", "vec": 1}"#).starts_with("vec: unknown field"));
-    }
 }

@@ -4,9 +4,8 @@ use std::io::Read;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use storage_core::memory::{MemoryTier, NewMemory, RememberOptions, Scope};
-use storage_core::{Embedding, Metadata, StorageError, json_type_name};
+use storage_core::{Embedding, Metadata, StorageError};
 use uuid::Uuid;
 
 use super::{change, flag_of, scope};
@@ -182,73 +181,11 @@ fn read_json(path: &Path, scope: &Scope) -> Result<Vec<(u64, NewMemory)>> {
         std::fs::File::open(path).and_then(|mut file| file.read_to_string(&mut text)).map(|_| ())
     };
     read.map_err(|source| CliError::Input { path: shown.clone(), source })?;
-    let mut stream = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
-    let mut memories = Vec::new();
-    loop {
-        let offset = stream.byte_offset();
-        let rest = text.get(offset..).unwrap_or_default();
-        let start = offset + (rest.len() - rest.trim_start().len());
-        let line = line_of(&text, start);
-        let Some(item) = stream.next() else { break };
-        let value = item.map_err(|e| CliError::Line {
-            line: u64::try_from(e.line()).unwrap_or(u64::MAX),
-            source: json_error(&e),
-        })?;
-        let memory = new_memory(value, scope).map_err(|source| CliError::Line { line, source })?;
-        memories.push((line, memory));
-    }
+    let memories = storage_core::transfer::memory_objects(&text, scope)?;
     if memories.is_empty() {
         return Err(CliError::usage(format!("--from-json: {shown} holds no memories")));
     }
     Ok(memories)
-}
-
-/// The 1-based line of byte `offset`.
-fn line_of(text: &str, offset: usize) -> u64 {
-    let before = text.get(..offset).unwrap_or(text);
-    before.bytes().filter(|b| *b == b'\n').count() as u64 + 1
-}
-
-fn json_error(error: &serde_json::Error) -> LineError {
-    LineError::Json(storage_core::transfer::json_error_text(error))
-}
-
-/// One object as a `NewMemory`: a missing scope (or tenant) is the command's; another tenant is refused,
-/// so one command never writes two tenants.
-fn new_memory(value: Value, scope: &Scope) -> std::result::Result<NewMemory, LineError> {
-    let Value::Object(mut object) = value else {
-        return Err(LineError::Json(format!("expected a memory object, got {}", json_type_name(&value))));
-    };
-    match object.get_mut("scope") {
-        None | Some(Value::Null) => {
-            let scope = serde_json::to_value(scope).map_err(|e| StorageError::invalid("scope", e.to_string()))?;
-            object.insert("scope".to_owned(), scope);
-        }
-        Some(Value::Object(given)) => match given.get("tenant") {
-            None | Some(Value::Null) => {
-                given.insert("tenant".to_owned(), Value::String(scope.tenant.clone()));
-            }
-            Some(Value::String(tenant)) if *tenant == scope.tenant => {}
-            Some(other) => {
-                return Err(StorageError::invalid(
-                    "scope.tenant",
-                    format!(
-                        "{other} is not this command's tenant `{}` (--tenant, or `tenant` in the configuration)",
-                        scope.tenant
-                    ),
-                )
-                .into());
-            }
-        },
-        Some(other) => {
-            return Err(
-                StorageError::invalid("scope", format!("must be an object, got {}", json_type_name(other))).into()
-            );
-        }
-    }
-    let memory: NewMemory = storage_core::from_json_value(Value::Object(object))?;
-    memory.validate()?;
-    Ok(memory)
 }
 
 /// Remembers the memory (or each memory in order; a failure leaves the earlier ones remembered).
