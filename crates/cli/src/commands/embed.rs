@@ -5,11 +5,9 @@
 //! stays flat; a bad line stops the run naming its line, after the lines before it were printed.
 
 use std::io::{self, Write};
-use std::time::Instant;
 
 use serde::Serialize;
-use serde_json::Value;
-use storage_core::transfer::{Input as LinesInput, LineReader, text_line, thousands};
+use storage_core::transfer::{Input as LinesInput, embed_lines};
 use storage_core::{Embedder, Embedding, EmbeddingSpace, StorageError};
 
 use super::open_input;
@@ -18,9 +16,6 @@ use crate::config::AppConfig;
 use crate::error::{CliError, Result};
 use crate::output::{Printer, Report};
 use crate::progress::{Progress, Unit};
-
-/// Texts embedded per call when reading a file: large enough to keep every core busy.
-const FILE_BATCH: usize = 256;
 
 /// What to embed.
 #[derive(Debug)]
@@ -83,58 +78,10 @@ impl Report for EmbedReport {
     }
 }
 
-/// One output line of `--file`.
-#[derive(Serialize)]
-struct EmbeddedLine {
-    id: Value,
-    embedding: Embedding,
-}
-
 async fn embed_file(embedder: &dyn Embedder, file: LinesInput, printer: &mut Printer) -> Result<()> {
     let progress = Progress::new(printer.format(), file.size, Unit::Bytes);
-    let by_bytes = file.size.is_some();
-    let mut reader = LineReader::new(file.into_reader());
-    let started = Instant::now();
-    let mut done: u64 = 0;
-    let mut batch: Vec<(Value, String)> = Vec::with_capacity(FILE_BATCH);
-    loop {
-        let next = reader.next_line().map_err(|e| CliError::Internal(format!("cannot read the input: {e}")))?;
-        let end = next.is_none();
-        if let Some((line, text)) = next {
-            let parsed = text.and_then(text_line).map_err(|source| CliError::Line { line, source });
-            match parsed {
-                Ok(item) => batch.push(item),
-                Err(error) => {
-                    // What came before the bad line is printed: the output says how far the run got.
-                    flush_batch(embedder, &mut batch, printer).await?;
-                    return Err(error);
-                }
-            }
-        }
-        if batch.len() == FILE_BATCH || (end && !batch.is_empty()) {
-            done += flush_batch(embedder, &mut batch, printer).await?;
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let position = if by_bytes { reader.bytes_read() } else { done };
-            progress.update(position, format!("{} texts, {} texts/s", thousands(done), thousands(rate as u64)));
-        }
-        if end {
-            break;
-        }
-    }
+    let emitted = embed_lines(embedder, file, &progress, |line| printer.json_line(&line)).await;
     progress.finish();
+    emitted?;
     printer.flush()
-}
-
-/// Embeds and prints `batch`, emptying it; returns how many lines it printed.
-async fn flush_batch(embedder: &dyn Embedder, batch: &mut Vec<(Value, String)>, printer: &mut Printer) -> Result<u64> {
-    if batch.is_empty() {
-        return Ok(0);
-    }
-    let texts: Vec<&str> = batch.iter().map(|(_, text)| text.as_str()).collect();
-    let vectors = embedder.embed(&texts).await?;
-    let count = batch.len() as u64;
-    for ((id, _), embedding) in batch.drain(..).zip(vectors) {
-        printer.json_line(&EmbeddedLine { id, embedding })?;
-    }
-    Ok(count)
 }
