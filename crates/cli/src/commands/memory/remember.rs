@@ -3,10 +3,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
-use storage_core::memory::{MemoryTier, NewMemory, RememberOptions, Scope};
-use storage_core::{Embedding, Metadata, StorageError};
-use uuid::Uuid;
+use storage_core::StorageError;
+use storage_core::memory::{MemoryPatch, NewMemory, RememberOptions, Scope};
 
 use super::{change, flag_of, scope};
 use crate::args::{MemoryFieldArgs, RememberArgs};
@@ -17,109 +15,31 @@ use crate::error::{CliError, LineError, Result};
 use crate::output::{Printer, RememberBatchReport};
 use crate::progress::note;
 
-/// The memory field flags, parsed; `None` / empty means "not given".
-#[derive(Clone, Debug, Default)]
-pub(super) struct Fields {
-    key: Option<String>,
-    kind: Option<String>,
-    tags: Vec<String>,
-    importance: Option<u8>,
-    confidence: Option<f32>,
-    subject: Option<String>,
-    source: Option<String>,
-    pinned: bool,
-    tier: Option<MemoryTier>,
-    embedding: Option<(Embedding, String)>,
-    metadata: Option<Metadata>,
-    expires_at: Option<DateTime<Utc>>,
-    related: Vec<Uuid>,
-}
-
-impl Fields {
-    /// Parses the flags that need it (tier, embedding, metadata, time, ids).
-    pub(super) fn parse(args: MemoryFieldArgs) -> Result<Fields> {
-        let embedding = match (args.embedding, args.embedding_model) {
-            (Some(embedding), Some(model)) => Some((fields::embedding(&embedding)?, model)),
-            // clap requires each with the other; this only guards the invariant.
-            (None, None) => None,
-            _ => return Err(CliError::usage("--embedding and --embedding-model go together")),
-        };
-        let related = args.related.iter().map(|id| fields::uuid("--related", id)).collect::<Result<Vec<_>>>()?;
-        Ok(Fields {
-            key: args.key,
-            kind: args.kind,
-            tags: args.tags,
-            importance: args.importance,
-            confidence: args.confidence,
-            subject: args.subject,
-            source: args.source,
-            pinned: args.pinned,
-            tier: args.tier.as_deref().map(|tier| fields::one_of("--tier", tier)).transpose()?,
-            embedding,
-            metadata: args.metadata.as_deref().map(|text| fields::metadata(Some(text))).transpose()?,
-            expires_at: fields::opt_time("--expires-at", args.expires_at.as_deref())?,
-            related,
-        })
-    }
-
-    /// Whether no field flag was given.
-    fn is_empty(&self) -> bool {
-        self.key.is_none()
-            && self.kind.is_none()
-            && self.tags.is_empty()
-            && self.importance.is_none()
-            && self.confidence.is_none()
-            && self.subject.is_none()
-            && self.source.is_none()
-            && !self.pinned
-            && self.tier.is_none()
-            && self.embedding.is_none()
-            && self.metadata.is_none()
-            && self.expires_at.is_none()
-            && self.related.is_empty()
-    }
-
-    /// Writes every given field over `memory`, leaving the others as they are.
-    pub(super) fn apply(self, memory: &mut NewMemory) {
-        if let Some(key) = self.key {
-            memory.key = Some(key);
-        }
-        if let Some(kind) = self.kind {
-            memory.kind = kind;
-        }
-        if !self.tags.is_empty() {
-            memory.tags = self.tags;
-        }
-        if let Some(importance) = self.importance {
-            memory.importance = importance;
-        }
-        if let Some(confidence) = self.confidence {
-            memory.confidence = confidence;
-        }
-        if let Some(subject) = self.subject {
-            memory.subject = Some(subject);
-        }
-        if let Some(source) = self.source {
-            memory.source = Some(source);
-        }
-        memory.pinned |= self.pinned;
-        if let Some(tier) = self.tier {
-            memory.tier = tier;
-        }
-        if let Some((embedding, model)) = self.embedding {
-            memory.embedding = Some(embedding);
-            memory.embedding_model = Some(model);
-        }
-        if let Some(metadata) = self.metadata {
-            memory.metadata = metadata;
-        }
-        if let Some(expires_at) = self.expires_at {
-            memory.expires_at = Some(expires_at);
-        }
-        if !self.related.is_empty() {
-            memory.related = self.related;
-        }
-    }
+/// The memory field flags as core's patch, the flags that need it parsed (tier, embedding, metadata, time,
+/// ids); a flag not given leaves its field as it is.
+pub(super) fn patch(args: MemoryFieldArgs) -> Result<MemoryPatch> {
+    let embedding = match (args.embedding, args.embedding_model) {
+        (Some(embedding), Some(model)) => Some((fields::embedding(&embedding)?, model)),
+        // clap requires each with the other; this only guards the invariant.
+        (None, None) => None,
+        _ => return Err(CliError::usage("--embedding and --embedding-model go together")),
+    };
+    let related = args.related.iter().map(|id| fields::uuid("--related", id)).collect::<Result<Vec<_>>>()?;
+    Ok(MemoryPatch {
+        key: args.key,
+        kind: args.kind,
+        tags: args.tags,
+        importance: args.importance,
+        confidence: args.confidence,
+        subject: args.subject,
+        source: args.source,
+        pinned: args.pinned,
+        tier: args.tier.as_deref().map(|tier| fields::one_of("--tier", tier)).transpose()?,
+        embedding,
+        metadata: args.metadata.as_deref().map(|text| fields::metadata(Some(text))).transpose()?,
+        expires_at: fields::opt_time("--expires-at", args.expires_at.as_deref())?,
+        related,
+    })
 }
 
 /// Core's checks of a memory built from flags, errors naming the flag.
@@ -145,7 +65,7 @@ enum Items {
 /// Builds the memory (or memories) and the dedup options.
 pub(super) fn parse(args: RememberArgs, tenant: String, app: &AppConfig) -> Result<Input> {
     let scope = scope(tenant, args.scope)?;
-    let fields = Fields::parse(args.fields)?;
+    let fields = patch(args.fields)?;
     let dedup_threshold =
         if args.no_dedup { None } else { Some(args.dedup_threshold.unwrap_or(app.memory.dedup_threshold)) };
     let options = RememberOptions { dedup_threshold, context: change(args.change)? };
