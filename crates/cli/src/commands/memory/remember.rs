@@ -1,6 +1,5 @@
 //! `memory remember`: one memory from flags, or `NewMemory` JSON objects from `--from-json`; and the memory field flags `supersede` shares.
 
-use std::io::Read;
 use std::path::Path;
 
 use storage_core::StorageError;
@@ -12,7 +11,7 @@ use crate::commands::Context;
 use crate::commands::fields;
 use crate::config::AppConfig;
 use crate::error::{CliError, LineError, Result};
-use crate::output::{Printer, RememberBatchReport};
+use crate::output::Printer;
 use crate::progress::note;
 
 /// The memory field flags as core's patch, the flags that need it parsed (tier, embedding, metadata, time,
@@ -93,16 +92,10 @@ pub(super) fn parse(args: RememberArgs, tenant: String, app: &AppConfig) -> Resu
 
 /// Every `NewMemory` object of FILE (`-`: stdin): one object, pretty-printed or not, or one per line.
 fn read_json(path: &Path, scope: &Scope) -> Result<Vec<(u64, NewMemory)>> {
-    let shown = if path == Path::new("-") { "standard input".to_owned() } else { path.display().to_string() };
-    let mut text = String::new();
-    let read = if path == Path::new("-") {
-        std::io::stdin().read_to_string(&mut text).map(|_| ())
-    } else {
-        std::fs::File::open(path).and_then(|mut file| file.read_to_string(&mut text)).map(|_| ())
-    };
-    read.map_err(|source| CliError::Input { path: shown.clone(), source })?;
+    let text = fields::content(None, Some(path))?;
     let memories = storage_core::transfer::memory_objects(&text, scope)?;
     if memories.is_empty() {
+        let shown = if path == Path::new("-") { "standard input".to_owned() } else { path.display().to_string() };
         return Err(CliError::usage(format!("--from-json: {shown} holds no memories")));
     }
     Ok(memories)
@@ -117,7 +110,7 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             printer.report(&outcome)
         }
         Items::Json(memories) => {
-            let mut report = RememberBatchReport::default();
+            let mut report = storage_core::views::RememberBatch::default();
             let total = memories.len();
             for (done, (line, memory)) in memories.into_iter().enumerate() {
                 match store.remember(memory, &input.options).await {
