@@ -187,9 +187,44 @@ fn reembed_flags_are_checked_before_the_store_opens() {
         .run(&["reembed", "--provider", "local", "--model", "m", "--batch-size", "0"])
         .code(2)
         .stderr_has("--batch-size");
-    store.run(&["reembed", "--model", "m"]).code(2).stderr_has("--provider");
+    store.run(&["reembed", "--model", "m"]).code(2).stderr_has("--provider").stderr_has("embedding.provider");
+    store.run(&["reembed"]).code(2).stderr_has("--provider").stderr_has("embedding.provider").no_stdout();
+    store.run(&["reembed", "--provider", "local"]).code(2).stderr_has("--model").stderr_has("embedding.model");
     // Nothing staged: abandoning finds nothing, and says so.
     store.init(3);
     let abandoned = store.json(&["reembed", "--abandon"]);
     assert_eq!(abandoned["abandoned"], json!(false), "{abandoned}");
+}
+
+/// Without flags, `reembed` takes the new space from the configuration's `embedding:` section (here its
+/// environment layer), as `ingest` and `search` do; a flag naming another provider takes none of the
+/// section's provider-specific values, and the error says which value is missing.
+#[test]
+fn reembed_falls_back_to_the_configured_embedding_section() {
+    let model = model_dir();
+    let mut store = Store::embedded("reembed_config");
+    store.init(OLD_DIMENSIONS as u32);
+    let rows: Vec<(String, String)> = sample().into_iter().take(5).collect();
+    let lines: Vec<String> =
+        rows.iter().map(|(id, text)| chunk_line(id, text, json!({}), Some(&old_vector(text)))).collect();
+    store.ingest(&lines.join("\n"));
+    store.set_env("BRAINSTORE__EMBEDDING__PROVIDER", "local");
+    store.set_env("BRAINSTORE__EMBEDDING__MODEL", "all-MiniLM-L6-v2");
+
+    store
+        .run(&["reembed", "--provider", "openai"])
+        .code(2)
+        .stderr_has("--model")
+        .stderr_has("for provider local, not openai")
+        .no_stdout();
+
+    store.set_env("BRAINSTORE__EMBEDDING__MODEL_PATH", model.to_str().expect("a UTF-8 model path"));
+    let summary = store.json(&["reembed"]);
+    assert_eq!(summary["space"]["provider"], json!("local"), "{summary}");
+    assert_eq!(summary["space"]["model"], json!("all-MiniLM-L6-v2"), "{summary}");
+    assert_eq!(summary["space"]["dimensions"], json!(384), "{summary}");
+    assert_eq!(summary["embedded"], json!(rows.len()), "{summary}");
+    let status = store.json(&["status"]);
+    assert_eq!(status["embedding"]["dimensions"], json!(384), "{status}");
+    assert_eq!(status["embedded_count"], json!(rows.len()), "{status}");
 }

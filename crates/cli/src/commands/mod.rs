@@ -90,7 +90,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Memory(args) => Plan::Memory(memory::parse(*args, &app)?),
         Command::Session(args) => Plan::Session(session::parse(args, &app)?),
         Command::Task(args) => Plan::Task(task::parse(args, &app)?),
-        Command::Reembed(args) => Plan::Reembed(reembed::parse(args)?),
+        Command::Reembed(args) => Plan::Reembed(reembed::parse(args, &app.embedding)?),
     };
     // A command that awaits one thing at a time runs on this thread: on a multi-thread runtime every I/O
     // event is a wake-up across threads, which cost more than a fast query (issue 16). Loads keep worker

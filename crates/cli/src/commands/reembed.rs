@@ -8,11 +8,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use embed::EmbeddingConfig;
+use embed::{EmbeddingConfig, ProviderKind};
 use serde::Serialize;
 use storage_core::{DEFAULT_REEMBED_PAGE, EmbeddingSpace, MAX_LIST_LIMIT, ReembedProgress, reembed_collection};
 
 use super::Context;
+use crate::config::EmbeddingSection;
 use crate::error::{CliError, Result};
 use crate::output::{Format, Printer, Report};
 use crate::progress::{Progress, Unit};
@@ -20,11 +21,12 @@ use crate::progress::{Progress, Unit};
 /// The flags of `brainstore reembed`.
 #[derive(Debug, Args)]
 pub(crate) struct ReembedArgs {
-    /// Provider of the new space: local, openai or ollama.
-    #[arg(long, value_name = "P", required_unless_present = "abandon")]
+    /// Provider of the new space: local, openai or ollama (default: `embedding.provider`).
+    #[arg(long, value_name = "P")]
     pub(crate) provider: Option<String>,
-    /// Model of the new space (local: a Hub id or short name, e.g. all-MiniLM-L6-v2).
-    #[arg(long, value_name = "M", required_unless_present = "abandon")]
+    /// Model of the new space (local: a Hub id or short name, e.g. all-MiniLM-L6-v2; default:
+    /// `embedding.model`).
+    #[arg(long, value_name = "M")]
     pub(crate) model: Option<String>,
     /// Vector length of the new space: asked of a server; checked against a local model.
     #[arg(long, value_name = "N")]
@@ -55,8 +57,9 @@ pub(crate) enum Input {
     Abandon,
 }
 
-/// Validates the flags before any store opens or any model loads.
-pub(crate) fn parse(args: ReembedArgs) -> Result<Input> {
+/// Validates the flags before any store opens or any model loads. A value no flag gives comes from the
+/// configuration's `embedding:` section, as for `ingest` and `search`.
+pub(crate) fn parse(args: ReembedArgs, defaults: &EmbeddingSection) -> Result<Input> {
     if args.abandon {
         return Ok(Input::Abandon);
     }
@@ -66,17 +69,50 @@ pub(crate) fn parse(args: ReembedArgs) -> Result<Input> {
             args.batch_size
         )));
     }
-    let config = EmbeddingConfig {
-        provider: args.provider.unwrap_or_default(),
-        model: args.model.unwrap_or_default(),
-        model_path: args.model_path,
-        base_url: args.base_url,
-        api_key_env: args.api_key_env,
-        dimensions: args.dimensions,
-        ..EmbeddingConfig::default()
-    };
+    let page = args.batch_size;
+    let config = provider_config(args, defaults)?;
     config.validate().map_err(|error| CliError::Usage(format!("reembed: {error}")))?;
-    Ok(Input::Run { config, page: args.batch_size })
+    Ok(Input::Run { config, page })
+}
+
+/// The new space's provider configuration: each flag, else its `embedding:` key. The section's
+/// provider-specific values (model, model folder, server, key variable, dimensions) describe its own
+/// provider, so a `--provider` naming another one takes none of them.
+fn provider_config(args: ReembedArgs, defaults: &EmbeddingSection) -> Result<EmbeddingConfig> {
+    // A section that names a model without a provider means the local one, as everywhere else.
+    let configured = defaults.provider.clone().or_else(|| defaults.model.as_ref().map(|_| "local".to_owned()));
+    let Some(provider) = args.provider.clone().or_else(|| configured.clone()) else {
+        return Err(CliError::usage(
+            "--provider: required, or `embedding.provider` in the configuration (neither names the new \
+             space's provider)",
+        ));
+    };
+    let kind = |name: &str| name.parse::<ProviderKind>().ok();
+    let same_provider = configured.as_deref().is_some_and(|configured| kind(configured) == kind(&provider));
+    // The section's provider-specific values count only for its own provider.
+    fn fallback<T: Clone>(same_provider: bool, value: Option<&T>) -> Option<T> {
+        if same_provider { value.cloned() } else { None }
+    }
+    let Some(model) = args.model.or_else(|| fallback(same_provider, defaults.model.as_ref())) else {
+        let why = match &configured {
+            Some(configured) if !same_provider && defaults.model.is_some() => {
+                format!(" (the configuration's `embedding.model` is for provider {configured}, not {provider})")
+            }
+            _ => " (neither names the new space's model)".to_owned(),
+        };
+        return Err(CliError::usage(format!("--model: required, or `embedding.model` in the configuration{why}")));
+    };
+    Ok(EmbeddingConfig {
+        provider,
+        model,
+        model_path: args.model_path.or_else(|| fallback(same_provider, defaults.model_path.as_ref())),
+        base_url: args.base_url.or_else(|| fallback(same_provider, defaults.base_url.as_ref())),
+        api_key_env: args.api_key_env.or_else(|| fallback(same_provider, defaults.api_key_env.as_ref())),
+        dimensions: args.dimensions.or_else(|| fallback(same_provider, defaults.dimensions.as_ref())),
+        batch_size: defaults.batch_size,
+        timeout_secs: defaults.timeout_secs,
+        max_retries: defaults.max_retries,
+    })
 }
 
 /// What `reembed` prints: core's summary plus the time it took.
