@@ -98,6 +98,8 @@ pub(crate) const MAX_PER_ROW_TESTS: usize = 16;
 pub(crate) struct ChunkFilter {
     pub(crate) set: SqlCondition,
     pub(crate) per_row: SqlCondition,
+    /// Whether the filter reads the chunk's text (a text filter); without one, `per_row` needs only `c.pk`.
+    pub(crate) reads_text: bool,
 }
 
 impl ChunkFilter {
@@ -107,6 +109,7 @@ impl ChunkFilter {
         (filter.is_some() || document.is_some()).then(|| ChunkFilter {
             set: conditions_probing(filter, document, Probe::Set),
             per_row: conditions_probing(filter, document, Probe::PerRow),
+            reads_text: document.is_some(),
         })
     }
 }

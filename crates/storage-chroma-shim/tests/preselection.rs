@@ -15,6 +15,9 @@ const DIMS: usize = 48;
 const CATEGORIES: u64 = 50;
 const QUERIES: u64 = 20;
 
+/// Whether row number `n` passes a case's filter.
+type Passes = Box<dyn Fn(u64) -> bool>;
+
 /// A deterministic pseudo-random unit-scale vector (splitmix64).
 fn values(seed: u64) -> Vec<f32> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(1);
@@ -31,7 +34,7 @@ fn values(seed: u64) -> Vec<f32> {
 }
 
 fn metadata(row: u64) -> Metadata {
-    let value = json!({"category": format!("c{}", row % CATEGORIES), "broad": row % 10 != 0});
+    let value = json!({"category": format!("c{}", row % CATEGORIES), "broad": !row.is_multiple_of(10)});
     serde_json::from_value(value).expect("metadata")
 }
 
@@ -71,12 +74,12 @@ async fn filtered_searches_on_the_preselected_path_find_the_exact_filtered_neigh
     for q in 0..QUERIES {
         let query = values(1_000_000 + q);
         let category = format!("c{}", q % CATEGORIES);
-        let cases: [(Filter, Box<dyn Fn(u64) -> bool>); 2] = [
+        let cases: [(Filter, Passes); 2] = [
             (
                 Filter::from_json(&json!({"category": category})).expect("filter"),
                 Box::new(move |row| row % CATEGORIES == q % CATEGORIES),
             ),
-            (Filter::from_json(&json!({"broad": true})).expect("filter"), Box::new(|row| row % 10 != 0)),
+            (Filter::from_json(&json!({"broad": true})).expect("filter"), Box::new(|row: u64| !row.is_multiple_of(10))),
         ];
         for (case, (filter, passes)) in cases.into_iter().enumerate() {
             let truth = exact_top_10(&query, passes);
