@@ -100,6 +100,30 @@ pub(crate) struct ChunkFilter {
     pub(crate) per_row: SqlCondition,
     /// Whether the filter reads the chunk's text (a text filter); without one, `per_row` needs only `c.pk`.
     pub(crate) reads_text: bool,
+    /// Without a text filter, and when a key test at the top level must hold: a query listing the chunk pks
+    /// that key test passes (in any collection), a superset of the filter's chunks that reads the metadata
+    /// table alone (see [`driving_key_test`]).
+    pub(crate) driver: Option<SqlCondition>,
+}
+
+/// The SQL listing, as column `pk`, the owners that the first key test every match of `filter` must pass
+/// (reached through `$and`s) passes. Listing a narrow filter's chunks from it reads the small metadata rows
+/// only; listing from `chunks` read 1,000 rows of 2 KB for a 1 % filter at 100,000 chunks.
+fn driving_key_test(filter: &Filter, table: &MetaTable) -> Option<SqlCondition> {
+    match filter {
+        Filter::Field { key, op } => {
+            let MetaTable { table, owner, .. } = table;
+            let mut out = SqlCondition {
+                sql: format!("SELECT DISTINCT m.{owner} AS pk FROM {table} m WHERE m.key = ? AND "),
+                values: vec![key.clone().into()],
+                selective: true,
+            };
+            write_field_op(op, &mut out);
+            Some(out)
+        }
+        Filter::And(items) => items.iter().find_map(|item| driving_key_test(item, table)),
+        Filter::Or(_) | Filter::Not(_) => None,
+    }
 }
 
 impl ChunkFilter {
@@ -110,6 +134,7 @@ impl ChunkFilter {
             set: conditions_probing(filter, document, Probe::Set),
             per_row: conditions_probing(filter, document, Probe::PerRow),
             reads_text: document.is_some(),
+            driver: filter.filter(|_| document.is_none()).and_then(|filter| driving_key_test(filter, &CHUNK_META)),
         })
     }
 }

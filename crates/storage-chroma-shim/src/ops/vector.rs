@@ -7,7 +7,7 @@ use storage_core::{CollectionName, Embedding, LegExplain, Metric, SearchHit, Sea
 use super::{CollectionRow, HitRow, fetch_hit_rows, find_collection, missing};
 use crate::config::EmbeddedConfig;
 use crate::db::{Db, stmt};
-use crate::filter_sql::{ChunkFilter, SqlCondition};
+use crate::filter_sql::ChunkFilter;
 use crate::index_cache::{IndexCache, SharedIndex};
 use crate::reader::Reader;
 use crate::vector_index::{ScanPlan, VectorIndex};
@@ -114,7 +114,7 @@ pub(crate) async fn vector_leg(
             match window_search.nearest_passing(conn, filter).await? {
                 Some(scored) => scored,
                 None => {
-                    let allowed = matching_pks(conn, collection.id, &filter.set).await.map_err(&err)?;
+                    let allowed = matching_pks(conn, collection.id, filter).await.map_err(&err)?;
                     scan(&index, query, exact(depth), Some(allowed)).await?
                 }
             }
@@ -268,19 +268,30 @@ async fn scan(
     .map_err(blocking_failed)?
 }
 
-/// The pks the filter allows; chunks without a vector are not in the index, so they drop out there.
-/// SQLite aggregates them into one JSON array: one row crosses to this thread instead of thousands.
+/// The pks the filter allows; chunks without a vector are not in the index, so they drop out there, and so
+/// do other collections' chunks: a filter with a driving key test lists them from the metadata table alone
+/// ([`ChunkFilter::driver`]). SQLite aggregates them into one JSON array: one row crosses to this thread
+/// instead of thousands.
 async fn matching_pks(
     conn: &impl ConnectionTrait,
     collection_id: i64,
-    condition: &SqlCondition,
+    filter: &ChunkFilter,
 ) -> Result<Vec<i64>, DbErr> {
-    let sql = format!(
-        "SELECT json_group_array(c.pk) FROM chunks c WHERE {} AND ({})",
-        condition.collection_term(),
-        condition.sql
-    );
-    let mut values = vec![collection_id.into()];
+    let condition = &filter.set;
+    let (sql, mut values): (String, Vec<sea_orm::Value>) = match &filter.driver {
+        Some(driver) => (
+            format!("SELECT json_group_array(c.pk) FROM ({}) c WHERE {}", driver.sql, condition.sql),
+            driver.values.clone(),
+        ),
+        None => (
+            format!(
+                "SELECT json_group_array(c.pk) FROM chunks c WHERE {} AND ({})",
+                condition.collection_term(),
+                condition.sql
+            ),
+            vec![collection_id.into()],
+        ),
+    };
     values.extend(condition.values.iter().cloned());
     let Some(row) = conn.query_one_raw(stmt(&sql, values)).await? else { return Ok(Vec::new()) };
     let json: String = row.try_get_by_index(0)?;
