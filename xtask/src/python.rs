@@ -74,7 +74,8 @@ fn check(status: std::io::Result<ExitStatus>, what: &str, remedy: &str) -> Resul
 }
 
 /// Builds the package into `venv` with `maturin develop` (`release` for benchmarks, the dev profile for tests,
-/// whose dependencies the workspace's own test build has mostly compiled already).
+/// whose dependencies the workspace's own test build has mostly compiled already), with its default features
+/// (the local embedding model among them).
 pub(crate) fn build_package(venv: &Path, release: bool) -> Result<()> {
     let mut command = Command::new(python(venv));
     command.args(["-m", "maturin", "develop", "--quiet", "--manifest-path"]);
@@ -87,8 +88,8 @@ pub(crate) fn build_package(venv: &Path, release: bool) -> Result<()> {
 }
 
 /// Builds the package into the test venv and runs its pytest suite with the given environment (the
-/// PostgreSQL URLs); returns pytest's status. `extra` goes to pytest (`-k`, `-x`, ...).
-pub(crate) fn run_tests(urls: &[(&str, String)], extra: &[String]) -> Result<ExitStatus> {
+/// PostgreSQL URLs, the local model's folder); returns pytest's status. `extra` goes to pytest (`-k`, `-x`, ...).
+pub(crate) fn run_tests(env: &[(&str, String)], extra: &[String]) -> Result<ExitStatus> {
     let root = project_root();
     let venv = ensure_venv("test-venv", &root.join(TEST_REQUIREMENTS))?;
     let started = Instant::now();
@@ -97,8 +98,8 @@ pub(crate) fn run_tests(urls: &[(&str, String)], extra: &[String]) -> Result<Exi
     let started = Instant::now();
     let mut command = Command::new(python(&venv));
     command.args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]).args(extra).current_dir(root.join(PACKAGE));
-    for (variable, url) in urls {
-        command.env(variable, url);
+    for (variable, value) in env {
+        command.env(variable, value);
     }
     let status = command.stdin(Stdio::null()).status().map_err(|error| format!("cannot run pytest: {error}"))?;
     eprintln!(

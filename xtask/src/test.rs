@@ -67,9 +67,11 @@ pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
     let mut statuses = vec![run_live(runner(&["test", "--workspace", "--doc"], &[]), "cargo test --doc")?];
     if !INTERRUPTED.load(Ordering::SeqCst) {
         // The Python package against the same servers (before nextest, whose summary closes the output).
-        let python_urls: Vec<(&str, String)> =
+        let mut python_env: Vec<(&str, String)> =
             urls.iter().map(|(flavor, url)| (flavor.url_variable(), url.clone())).collect();
-        statuses.push(crate::python::run_tests(&python_urls, &[])?);
+        // The embedding tests load the local model from the same folder the Rust tests use.
+        python_env.push((crate::model::MODEL_DIR_VARIABLE, model_dir.to_string_lossy().into_owned()));
+        statuses.push(crate::python::run_tests(&python_env, &[])?);
     }
     if !INTERRUPTED.load(Ordering::SeqCst) {
         let main_run = if nextest_available() {

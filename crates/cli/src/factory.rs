@@ -23,6 +23,10 @@ pub(crate) type PostgresSection = postgres::Section;
 #[cfg(not(feature = "postgres"))]
 pub(crate) type PostgresSection = disabled::Section;
 
+/// `brainstore compose`'s project files for a local PostgreSQL server.
+#[cfg(feature = "postgres")]
+pub(crate) use storage_postgres::compose;
+
 /// The postgres fields a `DATABASE_URL` sets; everything else in the section stays.
 pub(crate) const DATABASE_URL_FIELDS: &[&str] = &["host", "port", "database", "user", "password"];
 

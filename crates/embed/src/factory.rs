@@ -78,10 +78,22 @@ impl ConfiguredResolver {
         model: Option<&str>,
         metric: Metric,
     ) -> storage_core::Result<EmbeddingSpace> {
-        let embedder = connect(&self.config.for_model(provider, model)).await?;
-        let space = embedder.space().clone().with_metric(metric);
-        self.embedders.lock().await.insert(space.clone(), embedder);
+        let (_, space) = self.connect_kept(&self.config.for_model(provider, model), metric).await?;
         Ok(space)
+    }
+
+    /// Connects the provider `config` describes (its own address, key variable or model folder, not this
+    /// resolver's) and keeps it for the space it embeds into, which is returned with it: later resolutions
+    /// of that space use this embedder. What a binding's `create_collection(embedding=...)` records.
+    pub async fn connect_kept(
+        &self,
+        config: &EmbeddingConfig,
+        metric: Metric,
+    ) -> storage_core::Result<(Arc<dyn Embedder>, EmbeddingSpace)> {
+        let embedder = connect(config).await?;
+        let space = embedder.space().clone().with_metric(metric);
+        self.embedders.lock().await.insert(space.clone(), embedder.clone());
+        Ok((embedder, space))
     }
 }
 

@@ -3,26 +3,29 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use embed::ConfiguredResolver;
 use pyo3::prelude::*;
 use serde::Serialize;
 use storage_core::{
-    ChunkColumns, CollectionName, DocumentStore, Embedding, EmbeddingSpace, FusionSettings, GetRequest, Include,
-    SearchHit, SearchMode, SearchRequest, StorageError, hit_embeddings,
+    ChunkColumns, CollectionName, DocumentStore, EmbedderResolver, Embedding, FusionSettings, GetRequest, Include,
+    SearchHit, SearchMode, SearchRequest, StorageError, Uninitialized, check_embedder, hit_embeddings,
 };
 
 use crate::call::run_serialized;
-use crate::convert::{document_filter, embedding, embedding_space, filter, from_python, metadata};
+use crate::convert::{document_filter, embedding, filter, from_python, metadata};
+use crate::embedding::SpaceRequest;
 use crate::errors::to_py_err;
 
-/// The document store of an open store.
+/// The document store of an open store (wrapped by `resolver`: text without a vector is embedded).
 #[pyclass(frozen, module = "brainstore._native")]
 pub(crate) struct NativeDocuments {
     store: Arc<dyn DocumentStore>,
+    resolver: Arc<ConfiguredResolver>,
 }
 
 impl NativeDocuments {
-    pub(crate) fn new(store: Arc<dyn DocumentStore>) -> Self {
-        NativeDocuments { store }
+    pub(crate) fn new(store: Arc<dyn DocumentStore>, resolver: Arc<ConfiguredResolver>) -> Self {
+        NativeDocuments { store, resolver }
     }
 }
 
@@ -46,9 +49,11 @@ fn checked<T>(py: Python<'_>, value: Result<T, StorageError>) -> PyResult<T> {
 
 #[pymethods]
 impl NativeDocuments {
-    /// Creates the collection (with an embedding space when `dimensions` is given); with `exist_ok`, an
-    /// existing one with a compatible space is returned, without it an existing one is a `Conflict`.
-    #[pyo3(signature = (name, *, dimensions = None, metric = None, provider = None, model = None, exist_ok = true, aio = false))]
+    /// Creates the collection (with an embedding space when `dimensions` or `embedding` is given); with
+    /// `exist_ok`, an existing one with a compatible space is returned, without it an existing one is a
+    /// `Conflict`. `embedding` names a provider (see [`embedding_config`]): it is connected first (a local
+    /// model loads), its model and dimensions become the recorded space, and the collection embeds with it.
+    #[pyo3(signature = (name, *, dimensions = None, metric = None, provider = None, model = None, embedding = None, exist_ok = true, aio = false))]
     #[allow(clippy::too_many_arguments)] // keyword-only arguments of one Python method
     fn create_collection(
         &self,
@@ -58,17 +63,18 @@ impl NativeDocuments {
         metric: Option<&str>,
         provider: Option<String>,
         model: Option<String>,
+        embedding: Option<Bound<'_, PyAny>>,
         exist_ok: bool,
         aio: bool,
     ) -> PyResult<Py<PyAny>> {
-        let space = (|| -> Result<(CollectionName, Option<EmbeddingSpace>), StorageError> {
-            let space =
-                dimensions.map(|dimensions| embedding_space(dimensions, metric, provider, model)).transpose()?;
-            Ok((collection_name(name)?, space))
+        let request = (|| -> Result<(CollectionName, SpaceRequest), StorageError> {
+            Ok((collection_name(name)?, SpaceRequest::parse(dimensions, metric, provider, model, embedding.as_ref())?))
         })();
-        let (name, space) = checked(py, space)?;
+        let (name, request) = checked(py, request)?;
         let store = self.store.clone();
+        let resolver = self.resolver.clone();
         run_serialized(py, aio, async move {
+            let space = request.resolve(&resolver).await?;
             if !exist_ok && store.collection(&name).await?.is_some() {
                 return Err(StorageError::Conflict { reason: format!("collection `{name}` already exists") });
             }
@@ -144,8 +150,9 @@ impl NativeDocuments {
         })
     }
 
-    /// One query; the mode is inferred from the inputs when `mode` is `None`.
-    #[pyo3(signature = (name, *, text = None, embedding = None, mode = None, n_results = 10, r#where = None, where_document = None, min_score = None, fusion = None, explain = false, include = None, aio = false))]
+    /// One query; the mode is inferred from the inputs when `mode` is `None`. `match` (`any`, `all`) says
+    /// how the keyword leg's words combine.
+    #[pyo3(signature = (name, *, text = None, embedding = None, mode = None, r#match = None, n_results = 10, r#where = None, where_document = None, min_score = None, fusion = None, explain = false, include = None, aio = false))]
     #[allow(clippy::too_many_arguments)] // keyword-only arguments of one Python method
     fn query(
         &self,
@@ -154,6 +161,7 @@ impl NativeDocuments {
         text: Option<String>,
         embedding: Option<Vec<f64>>,
         mode: Option<&str>,
+        r#match: Option<&str>,
         n_results: usize,
         r#where: Option<Bound<'_, PyAny>>,
         where_document: Option<Bound<'_, PyAny>>,
@@ -164,21 +172,20 @@ impl NativeDocuments {
         aio: bool,
     ) -> PyResult<Py<PyAny>> {
         let request = (|| -> Result<(CollectionName, SearchRequest, bool), StorageError> {
-            // Distances and scores come with every hit; the chunk parts are core's `Include`.
-            let parts: Vec<String> = include
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|name| name != "distances" && name != "scores")
-                .collect();
-            let include_embeddings = Include::parse(&parts)?.embedding;
+            let include_embeddings = Include::parse_query(&include.unwrap_or_default())?.embedding;
             let embedding =
                 embedding.as_deref().map(|values| crate::convert::embedding(values, "embedding")).transpose()?;
+            // Without a mode, the mode the inputs allow; text alone is re-inferred below when the collection
+            // embeds it.
             let mode = match mode {
                 Some(mode) => mode.parse::<SearchMode>()?,
                 None => SearchMode::for_inputs(text.is_some(), embedding.is_some()),
             };
             let mut request = SearchRequest::with_mode(mode, text, embedding).top_k(n_results).explain(explain);
             request.min_score = min_score;
+            if let Some(keyword_match) = r#match {
+                request.keyword_match = keyword_match.parse()?;
+            }
             request.filter = filter(r#where.as_ref())?;
             request.document_filter = document_filter(where_document.as_ref())?;
             if let Some(fusion) = fusion.as_ref().filter(|fusion| !fusion.is_none()) {
@@ -186,9 +193,19 @@ impl NativeDocuments {
             }
             Ok((collection_name(name)?, request, include_embeddings))
         })();
-        let (name, request, include_embeddings) = checked(py, request)?;
+        let (name, mut request, include_embeddings) = checked(py, request)?;
+        let mode_given = mode.is_some();
         let store = self.store.clone();
         run_serialized(py, aio, async move {
+            // Text alone on a collection whose space names a provider searches both legs, as Chroma's
+            // `query_texts` searches by the text's vector; the store embeds the text.
+            if !mode_given
+                && request.embedding.is_none()
+                && request.text.is_some()
+                && store.embedding_space(&name).await?.is_some_and(|space| space.names_provider())
+            {
+                request.mode = SearchMode::Hybrid;
+            }
             let hits = store.search(&name, &request).await?;
             let mut vectors =
                 if include_embeddings { hit_embeddings(store.as_ref(), &name, &hits).await? } else { HashMap::new() };
@@ -272,6 +289,32 @@ impl NativeDocuments {
         let name = checked(py, collection_name(name))?;
         let store = self.store.clone();
         run_serialized(py, aio, async move { store.delete_all(&name).await })
+    }
+
+    /// The vectors the collection's embedding provider gives `texts` (what `upsert` stores for them), for
+    /// callers that need vectors in hand, such as LangChain's `Embeddings` and max-marginal relevance.
+    #[pyo3(signature = (name, texts, *, aio = false))]
+    fn embed(&self, py: Python<'_>, name: &str, texts: Vec<String>, aio: bool) -> PyResult<Py<PyAny>> {
+        let name = checked(py, collection_name(name))?;
+        let store = self.store.clone();
+        let resolver = self.resolver.clone();
+        run_serialized(py, aio, async move {
+            let space = store.embedding_space(&name).await?;
+            let Some(space) = space.clone().filter(storage_core::EmbeddingSpace::names_provider) else {
+                let recorded = space.map_or_else(|| "none recorded".to_owned(), |space| space.describe());
+                return Err(StorageError::NotInitialized {
+                    what: Uninitialized::EmbeddingProvider { space: format!("of collection `{name}` ({recorded})") },
+                    detail: Some(
+                        "create the collection with embedding=\"local\" (or a provider dict), or pass vectors yourself"
+                            .into(),
+                    ),
+                });
+            };
+            let embedder = resolver.resolve(&space).await?;
+            check_embedder(&name, &space, embedder.as_ref())?;
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            embedder.embed(&texts).await
+        })
     }
 
     /// How many chunks match `where` (all of them without).

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use embed::ConfiguredResolver;
 use pyo3::prelude::*;
 use storage_core::StorageError;
 use storage_core::memory::scoring::RecallWeights;
@@ -11,18 +12,20 @@ use storage_core::memory::{
 };
 
 use crate::call::run_serialized;
-use crate::convert::{embedding_space, filter, from_python, parse_all, uuid};
+use crate::convert::{filter, from_python, parse_all, uuid};
+use crate::embedding::SpaceRequest;
 use crate::errors::to_py_err;
 
-/// The memory store of an open store.
+/// The memory store of an open store (wrapped by `resolver`: text without a vector is embedded).
 #[pyclass(frozen, module = "brainstore._native")]
 pub(crate) struct NativeMemories {
     store: Arc<dyn MemoryStore>,
+    resolver: Arc<ConfiguredResolver>,
 }
 
 impl NativeMemories {
-    pub(crate) fn new(store: Arc<dyn MemoryStore>) -> Self {
-        NativeMemories { store }
+    pub(crate) fn new(store: Arc<dyn MemoryStore>, resolver: Arc<ConfiguredResolver>) -> Self {
+        NativeMemories { store, resolver }
     }
 }
 
@@ -170,19 +173,31 @@ impl NativeMemories {
         run_serialized(py, aio, async move { store.history(&tenant, id).await })
     }
 
-    /// Records the memory embedding space (the dimensions every memory embedding must have).
-    #[pyo3(signature = (dimensions, *, metric = None, provider = None, model = None, aio = false))]
+    /// Records the memory embedding space (the dimensions every memory embedding must have), given by its
+    /// parts or by an `embedding` provider (connected first; its model and dimensions are recorded, and
+    /// memories and recalls with text alone are embedded by it).
+    #[pyo3(signature = (dimensions = None, *, metric = None, provider = None, model = None, embedding = None, aio = false))]
+    #[allow(clippy::too_many_arguments)] // keyword-only arguments of one Python method
     fn set_space(
         &self,
         py: Python<'_>,
-        dimensions: u32,
+        dimensions: Option<u32>,
         metric: Option<&str>,
         provider: Option<String>,
         model: Option<String>,
+        embedding: Option<Bound<'_, PyAny>>,
         aio: bool,
     ) -> PyResult<Py<PyAny>> {
-        let space = embedding_space(dimensions, metric, provider, model).map_err(|error| to_py_err(py, &error))?;
+        let request = SpaceRequest::parse(dimensions, metric, provider, model, embedding.as_ref())
+            .map_err(|error| to_py_err(py, &error))?;
         let store = self.store.clone();
-        run_serialized(py, aio, async move { store.set_memory_embedding_space(&space).await })
+        let resolver = self.resolver.clone();
+        run_serialized(py, aio, async move {
+            let space = request
+                .resolve(&resolver)
+                .await?
+                .ok_or_else(|| StorageError::invalid("dimensions", "give dimensions or an embedding provider"))?;
+            store.set_memory_embedding_space(&space).await
+        })
     }
 }

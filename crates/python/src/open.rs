@@ -1,7 +1,9 @@
 //! Opening a store: the embedded one in a folder, or PostgreSQL by URL; both give the same four protocols.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use embed::ConfiguredResolver;
 use pyo3::prelude::*;
 use storage_chroma_shim::{EmbeddedConfig, EmbeddedStore};
 use storage_core::{DocumentStore, StorageError, Stores};
@@ -9,6 +11,7 @@ use storage_postgres::{PostgresConfig, PostgresStore};
 
 use crate::call::run;
 use crate::documents::NativeDocuments;
+use crate::embedding::store_resolver;
 use crate::memories::NativeMemories;
 use crate::sessions::NativeSessions;
 use crate::tasks::NativeTasks;
@@ -16,7 +19,11 @@ use crate::tasks::NativeTasks;
 /// An open store: the four protocols of one backend object.
 #[pyclass(frozen, module = "brainstore._native")]
 pub(crate) struct NativeStore {
+    /// The backend's stores wrapped by `resolver` (core's rule for text without a vector).
     stores: Stores,
+    /// Also kept here: a collection or memory space created with a provider connects it through the
+    /// resolver, which then embeds with it.
+    resolver: Arc<ConfiguredResolver>,
 }
 
 #[pymethods]
@@ -29,12 +36,12 @@ impl NativeStore {
 
     /// Chunks in collections.
     fn documents(&self) -> NativeDocuments {
-        NativeDocuments::new(self.stores.documents.clone())
+        NativeDocuments::new(self.stores.documents.clone(), self.resolver.clone())
     }
 
     /// Agent memory.
     fn memories(&self) -> NativeMemories {
-        NativeMemories::new(self.stores.memories.clone())
+        NativeMemories::new(self.stores.memories.clone(), self.resolver.clone())
     }
 
     /// Sessions, messages, artifacts and agents.
@@ -55,30 +62,46 @@ impl NativeStore {
     }
 }
 
-fn into_store(py: Python<'_>, stores: Stores) -> PyResult<Py<PyAny>> {
-    Ok(Py::new(py, NativeStore { stores })?.into_any())
+/// Opens with `open`, then wraps the stores with the resolver of `embedding` (checked first, with the GIL).
+fn open_with<F>(py: Python<'_>, aio: bool, embedding: Option<&Bound<'_, PyAny>>, open: F) -> PyResult<Py<PyAny>>
+where
+    F: Future<Output = Result<Stores, StorageError>> + Send + 'static,
+{
+    let resolver = store_resolver(embedding).map_err(|error| crate::errors::to_py_err(py, &error))?;
+    let opened = async move {
+        let stores = open.await?.with_resolver(resolver.clone());
+        Ok(NativeStore { stores, resolver })
+    };
+    run(py, aio, opened, |py, store| Ok(Py::new(py, store)?.into_any()))
 }
 
-/// Opens (creating if needed) the embedded store in the folder `path`.
+/// Opens (creating if needed) the embedded store in the folder `path`; `embedding` configures the provider
+/// recorded spaces resolve with (see [`store_resolver`]).
 #[pyfunction]
-#[pyo3(signature = (path, *, aio = false))]
-pub(crate) fn open_embedded(py: Python<'_>, path: PathBuf, aio: bool) -> PyResult<Py<PyAny>> {
+#[pyo3(signature = (path, *, embedding = None, aio = false))]
+pub(crate) fn open_embedded(
+    py: Python<'_>,
+    path: PathBuf,
+    embedding: Option<Bound<'_, PyAny>>,
+    aio: bool,
+) -> PyResult<Py<PyAny>> {
     let open = async move {
         let store = EmbeddedStore::open(EmbeddedConfig::new(path)).map_err(StorageError::from)?;
         store.initialize().await?;
         Ok(Stores::new(store))
     };
-    run(py, aio, open, into_store)
+    open_with(py, aio, embedding.as_ref(), open)
 }
 
 /// Connects to PostgreSQL (pgvector required) and creates or migrates brainstore's tables in `schema`.
 #[pyfunction]
-#[pyo3(signature = (database_url, *, schema = None, pool_size = None, aio = false))]
+#[pyo3(signature = (database_url, *, schema = None, pool_size = None, embedding = None, aio = false))]
 pub(crate) fn connect_postgres(
     py: Python<'_>,
     database_url: &str,
     schema: Option<String>,
     pool_size: Option<u32>,
+    embedding: Option<Bound<'_, PyAny>>,
     aio: bool,
 ) -> PyResult<Py<PyAny>> {
     let mut config = PostgresConfig::from_database_url(database_url)
@@ -94,5 +117,5 @@ pub(crate) fn connect_postgres(
         store.initialize().await?;
         Ok(Stores::new(store))
     };
-    run(py, aio, connect, into_store)
+    open_with(py, aio, embedding.as_ref(), connect)
 }

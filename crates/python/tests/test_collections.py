@@ -44,6 +44,18 @@ def test_query_modes_rank_the_matching_chunk_first(store: Store) -> None:
     assert vector["distances"] is not None and vector["embeddings"] is None
 
 
+def test_keyword_match_all_keeps_only_chunks_with_every_word(store: Store) -> None:
+    docs = filled(store)
+    any_word = docs.query(query_texts=["rust channels"], n_results=3)
+    assert sorted(any_word["ids"][0]) == ["go", "rust"], "any word matches by default"
+    assert docs.query(query_texts=["rust channels"], match="any", n_results=3) == any_word
+    assert docs.query(query_texts=["rust channels"], match="all", n_results=3)["ids"] == [[]]
+    assert docs.query(query_texts=["rust borrowing"], match="all", n_results=3)["ids"] == [["rust"]]
+    with pytest.raises(brainstore.InvalidInput) as error:
+        docs.query(query_texts=["rust"], match="most")  # type: ignore[arg-type]
+    assert error.value.field == "match"
+
+
 def test_query_returns_vectors_when_included(store: Store) -> None:
     docs = filled(store)
     result = docs.query(query_embeddings=[AXES[2]], n_results=3, include=["embeddings", "documents"])

@@ -2,7 +2,7 @@
 //!
 //! sqlx-sqlite runs each connection on its own worker thread, so SQLite never blocks the async executor.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::ConnectOptions as _;
 use sea_orm::sqlx::sqlite::{
@@ -26,6 +26,9 @@ const WRITER_CACHE_KIB: u32 = 64 * 1024;
 /// index load streams the table once, so a large cache per reader only held up to 64 MiB each of pages
 /// that the OS caches anyway (4 readers took 256 MiB of the 100k bench's peak RSS).
 const READER_CACHE_KIB: u32 = 8 * 1024;
+
+/// The pause between attempts to open a database file another process is switching to WAL.
+const OPEN_RETRY_PAUSE: Duration = Duration::from_millis(20);
 
 /// Pools on the store's database file, with what error messages need to name it.
 #[derive(Debug, Clone)]
@@ -81,16 +84,32 @@ impl Db {
                 })
                 .connect_with(options.clone().pragma("cache_size", format!("-{cache_kib}")))
         };
-        let open_failed = |e: sea_orm::sqlx::Error| {
-            let err = DbErr::Conn(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)));
+        let open_failed = |err: DbErr| {
             if crate::error::is_busy(&err) {
                 EmbeddedError::Busy { path: path.clone(), waited_ms: config.busy_timeout_ms }
             } else {
                 EmbeddedError::Open { path: path.clone(), source: Box::new(err) }
             }
         };
-        let readers = pool(config.max_connections, READER_CACHE_KIB).await.map_err(open_failed)?;
-        let writer = pool(1, WRITER_CACHE_KIB).await.map_err(open_failed)?;
+        // Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY to the loser of
+        // that race at once, without its busy handler: processes opening one fresh data dir together retry
+        // here, within the busy timeout, as a locked write would wait.
+        let deadline = Instant::now() + Duration::from_millis(config.busy_timeout_ms);
+        let (readers, writer) = loop {
+            let pools = async {
+                Ok::<_, sea_orm::sqlx::Error>((
+                    pool(config.max_connections, READER_CACHE_KIB).await?,
+                    pool(1, WRITER_CACHE_KIB).await?,
+                ))
+            };
+            match pools.await.map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))) {
+                Ok(pools) => break pools,
+                Err(e) if crate::error::is_busy(&e) && Instant::now() < deadline => {
+                    tokio::time::sleep(OPEN_RETRY_PAUSE).await;
+                }
+                Err(e) => return Err(open_failed(e)),
+            }
+        };
         Ok(Db {
             conn: DatabaseConnection::from(readers.clone()),
             readers,

@@ -8,12 +8,15 @@
 //!   weighted `tsvector` (GIN) and `jsonb` metadata (GIN); hybrid search is one SQL statement.
 //! - [`PostgresError`] covers config, connect and migrate; it converts into `storage_core::StorageError`.
 //!
+//! - [`compose`]: a docker compose project for a local server (`brainstore compose`).
+//!
 //! It is not a general PostgreSQL client: only brainstore's tables, in the configured schema.
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "bench")]
 pub mod bench;
 mod clock;
+pub mod compose;
 mod config;
 mod connection;
 mod entity;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use crate::flags::{TemplatesAction, TemplatesArgs};
 use crate::{Result, project_root};
 
-/// The one hand-edited source (a later `brainstore compose` command will `include_str!` it).
+/// The one hand-edited source (`storage_postgres::compose`, which `brainstore compose` calls, `include_str!`s it).
 const SOURCE: &str = "templates/compose.template.yml";
 
 /// The generated copies, relative to the project root; they are byte-identical.

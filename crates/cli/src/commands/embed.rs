@@ -5,12 +5,10 @@
 //! stays flat; a bad line stops the run naming its line, after the lines before it were printed.
 
 use std::io::{self, Write};
-use std::time::Instant;
 
 use serde::Serialize;
-use serde_json::Value;
-use storage_core::transfer::{Input as LinesInput, LineError, LineReader, parse_object, thousands};
-use storage_core::{Embedder, Embedding, EmbeddingSpace, StorageError, json_type_name};
+use storage_core::transfer::{Input as LinesInput, embed_lines};
+use storage_core::{Embedder, Embedding, EmbeddingSpace, StorageError};
 
 use super::open_input;
 use crate::args::EmbedArgs;
@@ -18,9 +16,6 @@ use crate::config::AppConfig;
 use crate::error::{CliError, Result};
 use crate::output::{Printer, Report};
 use crate::progress::{Progress, Unit};
-
-/// Texts embedded per call when reading a file: large enough to keep every core busy.
-const FILE_BATCH: usize = 256;
 
 /// What to embed.
 #[derive(Debug)]
@@ -83,101 +78,10 @@ impl Report for EmbedReport {
     }
 }
 
-/// One output line of `--file`.
-#[derive(Serialize)]
-struct EmbeddedLine {
-    id: Value,
-    embedding: Embedding,
-}
-
 async fn embed_file(embedder: &dyn Embedder, file: LinesInput, printer: &mut Printer) -> Result<()> {
     let progress = Progress::new(printer.format(), file.size, Unit::Bytes);
-    let by_bytes = file.size.is_some();
-    let mut reader = LineReader::new(file.into_reader());
-    let started = Instant::now();
-    let mut done: u64 = 0;
-    let mut batch: Vec<(Value, String)> = Vec::with_capacity(FILE_BATCH);
-    loop {
-        let next = reader.next_line().map_err(|e| CliError::Internal(format!("cannot read the input: {e}")))?;
-        let end = next.is_none();
-        if let Some((line, text)) = next {
-            let parsed = text.and_then(text_line).map_err(|source| CliError::Line { line, source });
-            match parsed {
-                Ok(item) => batch.push(item),
-                Err(error) => {
-                    // What came before the bad line is printed: the output says how far the run got.
-                    flush_batch(embedder, &mut batch, printer).await?;
-                    return Err(error);
-                }
-            }
-        }
-        if batch.len() == FILE_BATCH || (end && !batch.is_empty()) {
-            done += flush_batch(embedder, &mut batch, printer).await?;
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let position = if by_bytes { reader.bytes_read() } else { done };
-            progress.update(position, format!("{} texts, {} texts/s", thousands(done), thousands(rate as u64)));
-        }
-        if end {
-            break;
-        }
-    }
+    let emitted = embed_lines(embedder, file, &progress, |line| printer.json_line(&line)).await;
     progress.finish();
+    emitted?;
     printer.flush()
-}
-
-/// Embeds and prints `batch`, emptying it; returns how many lines it printed.
-async fn flush_batch(embedder: &dyn Embedder, batch: &mut Vec<(Value, String)>, printer: &mut Printer) -> Result<u64> {
-    if batch.is_empty() {
-        return Ok(0);
-    }
-    let texts: Vec<&str> = batch.iter().map(|(_, text)| text.as_str()).collect();
-    let vectors = embedder.embed(&texts).await?;
-    let count = batch.len() as u64;
-    for ((id, _), embedding) in batch.drain(..).zip(vectors) {
-        printer.json_line(&EmbeddedLine { id, embedding })?;
-    }
-    Ok(count)
-}
-
-/// A `{"id","text"}` line: the id a string or a number, the text a string; nothing else.
-fn text_line(text: &str) -> std::result::Result<(Value, String), LineError> {
-    let mut object = parse_object(text)?;
-    if let Some(unknown) = object.keys().find(|key| !matches!(key.as_str(), "id" | "text")) {
-        return Err(StorageError::invalid(unknown.as_str(), "unknown field; a line holds id and text").into());
-    }
-    let id = match object.remove("id") {
-        Some(id @ (Value::String(_) | Value::Number(_))) => id,
-        None | Some(Value::Null) => return Err(StorageError::invalid("id", "missing: every line needs an id").into()),
-        Some(other) => {
-            let reason = format!("must be a string or a number, got {}", json_type_name(&other));
-            return Err(StorageError::invalid("id", reason).into());
-        }
-    };
-    match object.remove("text") {
-        Some(Value::String(text)) => {
-            storage_core::check_text(&text, "text")?;
-            Ok((id, text))
-        }
-        None | Some(Value::Null) => Err(StorageError::invalid("text", "missing: every line needs a text").into()),
-        Some(other) => {
-            Err(StorageError::invalid("text", format!("must be a string, got {}", json_type_name(&other))).into())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_lines_name_the_bad_field() {
-        let (id, text) = text_line(r#"{"id": 7, "text": "hello"}"#).unwrap();
-        assert_eq!((id, text.as_str()), (Value::from(7), "hello"));
-        let err = |line: &str| text_line(line).unwrap_err().to_string();
-        assert!(err(r#"{"text": "x"}"#).starts_with("id: missing"));
-        assert!(err(r#"{"id": "a"}"#).starts_with("text: missing"));
-        assert!(err(r#"{"id": "a", "text": 3}"#).starts_with("text: must be a string, got a number"));
-        assert!(err(r#"{"id": [1], "text": "x"}"#).starts_with("id: must be a string or a number"));
-        assert!(err(r#"{"id": "a", "text": "x", "vec": 1}"#).starts_with("vec: unknown field"));
-    }
 }

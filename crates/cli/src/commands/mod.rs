@@ -157,6 +157,13 @@ impl Context {
     }
 }
 
+/// A validated action of a tenant's store (sessions, tasks), with the tenant it acts in.
+#[derive(Debug)]
+pub(crate) struct Tenanted<A> {
+    tenant: String,
+    action: A,
+}
+
 /// Opens an input file (`-` is standard input) so a missing file is a usage error before any store opens.
 pub(crate) fn open_input(path: &std::path::Path) -> Result<storage_core::transfer::Input> {
     use std::io::BufReader;

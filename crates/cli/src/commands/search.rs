@@ -5,12 +5,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde_json::Value;
-use storage_core::transfer::{LineError, LineReader, json_error_text, parse_object};
+use storage_core::transfer::{LineReader, json_error_text, query_line};
 use storage_core::views::SearchResults;
-use storage_core::{
-    DocumentFilter, Embedding, Filter, KeywordMatch, SearchDefaults, SearchInput, SearchMode, SearchRequest,
-    StorageError, json_type_name,
-};
+use storage_core::{DocumentFilter, Embedding, SearchDefaults, SearchInput, SearchMode, SearchRequest, StorageError};
 
 use super::fields::embedding_value;
 use super::{Context, flag_error, parse_where};
@@ -84,7 +81,7 @@ fn parse_queries(path: &Path, defaults: &SearchDefaults, explain: bool) -> Resul
         reader.next_line().map_err(|source| CliError::Input { path: path.display().to_string(), source })?
     {
         let query = text
-            .and_then(|text| parse_query(text, defaults, explain))
+            .and_then(|text| query_line(text, defaults, explain))
             .map_err(|source| CliError::Line { line, source })?;
         queries.push(query);
     }
@@ -92,70 +89,6 @@ fn parse_queries(path: &Path, defaults: &SearchDefaults, explain: bool) -> Resul
         return Err(CliError::usage(format!("--queries: {} holds no queries", path.display())));
     }
     Ok(queries)
-}
-
-/// The fields a query line may hold.
-const QUERY_FIELDS: &[&str] =
-    &["id", "text", "match", "embedding", "where", "where_document", "top_k", "mode", "min_score"];
-
-fn parse_query(
-    text: &str,
-    defaults: &SearchDefaults,
-    explain: bool,
-) -> std::result::Result<(String, SearchRequest), LineError> {
-    let mut object = parse_object(text)?;
-    if let Some(unknown) = object.keys().find(|key| !QUERY_FIELDS.contains(&key.as_str())) {
-        let reason = format!("unknown field; a query line holds {}", QUERY_FIELDS.join(", "));
-        return Err(StorageError::invalid(unknown.as_str(), reason).into());
-    }
-    let id = match object.remove("id") {
-        Some(Value::String(id)) => id,
-        Some(Value::Number(n)) => n.to_string(),
-        None | Some(Value::Null) => return Err(StorageError::invalid("id", "missing: every query needs an id").into()),
-        Some(other) => {
-            let reason = format!("must be a string or a number, got {}", json_type_name(&other));
-            return Err(StorageError::invalid("id", reason).into());
-        }
-    };
-    let string = |value: Option<Value>, field: &str| -> std::result::Result<Option<String>, StorageError> {
-        match value {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => {
-                Err(StorageError::invalid(field, format!("must be a string, got {}", json_type_name(&other))))
-            }
-        }
-    };
-    let query_text = string(object.remove("text"), "text")?;
-    let line_mode = string(object.remove("mode"), "mode")?.map(|m| m.parse::<SearchMode>()).transpose()?;
-    let keyword_match = string(object.remove("match"), "match")?.map(|m| m.parse::<KeywordMatch>()).transpose()?;
-    let embedding = object.remove("embedding").filter(|v| !v.is_null()).map(|v| embedding_value(v, "embedding"));
-    let filter = object.remove("where").filter(|v| !v.is_null()).map(|v| Filter::from_json(&v));
-    let document_filter =
-        object.remove("where_document").filter(|v| !v.is_null()).map(|v| DocumentFilter::from_json(&v));
-    let top_k = object.remove("top_k").filter(|v| !v.is_null()).map(|value| {
-        value
-            .as_u64()
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| StorageError::invalid("top_k", "must be a positive integer"))
-    });
-    let min_score = object.remove("min_score").filter(|v| !v.is_null()).map(|value| {
-        #[allow(clippy::cast_possible_truncation)] // a score in [0, 1]; the request's checks hold the range
-        value.as_f64().map(|score| score as f32).ok_or_else(|| StorageError::invalid("min_score", "must be a number"))
-    });
-    let input = SearchInput {
-        mode: line_mode,
-        text: query_text,
-        keyword_match,
-        embedding: embedding.transpose()?,
-        top_k: top_k.transpose()?,
-        min_score: min_score.transpose()?,
-        filter: filter.transpose()?,
-        document_filter: document_filter.transpose()?,
-        fusion: None,
-        explain,
-    };
-    Ok((id, defaults.request(input)?))
 }
 
 /// Runs the query (or queries). Batch results are JSON lines whatever the format; timing goes to stderr.

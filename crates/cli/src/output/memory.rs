@@ -5,7 +5,9 @@ use std::io::{self, Write};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use storage_core::memory::{ExpireMode, Memory, RememberAction, RememberOutcome, Scope};
-use storage_core::views::{Forgotten, MemoryBrief, MemoryHistory, MemoryList, MemorySpaceView, Recalled, Superseded};
+use storage_core::views::{
+    Forgotten, MemoryBrief, MemoryHistory, MemoryList, MemorySpaceView, Recalled, RememberBatch, Superseded,
+};
 use uuid::Uuid;
 
 use super::table::{Align, Table, key_values};
@@ -120,30 +122,8 @@ impl Report for RememberOutcome {
     }
 }
 
-/// `remember --from-json`: counts per action and every outcome, in input order.
-#[derive(Debug, Default, Serialize)]
-pub(crate) struct RememberBatchReport {
-    remembered: u64,
-    created: u64,
-    updated_by_key: u64,
-    deduplicated: u64,
-    results: Vec<RememberOutcome>,
-}
-
-impl RememberBatchReport {
-    /// Counts one outcome.
-    pub(crate) fn add(&mut self, outcome: RememberOutcome) {
-        self.remembered += 1;
-        match outcome.action {
-            RememberAction::Created => self.created += 1,
-            RememberAction::UpdatedByKey => self.updated_by_key += 1,
-            RememberAction::Deduplicated { .. } => self.deduplicated += 1,
-        }
-        self.results.push(outcome);
-    }
-}
-
-impl Report for RememberBatchReport {
+/// `remember --from-json`: `{"remembered", "created", "updated_by_key", "deduplicated", "results"}`.
+impl Report for RememberBatch {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let mut table = Table::new(&[("id", Align::Left), ("action", Align::Left), ("content", Align::Left)]);
         for outcome in &self.results {

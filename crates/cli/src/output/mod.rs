@@ -11,12 +11,10 @@ use std::io::{self, BufWriter, Stdout, Write};
 
 use serde::Serialize;
 
-pub(crate) use self::memory::{
-    ExpireReport, MemoryListReport, MemoryReport, RememberBatchReport, StaleReport, time_text,
-};
+pub(crate) use self::memory::{ExpireReport, MemoryListReport, MemoryReport, StaleReport, time_text};
 pub(crate) use self::reports::{
-    ComposeReport, ConfigReport, ConfigRow, CopyReport, ExportReport, ImportReport, InitReport, MigrationsReport,
-    ResetReport, StatusReport,
+    ConfigReport, ConfigRow, CopyReport, ExportReport, ImportReport, InitReport, MigrationsReport, ResetReport,
+    StatusReport,
 };
 pub(crate) use self::session::{AgentReport, ArtifactReport, SessionReport};
 pub(crate) use self::task::TaskReport;

@@ -293,16 +293,8 @@ impl Report for CopyReport {
 }
 
 /// `compose`: the files written and what to run next.
-#[derive(Debug, Serialize)]
-pub(crate) struct ComposeReport {
-    pub(crate) compose_file: PathBuf,
-    pub(crate) env_file: PathBuf,
-    /// The host address the port is published on (`POSTGRES_BIND`).
-    pub(crate) bind: &'static str,
-    pub(crate) port: u16,
-}
-
-impl Report for ComposeReport {
+#[cfg(feature = "postgres")]
+impl Report for crate::factory::compose::ComposeProject {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "wrote {}", self.compose_file.display())?;
         writeln!(out, "wrote {} (mode 0600: it holds the database password)", self.env_file.display())?;

@@ -20,9 +20,11 @@ from brainstore.types import (
     Artifact,
     CollectionInfo,
     Embedding,
+    EmbeddingProvider,
     EnqueueOutcome,
     GetResult,
     IncludePart,
+    KeywordMatch,
     Memory,
     MessageHit,
     Metadata,
@@ -161,6 +163,7 @@ class CollectionCalls:
         where_document: WhereDocument | None,
         include: Sequence[IncludePart],
         mode: SearchMode | None,
+        match: KeywordMatch | None,
         min_score: float | None,
         fusion: dict[str, Any] | None,
     ) -> Call[QueryResult]:
@@ -184,6 +187,7 @@ class CollectionCalls:
                     "text": None if texts is None else texts[index],
                     "embedding": None if embeddings is None else embeddings[index],
                     "mode": mode,
+                    "match": match,
                     "n_results": n_results,
                     "where": where,
                     "where_document": where_document,
@@ -246,6 +250,9 @@ class CollectionCalls:
         id_list = [ids] if isinstance(ids, str) else None if ids is None else list(ids)
         return single(self._documents.delete, self.name, ids=id_list, where=where, finish=int)
 
+    def _embed(self, texts: Sequence[str]) -> Call[list[Embedding]]:
+        return single(self._documents.embed, self.name, list(texts), finish=list)
+
     def _delete_all(self) -> Call[int]:
         return single(self._documents.delete_all, self.name, finish=int)
 
@@ -285,6 +292,7 @@ class StoreCalls:
         metric: str | None,
         provider: str | None,
         model: str | None,
+        embedding: EmbeddingProvider | None,
         exist_ok: bool,
     ) -> Call[CollectionInfo]:
         return single(
@@ -294,6 +302,7 @@ class StoreCalls:
             metric=metric,
             provider=provider,
             model=model,
+            embedding=embedding,
             exist_ok=exist_ok,
             finish=same,
         )

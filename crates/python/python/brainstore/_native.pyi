@@ -9,9 +9,14 @@ from typing import Any
 def generate_id() -> str:
     """A new chunk id (UUIDv7), as upserts generate for chunks without one."""
 
-def open_embedded(path: str, *, aio: bool = False) -> Any: ...
+def open_embedded(path: str, *, embedding: str | dict[str, Any] | None = None, aio: bool = False) -> Any: ...
 def connect_postgres(
-    database_url: str, *, schema: str | None = None, pool_size: int | None = None, aio: bool = False
+    database_url: str,
+    *,
+    schema: str | None = None,
+    pool_size: int | None = None,
+    embedding: str | dict[str, Any] | None = None,
+    aio: bool = False,
 ) -> Any: ...
 
 class NativeStore:
@@ -32,10 +37,12 @@ class NativeDocuments:
         metric: str | None = None,
         provider: str | None = None,
         model: str | None = None,
+        embedding: str | dict[str, Any] | None = None,
         exist_ok: bool = True,
         aio: bool = False,
     ) -> Any: ...
     def get_collection(self, name: str, *, aio: bool = False) -> Any: ...
+    def embed(self, name: str, texts: list[str], *, aio: bool = False) -> Any: ...
     def list_collections(self, *, aio: bool = False) -> Any: ...
     def drop_collection(self, name: str, *, aio: bool = False) -> Any: ...
     def upsert(
@@ -55,6 +62,7 @@ class NativeDocuments:
         text: str | None = None,
         embedding: list[float] | None = None,
         mode: str | None = None,
+        match: str | None = None,
         n_results: int = 10,
         where: dict[str, Any] | None = None,
         where_document: dict[str, Any] | None = None,
@@ -90,7 +98,7 @@ class NativeMemories:
     def supersede(self, tenant: str, old_id: str, replacement: dict[str, Any], **options: Any) -> Any: ...
     def forget(self, tenant: str, id: str, **options: Any) -> Any: ...
     def history(self, tenant: str, id: str, *, aio: bool = False) -> Any: ...
-    def set_space(self, dimensions: int, **options: Any) -> Any: ...
+    def set_space(self, dimensions: int | None = None, **options: Any) -> Any: ...
 
 class NativeSessions:
     def create(self, session: dict[str, Any], *, aio: bool = False) -> Any: ...

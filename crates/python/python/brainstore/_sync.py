@@ -31,9 +31,12 @@ from brainstore.types import (
     AppendOutcome,
     Artifact,
     CollectionInfo,
+    Embedding,
+    EmbeddingProvider,
     EnqueueOutcome,
     GetResult,
     IncludePart,
+    KeywordMatch,
     Memory,
     Message,
     MessageHit,
@@ -88,19 +91,18 @@ class Collection(CollectionCalls, _Runner):
         mode: SearchMode | None = None,
         min_score: float | None = None,
         fusion: dict[str, Any] | None = None,
+        match: KeywordMatch | None = None,
     ) -> QueryResult:
         """Runs one query per text and/or embedding; each inner list is best hit first.
 
         ``mode`` defaults to what the inputs allow: ``hybrid`` with texts and embeddings, ``vector`` with
-        embeddings only, ``keyword`` with texts only. Filters apply before ranking in every leg, so a
-        filtered query returns ``n_results`` hits whenever that many match. Add ``"embeddings"`` to
-        ``include`` to get the hits' vectors (for max-marginal-relevance).
+        embeddings only, ``keyword`` with texts only (``hybrid`` when the collection has an embedding
+        provider, which embeds the texts). ``match`` says how the keyword leg's words combine: ``"any"``
+        (the default) or ``"all"``. Filters apply before ranking in every leg, so a filtered query returns
+        ``n_results`` hits whenever that many match. Add ``"embeddings"`` to ``include`` to get the hits'
+        vectors (for max-marginal-relevance).
         """
-        return self._run(
-            self._query(
-                query_texts, query_embeddings, n_results, where, where_document, include, mode, min_score, fusion
-            )
-        )
+        return self._run(self._query(**arguments(locals())))
 
     def get(
         self,
@@ -124,6 +126,11 @@ class Collection(CollectionCalls, _Runner):
         The empty filter is refused (:meth:`delete_all` empties a collection on purpose).
         """
         return self._run(self._delete(ids, where))
+
+    def embed(self, texts: Sequence[str]) -> builtins.list[Embedding]:
+        """The vectors the collection's embedding provider gives ``texts``, as ``upsert`` would store them; a
+        collection without a provider raises ``InvalidInput``."""
+        return self._run(self._embed(texts))
 
     def delete_all(self) -> int:
         """Deletes every chunk and keeps the collection and its embedding space; returns how many."""
@@ -224,9 +231,20 @@ class Memories(MemoryCalls, _Runner):
         return self._run(self._history(tenant, memory_id))
 
     def set_space(
-        self, dimensions: int, *, metric: str | None = None, provider: str | None = None, model: str | None = None
+        self,
+        dimensions: int | None = None,
+        *,
+        metric: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        embedding: EmbeddingProvider | None = None,
     ) -> None:
-        """Records the memory embedding space: every memory embedding must then have ``dimensions`` values."""
+        """Records the memory embedding space: every memory embedding must then have ``dimensions`` values.
+
+        ``embedding`` (``"local"`` or a provider dict, as ``Store.create_collection`` takes it) records that
+        provider's model and dimensions instead; memories remembered and recalls made with text alone are then
+        embedded by it. A space given by ``provider`` and ``model`` names embeds with the store's
+        ``embedding`` configuration (``open(..., embedding=...)``)."""
         return self._run(self._set_space(**arguments(locals())))
 
 
@@ -407,11 +425,18 @@ class Store(StoreCalls, _Runner):
         metric: str | None = None,
         provider: str | None = None,
         model: str | None = None,
+        embedding: EmbeddingProvider | None = None,
     ) -> Collection:
         """Creates a collection; an existing one raises ``Conflict``. ``dimensions`` records the embedding
         space (``metric``: ``cosine``, ``l2`` or ``inner_product``); without it the collection holds text only
-        until a space is recorded."""
-        self._run(self._create(name, dimensions, metric, provider, model, False))
+        until a space is recorded.
+
+        ``embedding`` gives the collection an embedding provider instead: ``"local"`` (all-MiniLM-L6-v2
+        in-process; a cargo feature on by default) or a dict such as ``{"provider":
+        "openai", "base_url": ..., "model": ..., "api_key_env": "OPENAI_API_KEY"}``. Its model and dimensions
+        are recorded; ``upsert`` then embeds documents sent without embeddings and ``query`` embeds
+        ``query_texts`` (text alone then searches hybrid, unless ``mode`` says otherwise)."""
+        self._run(self._create(name, dimensions, metric, provider, model, embedding, False))
         return Collection(self._documents, name)
 
     def get_or_create_collection(
@@ -422,10 +447,12 @@ class Store(StoreCalls, _Runner):
         metric: str | None = None,
         provider: str | None = None,
         model: str | None = None,
+        embedding: EmbeddingProvider | None = None,
     ) -> Collection:
         """The collection, created if missing; a different recorded embedding space raises
-        ``IncompatibleState``."""
-        self._run(self._create(name, dimensions, metric, provider, model, True))
+        ``IncompatibleState``. ``embedding`` attaches a provider as in :meth:`create_collection` (for this
+        process: pass it again after reopening the store, unless the recorded provider's defaults reach it)."""
+        self._run(self._create(name, dimensions, metric, provider, model, embedding, True))
         return Collection(self._documents, name)
 
     def get_collection(self, name: str) -> Collection:
@@ -455,12 +482,22 @@ class Store(StoreCalls, _Runner):
         self.close()
 
 
-def open(path: str = ".brainstore") -> Store:
-    """Opens the embedded store in the folder ``path``, creating it if missing. No server is involved."""
-    return Store(_native.open_embedded(path))
+def open(path: str = ".brainstore", *, embedding: EmbeddingProvider | None = None) -> Store:
+    """Opens the embedded store in the folder ``path``, creating it if missing. No server is involved.
+
+    ``embedding`` (``"local"`` or a provider dict) configures how recorded spaces that name a provider are
+    reached: a local model folder, a server's address and key variable. By default the local provider finds
+    its model in the Hugging Face cache."""
+    return Store(_native.open_embedded(path, embedding=embedding))
 
 
-def connect(database_url: str, *, schema: str | None = None, pool_size: int | None = None) -> Store:
+def connect(
+    database_url: str,
+    *,
+    schema: str | None = None,
+    pool_size: int | None = None,
+    embedding: EmbeddingProvider | None = None,
+) -> Store:
     """Connects to PostgreSQL with pgvector (``postgres://user:pass@host:port/db``) and creates or migrates
-    brainstore's tables in ``schema`` (``public`` by default)."""
-    return Store(_native.connect_postgres(database_url, schema=schema, pool_size=pool_size))
+    brainstore's tables in ``schema`` (``public`` by default). ``embedding`` as for :func:`open`."""
+    return Store(_native.connect_postgres(database_url, schema=schema, pool_size=pool_size, embedding=embedding))

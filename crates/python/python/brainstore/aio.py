@@ -33,9 +33,12 @@ from brainstore.types import (
     AppendOutcome,
     Artifact,
     CollectionInfo,
+    Embedding,
+    EmbeddingProvider,
     EnqueueOutcome,
     GetResult,
     IncludePart,
+    KeywordMatch,
     Memory,
     Message,
     MessageHit,
@@ -90,19 +93,18 @@ class AsyncCollection(CollectionCalls, _Runner):
         mode: SearchMode | None = None,
         min_score: float | None = None,
         fusion: dict[str, Any] | None = None,
+        match: KeywordMatch | None = None,
     ) -> QueryResult:
         """Runs one query per text and/or embedding; each inner list is best hit first.
 
         ``mode`` defaults to what the inputs allow: ``hybrid`` with texts and embeddings, ``vector`` with
-        embeddings only, ``keyword`` with texts only. Filters apply before ranking in every leg, so a
-        filtered query returns ``n_results`` hits whenever that many match. Add ``"embeddings"`` to
-        ``include`` to get the hits' vectors (for max-marginal-relevance).
+        embeddings only, ``keyword`` with texts only (``hybrid`` when the collection has an embedding
+        provider, which embeds the texts). ``match`` says how the keyword leg's words combine: ``"any"``
+        (the default) or ``"all"``. Filters apply before ranking in every leg, so a filtered query returns
+        ``n_results`` hits whenever that many match. Add ``"embeddings"`` to ``include`` to get the hits'
+        vectors (for max-marginal-relevance).
         """
-        return await self._arun(
-            self._query(
-                query_texts, query_embeddings, n_results, where, where_document, include, mode, min_score, fusion
-            )
-        )
+        return await self._arun(self._query(**arguments(locals())))
 
     async def get(
         self,
@@ -126,6 +128,11 @@ class AsyncCollection(CollectionCalls, _Runner):
         The empty filter is refused (:meth:`delete_all` empties a collection on purpose).
         """
         return await self._arun(self._delete(ids, where))
+
+    async def embed(self, texts: Sequence[str]) -> builtins.list[Embedding]:
+        """The vectors the collection's embedding provider gives ``texts``, as ``upsert`` would store them; a
+        collection without a provider raises ``InvalidInput``."""
+        return await self._arun(self._embed(texts))
 
     async def delete_all(self) -> int:
         """Deletes every chunk and keeps the collection and its embedding space; returns how many."""
@@ -226,9 +233,16 @@ class AsyncMemories(MemoryCalls, _Runner):
         return await self._arun(self._history(tenant, memory_id))
 
     async def set_space(
-        self, dimensions: int, *, metric: str | None = None, provider: str | None = None, model: str | None = None
+        self,
+        dimensions: int | None = None,
+        *,
+        metric: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        embedding: EmbeddingProvider | None = None,
     ) -> None:
-        """Records the memory embedding space: every memory embedding must then have ``dimensions`` values."""
+        """Records the memory embedding space: every memory embedding must then have ``dimensions`` values.
+        ``embedding`` records a provider's space instead, as in :meth:`brainstore.Memories.set_space`."""
         return await self._arun(self._set_space(**arguments(locals())))
 
 
@@ -409,11 +423,18 @@ class AsyncStore(StoreCalls, _Runner):
         metric: str | None = None,
         provider: str | None = None,
         model: str | None = None,
+        embedding: EmbeddingProvider | None = None,
     ) -> AsyncCollection:
         """Creates a collection; an existing one raises ``Conflict``. ``dimensions`` records the embedding
         space (``metric``: ``cosine``, ``l2`` or ``inner_product``); without it the collection holds text only
-        until a space is recorded."""
-        await self._arun(self._create(name, dimensions, metric, provider, model, False))
+        until a space is recorded.
+
+        ``embedding`` gives the collection an embedding provider instead: ``"local"`` (all-MiniLM-L6-v2
+        in-process; a cargo feature on by default) or a dict such as ``{"provider":
+        "openai", "base_url": ..., "model": ..., "api_key_env": "OPENAI_API_KEY"}``. Its model and dimensions
+        are recorded; ``upsert`` then embeds documents sent without embeddings and ``query`` embeds
+        ``query_texts`` (text alone then searches hybrid, unless ``mode`` says otherwise)."""
+        await self._arun(self._create(name, dimensions, metric, provider, model, embedding, False))
         return AsyncCollection(self._documents, name)
 
     async def get_or_create_collection(
@@ -424,10 +445,12 @@ class AsyncStore(StoreCalls, _Runner):
         metric: str | None = None,
         provider: str | None = None,
         model: str | None = None,
+        embedding: EmbeddingProvider | None = None,
     ) -> AsyncCollection:
         """The collection, created if missing; a different recorded embedding space raises
-        ``IncompatibleState``."""
-        await self._arun(self._create(name, dimensions, metric, provider, model, True))
+        ``IncompatibleState``. ``embedding`` attaches a provider as in :meth:`create_collection` (for this
+        process: pass it again after reopening the store, unless the recorded provider's defaults reach it)."""
+        await self._arun(self._create(name, dimensions, metric, provider, model, embedding, True))
         return AsyncCollection(self._documents, name)
 
     async def get_collection(self, name: str) -> AsyncCollection:
@@ -457,15 +480,23 @@ class AsyncStore(StoreCalls, _Runner):
         await self.close()
 
 
-async def open(path: str = ".brainstore") -> AsyncStore:
+async def open(path: str = ".brainstore", *, embedding: EmbeddingProvider | None = None) -> AsyncStore:
     """Opens the embedded store in the folder ``path``, creating it if missing. No server is involved."""
-    return AsyncStore(await _native.open_embedded(path, aio=True))
+    return AsyncStore(await _native.open_embedded(path, embedding=embedding, aio=True))
 
 
-async def connect(database_url: str, *, schema: str | None = None, pool_size: int | None = None) -> AsyncStore:
+async def connect(
+    database_url: str,
+    *,
+    schema: str | None = None,
+    pool_size: int | None = None,
+    embedding: EmbeddingProvider | None = None,
+) -> AsyncStore:
     """Connects to PostgreSQL with pgvector (``postgres://user:pass@host:port/db``) and creates or migrates
     brainstore's tables in ``schema`` (``public`` by default)."""
-    return AsyncStore(await _native.connect_postgres(database_url, schema=schema, pool_size=pool_size, aio=True))
+    return AsyncStore(
+        await _native.connect_postgres(database_url, schema=schema, pool_size=pool_size, embedding=embedding, aio=True)
+    )
 
 
 __all__ = ["AsyncCollection", "AsyncMemories", "AsyncSessions", "AsyncStore", "AsyncTasks", "connect", "open"]

@@ -12,6 +12,12 @@ Filters use brainstore's ``where`` syntax (Chroma's: ``{"year": {"$gte": 2020}}`
 ``search_mode="hybrid"`` fuses the vector and BM25 keyword legs. Scores from ``similarity_search_with_score``
 are relevance in [0, 1], higher is better, so ``similarity_search_with_relevance_scores`` returns them as
 they are. The collection records its dimensions from the first embeddings it stores.
+
+Instead of a LangChain ``Embeddings``, pass a brainstore embedding provider (``"local"``, or a provider dict
+as ``Store.create_collection`` takes it): the collection records that model, and :class:`CollectionEmbeddings`
+embeds documents and queries with it, in Rust::
+
+    vectors = BrainstoreVectorStore(brainstore.open(".brainstore"), "local", collection_name="notes")
 """
 
 from __future__ import annotations
@@ -28,7 +34,27 @@ from brainstore._native import generate_id
 from brainstore._sync import Collection, Store
 from brainstore.aio import AsyncCollection
 from brainstore.errors import IncompatibleState
-from brainstore.types import QueryResult, SearchMode, Where
+from brainstore.types import EmbeddingProvider, QueryResult, SearchMode, Where
+
+
+class CollectionEmbeddings(Embeddings):
+    """LangChain ``Embeddings`` from a collection's embedding provider (``Collection.embed``)."""
+
+    def __init__(self, collection: Collection, async_collection: AsyncCollection) -> None:
+        self._collection = collection
+        self._async_collection = async_collection
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._collection.embed(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._collection.embed([text])[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        return await self._async_collection.embed(texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return (await self._async_collection.embed([text]))[0]
 
 
 def _not_initialized(error: IncompatibleState) -> bool:
@@ -59,21 +85,26 @@ class BrainstoreVectorStore(VectorStore):
     def __init__(
         self,
         store: Store,
-        embedding: Embeddings,
+        embedding: Embeddings | EmbeddingProvider,
         *,
         collection_name: str = "langchain",
         metric: str | None = None,
         search_mode: SearchMode = "vector",
     ) -> None:
         self._store = store
-        self._embedding = embedding
         self._metric = metric
         self.search_mode: SearchMode = search_mode
         self.collection_name = collection_name
-        store.get_or_create_collection(collection_name, metric=None)
+        provider = None if isinstance(embedding, Embeddings) else embedding
+        store.get_or_create_collection(collection_name, metric=metric if provider else None, embedding=provider)
         self._collection = Collection(store._documents, collection_name)
         self._async_collection = AsyncCollection(store._documents, collection_name)
-        self._dimensions_recorded = False
+        self._embedding: Embeddings = (
+            embedding
+            if isinstance(embedding, Embeddings)
+            else CollectionEmbeddings(self._collection, self._async_collection)
+        )
+        self._dimensions_recorded = provider is not None
 
     @property
     def embeddings(self) -> Embeddings:
@@ -300,7 +331,7 @@ class BrainstoreVectorStore(VectorStore):
     def from_texts(
         cls,
         texts: list[str],
-        embedding: Embeddings,
+        embedding: Embeddings | EmbeddingProvider,
         metadatas: list[dict[str, Any]] | None = None,
         *,
         ids: list[str] | None = None,
@@ -318,4 +349,4 @@ class BrainstoreVectorStore(VectorStore):
         return vector_store
 
 
-__all__ = ["BrainstoreVectorStore"]
+__all__ = ["BrainstoreVectorStore", "CollectionEmbeddings"]

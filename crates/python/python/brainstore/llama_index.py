@@ -39,7 +39,7 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_
 from brainstore._sync import Collection, Store
 from brainstore.aio import AsyncCollection
 from brainstore.errors import IncompatibleState, InvalidInput
-from brainstore.types import GetResult, QueryResult, SearchMode, Where
+from brainstore.types import EmbeddingProvider, GetResult, QueryResult, SearchMode, Where
 
 _COMPARISONS = {
     FilterOperator.EQ: "$eq",
@@ -113,12 +113,23 @@ class BrainstoreVectorStore(BasePydanticVectorStore):
     _collection: Collection = PrivateAttr()
     _async_collection: AsyncCollection = PrivateAttr()
     _metric: str | None = PrivateAttr(default=None)
+    _embeds: bool = PrivateAttr(default=False)
 
-    def __init__(self, store: Store, collection_name: str = "llama_index", metric: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        collection_name: str = "llama_index",
+        metric: str | None = None,
+        embedding: EmbeddingProvider | None = None,
+    ) -> None:
+        """``embedding`` gives the collection a brainstore embedding provider (``"local"`` or a provider dict):
+        nodes added without embeddings are embedded by it, and a query with text but no embedding searches
+        with the text's vector."""
         super().__init__(stores_text=True, collection_name=collection_name)
-        store.get_or_create_collection(collection_name)
+        store.get_or_create_collection(collection_name, metric=metric if embedding else None, embedding=embedding)
         self._store = store
         self._metric = metric
+        self._embeds = embedding is not None
         self._collection = Collection(store._documents, collection_name)
         self._async_collection = AsyncCollection(store._documents, collection_name)
 
@@ -134,8 +145,9 @@ class BrainstoreVectorStore(BasePydanticVectorStore):
     # Writing ------------------------------------------------------------------------------------------
 
     def _columns(self, nodes: Sequence[BaseNode]) -> dict[str, Any]:
-        embeddings = [node.get_embedding() for node in nodes]
-        if embeddings and self._collection.info()["embedding_space"] is None:
+        # With a provider, a node without an embedding is embedded by the store; without, it must carry one.
+        embeddings = [node.embedding if self._embeds else node.get_embedding() for node in nodes]
+        if embeddings and embeddings[0] is not None and self._collection.info()["embedding_space"] is None:
             self._store.get_or_create_collection(
                 self.collection_name, dimensions=len(embeddings[0]), metric=self._metric
             )
@@ -247,7 +259,9 @@ class BrainstoreVectorStore(BasePydanticVectorStore):
             fusion = {"vector_weight": query.alpha, "keyword_weight": 1.0 - query.alpha}
         top_k = query.hybrid_top_k if mode == "hybrid" and query.hybrid_top_k else query.similarity_top_k
         return {
-            "query_texts": [query.query_str] if mode != "vector" and query.query_str is not None else None,
+            "query_texts": [query.query_str]
+            if query.query_str is not None and (mode != "vector" or (self._embeds and not query.query_embedding))
+            else None,
             "query_embeddings": [query.query_embedding] if mode != "keyword" and query.query_embedding else None,
             "n_results": max(top_k, 1) * (4 if mmr else 1),
             "where": where,

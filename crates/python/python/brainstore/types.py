@@ -28,6 +28,16 @@ WhereDocument = dict[str, Any]
 SearchMode = Literal["vector", "keyword", "hybrid"]
 """Which index answers a query: nearest vectors, BM25 keyword relevance, or both fused."""
 
+KeywordMatch = Literal["any", "all"]
+"""How a keyword query's words combine: a chunk matching any of them (ranked by BM25), or only chunks with all
+of them. Quoted phrases, ``or`` / ``and`` and ``-word`` keep their meaning either way."""
+
+EmbeddingProvider = str | dict[str, Any]
+"""A collection's embedding provider: ``"local"`` (all-MiniLM-L6-v2 in-process), or a dict of crates/embed's
+settings: ``provider`` (``local``, ``openai``, ``ollama``), ``model``, ``model_path`` (a local model folder),
+``base_url``, ``api_key_env`` (the NAME of the variable holding the key), ``dimensions``, ``batch_size``,
+``timeout_secs``, ``max_retries``."""
+
 IncludePart = Literal["documents", "metadatas", "embeddings", "distances", "scores"]
 """What a ``get`` or ``query`` returns besides ids (``distances`` and ``scores`` only for queries)."""
 

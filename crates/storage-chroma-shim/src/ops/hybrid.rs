@@ -9,6 +9,7 @@ use storage_core::{CollectionName, SearchHit, SearchRequest, StorageError, TextL
 use super::HitRow;
 use super::keyword::keyword_leg;
 use super::vector::{VectorContext, VectorSearch, prepare, vector_leg};
+use crate::filter_sql::RankedFilter;
 
 pub(crate) async fn search(
     ctx: &VectorContext<'_>,
@@ -30,8 +31,8 @@ pub(crate) async fn search(
     let query = request.keyword_query(language);
     let analyzed = query.analyzed(language);
     let depth = settings.keyword_depth(request.top_k);
-    let per_row = filter.as_ref().map(|filter| &filter.per_row);
-    let keyword = keyword_leg(conn, &collection, &analyzed, depth, per_row).await.map_err(&err)?;
+    let keyword_filter = RankedFilter::of(request);
+    let keyword = keyword_leg(conn, &collection, &analyzed, depth, keyword_filter.as_ref()).await.map_err(&err)?;
 
     let vector_leg: Vec<LegCandidate> =
         vector.iter().map(|c| LegCandidate { id: c.row.id.clone(), score: metric.score(c.distance) }).collect();

@@ -4,6 +4,7 @@
 
 mod audit;
 pub mod merge;
+mod patch;
 mod query;
 pub mod scoring;
 pub(crate) mod space;
@@ -11,6 +12,7 @@ mod store;
 mod types;
 
 pub use self::audit::{AuditAction, AuditEntry};
+pub use self::patch::MemoryPatch;
 pub use self::query::{ListMemories, RecallHit, RecallRequest};
 pub use self::space::{check_dedup_threshold, check_memory_embedding, check_model_name, memory_space_change};
 pub use self::store::{MemoryStore, reembed_stale};

@@ -160,6 +160,7 @@ macro_rules! __conformance_case_list {
             filter::filtered_hybrid_search_matches_the_reference,
             keyword_filtered::filtered_keyword_search_ranks_like_the_reference_when_the_best_matches_fail_the_filter,
             keyword_filtered::filtered_hybrid_search_fuses_its_filtered_legs_when_the_best_matches_fail_the_filter,
+            keyword_filtered::keyword_search_is_exact_when_a_tie_outgrows_every_window,
             filter::filtered_list_matches_the_reference,
             filter::numeric_comparison_ignores_values_that_are_not_numbers,
             filter::nin_and_ne_match_chunks_missing_the_key,

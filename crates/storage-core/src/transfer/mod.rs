@@ -1,21 +1,27 @@
 //! Moving chunks in and out of a store, as a library the command line, the HTTP server or a binding calls:
-//! the JSON-lines chunk reader, the streaming ingest pipeline, the export format, and copy with
+//! the JSON-lines chunk reader (and the query, text and memory formats beside it), embedding text lines, the streaming ingest pipeline, the export format, and copy with
 //! verification (feature `transfer`, which brings tokio for the pipeline's channel).
 //!
 //! Nothing here opens a store, a file or a terminal: callers hand in a `DocumentStore`, a reader or a
 //! writer, and a [`Progress`] that hears how far a run got. Every line error names its line and field.
 
 mod copy;
+mod embed;
 mod error;
 mod export;
 mod ingest;
 mod lines;
+mod memories;
+mod requests;
 
 pub use self::copy::{CopiedCollection, CopyOptions, copy_collections};
+pub use self::embed::{EMBED_BATCH, EmbeddedLine, embed_lines};
 pub use self::error::{LineError, TransferError};
 pub use self::export::{EXPORT_FORMAT_VERSION, ExportHeader, export};
 pub use self::ingest::{IngestMode, IngestSettings, IngestSummary, Input, ingest};
 pub use self::lines::{Line, LineReader, MAX_LINE_BYTES, chunk_line, json_error_text, parse_object};
+pub use self::memories::memory_objects;
+pub use self::requests::{QUERY_FIELDS, query_line, text_line};
 
 /// What a long transfer reports as it goes: the command line draws a bar on a terminal, others may log or
 /// ignore it. Every method does nothing unless implemented.

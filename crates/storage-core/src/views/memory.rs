@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::document::Metadata;
 use crate::embedding::{Embedding, EmbeddingSpace};
-use crate::memory::{AuditEntry, Memory, MemoryStatus, MemoryTier, RecallHit, Scope};
+use crate::memory::{AuditEntry, Memory, MemoryStatus, MemoryTier, RecallHit, RememberAction, RememberOutcome, Scope};
 
 /// A memory as listings and recall hits show it: every field of [`Memory`] in its order, the vector replaced
 /// by its length (getting the memory shows the vector).
@@ -228,4 +228,34 @@ pub struct MemorySpaceView {
     /// Memories marked stale by a switch to this space (a replace only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale_marked: Option<u64>,
+}
+
+/// Many memories remembered in order (`memory remember --from-json`): counts per action and every outcome,
+/// in input order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RememberBatch {
+    /// Memories remembered.
+    pub remembered: u64,
+    /// Of them, inserted as new.
+    pub created: u64,
+    /// Of them, updated because their key existed.
+    pub updated_by_key: u64,
+    /// Of them, merged into a near-duplicate.
+    pub deduplicated: u64,
+    /// Every outcome, in input order.
+    pub results: Vec<RememberOutcome>,
+}
+
+impl RememberBatch {
+    /// Counts one outcome.
+    pub fn add(&mut self, outcome: RememberOutcome) {
+        self.remembered += 1;
+        match outcome.action {
+            RememberAction::Created => self.created += 1,
+            RememberAction::UpdatedByKey => self.updated_by_key += 1,
+            RememberAction::Deduplicated { .. } => self.deduplicated += 1,
+        }
+        self.results.push(outcome);
+    }
 }

@@ -14,7 +14,8 @@ mod task;
 
 pub use self::documents::{Chunks, Collections, Count, Deleted, SearchResult, SearchResults};
 pub use self::memory::{
-    Forgotten, MemoryBrief, MemoryHistory, MemoryList, MemorySpaceView, Recalled, RecalledMemory, Superseded,
+    Forgotten, MemoryBrief, MemoryHistory, MemoryList, MemorySpaceView, Recalled, RecalledMemory, RememberBatch,
+    Superseded,
 };
 pub use self::session::{
     AgentList, ArtifactBrief, ArtifactHit, ArtifactHits, ArtifactList, MessageHit, MessageHits, MessageList,

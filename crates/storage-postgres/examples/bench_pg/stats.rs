@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::e2e::{EndToEnd, median};
-use super::{Result, read_env};
+use super::{Result, SCHEMA, read_env};
 
 /// Latency percentiles in milliseconds.
 #[derive(Clone, Copy, Debug)]
@@ -53,7 +53,12 @@ impl Pgbench {
     pub(crate) fn run(&self, mode: &str, round: Option<usize>, transactions: usize) -> Result<()> {
         let mut command = Command::new(&self.binary);
         command
-            .env("PGOPTIONS", "-c hnsw.ef_search=100 -c hnsw.iterative_scan=strict_order")
+            // brainstore's connections put its schema first in `search_path`; its statements name
+            // `bs_keyword_stats` unqualified, so pgbench's session needs the same path.
+            .env(
+                "PGOPTIONS",
+                format!("-c search_path={SCHEMA},public -c hnsw.ef_search=100 -c hnsw.iterative_scan=strict_order"),
+            )
             .args(["-n", "-M", "prepared", "-c", "1", "-j", "1", "-t"])
             .arg(transactions.to_string());
         if let Some(round) = round {

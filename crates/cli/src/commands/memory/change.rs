@@ -1,13 +1,13 @@
 //! `memory supersede`, `dispute`, `archive`, `forget` and `expire`: changes that the audit log records.
 
 use chrono::{DateTime, Utc};
-use storage_core::memory::{ChangeContext, ExpireMode, Memory, MemoryTier, NewMemory, Scope};
+use storage_core::memory::{ChangeContext, ExpireMode, MemoryPatch, NewMemory, Scope};
 use storage_core::views::{Forgotten, Superseded};
 use uuid::Uuid;
 
-use super::remember::Fields;
+use super::remember::patch;
 use super::{change, flag_of, memory_id, not_found, scope};
-use crate::args::{ExpireArgs, MemoryChangeArgs, ScopeArgs, SupersedeArgs};
+use crate::args::{ExpireArgs, MemoryChangeArgs, SupersedeArgs};
 use crate::commands::Context;
 use crate::commands::fields;
 use crate::error::Result;
@@ -35,16 +35,17 @@ pub(crate) struct Supersede {
     tenant: String,
     old_id: Uuid,
     content: String,
-    scope: ScopeArgs,
-    fields: Fields,
+    scope: Scope,
+    fields: MemoryPatch,
     context: ChangeContext,
 }
 
 /// `memory supersede OLD_ID NEW_CONTENT [fields]`: every flag is checked now, on a probe memory.
 pub(super) fn parse_supersede(args: SupersedeArgs, tenant: String) -> Result<Input> {
     let old_id = fields::uuid("OLD_ID", &args.old_id)?;
-    let fields = Fields::parse(args.fields)?;
-    let mut probe = NewMemory::new(scope(tenant.clone(), args.scope.clone())?, args.content.clone());
+    let fields = patch(args.fields)?;
+    let scope = scope(tenant.clone(), args.scope)?;
+    let mut probe = NewMemory::new(scope.clone(), args.content.clone());
     fields.clone().apply(&mut probe);
     probe.validate().map_err(|e| {
         fields::named_field(e, |field| if field == "content" { "NEW_CONTENT".to_owned() } else { flag_of(field) })
@@ -53,7 +54,7 @@ pub(super) fn parse_supersede(args: SupersedeArgs, tenant: String) -> Result<Inp
         tenant,
         old_id,
         content: args.content,
-        scope: args.scope,
+        scope,
         fields,
         context: change(args.change)?,
     })))
@@ -79,34 +80,6 @@ pub(super) fn parse_expire(args: ExpireArgs, tenant: String) -> Result<Input> {
     })
 }
 
-/// The replacement: the old memory's fields (not its embedding, which described the old content, nor its
-/// tier), then the scope ids and fields the flags give.
-fn replacement(old: &Memory, input: Supersede) -> NewMemory {
-    let scope = Scope {
-        tenant: input.tenant,
-        agent: input.scope.agent.or_else(|| old.scope.agent.clone()),
-        user: input.scope.user.or_else(|| old.scope.user.clone()),
-        conversation: input.scope.conversation.or_else(|| old.scope.conversation.clone()),
-    };
-    let mut memory = NewMemory {
-        key: old.key.clone(),
-        kind: old.kind.clone(),
-        subject: old.subject.clone(),
-        tags: old.tags.clone(),
-        importance: old.importance,
-        confidence: old.confidence,
-        pinned: old.pinned,
-        source: old.source.clone(),
-        tier: MemoryTier::Warm,
-        metadata: old.metadata.clone(),
-        related: old.related.clone(),
-        expires_at: old.expires_at,
-        ..NewMemory::new(scope, input.content)
-    };
-    input.fields.apply(&mut memory);
-    memory
-}
-
 /// Runs the change; an unknown id exits 2, a change the memory's state refuses exits 3.
 pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     let store = ctx.stores.memories.as_ref();
@@ -114,7 +87,9 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
         Input::Supersede(input) => {
             let (tenant, old_id, context) = (input.tenant.clone(), input.old_id, input.context.clone());
             let old = store.get_memory(&tenant, old_id).await?.ok_or_else(|| not_found(&tenant, old_id))?;
-            let new = replacement(&old, *input);
+            let Supersede { content, scope, fields, .. } = *input;
+            let mut new = NewMemory::succeeding(&old, scope, content);
+            fields.apply(&mut new);
             let (old, new) =
                 store.supersede(&tenant, old_id, new, &context).await.map_err(|e| fields::named_field(e, flag_of))?;
             printer.report(&Superseded { old, new })

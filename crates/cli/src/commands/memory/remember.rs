@@ -1,13 +1,9 @@
 //! `memory remember`: one memory from flags, or `NewMemory` JSON objects from `--from-json`; and the memory field flags `supersede` shares.
 
-use std::io::Read;
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-use storage_core::memory::{MemoryTier, NewMemory, RememberOptions, Scope};
-use storage_core::{Embedding, Metadata, StorageError, json_type_name};
-use uuid::Uuid;
+use storage_core::StorageError;
+use storage_core::memory::{MemoryPatch, NewMemory, RememberOptions, Scope};
 
 use super::{change, flag_of, scope};
 use crate::args::{MemoryFieldArgs, RememberArgs};
@@ -15,112 +11,34 @@ use crate::commands::Context;
 use crate::commands::fields;
 use crate::config::AppConfig;
 use crate::error::{CliError, LineError, Result};
-use crate::output::{Printer, RememberBatchReport};
+use crate::output::Printer;
 use crate::progress::note;
 
-/// The memory field flags, parsed; `None` / empty means "not given".
-#[derive(Clone, Debug, Default)]
-pub(super) struct Fields {
-    key: Option<String>,
-    kind: Option<String>,
-    tags: Vec<String>,
-    importance: Option<u8>,
-    confidence: Option<f32>,
-    subject: Option<String>,
-    source: Option<String>,
-    pinned: bool,
-    tier: Option<MemoryTier>,
-    embedding: Option<(Embedding, String)>,
-    metadata: Option<Metadata>,
-    expires_at: Option<DateTime<Utc>>,
-    related: Vec<Uuid>,
-}
-
-impl Fields {
-    /// Parses the flags that need it (tier, embedding, metadata, time, ids).
-    pub(super) fn parse(args: MemoryFieldArgs) -> Result<Fields> {
-        let embedding = match (args.embedding, args.embedding_model) {
-            (Some(embedding), Some(model)) => Some((fields::embedding(&embedding)?, model)),
-            // clap requires each with the other; this only guards the invariant.
-            (None, None) => None,
-            _ => return Err(CliError::usage("--embedding and --embedding-model go together")),
-        };
-        let related = args.related.iter().map(|id| fields::uuid("--related", id)).collect::<Result<Vec<_>>>()?;
-        Ok(Fields {
-            key: args.key,
-            kind: args.kind,
-            tags: args.tags,
-            importance: args.importance,
-            confidence: args.confidence,
-            subject: args.subject,
-            source: args.source,
-            pinned: args.pinned,
-            tier: args.tier.as_deref().map(|tier| fields::one_of("--tier", tier)).transpose()?,
-            embedding,
-            metadata: args.metadata.as_deref().map(|text| fields::metadata(Some(text))).transpose()?,
-            expires_at: fields::opt_time("--expires-at", args.expires_at.as_deref())?,
-            related,
-        })
-    }
-
-    /// Whether no field flag was given.
-    fn is_empty(&self) -> bool {
-        self.key.is_none()
-            && self.kind.is_none()
-            && self.tags.is_empty()
-            && self.importance.is_none()
-            && self.confidence.is_none()
-            && self.subject.is_none()
-            && self.source.is_none()
-            && !self.pinned
-            && self.tier.is_none()
-            && self.embedding.is_none()
-            && self.metadata.is_none()
-            && self.expires_at.is_none()
-            && self.related.is_empty()
-    }
-
-    /// Writes every given field over `memory`, leaving the others as they are.
-    pub(super) fn apply(self, memory: &mut NewMemory) {
-        if let Some(key) = self.key {
-            memory.key = Some(key);
-        }
-        if let Some(kind) = self.kind {
-            memory.kind = kind;
-        }
-        if !self.tags.is_empty() {
-            memory.tags = self.tags;
-        }
-        if let Some(importance) = self.importance {
-            memory.importance = importance;
-        }
-        if let Some(confidence) = self.confidence {
-            memory.confidence = confidence;
-        }
-        if let Some(subject) = self.subject {
-            memory.subject = Some(subject);
-        }
-        if let Some(source) = self.source {
-            memory.source = Some(source);
-        }
-        memory.pinned |= self.pinned;
-        if let Some(tier) = self.tier {
-            memory.tier = tier;
-        }
-        if let Some((embedding, model)) = self.embedding {
-            memory.embedding = Some(embedding);
-            memory.embedding_model = Some(model);
-        }
-        if let Some(metadata) = self.metadata {
-            memory.metadata = metadata;
-        }
-        if let Some(expires_at) = self.expires_at {
-            memory.expires_at = Some(expires_at);
-        }
-        if !self.related.is_empty() {
-            memory.related = self.related;
-        }
-    }
+/// The memory field flags as core's patch, the flags that need it parsed (tier, embedding, metadata, time,
+/// ids); a flag not given leaves its field as it is.
+pub(super) fn patch(args: MemoryFieldArgs) -> Result<MemoryPatch> {
+    let embedding = match (args.embedding, args.embedding_model) {
+        (Some(embedding), Some(model)) => Some((fields::embedding(&embedding)?, model)),
+        // clap requires each with the other; this only guards the invariant.
+        (None, None) => None,
+        _ => return Err(CliError::usage("--embedding and --embedding-model go together")),
+    };
+    let related = args.related.iter().map(|id| fields::uuid("--related", id)).collect::<Result<Vec<_>>>()?;
+    Ok(MemoryPatch {
+        key: args.key,
+        kind: args.kind,
+        tags: args.tags,
+        importance: args.importance,
+        confidence: args.confidence,
+        subject: args.subject,
+        source: args.source,
+        pinned: args.pinned,
+        tier: args.tier.as_deref().map(|tier| fields::one_of("--tier", tier)).transpose()?,
+        embedding,
+        metadata: args.metadata.as_deref().map(|text| fields::metadata(Some(text))).transpose()?,
+        expires_at: fields::opt_time("--expires-at", args.expires_at.as_deref())?,
+        related,
+    })
 }
 
 /// Core's checks of a memory built from flags, errors naming the flag.
@@ -146,7 +64,7 @@ enum Items {
 /// Builds the memory (or memories) and the dedup options.
 pub(super) fn parse(args: RememberArgs, tenant: String, app: &AppConfig) -> Result<Input> {
     let scope = scope(tenant, args.scope)?;
-    let fields = Fields::parse(args.fields)?;
+    let fields = patch(args.fields)?;
     let dedup_threshold =
         if args.no_dedup { None } else { Some(args.dedup_threshold.unwrap_or(app.memory.dedup_threshold)) };
     let options = RememberOptions { dedup_threshold, context: change(args.change)? };
@@ -174,81 +92,13 @@ pub(super) fn parse(args: RememberArgs, tenant: String, app: &AppConfig) -> Resu
 
 /// Every `NewMemory` object of FILE (`-`: stdin): one object, pretty-printed or not, or one per line.
 fn read_json(path: &Path, scope: &Scope) -> Result<Vec<(u64, NewMemory)>> {
-    let shown = if path == Path::new("-") { "standard input".to_owned() } else { path.display().to_string() };
-    let mut text = String::new();
-    let read = if path == Path::new("-") {
-        std::io::stdin().read_to_string(&mut text).map(|_| ())
-    } else {
-        std::fs::File::open(path).and_then(|mut file| file.read_to_string(&mut text)).map(|_| ())
-    };
-    read.map_err(|source| CliError::Input { path: shown.clone(), source })?;
-    let mut stream = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
-    let mut memories = Vec::new();
-    loop {
-        let offset = stream.byte_offset();
-        let rest = text.get(offset..).unwrap_or_default();
-        let start = offset + (rest.len() - rest.trim_start().len());
-        let line = line_of(&text, start);
-        let Some(item) = stream.next() else { break };
-        let value = item.map_err(|e| CliError::Line {
-            line: u64::try_from(e.line()).unwrap_or(u64::MAX),
-            source: json_error(&e),
-        })?;
-        let memory = new_memory(value, scope).map_err(|source| CliError::Line { line, source })?;
-        memories.push((line, memory));
-    }
+    let text = fields::content(None, Some(path))?;
+    let memories = storage_core::transfer::memory_objects(&text, scope)?;
     if memories.is_empty() {
+        let shown = if path == Path::new("-") { "standard input".to_owned() } else { path.display().to_string() };
         return Err(CliError::usage(format!("--from-json: {shown} holds no memories")));
     }
     Ok(memories)
-}
-
-/// The 1-based line of byte `offset`.
-fn line_of(text: &str, offset: usize) -> u64 {
-    let before = text.get(..offset).unwrap_or(text);
-    before.bytes().filter(|b| *b == b'\n').count() as u64 + 1
-}
-
-fn json_error(error: &serde_json::Error) -> LineError {
-    LineError::Json(storage_core::transfer::json_error_text(error))
-}
-
-/// One object as a `NewMemory`: a missing scope (or tenant) is the command's; another tenant is refused,
-/// so one command never writes two tenants.
-fn new_memory(value: Value, scope: &Scope) -> std::result::Result<NewMemory, LineError> {
-    let Value::Object(mut object) = value else {
-        return Err(LineError::Json(format!("expected a memory object, got {}", json_type_name(&value))));
-    };
-    match object.get_mut("scope") {
-        None | Some(Value::Null) => {
-            let scope = serde_json::to_value(scope).map_err(|e| StorageError::invalid("scope", e.to_string()))?;
-            object.insert("scope".to_owned(), scope);
-        }
-        Some(Value::Object(given)) => match given.get("tenant") {
-            None | Some(Value::Null) => {
-                given.insert("tenant".to_owned(), Value::String(scope.tenant.clone()));
-            }
-            Some(Value::String(tenant)) if *tenant == scope.tenant => {}
-            Some(other) => {
-                return Err(StorageError::invalid(
-                    "scope.tenant",
-                    format!(
-                        "{other} is not this command's tenant `{}` (--tenant, or `tenant` in the configuration)",
-                        scope.tenant
-                    ),
-                )
-                .into());
-            }
-        },
-        Some(other) => {
-            return Err(
-                StorageError::invalid("scope", format!("must be an object, got {}", json_type_name(other))).into()
-            );
-        }
-    }
-    let memory: NewMemory = storage_core::from_json_value(Value::Object(object))?;
-    memory.validate()?;
-    Ok(memory)
 }
 
 /// Remembers the memory (or each memory in order; a failure leaves the earlier ones remembered).
@@ -260,7 +110,7 @@ pub(super) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> R
             printer.report(&outcome)
         }
         Items::Json(memories) => {
-            let mut report = RememberBatchReport::default();
+            let mut report = storage_core::views::RememberBatch::default();
             let total = memories.len();
             for (done, (line, memory)) in memories.into_iter().enumerate() {
                 match store.remember(memory, &input.options).await {

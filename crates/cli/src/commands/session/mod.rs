@@ -15,14 +15,10 @@ use crate::error::{CliError, Result};
 use crate::output::Printer;
 
 /// A validated session action, with its tenant.
-#[derive(Debug)]
-pub(crate) struct Input {
-    tenant: String,
-    action: Action,
-}
+pub(crate) type Input = super::Tenanted<Action>;
 
 #[derive(Debug)]
-enum Action {
+pub(crate) enum Action {
     Session(sessions::Input),
     Message(messages::Input),
     Artifact(artifacts::Input),

@@ -16,14 +16,10 @@ use crate::error::{CliError, Result};
 use crate::output::{Printer, TaskReport};
 
 /// A validated task action, with its tenant.
-#[derive(Debug)]
-pub(crate) struct Input {
-    tenant: String,
-    action: Action,
-}
+pub(crate) type Input = super::Tenanted<Action>;
 
 #[derive(Debug)]
-enum Action {
+pub(crate) enum Action {
     Enqueue(Box<NewTask>),
     Lease(lease::Input),
     Cancel(Uuid),
