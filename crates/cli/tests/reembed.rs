@@ -307,7 +307,7 @@ fn memories_killed_half_way_then_rerun_end_in_the_new_space(backend: Backend, te
     }
     assert_eq!(listed, total, "no memory lost");
     let new_query = format!("@{}", new_query.display());
-    let tenant = if (rows.len() / 3 * 2) % 2 == 0 { "default" } else { "acme" };
+    let tenant = if (rows.len() / 3 * 2).is_multiple_of(2) { "default" } else { "acme" };
     let hits = store.json(&["memory", "recall", "--embedding", &new_query, "--limit", "1", "--tenant", tenant]);
     assert_eq!(hits["hits"][0]["memory"]["content"], json!(probe_text), "the new space finds the probe: {hits}");
     let old_query = format!("@{}", old_query.display());
