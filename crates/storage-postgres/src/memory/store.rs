@@ -84,9 +84,29 @@ impl MemoryStore for PostgresStore {
             None => None,
         };
         let settings = self.vector_leg_settings();
-        recall::recall(self.connection(), &settings, self.text_language(), request, recorded.as_ref(), clock::now())
-            .await
-            .map_err(self.failure("recall"))
+        match recall::recall(
+            self.connection(),
+            &settings,
+            self.text_language(),
+            request,
+            recorded.as_ref(),
+            clock::now(),
+        )
+        .await
+        {
+            Ok(hits) => Ok(hits),
+            // `reembed --memories` may switch the space between reading it and recalling: the recall then fails
+            // in pgvector's words. Read the space again, so a changed one answers as any mismatch does.
+            Err(error) if request.embedding.is_some() => {
+                let error = self.failure("recall")(error);
+                let fresh = space::read(self.connection(), RowLock::None).await.map_err(self.failure("recall"))?;
+                if let Some(embedding) = &request.embedding {
+                    check_memory_embedding(fresh.as_ref(), "embedding", embedding)?;
+                }
+                Err(error)
+            }
+            Err(error) => Err(self.failure("recall")(error)),
+        }
     }
 
     async fn get_memory(&self, tenant: &str, id: Uuid) -> storage_core::Result<Option<Memory>> {
