@@ -21,7 +21,8 @@ if [ -z "${BRAINSTORE__EMBEDDING__MODEL_PATH:-}" ]; then
     BRAINSTORE__EMBEDDING__MODEL_PATH="$(cargo xtask model path | tail -n 1)"
 fi
 export BRAINSTORE__EMBEDDING__MODEL_PATH
-brainstore=(target/release/brainstore --backend embedded --data-dir "$data_dir" --collection quickstart)
+# Where cargo put the binary: CARGO_TARGET_DIR moves the whole target folder (relative paths from here).
+brainstore=("${CARGO_TARGET_DIR:-target}/release/brainstore" --backend embedded --data-dir "$data_dir" --collection quickstart)
 
 # Bold headings on a terminal only; piped into a file or a pager, raw escape codes would show.
 if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
