@@ -4,12 +4,11 @@ use std::io::BufReader;
 use std::path::Path;
 use std::time::Instant;
 
-use serde_json::Value;
-use storage_core::transfer::{LineReader, json_error_text, query_line};
+use storage_core::transfer::{LineReader, query_line};
 use storage_core::views::SearchResults;
 use storage_core::{DocumentFilter, Embedding, SearchDefaults, SearchInput, SearchMode, SearchRequest, StorageError};
 
-use super::fields::embedding_value;
+use super::fields::{self, embedding_value};
 use super::{Context, flag_error, parse_where};
 use crate::args::{ModeArg, SearchArgs};
 use crate::config::AppConfig;
@@ -59,17 +58,10 @@ pub(crate) fn parse(args: SearchArgs, app: &AppConfig) -> Result<Input> {
     Ok(Input::One(defaults.request(input).map_err(|e| flag_error("", e))?))
 }
 
-/// `--embedding '[0.1, …]'` or `--embedding @file.json`.
+/// `--embedding '[0.1, …]'` or `--embedding @file.json`: the JSON of [`fields::json`]; a bad value is named
+/// as `--embedding: embedding[i]: …`, in the words of core's search errors.
 fn parse_embedding_flag(text: &str) -> Result<Embedding> {
-    let json = match text.strip_prefix('@') {
-        Some(path) => {
-            std::fs::read_to_string(path).map_err(|source| CliError::Input { path: path.to_owned(), source })?
-        }
-        None => text.to_owned(),
-    };
-    let value: Value = serde_json::from_str(&json)
-        .map_err(|e| CliError::usage(format!("--embedding: not valid JSON: {}", json_error_text(&e))))?;
-    embedding_value(value, "embedding").map_err(|e| flag_error("embedding", e))
+    embedding_value(fields::json("--embedding", text)?, "embedding").map_err(|e| flag_error("embedding", e))
 }
 
 fn parse_queries(path: &Path, defaults: &SearchDefaults, explain: bool) -> Result<Vec<(String, SearchRequest)>> {
