@@ -125,16 +125,20 @@ impl Report for RememberOutcome {
 /// `remember --from-json`: `{"remembered", "created", "updated_by_key", "deduplicated", "results"}`.
 impl Report for RememberBatch {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let mut table = Table::new(&[("id", Align::Left), ("action", Align::Left), ("content", Align::Left)]);
-        for outcome in &self.results {
-            let action = match outcome.action {
-                RememberAction::Created => "created".to_owned(),
-                RememberAction::UpdatedByKey => "updated by key".to_owned(),
-                RememberAction::Deduplicated { similarity } => format!("merged ({similarity:.3})"),
-            };
-            table.row(vec![outcome.memory.id.to_string(), action, one_line(&outcome.memory.content, CONTENT_WIDTH)]);
-        }
-        table.write(out)?;
+        let action = |outcome: &&RememberOutcome| match outcome.action {
+            RememberAction::Created => "created".to_owned(),
+            RememberAction::UpdatedByKey => "updated by key".to_owned(),
+            RememberAction::Deduplicated { similarity } => format!("merged ({similarity:.3})"),
+        };
+        Table::of(
+            &self.results,
+            &[
+                ("id", Align::Left, |outcome| outcome.memory.id.to_string()),
+                ("action", Align::Left, action),
+                ("content", Align::Left, |outcome| one_line(&outcome.memory.content, CONTENT_WIDTH)),
+            ],
+        )
+        .write(out)?;
         writeln!(
             out,
             "remembered {}: {} created, {} updated by key, {} merged into near-duplicates",
@@ -149,30 +153,20 @@ impl Report for Recalled {
         if self.hits.is_empty() {
             return writeln!(out, "no memories recalled ({:.1} ms)", self.took_ms);
         }
-        let mut table = Table::new(&[
-            ("#", Align::Right),
-            ("score", Align::Right),
-            ("sem", Align::Right),
-            ("kw", Align::Right),
-            ("rec", Align::Right),
-            ("id", Align::Left),
-            ("kind", Align::Left),
-            ("content", Align::Left),
-        ]);
-        for (idx, hit) in self.hits.iter().enumerate() {
-            let memory = &hit.memory;
-            table.row(vec![
-                (idx + 1).to_string(),
-                format!("{:.4}", hit.score),
-                format!("{:.2}", hit.semantic),
-                format!("{:.2}", hit.keyword),
-                format!("{:.2}", hit.recency),
-                memory.id.to_string(),
-                one_line(&memory.kind, 16),
-                one_line(&memory.content, CONTENT_WIDTH),
-            ]);
-        }
-        table.write(out)?;
+        Table::of(
+            self.hits.iter().enumerate(),
+            &[
+                ("#", Align::Right, |(idx, _)| (idx + 1).to_string()),
+                ("score", Align::Right, |(_, hit)| format!("{:.4}", hit.score)),
+                ("sem", Align::Right, |(_, hit)| format!("{:.2}", hit.semantic)),
+                ("kw", Align::Right, |(_, hit)| format!("{:.2}", hit.keyword)),
+                ("rec", Align::Right, |(_, hit)| format!("{:.2}", hit.recency)),
+                ("id", Align::Left, |(_, hit)| hit.memory.id.to_string()),
+                ("kind", Align::Left, |(_, hit)| one_line(&hit.memory.kind, 16)),
+                ("content", Align::Left, |(_, hit)| one_line(&hit.memory.content, CONTENT_WIDTH)),
+            ],
+        )
+        .write(out)?;
         let plural = if self.hits.len() == 1 { "y" } else { "ies" };
         writeln!(out, "{} memor{plural} recalled ({:.1} ms)", self.hits.len(), self.took_ms)
     }
@@ -201,25 +195,18 @@ impl Report for MemoryListReport {
         if memories.is_empty() {
             return writeln!(out, "no memories");
         }
-        let mut table = Table::new(&[
-            ("id", Align::Left),
-            ("kind", Align::Left),
-            ("status", Align::Left),
-            ("imp", Align::Right),
-            ("created", Align::Left),
-            ("content", Align::Left),
-        ]);
-        for memory in memories {
-            table.row(vec![
-                memory.id.to_string(),
-                one_line(&memory.kind, 16),
-                memory.status.to_string(),
-                memory.importance.to_string(),
-                time_text(&memory.created_at),
-                one_line(&memory.content, CONTENT_WIDTH),
-            ]);
-        }
-        table.write(out)?;
+        Table::of(
+            memories,
+            &[
+                ("id", Align::Left, |memory| memory.id.to_string()),
+                ("kind", Align::Left, |memory| one_line(&memory.kind, 16)),
+                ("status", Align::Left, |memory| memory.status.to_string()),
+                ("imp", Align::Right, |memory| memory.importance.to_string()),
+                ("created", Align::Left, |memory| time_text(&memory.created_at)),
+                ("content", Align::Left, |memory| one_line(&memory.content, CONTENT_WIDTH)),
+            ],
+        )
+        .write(out)?;
         let first = self.offset + 1;
         writeln!(out, "memories {first} to {}", self.offset + memories.len())
     }
@@ -243,30 +230,24 @@ impl Report for Forgotten {
 /// `history`: `{"id", "entries": [{"seq","action","old","new","actor","reason","at",…}]}`, oldest first.
 impl Report for MemoryHistory {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let mut table = Table::new(&[
-            ("seq", Align::Right),
-            ("at", Align::Left),
-            ("action", Align::Left),
-            ("actor", Align::Left),
-            ("version", Align::Right),
-            ("status", Align::Left),
-            ("reason", Align::Left),
-            ("content", Align::Left),
-        ]);
-        for entry in &self.entries {
-            let state = entry.new.as_ref().or(entry.old.as_ref());
-            table.row(vec![
-                entry.seq.to_string(),
-                time_text(&entry.at),
-                entry.action.to_string(),
-                one_line(&entry.actor, 20),
-                state.map_or_else(String::new, |m| m.version.to_string()),
-                entry.new.as_ref().map_or_else(|| "deleted".to_owned(), |m| m.status.to_string()),
-                one_line(entry.reason.as_deref().unwrap_or(""), 30),
-                state.map_or_else(String::new, |m| one_line(&m.content, 40)),
-            ]);
-        }
-        table.write(out)
+        // What a row shows of the memory: its state after the change, or before it when it was deleted.
+        let rows = self.entries.iter().map(|entry| (entry, entry.new.as_ref().or(entry.old.as_ref())));
+        Table::of(
+            rows,
+            &[
+                ("seq", Align::Right, |(entry, _)| entry.seq.to_string()),
+                ("at", Align::Left, |(entry, _)| time_text(&entry.at)),
+                ("action", Align::Left, |(entry, _)| entry.action.to_string()),
+                ("actor", Align::Left, |(entry, _)| one_line(&entry.actor, 20)),
+                ("version", Align::Right, |(_, state)| state.map_or_else(String::new, |m| m.version.to_string())),
+                ("status", Align::Left, |(entry, _)| {
+                    entry.new.as_ref().map_or_else(|| "deleted".to_owned(), |m| m.status.to_string())
+                }),
+                ("reason", Align::Left, |(entry, _)| one_line(entry.reason.as_deref().unwrap_or(""), 30)),
+                ("content", Align::Left, |(_, state)| state.map_or_else(String::new, |m| one_line(&m.content, 40))),
+            ],
+        )
+        .write(out)
     }
 }
 

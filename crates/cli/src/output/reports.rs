@@ -176,24 +176,16 @@ impl Report for StatusReport {
 /// `collections list`.
 impl Report for Collections {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.collections.is_empty() {
-            return writeln!(out, "no collections (run `brainstore init`)");
-        }
-        let mut table = Table::new(&[
-            ("name", Align::Left),
-            ("count", Align::Right),
-            ("embedding", Align::Left),
-            ("bm25", Align::Left),
-        ]);
-        for info in &self.collections {
-            table.row(vec![
-                info.name.to_string(),
-                info.count.to_string(),
-                space_text(info.embedding_space.as_ref()),
-                format!("k1 {}, b {}", info.bm25.k1, info.bm25.b),
-            ]);
-        }
-        table.write(out)
+        Table::of(
+            &self.collections,
+            &[
+                ("name", Align::Left, |info| info.name.to_string()),
+                ("count", Align::Right, |info| info.count.to_string()),
+                ("embedding", Align::Left, |info| space_text(info.embedding_space.as_ref())),
+                ("bm25", Align::Left, |info| format!("k1 {}, b {}", info.bm25.k1, info.bm25.b)),
+            ],
+        )
+        .write_or(out, "no collections (run `brainstore init`)")
     }
 }
 
@@ -215,12 +207,15 @@ impl Report for MigrationsReport {
             "up" => writeln!(out, "applied {} migration(s):", self.migrations.len())?,
             _ => writeln!(out, "reverted {} migration(s):", self.migrations.len())?,
         }
-        let mut table = Table::new(&[("version", Align::Right), ("applied", Align::Left), ("name", Align::Left)]);
-        for migration in &self.migrations {
-            let applied = if migration.applied { "yes" } else { "no" };
-            table.row(vec![migration.version.to_string(), applied.to_owned(), migration.name.clone()]);
-        }
-        table.write(out)
+        Table::of(
+            &self.migrations,
+            &[
+                ("version", Align::Right, |migration| migration.version.to_string()),
+                ("applied", Align::Left, |migration| if migration.applied { "yes" } else { "no" }.to_owned()),
+                ("name", Align::Left, |migration| migration.name.clone()),
+            ],
+        )
+        .write(out)
     }
 }
 
@@ -270,25 +265,18 @@ pub(crate) struct CopyReport {
 impl Report for CopyReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "copied {} collection(s) to {} in {:.2} s", self.collections.len(), self.target, self.seconds)?;
-        let mut table = Table::new(&[
-            ("collection", Align::Left),
-            ("source", Align::Right),
-            ("target", Align::Right),
-            ("copied", Align::Right),
-            ("skipped", Align::Right),
-            ("verified", Align::Right),
-        ]);
-        for c in &self.collections {
-            table.row(vec![
-                c.name.clone(),
-                c.source_count.to_string(),
-                c.target_count.to_string(),
-                c.copied.to_string(),
-                c.skipped.to_string(),
-                c.verified.to_string(),
-            ]);
-        }
-        table.write(out)
+        Table::of(
+            &self.collections,
+            &[
+                ("collection", Align::Left, |c| c.name.clone()),
+                ("source", Align::Right, |c| c.source_count.to_string()),
+                ("target", Align::Right, |c| c.target_count.to_string()),
+                ("copied", Align::Right, |c| c.copied.to_string()),
+                ("skipped", Align::Right, |c| c.skipped.to_string()),
+                ("verified", Align::Right, |c| c.verified.to_string()),
+            ],
+        )
+        .write(out)
     }
 }
 
@@ -330,14 +318,18 @@ pub(crate) struct ConfigReport {
 
 impl Report for ConfigReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        let mut table = Table::new(&[("key", Align::Left), ("value", Align::Left), ("source", Align::Left)]);
-        for row in &self.values {
-            let value = match &row.value {
-                Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
-            table.row(vec![row.key.clone(), one_line(&value, 60), row.source.clone()]);
-        }
-        table.write(out)
+        let value = |row: &&ConfigRow| match &row.value {
+            Value::String(text) => one_line(text, 60),
+            other => one_line(&other.to_string(), 60),
+        };
+        Table::of(
+            &self.values,
+            &[
+                ("key", Align::Left, |row| row.key.clone()),
+                ("value", Align::Left, value),
+                ("source", Align::Left, |row| row.source.clone()),
+            ],
+        )
+        .write(out)
     }
 }

@@ -2,10 +2,10 @@
 
 use std::io::{self, Write};
 
-use super::table::{Align, Table};
+use super::table::{Align, Column, Table};
 use super::{Report, one_line};
 use storage_core::Metadata;
-use storage_core::views::SearchResults;
+use storage_core::views::{SearchResult, SearchResults};
 
 /// How much chunk text a result row shows.
 const TEXT_WIDTH: usize = 64;
@@ -31,28 +31,21 @@ impl Report for SearchResults {
         let explain = self.results.iter().any(|hit| hit.vector_rank.is_some() || hit.keyword_rank.is_some());
         // A title that only repeats the id adds nothing.
         let titled = self.results.iter().any(|hit| title_of(&hit.metadata).is_some_and(|title| title != hit.id));
-        let mut columns = vec![("#", Align::Right), ("score", Align::Right), ("id", Align::Left)];
+        let mut columns: Vec<Column<(usize, &SearchResult)>> = vec![
+            ("#", Align::Right, |(idx, _)| (idx + 1).to_string()),
+            ("score", Align::Right, |(_, hit)| format!("{:.4}", hit.score)),
+            ("id", Align::Left, |(_, hit)| one_line(&hit.id, 40)),
+        ];
         if explain {
-            columns.extend([("vector", Align::Left), ("keyword", Align::Left)]);
+            columns.push(("vector", Align::Left, |(_, hit)| leg(hit.vector_rank, hit.vector_score)));
+            columns.push(("keyword", Align::Left, |(_, hit)| leg(hit.keyword_rank, hit.keyword_score)));
         }
         if titled {
-            columns.push(("title", Align::Left));
+            columns
+                .push(("title", Align::Left, |(_, hit)| one_line(title_of(&hit.metadata).unwrap_or(""), TITLE_WIDTH)));
         }
-        columns.push(("text", Align::Left));
-        let mut table = Table::new(&columns);
-        for (idx, hit) in self.results.iter().enumerate() {
-            let mut row = vec![(idx + 1).to_string(), format!("{:.4}", hit.score), one_line(&hit.id, 40)];
-            if explain {
-                row.push(leg(hit.vector_rank, hit.vector_score));
-                row.push(leg(hit.keyword_rank, hit.keyword_score));
-            }
-            if titled {
-                row.push(one_line(title_of(&hit.metadata).unwrap_or(""), TITLE_WIDTH));
-            }
-            row.push(one_line(&hit.text, TEXT_WIDTH));
-            table.row(row);
-        }
-        table.write(out)?;
+        columns.push(("text", Align::Left, |(_, hit)| one_line(&hit.text, TEXT_WIDTH)));
+        Table::of(self.results.iter().enumerate(), &columns).write(out)?;
         for hit in self.results.iter().filter(|hit| hit.matched_terms.as_ref().is_some_and(|t| !t.is_empty())) {
             let terms = hit.matched_terms.as_deref().unwrap_or_default().join(", ");
             writeln!(out, "  {}: matched {terms}", hit.id)?;

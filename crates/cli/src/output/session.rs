@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::memory::time_text;
-use super::table::{Align, Table, key_values};
+use super::table::{Align, Column, Table, key_values};
 use super::{Report, one_line};
 use serde::Serialize;
 use storage_core::Metadata;
@@ -65,30 +65,19 @@ impl Report for SessionReport {
 /// `session list`: `{"count", "sessions": […]}`, most recent activity first.
 impl Report for SessionList {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.sessions.is_empty() {
-            return writeln!(out, "no sessions");
-        }
-        let mut table = Table::new(&[
-            ("id", Align::Left),
-            ("status", Align::Left),
-            ("messages", Align::Right),
-            ("artifacts", Align::Right),
-            ("tasks", Align::Right),
-            ("last activity", Align::Left),
-            ("title", Align::Left),
-        ]);
-        for session in &self.sessions {
-            table.row(vec![
-                one_line(&session.id, 40),
-                session.status.to_string(),
-                session.message_count.to_string(),
-                session.artifact_count.to_string(),
-                session.task_count.to_string(),
-                time_text(&session.last_activity_at),
-                one_line(&session.title, 50),
-            ]);
-        }
-        table.write(out)
+        Table::of(
+            &self.sessions,
+            &[
+                ("id", Align::Left, |session| one_line(&session.id, 40)),
+                ("status", Align::Left, |session| session.status.to_string()),
+                ("messages", Align::Right, |session| session.message_count.to_string()),
+                ("artifacts", Align::Right, |session| session.artifact_count.to_string()),
+                ("tasks", Align::Right, |session| session.task_count.to_string()),
+                ("last activity", Align::Left, |session| time_text(&session.last_activity_at)),
+                ("title", Align::Left, |session| one_line(&session.title, 50)),
+            ],
+        )
+        .write_or(out, "no sessions")
     }
 }
 
@@ -145,26 +134,17 @@ impl Report for MessageList {
 /// `session search`: `{"hits": [{"score", "message"}]}`, best first.
 impl Report for MessageHits {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.hits.is_empty() {
-            return writeln!(out, "no messages found");
-        }
-        let mut table = Table::new(&[
-            ("score", Align::Right),
-            ("session", Align::Left),
-            ("seq", Align::Right),
-            ("role", Align::Left),
-            ("content", Align::Left),
-        ]);
-        for hit in &self.hits {
-            table.row(vec![
-                format!("{:.4}", hit.score),
-                one_line(&hit.message.session_id, 36),
-                hit.message.seq.to_string(),
-                hit.message.role.to_string(),
-                one_line(&hit.message.content, 60),
-            ]);
-        }
-        table.write(out)
+        Table::of(
+            &self.hits,
+            &[
+                ("score", Align::Right, |hit| format!("{:.4}", hit.score)),
+                ("session", Align::Left, |hit| one_line(&hit.message.session_id, 36)),
+                ("seq", Align::Right, |hit| hit.message.seq.to_string()),
+                ("role", Align::Left, |hit| hit.message.role.to_string()),
+                ("content", Align::Left, |hit| one_line(&hit.message.content, 60)),
+            ],
+        )
+        .write_or(out, "no messages found")
     }
 }
 
@@ -204,60 +184,44 @@ impl Report for ArtifactReport {
     }
 }
 
-fn artifact_table(out: &mut dyn Write, rows: &[(Option<f32>, &ArtifactBrief)]) -> io::Result<()> {
-    let scored = rows.iter().any(|(score, _)| score.is_some());
-    let mut columns = Vec::new();
-    if scored {
-        columns.extend([("score", Align::Right), ("session", Align::Left)]);
-    }
-    columns.extend([
-        ("id", Align::Left),
-        ("kind", Align::Left),
-        ("format", Align::Left),
-        ("bytes", Align::Right),
-        ("updated", Align::Left),
-        ("name", Align::Left),
-    ]);
-    let mut table = Table::new(&columns);
-    for (score, artifact) in rows {
-        let mut row = Vec::new();
-        if let Some(score) = score {
-            row.extend([format!("{score:.4}"), one_line(&artifact.session_id, 36)]);
-        }
-        row.extend([
-            one_line(&artifact.id, 36),
-            one_line(&artifact.kind, 16),
-            one_line(&artifact.format, 12),
-            artifact.content_bytes.to_string(),
-            time_text(&artifact.updated_at),
-            one_line(&artifact.name, 50),
-        ]);
-        table.row(row);
-    }
-    table.write(out)
+/// Artifacts without their contents, each with its search score when `scored`; `none` when there are none.
+fn artifact_table<'a>(
+    out: &mut dyn Write,
+    rows: impl IntoIterator<Item = (f32, &'a ArtifactBrief)>,
+    scored: bool,
+    none: &str,
+) -> io::Result<()> {
+    let columns: [Column<(f32, &ArtifactBrief)>; 8] = [
+        ("score", Align::Right, |(score, _)| format!("{score:.4}")),
+        ("session", Align::Left, |(_, artifact)| one_line(&artifact.session_id, 36)),
+        ("id", Align::Left, |(_, artifact)| one_line(&artifact.id, 36)),
+        ("kind", Align::Left, |(_, artifact)| one_line(&artifact.kind, 16)),
+        ("format", Align::Left, |(_, artifact)| one_line(&artifact.format, 12)),
+        ("bytes", Align::Right, |(_, artifact)| artifact.content_bytes.to_string()),
+        ("updated", Align::Left, |(_, artifact)| time_text(&artifact.updated_at)),
+        ("name", Align::Left, |(_, artifact)| one_line(&artifact.name, 50)),
+    ];
+    // A listing has no scores, and its session is the one asked for.
+    let columns = if scored { &columns[..] } else { &columns[2..] };
+    Table::of(rows, columns).write_or(out, none)
 }
 
 /// `session artifact list`: `{"count", "artifacts": […]}` without contents, newest first.
 impl Report for ArtifactList {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.artifacts.is_empty() {
-            return writeln!(out, "no artifacts");
-        }
-        let rows: Vec<(Option<f32>, &ArtifactBrief)> = self.artifacts.iter().map(|artifact| (None, artifact)).collect();
-        artifact_table(out, &rows)
+        artifact_table(out, self.artifacts.iter().map(|artifact| (0.0, artifact)), false, "no artifacts")
     }
 }
 
 /// `session artifact search`: `{"hits": [{"score", "artifact"}]}`, best first, without contents.
 impl Report for ArtifactHits {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.hits.is_empty() {
-            return writeln!(out, "no artifacts found");
-        }
-        let rows: Vec<(Option<f32>, &ArtifactBrief)> =
-            self.hits.iter().map(|hit| (Some(hit.score), &hit.artifact)).collect();
-        artifact_table(out, &rows)
+        artifact_table(out, self.hits.iter().map(|hit| (hit.score, &hit.artifact)), true, "no artifacts found")
     }
+}
+
+fn heartbeat_text(agent: &Agent) -> String {
+    agent.last_heartbeat_at.as_ref().map_or_else(|| "never".to_owned(), time_text)
 }
 
 /// One agent: `{"agent": {…}}`.
@@ -280,7 +244,7 @@ impl Report for AgentReport {
             ("name", agent.name.clone()),
             ("kind", agent.kind.clone()),
             ("status", agent.status.to_string()),
-            ("heartbeat", agent.last_heartbeat_at.as_ref().map_or_else(|| "never".to_owned(), time_text)),
+            ("heartbeat", heartbeat_text(agent)),
         ];
         if !agent.capabilities.is_empty() {
             pairs.push(("capabilities", agent.capabilities.join(", ")));
@@ -296,25 +260,16 @@ impl Report for AgentReport {
 /// `session agent list`: `{"count", "agents": […]}` by name.
 impl Report for AgentList {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.agents.is_empty() {
-            return writeln!(out, "no agents");
-        }
-        let mut table = Table::new(&[
-            ("name", Align::Left),
-            ("kind", Align::Left),
-            ("status", Align::Left),
-            ("heartbeat", Align::Left),
-            ("capabilities", Align::Left),
-        ]);
-        for agent in &self.agents {
-            table.row(vec![
-                one_line(&agent.name, 30),
-                one_line(&agent.kind, 16),
-                agent.status.to_string(),
-                agent.last_heartbeat_at.as_ref().map_or_else(|| "never".to_owned(), time_text),
-                one_line(&agent.capabilities.join(", "), 50),
-            ]);
-        }
-        table.write(out)
+        Table::of(
+            &self.agents,
+            &[
+                ("name", Align::Left, |agent| one_line(&agent.name, 30)),
+                ("kind", Align::Left, |agent| one_line(&agent.kind, 16)),
+                ("status", Align::Left, |agent| agent.status.to_string()),
+                ("heartbeat", Align::Left, |agent| heartbeat_text(agent)),
+                ("capabilities", Align::Left, |agent| one_line(&agent.capabilities.join(", "), 50)),
+            ],
+        )
+        .write_or(out, "no agents")
     }
 }

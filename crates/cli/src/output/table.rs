@@ -9,6 +9,9 @@ pub(crate) enum Align {
     Right,
 }
 
+/// One column of a table with a row per `T`: its header, its alignment, and the cell it shows of a row.
+pub(crate) type Column<T> = (&'static str, Align, fn(&T) -> String);
+
 /// A table written with every column padded to its widest cell; the last column is never padded.
 #[derive(Debug)]
 pub(crate) struct Table {
@@ -25,6 +28,15 @@ impl Table {
             aligns: columns.iter().map(|(_, align)| *align).collect(),
             rows: Vec::new(),
         }
+    }
+
+    /// A table with a row per item, each cell written by its column.
+    pub(crate) fn of<T>(items: impl IntoIterator<Item = T>, columns: &[Column<T>]) -> Self {
+        let mut table = Table::new(&columns.iter().map(|(name, align, _)| (*name, *align)).collect::<Vec<_>>());
+        for item in items {
+            table.row(columns.iter().map(|(_, _, cell)| cell(&item)).collect());
+        }
+        table
     }
 
     /// Adds a row (one cell per column).
@@ -47,6 +59,14 @@ impl Table {
             self.write_row(out, row, &widths)?;
         }
         Ok(())
+    }
+
+    /// Writes the table, or the line `none` when it has no rows.
+    pub(crate) fn write_or(&self, out: &mut dyn Write, none: &str) -> io::Result<()> {
+        if self.rows.is_empty() {
+            return writeln!(out, "{none}");
+        }
+        self.write(out)
     }
 
     fn write_row(&self, out: &mut dyn Write, cells: &[String], widths: &[usize]) -> io::Result<()> {
@@ -88,12 +108,18 @@ mod tests {
 
     #[test]
     fn columns_are_aligned() {
-        let mut table = Table::new(&[("#", Align::Right), ("id", Align::Left), ("text", Align::Left)]);
-        table.row(vec!["1".into(), "a".into(), "first".into()]);
-        table.row(vec!["10".into(), "longer".into(), "second".into()]);
+        let rows = [(1, "a", "first"), (10, "longer", "second")];
+        let columns: [Column<&(i32, &str, &str)>; 3] = [
+            ("#", Align::Right, |row| row.0.to_string()),
+            ("id", Align::Left, |row| row.1.to_owned()),
+            ("text", Align::Left, |row| row.2.to_owned()),
+        ];
         let mut out = Vec::new();
-        table.write(&mut out).unwrap();
+        Table::of(&rows, &columns).write_or(&mut out, "none").unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text, " #  id      text\n 1  a       first\n10  longer  second\n");
+        let mut out = Vec::new();
+        Table::of(&rows[..0], &columns).write_or(&mut out, "none").unwrap();
+        assert_eq!(out, b"none\n");
     }
 }

@@ -97,33 +97,22 @@ impl Report for EnqueueOutcome {
 /// `list`: `{"count", "tasks": […]}`, newest first.
 impl Report for TaskList {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.tasks.is_empty() {
-            return writeln!(out, "no tasks");
-        }
-        let mut table = Table::new(&[
-            ("id", Align::Left),
-            ("kind", Align::Left),
-            ("status", Align::Left),
-            ("prio", Align::Right),
-            ("attempts", Align::Right),
-            ("agent", Align::Left),
-            ("created", Align::Left),
-            ("error", Align::Left),
-        ]);
-        for task in &self.tasks {
-            let agent = task.claimed_by.as_deref().or(task.target_agent.as_deref()).unwrap_or("");
-            table.row(vec![
-                task.id.to_string(),
-                one_line(&task.kind, 20),
-                task.status.to_string(),
-                task.priority.to_string(),
-                format!("{}/{}", task.attempts, task.max_attempts),
-                one_line(agent, 20),
-                time_text(&task.created_at),
-                one_line(task.last_error.as_deref().unwrap_or(""), 40),
-            ]);
-        }
-        table.write(out)
+        Table::of(
+            &self.tasks,
+            &[
+                ("id", Align::Left, |task| task.id.to_string()),
+                ("kind", Align::Left, |task| one_line(&task.kind, 20)),
+                ("status", Align::Left, |task| task.status.to_string()),
+                ("prio", Align::Right, |task| task.priority.to_string()),
+                ("attempts", Align::Right, |task| format!("{}/{}", task.attempts, task.max_attempts)),
+                ("agent", Align::Left, |task| {
+                    one_line(task.claimed_by.as_deref().or(task.target_agent.as_deref()).unwrap_or(""), 20)
+                }),
+                ("created", Align::Left, |task| time_text(&task.created_at)),
+                ("error", Align::Left, |task| one_line(task.last_error.as_deref().unwrap_or(""), 40)),
+            ],
+        )
+        .write_or(out, "no tasks")
     }
 }
 
