@@ -20,7 +20,7 @@ pub(crate) fn parse(args: &CountArgs) -> Result<Input> {
 }
 
 /// Prints `{"count"}`.
-pub(crate) async fn run(ctx: &Context, input: &Input, printer: &mut Printer) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     let count = ctx.store().count(&ctx.collection, input.filter.as_ref()).await?;
     printer.report(&Count { count })
 }

@@ -40,9 +40,9 @@ pub(crate) fn parse(args: DeleteArgs) -> Result<Input> {
 }
 
 /// Deletes and prints `{"deleted"}`.
-pub(crate) async fn run(ctx: &Context, input: &Input, printer: &mut Printer) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     let store = ctx.store();
-    let deleted = match input {
+    let deleted = match &input {
         Input::Ids(ids) => store.delete_ids(&ctx.collection, ids).await?,
         Input::Where(filter) => store.delete_where(&ctx.collection, filter).await?,
     };

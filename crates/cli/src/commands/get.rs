@@ -20,7 +20,7 @@ pub(crate) fn parse(args: GetArgs) -> Result<Input> {
 }
 
 /// Prints the chunk; a missing id is bad input (exit 2).
-pub(crate) async fn run(ctx: &Context, input: &Input, printer: &mut Printer) -> Result<()> {
+pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
     match ctx.store().get(&ctx.collection, &input.id).await? {
         Some(chunk) => printer.report(&chunk),
         None => {

@@ -25,6 +25,8 @@ mod session;
 mod status;
 mod task;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use ::embed::ConfiguredResolver;
@@ -38,25 +40,37 @@ use crate::error::{CliError, Result};
 use crate::factory;
 use crate::output::{Format, Printer};
 
-/// A command with its arguments validated, ready to run against a store.
-enum Plan {
-    Init(init::Input),
-    Ingest(ingest::Input),
-    Search(search::Input),
-    Get(get::Input),
-    Count(count::Input),
-    Delete(delete::Input),
-    Reset,
-    Status,
-    Export(export::Input),
-    Import(import::Input),
-    Copy(copy::Input),
-    Migrate(migrate::Input),
-    Collections(collections::Input),
-    Memory(memory::Input),
-    Session(session::Input),
-    Task(task::Input),
-    Reembed(reembed::Input),
+/// A command with its arguments validated: what runs against the opened store.
+pub(crate) struct Plan {
+    #[allow(clippy::type_complexity)] // one async call, boxed
+    run: Box<dyn for<'a> FnOnce(&'a Context, &'a mut Printer) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>>>,
+    /// Whether it runs on worker threads (see [`run`]).
+    workers: bool,
+}
+
+impl Plan {
+    /// `run` with its validated `input`.
+    pub(crate) fn new<I: 'static>(
+        input: I,
+        run: impl for<'a> AsyncFnOnce(&'a Context, I, &'a mut Printer) -> Result<()> + 'static,
+    ) -> Plan {
+        Plan { run: Box::new(move |ctx, printer| Box::pin(run(ctx, input, printer))), workers: false }
+    }
+
+    /// `run` of a validated `input` in a tenant's store (sessions, tasks).
+    pub(crate) fn tenanted<I: 'static>(
+        tenant: String,
+        input: I,
+        run: impl for<'a> AsyncFnOnce(&'a Context, &'a str, I, &'a mut Printer) -> Result<()> + 'static,
+    ) -> Plan {
+        Plan::new((tenant, input), async move |ctx, (tenant, input), printer| run(ctx, &tenant, input, printer).await)
+    }
+
+    /// A load: it runs on worker threads, so encoding a batch overlaps the store's I/O.
+    fn on_workers(mut self) -> Plan {
+        self.workers = true;
+        self
+    }
 }
 
 /// Runs the command line.
@@ -74,32 +88,33 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => return serve::run(serve::parse(args, &app)?, &app, &mut printer),
         Command::Embed(args) => return embed::run(embed::parse(args)?, &app, &mut printer),
         Command::Compose(_) => unreachable!("handled above"),
-        Command::Init(args) => Plan::Init(init::parse(args, &app)?),
-        Command::Ingest(args) => Plan::Ingest(ingest::parse(args, &app)?),
-        Command::Search(args) => Plan::Search(search::parse(args, &app)?),
-        Command::Get(args) => Plan::Get(get::parse(args)?),
-        Command::Count(args) => Plan::Count(count::parse(&args)?),
-        Command::Delete(args) => Plan::Delete(delete::parse(args)?),
-        Command::Reset(args) => reset::parse(&args, &app).map(|()| Plan::Reset)?,
-        Command::Status => Plan::Status,
-        Command::Export(args) => Plan::Export(export::parse(args)?),
-        Command::Import(args) => Plan::Import(import::parse(args, &app)?),
-        Command::Copy(args) => Plan::Copy(copy::parse(args, &app)?),
-        Command::Migrate(args) => Plan::Migrate(migrate::parse(args)),
-        Command::Collections(args) => Plan::Collections(collections::parse(args, &app)?),
-        Command::Memory(args) => Plan::Memory(memory::parse(*args, &app)?),
-        Command::Session(args) => Plan::Session(session::parse(args, &app)?),
-        Command::Task(args) => Plan::Task(task::parse(args, &app)?),
-        Command::Reembed(args) => Plan::Reembed(reembed::parse(args, &app.embedding)?),
+        Command::Init(args) => Plan::new(init::parse(args, &app)?, init::run),
+        Command::Ingest(args) => Plan::new(ingest::parse(args, &app)?, ingest::run).on_workers(),
+        Command::Search(args) => Plan::new(search::parse(args, &app)?, search::run),
+        Command::Get(args) => Plan::new(get::parse(args)?, get::run),
+        Command::Count(args) => Plan::new(count::parse(&args)?, count::run),
+        Command::Delete(args) => Plan::new(delete::parse(args)?, delete::run),
+        Command::Reset(args) => {
+            Plan::new(reset::parse(&args, &app)?, async |ctx, (), printer| reset::run(ctx, printer).await)
+        }
+        Command::Status => Plan::new((), async |ctx, (), printer| status::run(ctx, printer).await),
+        Command::Export(args) => Plan::new(export::parse(args)?, export::run),
+        Command::Import(args) => Plan::new(import::parse(args, &app)?, import::run).on_workers(),
+        Command::Copy(args) => Plan::new(copy::parse(args, &app)?, copy::run).on_workers(),
+        Command::Migrate(args) => Plan::new(migrate::parse(args), migrate::run),
+        Command::Collections(args) => Plan::new(collections::parse(args, &app)?, collections::run),
+        Command::Memory(args) => memory::parse(*args, &app)?,
+        Command::Session(args) => session::parse(args, &app)?,
+        Command::Task(args) => task::parse(args, &app)?,
+        Command::Reembed(args) => Plan::new(reembed::parse(args, &app.embedding)?, reembed::run).on_workers(),
     };
     // A command that awaits one thing at a time runs on this thread: on a multi-thread runtime every I/O
     // event is a wake-up across threads, which cost more than a fast query (issue 16). Loads keep worker
     // threads, so encoding a batch overlaps the store's I/O.
-    let mut builder = match plan {
-        Plan::Ingest(_) | Plan::Import(_) | Plan::Copy(_) | Plan::Reembed(_) => {
-            tokio::runtime::Builder::new_multi_thread()
-        }
-        _ => tokio::runtime::Builder::new_current_thread(),
+    let mut builder = if plan.workers {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
     };
     let runtime =
         builder.enable_all().build().map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))?;
@@ -112,25 +127,7 @@ async fn execute(plan: Plan, app: &AppConfig, printer: &mut Printer) -> Result<(
     let stores = factory::open(&factory::configured(app)?).await?.with_resolver(resolver.clone());
     let store = Arc::clone(&stores.documents);
     let ctx = Context { store: Arc::clone(&store), stores, collection: app.collection.clone(), resolver };
-    let outcome = match plan {
-        Plan::Init(input) => init::run(&ctx, input, printer).await,
-        Plan::Ingest(input) => ingest::run(&ctx, input, printer).await,
-        Plan::Search(input) => search::run(&ctx, input, printer).await,
-        Plan::Get(input) => get::run(&ctx, &input, printer).await,
-        Plan::Count(input) => count::run(&ctx, &input, printer).await,
-        Plan::Delete(input) => delete::run(&ctx, &input, printer).await,
-        Plan::Reset => reset::run(&ctx, printer).await,
-        Plan::Status => status::run(&ctx, printer).await,
-        Plan::Export(input) => export::run(&ctx, input, printer).await,
-        Plan::Import(input) => import::run(&ctx, input, printer).await,
-        Plan::Copy(input) => copy::run(&ctx, input, printer).await,
-        Plan::Migrate(input) => migrate::run(&ctx, input, printer).await,
-        Plan::Collections(input) => collections::run(&ctx, input, printer).await,
-        Plan::Memory(input) => memory::run(&ctx, input, printer).await,
-        Plan::Session(input) => session::run(&ctx, input, printer).await,
-        Plan::Task(input) => task::run(&ctx, input, printer).await,
-        Plan::Reembed(input) => reembed::run(&ctx, input, printer).await,
-    };
+    let outcome = (plan.run)(&ctx, printer).await;
     if let Err(error) = store.close().await {
         tracing::warn!("closing the store failed: {error}");
     }
@@ -155,13 +152,6 @@ impl Context {
     pub(crate) fn store(&self) -> &dyn DocumentStore {
         self.store.as_ref()
     }
-}
-
-/// A validated action of a tenant's store (sessions, tasks), with the tenant it acts in.
-#[derive(Debug)]
-pub(crate) struct Tenanted<A> {
-    tenant: String,
-    action: A,
 }
 
 /// Opens an input file (`-` is standard input) so a missing file is a usage error before any store opens.

@@ -10,51 +10,32 @@ use storage_core::StorageError;
 use storage_core::memory::{ChangeContext, Scope};
 use uuid::Uuid;
 
-use super::Context;
-use super::fields;
+use super::{Plan, fields};
 use crate::args::{ChangeArgs, MemoryAction, MemoryArgs, ScopeArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
-use crate::output::Printer;
-
-/// A validated memory action.
-#[derive(Debug)]
-pub(crate) enum Input {
-    Remember(remember::Input),
-    Recall(recall::Input),
-    Read(read::Input),
-    Change(change::Input),
-    Space(space::Input),
-}
 
 /// Checks the action's flags; opens nothing.
-pub(crate) fn parse(args: MemoryArgs, app: &AppConfig) -> Result<Input> {
+pub(crate) fn parse(args: MemoryArgs, app: &AppConfig) -> Result<Plan> {
     let tenant = fields::tenant(args.tenant, app)?;
     Ok(match args.action {
-        MemoryAction::Remember(args) => Input::Remember(remember::parse(args, tenant, app)?),
-        MemoryAction::Recall(args) => Input::Recall(recall::parse(args, tenant, app)?),
-        MemoryAction::Get(args) => Input::Read(read::parse_get(&args, tenant)?),
-        MemoryAction::List(args) => Input::Read(read::parse_list(args, tenant)?),
-        MemoryAction::History(args) => Input::Read(read::parse_history(&args, tenant)?),
-        MemoryAction::Supersede(args) => Input::Change(change::parse_supersede(args, tenant)?),
-        MemoryAction::Dispute(args) => Input::Change(change::parse_status(args, tenant, change::Status::Dispute)?),
-        MemoryAction::Archive(args) => Input::Change(change::parse_status(args, tenant, change::Status::Archive)?),
-        MemoryAction::Forget(args) => Input::Change(change::parse_forget(args, tenant)?),
-        MemoryAction::Expire(args) => Input::Change(change::parse_expire(args, tenant)?),
-        MemoryAction::Space(args) => Input::Space(space::parse_space(args, app)?),
-        MemoryAction::Stale(args) => Input::Space(space::parse_stale(args, tenant)?),
+        MemoryAction::Remember(args) => Plan::new(remember::parse(args, tenant, app)?, remember::run),
+        MemoryAction::Recall(args) => Plan::new(recall::parse(args, tenant, app)?, recall::run),
+        MemoryAction::Get(args) => Plan::new(read::parse_get(&args, tenant)?, read::run),
+        MemoryAction::List(args) => Plan::new(read::parse_list(args, tenant)?, read::run),
+        MemoryAction::History(args) => Plan::new(read::parse_history(&args, tenant)?, read::run),
+        MemoryAction::Supersede(args) => Plan::new(change::parse_supersede(args, tenant)?, change::run),
+        MemoryAction::Dispute(args) => {
+            Plan::new(change::parse_status(args, tenant, change::Status::Dispute)?, change::run)
+        }
+        MemoryAction::Archive(args) => {
+            Plan::new(change::parse_status(args, tenant, change::Status::Archive)?, change::run)
+        }
+        MemoryAction::Forget(args) => Plan::new(change::parse_forget(args, tenant)?, change::run),
+        MemoryAction::Expire(args) => Plan::new(change::parse_expire(args, tenant)?, change::run),
+        MemoryAction::Space(args) => Plan::new(space::parse_space(args, app)?, space::run),
+        MemoryAction::Stale(args) => Plan::new(space::parse_stale(args, tenant)?, space::run),
     })
-}
-
-/// Runs the action.
-pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
-    match input {
-        Input::Remember(input) => remember::run(ctx, input, printer).await,
-        Input::Recall(input) => recall::run(ctx, input, printer).await,
-        Input::Read(input) => read::run(ctx, input, printer).await,
-        Input::Change(input) => change::run(ctx, input, printer).await,
-        Input::Space(input) => space::run(ctx, input, printer).await,
-    }
 }
 
 /// The tenant narrowed by `--agent`, `--user` and `--conversation`.

@@ -7,51 +7,26 @@ mod sessions;
 
 use storage_core::StorageError;
 
-use super::Context;
-use super::fields;
+use super::{Plan, fields};
 use crate::args::{SessionAction, SessionArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
-use crate::output::Printer;
-
-/// A validated session action, with its tenant.
-pub(crate) type Input = super::Tenanted<Action>;
-
-#[derive(Debug)]
-pub(crate) enum Action {
-    Session(sessions::Input),
-    Message(messages::Input),
-    Artifact(artifacts::Input),
-    Agent(agents::Input),
-}
 
 /// Checks the action's flags; opens nothing.
-pub(crate) fn parse(args: SessionArgs, app: &AppConfig) -> Result<Input> {
+pub(crate) fn parse(args: SessionArgs, app: &AppConfig) -> Result<Plan> {
     let tenant = fields::tenant(args.tenant, app)?;
-    let action = match args.action {
-        SessionAction::Create(args) => Action::Session(sessions::parse_create(args)?),
-        SessionAction::Get(args) => Action::Session(sessions::parse_get(args)?),
-        SessionAction::List(args) => Action::Session(sessions::parse_list(&args)?),
-        SessionAction::Status(args) => Action::Session(sessions::parse_status(args)?),
-        SessionAction::Summary(args) => Action::Session(sessions::parse_summary(args)?),
-        SessionAction::Append(args) => Action::Message(messages::parse_append(args)?),
-        SessionAction::Messages(args) => Action::Message(messages::parse_list(args)?),
-        SessionAction::Search(args) => Action::Message(messages::parse_search(args)?),
-        SessionAction::Artifact(args) => Action::Artifact(artifacts::parse(args)?),
-        SessionAction::Agent(args) => Action::Agent(agents::parse(args)?),
-    };
-    Ok(Input { tenant, action })
-}
-
-/// Runs the action.
-pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
-    let tenant = input.tenant.as_str();
-    match input.action {
-        Action::Session(action) => sessions::run(ctx, tenant, action, printer).await,
-        Action::Message(action) => messages::run(ctx, tenant, action, printer).await,
-        Action::Artifact(action) => artifacts::run(ctx, tenant, action, printer).await,
-        Action::Agent(action) => agents::run(ctx, tenant, action, printer).await,
-    }
+    Ok(match args.action {
+        SessionAction::Create(args) => Plan::tenanted(tenant, sessions::parse_create(args)?, sessions::run),
+        SessionAction::Get(args) => Plan::tenanted(tenant, sessions::parse_get(args)?, sessions::run),
+        SessionAction::List(args) => Plan::tenanted(tenant, sessions::parse_list(&args)?, sessions::run),
+        SessionAction::Status(args) => Plan::tenanted(tenant, sessions::parse_status(args)?, sessions::run),
+        SessionAction::Summary(args) => Plan::tenanted(tenant, sessions::parse_summary(args)?, sessions::run),
+        SessionAction::Append(args) => Plan::tenanted(tenant, messages::parse_append(args)?, messages::run),
+        SessionAction::Messages(args) => Plan::tenanted(tenant, messages::parse_list(args)?, messages::run),
+        SessionAction::Search(args) => Plan::tenanted(tenant, messages::parse_search(args)?, messages::run),
+        SessionAction::Artifact(args) => Plan::tenanted(tenant, artifacts::parse(args)?, artifacts::run),
+        SessionAction::Agent(args) => Plan::tenanted(tenant, agents::parse(args)?, agents::run),
+    })
 }
 
 /// A session id argument.

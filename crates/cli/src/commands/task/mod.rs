@@ -8,16 +8,13 @@ use storage_core::task::{DEFAULT_RETRY_BACKOFF_MS, ListTasks, MAX_RETRY_DELAY_MS
 use storage_core::views::{TaskList, TaskStats};
 use uuid::Uuid;
 
-use super::Context;
-use super::fields;
+use super::{Context, Plan, fields};
 use crate::args::{EnqueueArgs, TaskAction, TaskArgs, TaskListArgs};
 use crate::config::AppConfig;
 use crate::error::{CliError, Result};
 use crate::output::{Printer, TaskReport};
 
-/// A validated task action, with its tenant.
-pub(crate) type Input = super::Tenanted<Action>;
-
+/// A validated task action.
 #[derive(Debug)]
 pub(crate) enum Action {
     Enqueue(Box<NewTask>),
@@ -29,7 +26,7 @@ pub(crate) enum Action {
 }
 
 /// Checks the action's flags; opens nothing.
-pub(crate) fn parse(args: TaskArgs, app: &AppConfig) -> Result<Input> {
+pub(crate) fn parse(args: TaskArgs, app: &AppConfig) -> Result<Plan> {
     let tenant = fields::tenant(args.tenant, app)?;
     let action = match args.action {
         TaskAction::Enqueue(args) => Action::Enqueue(Box::new(parse_enqueue(args, &tenant)?)),
@@ -42,7 +39,7 @@ pub(crate) fn parse(args: TaskArgs, app: &AppConfig) -> Result<Input> {
         TaskAction::List(args) => Action::List(parse_list(args, &tenant)?),
         TaskAction::Stats => Action::Stats,
     };
-    Ok(Input { tenant, action })
+    Ok(Plan::tenanted(tenant, action, run))
 }
 
 /// A task id argument.
@@ -98,10 +95,9 @@ fn parse_list(args: TaskListArgs, tenant: &str) -> Result<ListTasks> {
 }
 
 /// Runs the action: an unknown id exits 2, a lost lease or a finished task exits 3.
-pub(crate) async fn run(ctx: &Context, input: Input, printer: &mut Printer) -> Result<()> {
+async fn run(ctx: &Context, tenant: &str, action: Action, printer: &mut Printer) -> Result<()> {
     let queue = ctx.stores.tasks.as_ref();
-    let tenant = input.tenant.as_str();
-    match input.action {
+    match action {
         Action::Enqueue(task) => printer.report(&queue.enqueue(*task).await?),
         Action::Lease(input) => lease::run(queue, tenant, input, printer).await,
         Action::Cancel(id) => {
