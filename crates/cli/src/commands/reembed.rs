@@ -80,9 +80,9 @@ pub(crate) fn parse(args: ReembedArgs, defaults: &EmbeddingSection) -> Result<In
     Ok(Input::Run { config, page, memories })
 }
 
-/// The new space's provider configuration: each flag, else its `embedding:` key. The section's
-/// provider-specific values (model, model folder, server, key variable, dimensions) describe its own
-/// provider, so a `--provider` naming another one takes none of them.
+/// The new space's provider configuration: the `embedding:` section with each flag over its key. The
+/// section's provider-specific values (model, model folder, server, key variable, dimensions) describe its
+/// own provider, so a `--provider` naming another one takes none of them.
 fn provider_config(args: ReembedArgs, defaults: &EmbeddingSection) -> Result<EmbeddingConfig> {
     // A section that names a model without a provider means the local one, as everywhere else.
     let configured = defaults.provider.clone().or_else(|| defaults.model.as_ref().map(|_| "local".to_owned()));
@@ -94,11 +94,12 @@ fn provider_config(args: ReembedArgs, defaults: &EmbeddingSection) -> Result<Emb
     };
     let kind = |name: &str| name.parse::<ProviderKind>().ok();
     let same_provider = configured.as_deref().is_some_and(|configured| kind(configured) == kind(&provider));
-    // The section's provider-specific values count only for its own provider.
-    fn fallback<T: Clone>(same_provider: bool, value: Option<&T>) -> Option<T> {
-        if same_provider { value.cloned() } else { None }
+    let mut own = defaults.clone();
+    if !same_provider {
+        // The section's provider-specific values count only for its own provider.
+        (own.model, own.model_path, own.base_url, own.api_key_env, own.dimensions) = (None, None, None, None, None);
     }
-    let Some(model) = args.model.or_else(|| fallback(same_provider, defaults.model.as_ref())) else {
+    let Some(model) = args.model.or_else(|| own.model.clone()) else {
         let why = match &configured {
             Some(configured) if !same_provider && defaults.model.is_some() => {
                 format!(" (the configuration's `embedding.model` is for provider {configured}, not {provider})")
@@ -107,17 +108,16 @@ fn provider_config(args: ReembedArgs, defaults: &EmbeddingSection) -> Result<Emb
         };
         return Err(CliError::usage(format!("--model: required, or `embedding.model` in the configuration{why}")));
     };
-    Ok(EmbeddingConfig {
-        provider,
-        model,
-        model_path: args.model_path.or_else(|| fallback(same_provider, defaults.model_path.as_ref())),
-        base_url: args.base_url.or_else(|| fallback(same_provider, defaults.base_url.as_ref())),
-        api_key_env: args.api_key_env.or_else(|| fallback(same_provider, defaults.api_key_env.as_ref())),
-        dimensions: args.dimensions.or_else(|| fallback(same_provider, defaults.dimensions.as_ref())),
-        batch_size: defaults.batch_size,
-        timeout_secs: defaults.timeout_secs,
-        max_retries: defaults.max_retries,
-    })
+    let flags_over_own = EmbeddingSection {
+        provider: Some(provider),
+        model: Some(model),
+        model_path: args.model_path.or(own.model_path),
+        base_url: args.base_url.or(own.base_url),
+        api_key_env: args.api_key_env.or(own.api_key_env),
+        dimensions: args.dimensions.or(own.dimensions),
+        ..own
+    };
+    Ok(flags_over_own.provider_config())
 }
 
 /// What `reembed` prints: core's summary plus the time it took.
