@@ -33,39 +33,33 @@ fn scope_text(scope: &Scope) -> String {
 
 /// Every set field of a memory as `key: value` lines, then its content.
 fn write_memory(out: &mut dyn Write, memory: &Memory) -> io::Result<()> {
-    let mut pairs = vec![("id", memory.id.to_string()), ("scope", scope_text(&memory.scope))];
-    let mut push = |key: &'static str, value: Option<String>| {
-        if let Some(value) = value {
-            pairs.push((key, value));
-        }
-    };
-    push("key", memory.key.clone());
-    push("kind", Some(memory.kind.clone()));
-    push("status", Some(format!("{} ({} tier), version {}", memory.status, memory.tier, memory.version)));
     let pinned = if memory.pinned { ", pinned" } else { "" };
-    push("importance", Some(format!("{}, confidence {:.2}{pinned}", memory.importance, memory.confidence)));
-    push("tags", (!memory.tags.is_empty()).then(|| memory.tags.join(", ")));
-    push("subject", memory.subject.clone());
-    push("source", memory.source.clone());
-    push(
-        "embedding",
-        memory.embedding.as_ref().map(|embedding| {
-            let model = memory.embedding_model.as_deref().unwrap_or("unknown model");
-            let stale = if memory.stale { ", stale" } else { "" };
-            format!("{} dimensions ({model}{stale})", embedding.dimensions())
-        }),
-    );
-    push("supersedes", memory.supersedes.map(|id| id.to_string()));
-    push("superseded by", memory.superseded_by.map(|id| id.to_string()));
-    push(
-        "related",
-        (!memory.related.is_empty()).then(|| memory.related.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")),
-    );
-    push("metadata", (!memory.metadata.is_empty()).then(|| memory.metadata.to_value().to_string()));
-    push("created", Some(time_text(&memory.created_at)));
-    push("updated", Some(time_text(&memory.updated_at)));
-    push("accessed", Some(format!("{} ({} recall(s))", time_text(&memory.last_accessed_at), memory.access_count)));
-    push("expires", memory.expires_at.as_ref().map(time_text));
+    let embedding = memory.embedding.as_ref().map(|embedding| {
+        let model = memory.embedding_model.as_deref().unwrap_or("unknown model");
+        let stale = if memory.stale { ", stale" } else { "" };
+        format!("{} dimensions ({model}{stale})", embedding.dimensions())
+    });
+    let related = memory.related.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ");
+    let pairs = [
+        ("id", Some(memory.id.to_string())),
+        ("scope", Some(scope_text(&memory.scope))),
+        ("key", memory.key.clone()),
+        ("kind", Some(memory.kind.clone())),
+        ("status", Some(format!("{} ({} tier), version {}", memory.status, memory.tier, memory.version))),
+        ("importance", Some(format!("{}, confidence {:.2}{pinned}", memory.importance, memory.confidence))),
+        ("tags", (!memory.tags.is_empty()).then(|| memory.tags.join(", "))),
+        ("subject", memory.subject.clone()),
+        ("source", memory.source.clone()),
+        ("embedding", embedding),
+        ("supersedes", memory.supersedes.map(|id| id.to_string())),
+        ("superseded by", memory.superseded_by.map(|id| id.to_string())),
+        ("related", (!related.is_empty()).then_some(related)),
+        ("metadata", (!memory.metadata.is_empty()).then(|| memory.metadata.to_value().to_string())),
+        ("created", Some(time_text(&memory.created_at))),
+        ("updated", Some(time_text(&memory.updated_at))),
+        ("accessed", Some(format!("{} ({} recall(s))", time_text(&memory.last_accessed_at), memory.access_count))),
+        ("expires", memory.expires_at.as_ref().map(time_text)),
+    ];
     key_values(out, &pairs)?;
     writeln!(out, "\n{}", memory.content)
 }

@@ -30,7 +30,8 @@ pub(crate) struct InitReport {
 impl Report for InitReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "initialized collection `{}` on {} ({})", self.collection, self.backend, self.location)?;
-        key_values(out, &[("embedding", space_text(self.embedding.as_ref())), ("chunks", self.count.to_string())])
+        let embedding = space_text(self.embedding.as_ref());
+        key_values(out, &[("embedding", Some(embedding)), ("chunks", Some(self.count.to_string()))])
     }
 }
 
@@ -67,11 +68,11 @@ impl Report for StoredChunk {
         key_values(
             out,
             &[
-                ("id", chunk.id.clone()),
-                ("metadata", Value::Object(chunk.metadata.as_map().clone()).to_string()),
-                ("embedding", embedding),
-                ("created", chunk.created_at.to_rfc3339()),
-                ("updated", chunk.updated_at.to_rfc3339()),
+                ("id", Some(chunk.id.clone())),
+                ("metadata", Some(Value::Object(chunk.metadata.as_map().clone()).to_string())),
+                ("embedding", Some(embedding)),
+                ("created", Some(chunk.created_at.to_rfc3339())),
+                ("updated", Some(chunk.updated_at.to_rfc3339())),
             ],
         )?;
         writeln!(out, "\n{}", chunk.text)
@@ -137,23 +138,21 @@ pub(crate) struct StatusReport {
 impl Report for StatusReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let mut pairs = vec![
-            ("backend", self.backend.clone()),
-            ("location", self.location.clone()),
-            ("healthy", self.healthy.to_string()),
-            ("initialized", self.initialized.to_string()),
-            ("collection", self.collection.clone()),
-            ("count", self.count.to_string()),
-            ("embedded", format!("{} of {}", self.embedded_count, self.count)),
-            ("embedding", space_text(self.embedding.as_ref())),
-            ("collections", self.collections.len().to_string()),
-            ("total count", self.total_count.to_string()),
+            ("backend", Some(self.backend.clone())),
+            ("location", Some(self.location.clone())),
+            ("healthy", Some(self.healthy.to_string())),
+            ("initialized", Some(self.initialized.to_string())),
+            ("collection", Some(self.collection.clone())),
+            ("count", Some(self.count.to_string())),
+            ("embedded", Some(format!("{} of {}", self.embedded_count, self.count))),
+            ("embedding", Some(space_text(self.embedding.as_ref()))),
+            ("collections", Some(self.collections.len().to_string())),
+            ("total count", Some(self.total_count.to_string())),
         ];
-        for (name, version) in &self.versions {
-            pairs.push(("version", format!("{name} {version}")));
-        }
-        if let Some(pool) = &self.pool {
-            pairs.push((
-                "pool",
+        pairs.extend(self.versions.iter().map(|(name, version)| ("version", Some(format!("{name} {version}")))));
+        pairs.push((
+            "pool",
+            self.pool.as_ref().map(|pool| {
                 format!(
                     "{}: size {}, checked in {}, checked out {}, overflow {}, total {} (max {})",
                     pool.status,
@@ -163,12 +162,10 @@ impl Report for StatusReport {
                     pool.overflow,
                     pool.total,
                     pool.max_connections
-                ),
-            ));
-        }
-        for warning in &self.warnings {
-            pairs.push(("warning", warning.clone()));
-        }
+                )
+            }),
+        ));
+        pairs.extend(self.warnings.iter().map(|warning| ("warning", Some(warning.clone()))));
         key_values(out, &pairs)
     }
 }

@@ -16,31 +16,22 @@ fn metadata_text(metadata: &Metadata) -> Option<String> {
     (!metadata.is_empty()).then(|| metadata.to_value().to_string())
 }
 
-fn session_pairs(session: &Session) -> Vec<(&'static str, String)> {
-    let mut pairs = vec![
-        ("id", session.id.clone()),
-        ("title", session.title.clone()),
-        ("status", session.status.to_string()),
-        (
-            "counts",
-            format!(
-                "{} message(s), {} artifact(s), {} task(s)",
-                session.message_count, session.artifact_count, session.task_count
-            ),
-        ),
-    ];
-    if !session.participants.is_empty() {
-        pairs.push(("participants", session.participants.join(", ")));
-    }
-    pairs.push(("created", time_text(&session.created_at)));
-    pairs.push(("last activity", time_text(&session.last_activity_at)));
-    if let Some(completed) = &session.completed_at {
-        pairs.push(("completed", time_text(completed)));
-    }
-    if let Some(metadata) = metadata_text(&session.metadata) {
-        pairs.push(("metadata", metadata));
-    }
-    pairs
+fn session_pairs(session: &Session) -> Vec<(&'static str, Option<String>)> {
+    let counts = format!(
+        "{} message(s), {} artifact(s), {} task(s)",
+        session.message_count, session.artifact_count, session.task_count
+    );
+    vec![
+        ("id", Some(session.id.clone())),
+        ("title", Some(session.title.clone())),
+        ("status", Some(session.status.to_string())),
+        ("counts", Some(counts)),
+        ("participants", (!session.participants.is_empty()).then(|| session.participants.join(", "))),
+        ("created", Some(time_text(&session.created_at))),
+        ("last activity", Some(time_text(&session.last_activity_at))),
+        ("completed", session.completed_at.as_ref().map(time_text)),
+        ("metadata", metadata_text(&session.metadata)),
+    ]
 }
 
 /// One session: `{"session": {…}}`.
@@ -85,9 +76,9 @@ impl Report for SessionList {
 impl Report for SessionSummary {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let mut pairs = session_pairs(&self.session);
-        pairs.push(("duration", format!("{} s", self.duration_seconds)));
+        pairs.push(("duration", Some(format!("{} s", self.duration_seconds))));
         let tasks: Vec<String> = self.tasks_by_status.iter().map(|(status, n)| format!("{status} {n}")).collect();
-        pairs.push(("tasks by status", if tasks.is_empty() { "none".to_owned() } else { tasks.join(", ") }));
+        pairs.push(("tasks by status", Some(if tasks.is_empty() { "none".to_owned() } else { tasks.join(", ") })));
         key_values(out, &pairs)
     }
 }
@@ -164,22 +155,20 @@ impl ArtifactReport {
 impl Report for ArtifactReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let artifact = &self.artifact;
-        let mut pairs = vec![
-            ("session", artifact.session_id.clone()),
-            ("id", artifact.id.clone()),
-            ("kind", artifact.kind.clone()),
-            ("name", artifact.name.clone()),
-            ("format", artifact.format.clone()),
-        ];
-        if let Some(task) = &artifact.task_id {
-            pairs.push(("task", task.clone()));
-        }
-        if let Some(metadata) = metadata_text(&artifact.metadata) {
-            pairs.push(("metadata", metadata));
-        }
-        pairs.push(("created", time_text(&artifact.created_at)));
-        pairs.push(("updated", time_text(&artifact.updated_at)));
-        key_values(out, &pairs)?;
+        key_values(
+            out,
+            &[
+                ("session", Some(artifact.session_id.clone())),
+                ("id", Some(artifact.id.clone())),
+                ("kind", Some(artifact.kind.clone())),
+                ("name", Some(artifact.name.clone())),
+                ("format", Some(artifact.format.clone())),
+                ("task", artifact.task_id.clone()),
+                ("metadata", metadata_text(&artifact.metadata)),
+                ("created", Some(time_text(&artifact.created_at))),
+                ("updated", Some(time_text(&artifact.updated_at))),
+            ],
+        )?;
         writeln!(out, "\n{}", artifact.content.trim_end())
     }
 }
@@ -240,20 +229,18 @@ impl AgentReport {
 impl Report for AgentReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
         let agent = &self.agent;
-        let mut pairs = vec![
-            ("name", agent.name.clone()),
-            ("kind", agent.kind.clone()),
-            ("status", agent.status.to_string()),
-            ("heartbeat", heartbeat_text(agent)),
-        ];
-        if !agent.capabilities.is_empty() {
-            pairs.push(("capabilities", agent.capabilities.join(", ")));
-        }
-        if let Some(metadata) = metadata_text(&agent.metadata) {
-            pairs.push(("metadata", metadata));
-        }
-        pairs.push(("registered", time_text(&agent.created_at)));
-        key_values(out, &pairs)
+        key_values(
+            out,
+            &[
+                ("name", Some(agent.name.clone())),
+                ("kind", Some(agent.kind.clone())),
+                ("status", Some(agent.status.to_string())),
+                ("heartbeat", Some(heartbeat_text(agent))),
+                ("capabilities", (!agent.capabilities.is_empty()).then(|| agent.capabilities.join(", "))),
+                ("metadata", metadata_text(&agent.metadata)),
+                ("registered", Some(time_text(&agent.created_at))),
+            ],
+        )
     }
 }
 

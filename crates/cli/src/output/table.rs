@@ -93,8 +93,9 @@ impl Table {
     }
 }
 
-/// Writes `key: value` lines with the values aligned.
-pub(crate) fn key_values(out: &mut dyn Write, pairs: &[(&str, String)]) -> io::Result<()> {
+/// Writes `key: value` lines with the values aligned, leaving out the keys without a value.
+pub(crate) fn key_values(out: &mut dyn Write, pairs: &[(&str, Option<String>)]) -> io::Result<()> {
+    let pairs: Vec<(&str, &String)> = pairs.iter().filter_map(|(key, value)| Some((*key, value.as_ref()?))).collect();
     let width = pairs.iter().map(|(key, _)| key.chars().count()).max().unwrap_or(0);
     for (key, value) in pairs {
         writeln!(out, "{key:<width$}  {value}", key = format!("{key}:"), width = width + 1)?;

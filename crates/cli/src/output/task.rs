@@ -10,31 +10,28 @@ use storage_core::task::{EnqueueOutcome, Task, TaskStatus};
 use storage_core::views::{TaskList, TaskStats};
 
 fn write_task(out: &mut dyn Write, task: &Task) -> io::Result<()> {
-    let mut pairs = vec![
-        ("id", task.id.to_string()),
-        ("kind", task.kind.clone()),
-        ("status", task.status.to_string()),
-        ("priority", task.priority.to_string()),
-        ("attempts", format!("{} of {}", task.attempts, task.max_attempts)),
-    ];
-    let mut push = |key: &'static str, value: Option<String>| {
-        if let Some(value) = value {
-            pairs.push((key, value));
-        }
-    };
-    push("session", task.session_id.clone());
-    push("for agent", task.target_agent.clone());
-    push("dedup key", task.dedup_key.clone());
-    push("not before", Some(time_text(&task.not_before)));
-    push("claimed by", task.claimed_by.clone());
-    push("lease id", task.lease_id.map(|id| id.to_string()));
-    push("lease until", task.lease_expires_at.as_ref().map(time_text));
-    push("payload", (!task.payload.is_null()).then(|| task.payload.to_string()));
-    push("result", task.result.as_ref().map(ToString::to_string));
-    push("last error", task.last_error.clone());
-    push("created", Some(time_text(&task.created_at)));
-    push("finished", task.finished_at.as_ref().map(time_text));
-    key_values(out, &pairs)
+    key_values(
+        out,
+        &[
+            ("id", Some(task.id.to_string())),
+            ("kind", Some(task.kind.clone())),
+            ("status", Some(task.status.to_string())),
+            ("priority", Some(task.priority.to_string())),
+            ("attempts", Some(format!("{} of {}", task.attempts, task.max_attempts))),
+            ("session", task.session_id.clone()),
+            ("for agent", task.target_agent.clone()),
+            ("dedup key", task.dedup_key.clone()),
+            ("not before", Some(time_text(&task.not_before))),
+            ("claimed by", task.claimed_by.clone()),
+            ("lease id", task.lease_id.map(|id| id.to_string())),
+            ("lease until", task.lease_expires_at.as_ref().map(time_text)),
+            ("payload", (!task.payload.is_null()).then(|| task.payload.to_string())),
+            ("result", task.result.as_ref().map(ToString::to_string)),
+            ("last error", task.last_error.clone()),
+            ("created", Some(time_text(&task.created_at))),
+            ("finished", task.finished_at.as_ref().map(time_text)),
+        ],
+    )
 }
 
 /// One task, or none: `{"task": {…} | null}`.
