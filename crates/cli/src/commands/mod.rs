@@ -40,10 +40,12 @@ use crate::error::{CliError, Result};
 use crate::factory;
 use crate::output::{Format, Printer};
 
+/// A validated command's one async call against the opened store.
+type Run = Box<dyn for<'a> FnOnce(&'a Context, &'a mut Printer) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>>>;
+
 /// A command with its arguments validated: what runs against the opened store.
 pub(crate) struct Plan {
-    #[allow(clippy::type_complexity)] // one async call, boxed
-    run: Box<dyn for<'a> FnOnce(&'a Context, &'a mut Printer) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>>>,
+    run: Run,
     /// Whether it runs on worker threads (see [`run`]).
     workers: bool,
 }
