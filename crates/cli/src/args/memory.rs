@@ -232,9 +232,8 @@ pub(crate) struct MemoryIdArgs {
 /// `memory get`.
 #[derive(Debug, Args)]
 pub(crate) struct MemoryGetArgs {
-    /// The memory id (a UUID).
-    #[arg(value_name = "ID")]
-    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) memory: MemoryIdArgs,
     /// The memory as it was at this time (RFC 3339), from the audit log.
     #[arg(long, value_name = "TIME")]
     pub(crate) at: Option<String>,
@@ -275,9 +274,8 @@ pub(crate) struct SupersedeArgs {
 /// `memory dispute|archive|forget`.
 #[derive(Debug, Args)]
 pub(crate) struct MemoryChangeArgs {
-    /// The memory id (a UUID).
-    #[arg(value_name = "ID")]
-    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) memory: MemoryIdArgs,
     #[command(flatten)]
     pub(crate) change: ChangeArgs,
 }

@@ -90,9 +90,8 @@ pub(crate) struct ClaimArgs {
 /// A task id and the lease that holds it.
 #[derive(Debug, Args)]
 pub(crate) struct LeaseArgs {
-    /// The task id (a UUID).
-    #[arg(value_name = "ID")]
-    pub(crate) id: String,
+    #[command(flatten)]
+    pub(crate) task: TaskIdArgs,
     /// The lease id printed by `task claim`.
     #[arg(long, value_name = "L")]
     pub(crate) lease_id: String,

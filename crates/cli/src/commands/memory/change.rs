@@ -62,12 +62,12 @@ pub(super) fn parse_supersede(args: SupersedeArgs, tenant: String) -> Result<Inp
 
 /// `memory dispute|archive ID`.
 pub(super) fn parse_status(args: MemoryChangeArgs, tenant: String, status: Status) -> Result<Input> {
-    Ok(Input::Status { tenant, id: memory_id(&args.id)?, status, context: change(args.change)? })
+    Ok(Input::Status { tenant, id: memory_id(&args.memory.id)?, status, context: change(args.change)? })
 }
 
 /// `memory forget ID`.
 pub(super) fn parse_forget(args: MemoryChangeArgs, tenant: String) -> Result<Input> {
-    Ok(Input::Forget { tenant, id: memory_id(&args.id)?, context: change(args.change)? })
+    Ok(Input::Forget { tenant, id: memory_id(&args.memory.id)?, context: change(args.change)? })
 }
 
 /// `memory expire [--archive] [--at TIME]`.

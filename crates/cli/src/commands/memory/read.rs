@@ -23,7 +23,7 @@ pub(crate) enum Input {
 
 /// `memory get ID [--at TIME]`.
 pub(super) fn parse_get(args: &MemoryGetArgs, tenant: String) -> Result<Input> {
-    Ok(Input::Get { tenant, id: memory_id(&args.id)?, at: fields::opt_time("--at", args.at.as_deref())? })
+    Ok(Input::Get { tenant, id: memory_id(&args.memory.id)?, at: fields::opt_time("--at", args.at.as_deref())? })
 }
 
 /// `memory list`.

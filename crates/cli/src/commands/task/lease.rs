@@ -34,7 +34,7 @@ pub(crate) struct Lease {
 }
 
 fn lease(args: &LeaseArgs) -> Result<Lease> {
-    Ok(Lease { id: fields::uuid("ID", &args.id)?, lease_id: fields::uuid("--lease-id", &args.lease_id)? })
+    Ok(Lease { id: fields::uuid("ID", &args.task.id)?, lease_id: fields::uuid("--lease-id", &args.lease_id)? })
 }
 
 fn lease_ms(seconds: Option<f64>) -> Result<u64> {
