@@ -9,8 +9,8 @@ use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    AccessMode, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait, Value,
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, QueryResult,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 use storage_core::StorageError;
 
@@ -167,6 +167,38 @@ pub(crate) fn acquire_timeout_ms(busy_timeout_ms: u64) -> u64 {
 /// A statement with bound values.
 pub(crate) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+}
+
+/// How one row becomes a value (`session::sessions::decode`, `task::rows::decode`, ...).
+pub(crate) type Decode<T> = fn(&QueryResult) -> Result<T, DbErr>;
+
+/// The row `sql` selects or returns, if any, decoded by `decode`.
+pub(crate) async fn query_one<T>(
+    conn: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+    decode: Decode<T>,
+) -> Result<Option<T>, DbErr> {
+    conn.query_one_raw(stmt(sql, values)).await?.as_ref().map(decode).transpose()
+}
+
+/// Every row `sql` selects or returns, decoded by `decode`.
+pub(crate) async fn query_all<T>(
+    conn: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+    decode: Decode<T>,
+) -> Result<Vec<T>, DbErr> {
+    conn.query_all_raw(stmt(sql, values)).await?.iter().map(decode).collect()
+}
+
+/// Appends ` AND <column> IN (?, ...)` to `sql` and `items` to its `values`; an empty list appends nothing.
+pub(crate) fn push_in(sql: &mut String, values: &mut Vec<Value>, column: &str, items: Vec<Value>) {
+    if items.is_empty() {
+        return;
+    }
+    sql.push_str(&format!(" AND {column} IN ({})", placeholders(items.len())));
+    values.extend(items);
 }
 
 /// `?, ?, ?` with `n` placeholders.

@@ -28,6 +28,7 @@ mod held;
 mod memory;
 mod migration;
 mod ops;
+mod rows;
 mod schema;
 mod segments;
 mod session;

@@ -7,7 +7,7 @@ use storage_core::memory::{AuditAction, AuditEntry, ChangeContext, Memory};
 use uuid::Uuid;
 
 use crate::columns::{get, get_enum, get_opt_json, get_time, get_uuid, json, micros};
-use crate::db::{Db, stmt};
+use crate::db::{Db, query_all, query_one, stmt};
 
 const COLUMNS: &str = "seq, memory_id, tenant, action, old, new, actor, reason, at";
 
@@ -56,12 +56,9 @@ fn decode(row: &QueryResult) -> Result<AuditEntry, DbErr> {
 /// Every entry of memory `id` of `tenant`, oldest first.
 pub(super) async fn history(db: &Db, tenant: &str, id: Uuid) -> Result<Vec<AuditEntry>, StorageError> {
     let sql = format!("SELECT {COLUMNS} FROM memory_audit WHERE tenant = ? AND memory_id = ? ORDER BY seq");
-    let rows = db
-        .conn
-        .query_all_raw(stmt(&sql, vec![tenant.into(), id.to_string().into()]))
+    query_all(&db.conn, &sql, vec![tenant.into(), id.to_string().into()], decode)
         .await
-        .map_err(db.err("memory history"))?;
-    rows.iter().map(decode).collect::<Result<_, _>>().map_err(db.err("memory history"))
+        .map_err(db.err("memory history"))
 }
 
 /// The memory as the latest entry at or before `at` left it: `None` before its creation and after its
@@ -71,11 +68,7 @@ pub(super) async fn as_of(db: &Db, tenant: &str, id: Uuid, at: DateTime<Utc>) ->
         "SELECT {COLUMNS} FROM memory_audit WHERE tenant = ? AND memory_id = ? AND at <= ? \
          ORDER BY at DESC, seq DESC LIMIT 1"
     );
-    let row = db
-        .conn
-        .query_one_raw(stmt(&sql, vec![tenant.into(), id.to_string().into(), micros(at).into()]))
-        .await
-        .map_err(db.err("memory as_of"))?;
-    let entry = row.as_ref().map(decode).transpose().map_err(db.err("memory as_of"))?;
+    let values = vec![tenant.into(), id.to_string().into(), micros(at).into()];
+    let entry = query_one(&db.conn, &sql, values, decode).await.map_err(db.err("memory as_of"))?;
     Ok(entry.and_then(|entry| entry.new))
 }

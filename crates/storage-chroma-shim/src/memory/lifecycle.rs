@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::rows::{self, StoredMemory};
 use super::{audit, not_found};
 use crate::columns::{count_value, micros, now};
-use crate::db::{Db, placeholders};
+use crate::db::{self, Db};
 use crate::filter_sql::SqlCondition;
 
 /// One memory of `tenant`.
@@ -27,11 +27,7 @@ pub(super) async fn get_by_key(db: &Db, scope: &Scope, key: &str) -> Result<Opti
 
 /// Adds `AND c.<column> IN (?, ...)` for a non-empty list.
 pub(super) fn push_in(condition: &mut SqlCondition, column: &str, items: Vec<Value>) {
-    if items.is_empty() {
-        return;
-    }
-    condition.sql.push_str(&format!(" AND c.{column} IN ({})", placeholders(items.len())));
-    condition.values.extend(items);
+    db::push_in(&mut condition.sql, &mut condition.values, &format!("c.{column}"), items);
 }
 
 /// A page of the scope's memories, newest first, then by id.

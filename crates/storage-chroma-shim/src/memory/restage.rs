@@ -9,7 +9,8 @@ use storage_core::{
     check_staged_space, check_staged_vectors, check_switch, not_staged,
 };
 
-use crate::db::{Db, stmt};
+use crate::db::{Db, query_one, stmt};
+use crate::ops::collections::space_values;
 use crate::ops::now_micros;
 use crate::ops::reembed::{pending_from_rows, space_from_row};
 use crate::vector_index::to_blob;
@@ -19,8 +20,7 @@ const ROWS_PER_STATEMENT: usize = 200;
 
 async fn staged_space(conn: &impl ConnectionTrait) -> Result<Option<EmbeddingSpace>, DbErr> {
     let sql = "SELECT provider, model, dimensions, metric FROM memory_staged_space WHERE id = 1";
-    let row = conn.query_one_raw(stmt(sql, vec![])).await?;
-    row.as_ref().map(space_from_row).transpose()
+    query_one(conn, sql, vec![], space_from_row).await
 }
 
 async fn count(conn: &impl ConnectionTrait, sql: &str) -> Result<u64, DbErr> {
@@ -47,13 +47,8 @@ pub(super) async fn begin(db: &Db, space: &EmbeddingSpace) -> Result<ReembedProg
     let staged = staged_space(&txn).await.map_err(&err)?;
     check_staged_space(Restaged::Memories, staged.as_ref(), space)?;
     if staged.is_none() {
-        let values = vec![
-            space.provider.clone().into(),
-            space.model.clone().into(),
-            i64::from(space.dimensions).into(),
-            space.metric.as_str().into(),
-            now_micros().into(),
-        ];
+        let mut values = space_values(Some(space));
+        values.push(now_micros().into());
         let sql = "INSERT INTO memory_staged_space (id, provider, model, dimensions, metric, created_at) \
                    VALUES (1, ?, ?, ?, ?, ?)";
         txn.execute_raw(stmt(sql, values)).await.map_err(&err)?;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::columns::{
     get, get_embedding, get_enum, get_json, get_opt_time, get_opt_uuid, get_time, get_u64, get_uuid, json, micros,
 };
-use crate::db::{placeholders, stmt};
+use crate::db::{placeholders, query_all, stmt};
 use crate::filter_sql::{MetaTable, SqlCondition, meta_rows};
 use crate::vector_index::to_blob;
 
@@ -212,7 +212,7 @@ pub(super) async fn select(
     values: Vec<Value>,
 ) -> Result<Vec<StoredMemory>, DbErr> {
     let sql = format!("SELECT {COLUMNS} FROM memories c WHERE {condition} {tail}");
-    conn.query_all_raw(stmt(&sql, values)).await?.iter().map(decode).collect()
+    query_all(conn, &sql, values, decode).await
 }
 
 /// The memory `id` of `tenant`.

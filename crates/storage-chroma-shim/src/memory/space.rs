@@ -9,23 +9,15 @@ use uuid::Uuid;
 
 use super::audit;
 use super::rows::{self, StoredMemory};
-use crate::columns::{count_value, get, now};
-use crate::db::{Db, stmt};
+use crate::columns::{count_value, now};
+use crate::db::{Db, query_one, stmt};
+use crate::ops::collections::space_values;
+use crate::ops::reembed::space_from_row;
 
 /// The recorded space, if any.
 pub(super) async fn load(conn: &impl ConnectionTrait) -> Result<Option<EmbeddingSpace>, DbErr> {
-    let row = conn
-        .query_one_raw(stmt("SELECT provider, model, dimensions, metric FROM memory_space WHERE id = 1", vec![]))
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let dimensions: i64 = get(&row, "dimensions")?;
-    let metric: String = get(&row, "metric")?;
-    Ok(Some(EmbeddingSpace {
-        provider: get(&row, "provider")?,
-        model: get(&row, "model")?,
-        dimensions: u32::try_from(dimensions).map_err(|e| DbErr::Type(e.to_string()))?,
-        metric: metric.parse().map_err(|e: StorageError| DbErr::Type(e.to_string()))?,
-    }))
+    let sql = "SELECT provider, model, dimensions, metric FROM memory_space WHERE id = 1";
+    query_one(conn, sql, vec![], space_from_row).await
 }
 
 pub(super) async fn store(conn: &impl ConnectionTrait, space: &EmbeddingSpace) -> Result<(), DbErr> {
@@ -33,12 +25,7 @@ pub(super) async fn store(conn: &impl ConnectionTrait, space: &EmbeddingSpace) -
         "INSERT INTO memory_space (id, provider, model, dimensions, metric) VALUES (1, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET provider = excluded.provider, model = excluded.model,
              dimensions = excluded.dimensions, metric = excluded.metric",
-        vec![
-            space.provider.clone().into(),
-            space.model.clone().into(),
-            i64::from(space.dimensions).into(),
-            space.metric.as_str().into(),
-        ],
+        space_values(Some(space)),
     ))
     .await
     .map(drop)

@@ -9,7 +9,8 @@ use super::{
 use crate::db::{Db, stmt};
 use crate::schema;
 
-fn space_values(space: Option<&EmbeddingSpace>) -> Vec<sea_orm::Value> {
+/// A space as its stored columns `provider, model, dimensions, metric` (all `NULL` for none).
+pub(crate) fn space_values(space: Option<&EmbeddingSpace>) -> Vec<sea_orm::Value> {
     vec![
         space.and_then(|s| s.provider.clone()).into(),
         space.and_then(|s| s.model.clone()).into(),

@@ -1,20 +1,16 @@
 //! Reading chunks back: one by id, many by ids or filters, or a page in bytewise id order.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, QueryResult, Value};
 use storage_core::{
     CollectionName, FetchedChunk, GetRequest, Include, ListRequest, StorageError, StoredChunk, check_id,
 };
 
 use super::{find_collection, missing, parse_embedding, parse_metadata};
+use crate::columns::time;
 use crate::db::{Db, placeholders, stmt};
 use crate::filter_sql::{conditions, metadata_condition};
 
 const CHUNK_COLUMNS: &str = "c.id, c.text, c.metadata, c.embedding, c.created_at, c.updated_at";
-
-fn timestamp(micros: i64) -> Result<DateTime<Utc>, DbErr> {
-    DateTime::from_timestamp_micros(micros).ok_or_else(|| DbErr::Type(format!("timestamp {micros} out of range")))
-}
 
 fn stored_chunk(row: &QueryResult) -> Result<StoredChunk, DbErr> {
     let metadata: String = row.try_get_by_index(2)?;
@@ -23,21 +19,27 @@ fn stored_chunk(row: &QueryResult) -> Result<StoredChunk, DbErr> {
         text: row.try_get_by_index(1)?,
         metadata: parse_metadata(&metadata)?,
         embedding: parse_embedding(row.try_get_by_index(3)?)?,
-        created_at: timestamp(row.try_get_by_index(4)?)?,
-        updated_at: timestamp(row.try_get_by_index(5)?)?,
+        created_at: time(row.try_get_by_index(4)?)?,
+        updated_at: time(row.try_get_by_index(5)?)?,
     })
 }
 
-async fn collection_id(conn: &impl ConnectionTrait, db: &Db, name: &CollectionName) -> Result<i64, StorageError> {
-    let found = find_collection(conn, name).await.map_err(db.err("read"))?;
-    Ok(found.ok_or_else(|| missing(name))?.id)
+/// A read snapshot, which every read runs in, and the id of collection `name` in it; `err` maps the
+/// failure to begin it.
+async fn snapshot(
+    db: &Db,
+    name: &CollectionName,
+    err: impl Fn(DbErr) -> StorageError,
+) -> Result<(DatabaseTransaction, i64), StorageError> {
+    let txn = db.begin_read().await.map_err(err)?;
+    let found = find_collection(&txn, name).await.map_err(db.err("read"))?;
+    Ok((txn, found.ok_or_else(|| missing(name))?.id))
 }
 
 pub(crate) async fn get(db: &Db, name: &CollectionName, id: &str) -> Result<Option<StoredChunk>, StorageError> {
     check_id(id, "id")?;
     let err = db.err("get");
-    let txn = db.begin_read().await.map_err(&err)?;
-    let collection_id = collection_id(&txn, db, name).await?;
+    let (txn, collection_id) = snapshot(db, name, &err).await?;
     let sql = format!("SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.collection_id = ? AND c.id = ?");
     let row = txn.query_one_raw(stmt(&sql, vec![collection_id.into(), id.into()])).await.map_err(&err)?;
     let chunk = row.as_ref().map(stored_chunk).transpose().map_err(&err)?;
@@ -52,8 +54,7 @@ pub(crate) async fn list(
 ) -> Result<Vec<StoredChunk>, StorageError> {
     request.validate()?;
     let err = db.err("list");
-    let txn = db.begin_read().await.map_err(&err)?;
-    let collection_id = collection_id(&txn, db, name).await?;
+    let (txn, collection_id) = snapshot(db, name, &err).await?;
     let condition = request.filter.as_ref().map(metadata_condition);
     let mut values = vec![collection_id.into(), request.after_id.clone().unwrap_or_default().into()];
     values.extend(condition.iter().flat_map(|c| c.values.iter().cloned()));
@@ -86,8 +87,8 @@ fn fetched_chunk(row: &QueryResult) -> Result<FetchedChunk, DbErr> {
     let metadata: Option<String> = row.try_get_by_index(4)?;
     Ok(FetchedChunk {
         id: row.try_get_by_index(0)?,
-        created_at: timestamp(row.try_get_by_index(1)?)?,
-        updated_at: timestamp(row.try_get_by_index(2)?)?,
+        created_at: time(row.try_get_by_index(1)?)?,
+        updated_at: time(row.try_get_by_index(2)?)?,
         text: row.try_get_by_index(3)?,
         metadata: metadata.as_deref().map(parse_metadata).transpose()?,
         embedding: parse_embedding(row.try_get_by_index(5)?)?,
@@ -104,8 +105,7 @@ pub(crate) async fn get_many(
 ) -> Result<Vec<FetchedChunk>, StorageError> {
     request.validate()?;
     let err = db.err("get");
-    let txn = db.begin_read().await.map_err(&err)?;
-    let collection_id = collection_id(&txn, db, name).await?;
+    let (txn, collection_id) = snapshot(db, name, &err).await?;
     let condition = conditions(request.filter.as_ref(), request.document_filter.as_ref());
     let select = format!(
         "SELECT {} FROM chunks c WHERE {} AND ({})",

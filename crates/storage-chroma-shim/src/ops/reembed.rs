@@ -8,7 +8,7 @@ use storage_core::{
     check_pending_limit, check_staged_space, check_staged_vectors, check_switch, not_staged,
 };
 
-use super::collections::record_space;
+use super::collections::{record_space, space_values};
 use super::{bump_version, find_collection, missing, now_micros};
 use crate::db::{Db, stmt};
 use crate::vector_index::to_blob;
@@ -68,14 +68,9 @@ pub(crate) async fn begin(
     let staged = staged_space(&txn, row.id).await.map_err(&err)?;
     check_staged_space(name, staged.as_ref(), space)?;
     if staged.is_none() {
-        let values = vec![
-            row.id.into(),
-            space.provider.clone().into(),
-            space.model.clone().into(),
-            i64::from(space.dimensions).into(),
-            space.metric.as_str().into(),
-            now_micros().into(),
-        ];
+        let mut values = vec![row.id.into()];
+        values.extend(space_values(Some(space)));
+        values.push(now_micros().into());
         let sql = "INSERT INTO staged_spaces (collection_id, provider, model, dimensions, metric, created_at) \
                    VALUES (?, ?, ?, ?, ?, ?)";
         txn.execute_raw(stmt(sql, values)).await.map_err(&err)?;

@@ -1,11 +1,11 @@
 //! The agent registry: register (upsert by tenant and name), heartbeat, list.
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use sea_orm::{DbErr, QueryResult, Value};
 use storage_core::StorageError;
 use storage_core::session::{Agent, AgentStatus, NewAgent, check_identifier};
 
 use crate::columns::{get, get_enum, get_json, get_opt_time, get_time, json, micros, now};
-use crate::db::{Db, stmt};
+use crate::db::{Db, query_all, query_one};
 
 const COLUMNS: &str = "tenant, name, kind, capabilities, status, last_heartbeat_at, metadata, created_at, updated_at";
 
@@ -21,10 +21,6 @@ fn decode(row: &QueryResult) -> Result<Agent, DbErr> {
         created_at: get_time(row, "created_at")?,
         updated_at: get_time(row, "updated_at")?,
     })
-}
-
-async fn returning_one(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<Option<Agent>, DbErr> {
-    conn.query_one_raw(stmt(sql, values)).await?.as_ref().map(decode).transpose()
 }
 
 /// Registers or updates an agent: available, heartbeat now; a re-registration keeps `created_at`.
@@ -53,7 +49,7 @@ pub(super) async fn register(db: &Db, tenant: &str, agent: NewAgent) -> Result<A
     ];
     let txn = db.begin_write().await.map_err(&err)?;
     let registered =
-        returning_one(&txn, &sql, values).await.map_err(&err)?.ok_or_else(|| err(DbErr::RecordNotInserted))?;
+        query_one(&txn, &sql, values, decode).await.map_err(&err)?.ok_or_else(|| err(DbErr::RecordNotInserted))?;
     txn.commit().await.map_err(&err)?;
     Ok(registered)
 }
@@ -68,7 +64,7 @@ pub(super) async fn heartbeat(db: &Db, tenant: &str, name: &str, status: AgentSt
     );
     let values = vec![status.as_str().into(), at.into(), at.into(), tenant.into(), name.into()];
     let txn = db.begin_write().await.map_err(&err)?;
-    let agent = returning_one(&txn, &sql, values)
+    let agent = query_one(&txn, &sql, values, decode)
         .await
         .map_err(&err)?
         .ok_or_else(|| StorageError::NotFound { what: format!("agent `{name}` in tenant `{tenant}`") })?;
@@ -85,6 +81,5 @@ pub(super) async fn list(db: &Db, tenant: &str, status: Option<AgentStatus>) -> 
         values.push(status.as_str().into());
     }
     sql.push_str(" ORDER BY name");
-    let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(db.err("list agents"))?;
-    rows.iter().map(decode).collect::<Result<_, _>>().map_err(db.err("list agents"))
+    query_all(&db.conn, &sql, values, decode).await.map_err(db.err("list agents"))
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::sessions::{not_found, session_pk, touch};
 use super::text_search::Searched;
 use crate::columns::{get, get_json, get_time, json, micros, now};
-use crate::db::{Db, stmt};
+use crate::db::{Db, query_all, query_one, stmt};
 
 /// An artifact with its session's id, on aliases `a` (artifacts) and `s` (sessions).
 const COLUMNS: &str = "a.pk, s.id AS session_id, a.id, a.task_id, a.kind, a.name, a.content, a.format, a.metadata, \
@@ -39,8 +39,7 @@ async fn find(
         "SELECT {COLUMNS} FROM artifacts a JOIN sessions s ON s.pk = a.session_pk \
          WHERE s.tenant = ? AND s.id = ? AND a.id = ?"
     );
-    let values = vec![tenant.into(), session_id.into(), id.into()];
-    conn.query_one_raw(stmt(&sql, values)).await?.as_ref().map(decode).transpose()
+    query_one(conn, &sql, vec![tenant.into(), session_id.into(), id.into()], decode).await
 }
 
 /// Stores an artifact, replacing the one with the same session and id (its creation time stays).
@@ -115,12 +114,7 @@ pub(super) async fn list(db: &Db, tenant: &str, session_id: &str) -> Result<Vec<
         "SELECT {COLUMNS} FROM artifacts a JOIN sessions s ON s.pk = a.session_pk \
          WHERE s.tenant = ? AND s.id = ? ORDER BY a.created_at DESC, a.pk DESC"
     );
-    let rows = db
-        .conn
-        .query_all_raw(stmt(&sql, vec![tenant.into(), session_id.into()]))
-        .await
-        .map_err(db.err("list artifacts"))?;
-    rows.iter().map(decode).collect::<Result<_, _>>().map_err(db.err("list artifacts"))
+    query_all(&db.conn, &sql, vec![tenant.into(), session_id.into()], decode).await.map_err(db.err("list artifacts"))
 }
 
 /// Artifacts for `text_search::search`: their names and contents through `artifact_fts`.

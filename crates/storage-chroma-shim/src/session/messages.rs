@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::sessions::{not_found, session_pk, touch};
 use super::text_search::Searched;
 use crate::columns::{count_value, get, get_enum, get_json, get_time, json, micros, now};
-use crate::db::{Db, stmt};
+use crate::db::{Db, query_all, query_one, stmt};
 
 /// A message with its session's id, on aliases `m` (messages) and `s` (sessions).
 const COLUMNS: &str = "m.pk, s.id AS session_id, m.id, m.role, m.content, m.format, m.metadata, m.created_at";
@@ -30,7 +30,7 @@ async fn find(conn: &impl ConnectionTrait, session_pk: i64, id: &str) -> Result<
     let sql = format!(
         "SELECT {COLUMNS} FROM messages m JOIN sessions s ON s.pk = m.session_pk WHERE m.session_pk = ? AND m.id = ?"
     );
-    conn.query_one_raw(stmt(&sql, vec![session_pk.into(), id.into()])).await?.as_ref().map(decode).transpose()
+    query_one(conn, &sql, vec![session_pk.into(), id.into()], decode).await
 }
 
 /// Appends a message; a message id already in the session returns the stored message and adds nothing.
@@ -98,8 +98,7 @@ pub(super) async fn list(
     );
     let values: Vec<Value> =
         vec![tenant.into(), session_id.into(), after_seq.unwrap_or(0).into(), count_value(limit).into()];
-    let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(db.err("list messages"))?;
-    rows.iter().map(decode).collect::<Result<_, _>>().map_err(db.err("list messages"))
+    query_all(&db.conn, &sql, values, decode).await.map_err(db.err("list messages"))
 }
 
 /// Messages for `text_search::search`: their content through `message_fts`.

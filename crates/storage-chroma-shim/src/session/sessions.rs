@@ -7,7 +7,7 @@ use storage_core::session::{ListSessions, NewSession, Session, SessionStatus, Se
 use uuid::Uuid;
 
 use crate::columns::{count_value, get, get_enum, get_json, get_opt_time, get_time, get_u64, json, micros, now};
-use crate::db::{Db, placeholders, stmt};
+use crate::db::{Db, push_in, query_all, query_one, stmt};
 use crate::task::rows::counts_by_status;
 
 /// A session with its counts, counted at read time so they never drift.
@@ -37,7 +37,7 @@ fn decode(row: &QueryResult) -> Result<Session, DbErr> {
 
 async fn find(conn: &impl ConnectionTrait, tenant: &str, id: &str) -> Result<Option<Session>, DbErr> {
     let sql = format!("{SELECT_SESSION} WHERE s.tenant = ? AND s.id = ?");
-    conn.query_one_raw(stmt(&sql, vec![tenant.into(), id.into()])).await?.as_ref().map(decode).transpose()
+    query_one(conn, &sql, vec![tenant.into(), id.into()], decode).await
 }
 
 /// The error for a session that does not exist in the tenant (or belongs to another).
@@ -147,14 +147,10 @@ pub(super) async fn list(db: &Db, request: &ListSessions) -> Result<Vec<Session>
     storage_core::check_page_limit("limit", request.limit)?;
     let mut sql = format!("{SELECT_SESSION} WHERE s.tenant = ?");
     let mut values: Vec<Value> = vec![request.tenant.clone().into()];
-    if !request.statuses.is_empty() {
-        sql.push_str(&format!(" AND s.status IN ({})", placeholders(request.statuses.len())));
-        values.extend(request.statuses.iter().map(|status| Value::from(status.as_str())));
-    }
+    push_in(&mut sql, &mut values, "s.status", request.statuses.iter().map(|status| status.as_str().into()).collect());
     sql.push_str(" ORDER BY s.last_activity_at DESC, s.id LIMIT ? OFFSET ?");
     values.extend([count_value(request.limit).into(), count_value(request.offset).into()]);
-    let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(db.err("list sessions"))?;
-    rows.iter().map(decode).collect::<Result<_, _>>().map_err(db.err("list sessions"))
+    query_all(&db.conn, &sql, values, decode).await.map_err(db.err("list sessions"))
 }
 
 /// The session with its duration and its task counts per status (every status present).

@@ -1,12 +1,12 @@
 //! Full-text search over one of a session's text indexes (messages, artifacts), in one session or a tenant.
 
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
+use sea_orm::{ConnectionTrait, Value};
 use storage_core::fusion::normalize_by_max;
 use storage_core::session::TextHit;
 use storage_core::{KeywordQuery, StorageError, TextLanguage};
 
 use crate::columns::{count_value, get};
-use crate::db::{Db, stmt};
+use crate::db::{Db, Decode, stmt};
 use crate::fts5_query::match_expression;
 
 /// A table of rows under sessions with its FTS5 index (rowid = the table's pk). Static names only.
@@ -18,7 +18,7 @@ pub(super) struct Searched<T> {
     pub(super) alias: &'static str,
     /// What `decode` reads, on `alias` and `s` (the session).
     pub(super) columns: &'static str,
-    pub(super) decode: fn(&QueryResult) -> Result<T, DbErr>,
+    pub(super) decode: Decode<T>,
     /// For error messages.
     pub(super) operation: &'static str,
 }

@@ -6,9 +6,9 @@ use storage_core::StorageError;
 use storage_core::task::{ClaimRequest, Task, TaskStatus};
 use uuid::Uuid;
 
-use super::rows::{self, COLUMNS};
+use super::rows::{COLUMNS, decode};
 use crate::columns::{micros, now};
-use crate::db::{Db, placeholders, stmt};
+use crate::db::{Db, push_in, query_one, stmt};
 use crate::filter_sql::SqlCondition;
 use crate::session::sessions;
 
@@ -30,10 +30,8 @@ fn eligible(request: &ClaimRequest, at: i64) -> SqlCondition {
         ],
         selective: false,
     };
-    if !request.kinds.is_empty() {
-        condition.sql.push_str(&format!(" AND kind IN ({})", placeholders(request.kinds.len())));
-        condition.values.extend(request.kinds.iter().map(|kind| Value::from(kind.clone())));
-    }
+    let kinds = request.kinds.iter().map(|kind| kind.clone().into()).collect();
+    push_in(&mut condition.sql, &mut condition.values, "kind", kinds);
     condition
 }
 
@@ -104,7 +102,7 @@ pub(super) async fn claim(db: &Db, request: &ClaimRequest) -> Result<Option<Task
         micros(at).into(),
     ];
     claim_values.append(&mut values);
-    let claimed = rows::one(&txn, &sql, claim_values).await.map_err(&err)?;
+    let claimed = query_one(&txn, &sql, claim_values, decode).await.map_err(&err)?;
     if let Some(session_id) = claimed.as_ref().and_then(|task| task.session_id.as_deref()) {
         sessions::touch(&txn, &request.tenant, session_id, at).await.map_err(&err)?;
     }

@@ -2,14 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::Value;
 use storage_core::StorageError;
 use storage_core::task::{EnqueueOutcome, ListTasks, NewTask, Task, TaskStatus};
 use uuid::Uuid;
 
 use super::rows::{self, COLUMNS, decode};
 use crate::columns::{count_value, json, micros, now, truncate};
-use crate::db::{Db, placeholders, stmt};
+use crate::db::{Db, push_in, query_all, query_one};
 use crate::session::sessions;
 
 /// Enqueues a task, or returns the tenant's task with the same dedup key.
@@ -20,7 +20,7 @@ pub(super) async fn enqueue(db: &Db, task: NewTask) -> Result<EnqueueOutcome, St
     if let Some(key) = &task.dedup_key {
         let sql = format!("SELECT {COLUMNS} FROM tasks WHERE tenant = ? AND dedup_key = ?");
         if let Some(existing) =
-            rows::one(&txn, &sql, vec![task.tenant.clone().into(), key.clone().into()]).await.map_err(&err)?
+            query_one(&txn, &sql, vec![task.tenant.clone().into(), key.clone().into()], decode).await.map_err(&err)?
         {
             return Ok(EnqueueOutcome { task: existing, created: false });
         }
@@ -52,7 +52,7 @@ pub(super) async fn enqueue(db: &Db, task: NewTask) -> Result<EnqueueOutcome, St
         micros(at).into(),
         micros(at).into(),
     ];
-    let created = rows::one(&txn, &sql, values)
+    let created = query_one(&txn, &sql, values, decode)
         .await
         .map_err(&err)?
         .ok_or_else(|| StorageError::backend("enqueue task", "the inserted task was not returned"))?;
@@ -70,23 +70,15 @@ pub(super) async fn list(db: &Db, request: &ListTasks) -> Result<Vec<Task>, Stor
     storage_core::check_page_limit("limit", request.limit)?;
     let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE tenant = ?");
     let mut values: Vec<Value> = vec![request.tenant.clone().into()];
-    if !request.statuses.is_empty() {
-        sql.push_str(&format!(" AND status IN ({})", placeholders(request.statuses.len())));
-        values.extend(request.statuses.iter().map(|status| Value::from(status.as_str())));
-    }
-    if !request.kinds.is_empty() {
-        sql.push_str(&format!(" AND kind IN ({})", placeholders(request.kinds.len())));
-        values.extend(request.kinds.iter().map(|kind| Value::from(kind.clone())));
-    }
+    push_in(&mut sql, &mut values, "status", request.statuses.iter().map(|status| status.as_str().into()).collect());
+    push_in(&mut sql, &mut values, "kind", request.kinds.iter().map(|kind| kind.clone().into()).collect());
     if let Some(session_id) = &request.session_id {
         sql.push_str(" AND session_id = ?");
         values.push(session_id.clone().into());
     }
     sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?");
     values.extend([count_value(request.limit).into(), count_value(request.offset).into()]);
-    let err = db.err("list tasks");
-    let found = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;
-    found.iter().map(decode).collect::<Result<_, _>>().map_err(&err)
+    query_all(&db.conn, &sql, values, decode).await.map_err(db.err("list tasks"))
 }
 
 /// Task counts per status, every status present.

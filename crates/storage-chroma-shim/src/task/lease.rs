@@ -7,9 +7,9 @@ use storage_core::StorageError;
 use storage_core::task::{Task, TaskStatus, check_lease_ms, retry_delay_ms};
 use uuid::Uuid;
 
-use super::rows::{self, COLUMNS, not_found};
+use super::rows::{self, COLUMNS, decode, not_found};
 use crate::columns::{json, micros, now};
-use crate::db::Db;
+use crate::db::{Db, query_one};
 use crate::session::sessions;
 
 /// The task `id` if `lease_id` still holds it: `NotFound` when the tenant has no such task, `Conflict` when
@@ -52,7 +52,8 @@ async fn write(
     let err = db.err("update task");
     let sql = format!("UPDATE tasks SET {assignments}, updated_at = ? WHERE tenant = ? AND id = ? RETURNING {COLUMNS}");
     values.extend([micros(at).into(), task.tenant.clone().into(), task.id.to_string().into()]);
-    let updated = rows::one(&txn, &sql, values).await.map_err(&err)?.ok_or_else(|| not_found(&task.tenant, task.id))?;
+    let updated =
+        query_one(&txn, &sql, values, decode).await.map_err(&err)?.ok_or_else(|| not_found(&task.tenant, task.id))?;
     if let Some(session_id) = &task.session_id {
         sessions::touch(&txn, &task.tenant, session_id, at).await.map_err(&err)?;
     }
@@ -79,7 +80,7 @@ pub(super) async fn heartbeat(
         "UPDATE tasks SET lease_expires_at = ?, updated_at = ? WHERE tenant = ? AND id = ? RETURNING {COLUMNS}"
     );
     let values: Vec<Value> = vec![micros(expires).into(), micros(at).into(), tenant.into(), task.id.to_string().into()];
-    let updated = rows::one(&txn, &sql, values).await.map_err(&err)?.ok_or_else(|| not_found(tenant, id))?;
+    let updated = query_one(&txn, &sql, values, decode).await.map_err(&err)?.ok_or_else(|| not_found(tenant, id))?;
     txn.commit().await.map_err(&err)?;
     Ok(updated)
 }

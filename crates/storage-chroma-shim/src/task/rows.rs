@@ -8,7 +8,7 @@ use storage_core::task::{Task, TaskStatus};
 use uuid::Uuid;
 
 use crate::columns::{get, get_enum, get_json, get_opt_json, get_opt_time, get_opt_uuid, get_time, get_u64, get_uuid};
-use crate::db::stmt;
+use crate::db::{query_one, stmt};
 
 /// Every column `decode` reads.
 pub(super) const COLUMNS: &str = "id, tenant, session_id, kind, payload, priority, target_agent, dedup_key, status, \
@@ -47,15 +47,10 @@ pub(super) fn decode(row: &QueryResult) -> Result<Task, DbErr> {
     })
 }
 
-/// The one task `sql` selects or returns, if any.
-pub(super) async fn one(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<Option<Task>, DbErr> {
-    conn.query_one_raw(stmt(sql, values)).await?.as_ref().map(decode).transpose()
-}
-
 /// Task `id` of `tenant`.
 pub(super) async fn by_id(conn: &impl ConnectionTrait, tenant: &str, id: Uuid) -> Result<Option<Task>, DbErr> {
     let sql = format!("SELECT {COLUMNS} FROM tasks WHERE tenant = ? AND id = ?");
-    one(conn, &sql, vec![tenant.into(), id.to_string().into()]).await
+    query_one(conn, &sql, vec![tenant.into(), id.to_string().into()], decode).await
 }
 
 /// The error for a task id that does not exist in the tenant (or belongs to another).

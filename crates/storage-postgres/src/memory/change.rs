@@ -13,6 +13,7 @@ use super::row::{COLUMNS, decode};
 use super::space::{self, RowLock};
 use crate::failure::OpResult;
 use crate::ops::{Sql, pg_vector};
+use crate::rows::query_all;
 
 /// Who marks memories stale: the store itself, on a model change.
 fn system_context(reason: String) -> ChangeContext {
@@ -29,8 +30,7 @@ async fn lock_where(txn: &DatabaseTransaction, select: &(dyn Fn(&mut Sql) + Sync
     sql.push("SELECT ").push(COLUMNS).push(" FROM bs_memories AS m WHERE ");
     select(&mut sql);
     sql.push(" ORDER BY m.id FOR UPDATE");
-    let rows = txn.query_all_raw(sql.build()).await?;
-    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
+    query_all(txn, sql, decode).await
 }
 
 /// Applies `set` (assignments on `m`) to the locked memories `old`, adds 1 to their versions, sets
@@ -51,8 +51,7 @@ pub(super) async fn update_locked(
     set(&mut sql);
     sql.push(", version = m.version + 1, updated_at = ").bind(now).push(" WHERE m.id = ANY(");
     sql.bind(old.iter().map(|m| m.id).collect::<Vec<Uuid>>()).push("::uuid[]) RETURNING ").push(COLUMNS);
-    let mut changed: Vec<Memory> =
-        txn.query_all_raw(sql.build()).await?.iter().map(decode).collect::<Result<_, _>>()?;
+    let mut changed = query_all(txn, sql, decode).await?;
     changed.sort_by_key(|m| old.iter().position(|o| o.id == m.id));
     let pairs: Vec<audit::Change<'_>> = old.iter().zip(&changed).map(|(o, n)| (Some(o), Some(n))).collect();
     audit::append(txn, action, &pairs, context, now).await?;

@@ -1,23 +1,21 @@
 //! Reading memories: by id or key (plain reads: only a recall counts as an access), pages newest first,
 //! and stale memories oldest first.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use storage_core::memory::{ListMemories, Memory, Scope};
 use uuid::Uuid;
 
 use super::row::{COLUMNS, decode, push_exact_scope, push_within_scope};
 use crate::failure::OpResult;
 use crate::ops::Sql;
+use crate::rows::{query_all, query_one};
 
 /// The one memory `select` picks.
 async fn get_one(db: &DatabaseConnection, select: &(dyn Fn(&mut Sql) + Sync)) -> OpResult<Option<Memory>> {
     let mut sql = Sql::new();
     sql.push("SELECT ").push(COLUMNS).push(" FROM bs_memories AS m WHERE ");
     select(&mut sql);
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(Some(decode(&row)?)),
-        None => Ok(None),
-    }
+    query_one(db, sql, decode).await
 }
 
 /// One memory by id.
@@ -51,8 +49,7 @@ pub(super) async fn list(db: &DatabaseConnection, request: &ListMemories) -> OpR
     }
     sql.push(" ORDER BY m.created_at DESC, m.id LIMIT ").bind(i64::try_from(request.limit).unwrap_or(i64::MAX));
     sql.push(" OFFSET ").bind(i64::try_from(request.offset).unwrap_or(i64::MAX));
-    let rows = db.query_all_raw(sql.build()).await?;
-    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
+    query_all(db, sql, decode).await
 }
 
 /// Up to `limit` stale memories of the tenant, oldest first.
@@ -60,6 +57,5 @@ pub(super) async fn stale(db: &DatabaseConnection, tenant: &str, limit: usize) -
     let mut sql = Sql::new();
     sql.push("SELECT ").push(COLUMNS).push(" FROM bs_memories AS m WHERE m.tenant = ").bind(tenant);
     sql.push(" AND m.stale ORDER BY m.created_at, m.id LIMIT ").bind(i64::try_from(limit).unwrap_or(i64::MAX));
-    let rows = db.query_all_raw(sql.build()).await?;
-    Ok(rows.iter().map(decode).collect::<Result<_, _>>()?)
+    query_all(db, sql, decode).await
 }

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use storage_core::{
-    EmbeddingSpace, Metric, PendingText, ReembedProgress, Restaged, StagedVector, StorageError, check_pending_limit,
+    EmbeddingSpace, PendingText, ReembedProgress, Restaged, StagedVector, StorageError, check_pending_limit,
     check_staged_space, check_staged_vectors, check_switch, not_staged,
 };
 use uuid::Uuid;
@@ -28,20 +28,9 @@ use crate::schema::{HnswParams, VectorLayout};
 /// A memory's revision, from its `updated_at` (`extract` is exact numeric on PostgreSQL ≥ 14).
 const REVISION: &str = "(extract(epoch FROM m.updated_at) * 1000000)::int8";
 
-/// The staged space; `lock` is `""` or `" FOR UPDATE"`.
-async fn staged_space<C: ConnectionTrait>(db: &C, lock: &'static str) -> OpResult<Option<EmbeddingSpace>> {
-    let mut sql = Sql::new();
-    sql.push("SELECT provider, model, dimensions, metric FROM bs_memory_staged_space WHERE id = 1").push(lock);
-    let Some(row) = db.query_one_raw(sql.build()).await? else { return Ok(None) };
-    let get = decode_error("the staged memory embedding space");
-    let dimensions: i32 = row.try_get("", "dimensions").map_err(&get)?;
-    let metric: String = row.try_get("", "metric").map_err(&get)?;
-    Ok(Some(EmbeddingSpace {
-        provider: row.try_get("", "provider").map_err(&get)?,
-        model: row.try_get("", "model").map_err(&get)?,
-        dimensions: u32::try_from(dimensions).unwrap_or(0),
-        metric: metric.parse::<Metric>()?,
-    }))
+/// The staged space.
+async fn staged_space<C: ConnectionTrait>(db: &C, lock: RowLock) -> OpResult<Option<EmbeddingSpace>> {
+    space::read_row(db, "bs_memory_staged_space", "the staged memory embedding space", lock).await
 }
 
 async fn progress_of<C: ConnectionTrait>(db: &C, space: EmbeddingSpace) -> OpResult<ReembedProgress> {
@@ -58,13 +47,12 @@ async fn progress_of<C: ConnectionTrait>(db: &C, space: EmbeddingSpace) -> OpRes
 
 pub(super) async fn begin(db: &DatabaseConnection, space: &EmbeddingSpace) -> OpResult<ReembedProgress> {
     let txn = migration::locked(db).await?;
-    let staged = staged_space(&txn, " FOR UPDATE").await?;
+    let staged = staged_space(&txn, RowLock::Update).await?;
     check_staged_space(Restaged::Memories, staged.as_ref(), space)?;
     if staged.is_none() {
         let mut sql = Sql::new();
         sql.push("INSERT INTO bs_memory_staged_space (id, provider, model, dimensions, metric) VALUES (1, ");
-        sql.bind(space.provider.clone()).push(", ").bind(space.model.clone()).push(", ");
-        sql.bind(i32::try_from(space.dimensions).unwrap_or(i32::MAX)).push(", ").bind(space.metric.as_str());
+        space::push_space_values(&mut sql, space);
         sql.push(")");
         txn.execute_raw(sql.build()).await?;
     }
@@ -74,13 +62,13 @@ pub(super) async fn begin(db: &DatabaseConnection, space: &EmbeddingSpace) -> Op
 }
 
 pub(super) async fn progress(db: &DatabaseConnection) -> OpResult<Option<ReembedProgress>> {
-    let Some(space) = staged_space(db, "").await? else { return Ok(None) };
+    let Some(space) = staged_space(db, RowLock::None).await? else { return Ok(None) };
     Ok(Some(progress_of(db, space).await?))
 }
 
 pub(super) async fn pending(db: &DatabaseConnection, limit: usize) -> OpResult<Vec<PendingText>> {
     check_pending_limit(limit)?;
-    if staged_space(db, "").await?.is_none() {
+    if staged_space(db, RowLock::None).await?.is_none() {
         return Err(not_staged(Restaged::Memories).into());
     }
     let mut sql = Sql::new();
@@ -102,14 +90,14 @@ pub(super) async fn pending(db: &DatabaseConnection, limit: usize) -> OpResult<V
 }
 
 pub(super) async fn stage(db: &DatabaseConnection, vectors: Vec<StagedVector>) -> OpResult<u64> {
-    let space = staged_space(db, "").await?;
+    let space = staged_space(db, RowLock::None).await?;
     check_staged_vectors(Restaged::Memories, space.as_ref(), &vectors)?;
     if vectors.is_empty() {
         return Ok(0);
     }
     let txn = sea_orm::TransactionTrait::begin(db).await?;
     // Shared: a switch or an abandon (which take it exclusively) waits for this write, or this for them.
-    if staged_space(&txn, " FOR SHARE").await? != space {
+    if staged_space(&txn, RowLock::Share).await? != space {
         return Err(StorageError::Conflict {
             reason: "the re-embedding of the memory space was switched or abandoned meanwhile".to_owned(),
         }
@@ -151,7 +139,7 @@ pub(super) async fn switch(
     let mut hold_writes = Sql::new();
     hold_writes.push("LOCK TABLE bs_memories IN EXCLUSIVE MODE");
     txn.execute_raw(hold_writes.build()).await?;
-    let staged = staged_space(&txn, " FOR UPDATE").await?.ok_or_else(|| not_staged(Restaged::Memories))?;
+    let staged = staged_space(&txn, RowLock::Update).await?.ok_or_else(|| not_staged(Restaged::Memories))?;
     let progress = progress_of(&txn, staged).await?;
     check_switch(Restaged::Memories, &progress)?;
     let layout = VectorLayout::new(&progress.space);

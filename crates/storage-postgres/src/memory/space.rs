@@ -27,21 +27,34 @@ pub(super) enum RowLock {
     Update,
 }
 
-/// The recorded memory embedding space.
-pub(super) async fn read<C: ConnectionTrait>(db: &C, lock: RowLock) -> OpResult<Option<EmbeddingSpace>> {
-    let mut sql = Sql::new();
-    sql.push("SELECT provider, model, dimensions, metric FROM bs_memory_space WHERE id = 1");
-    match lock {
-        RowLock::None => {}
-        RowLock::Share => {
-            sql.push(" FOR SHARE");
-        }
-        RowLock::Update => {
-            sql.push(" FOR UPDATE");
+impl RowLock {
+    /// The locking clause that ends the read.
+    fn clause(self) -> &'static str {
+        match self {
+            RowLock::None => "",
+            RowLock::Share => " FOR SHARE",
+            RowLock::Update => " FOR UPDATE",
         }
     }
+}
+
+/// The recorded memory embedding space.
+pub(super) async fn read<C: ConnectionTrait>(db: &C, lock: RowLock) -> OpResult<Option<EmbeddingSpace>> {
+    read_row(db, "bs_memory_space", "the memory embedding space", lock).await
+}
+
+/// The space in the single row of `table` (`bs_memory_space`, or `bs_memory_staged_space` during a
+/// re-embedding); `what` names it in a decoding error.
+pub(super) async fn read_row<C: ConnectionTrait>(
+    db: &C,
+    table: &'static str,
+    what: &'static str,
+    lock: RowLock,
+) -> OpResult<Option<EmbeddingSpace>> {
+    let mut sql = Sql::new();
+    sql.push("SELECT provider, model, dimensions, metric FROM ").push(table).push(" WHERE id = 1").push(lock.clause());
     let Some(row) = db.query_one_raw(sql.build()).await? else { return Ok(None) };
-    let get = decode_error("the memory embedding space");
+    let get = decode_error(what);
     let dimensions: i32 = row.try_get("", "dimensions").map_err(&get)?;
     let metric: String = row.try_get("", "metric").map_err(&get)?;
     Ok(Some(EmbeddingSpace {
@@ -61,12 +74,17 @@ pub(super) fn exact_distance(metric: Metric) -> &'static str {
     }
 }
 
+/// Binds `space`'s `provider, model, dimensions, metric`, comma-separated.
+pub(super) fn push_space_values(sql: &mut Sql, space: &EmbeddingSpace) {
+    sql.bind(space.provider.clone()).push(", ").bind(space.model.clone()).push(", ");
+    sql.bind(i32::try_from(space.dimensions).unwrap_or(i32::MAX)).push(", ").bind(space.metric.as_str());
+}
+
 /// Records `space` (insert or replace the single row).
 pub(super) async fn record(txn: &DatabaseTransaction, space: &EmbeddingSpace, now: DateTime<Utc>) -> OpResult<()> {
     let mut sql = Sql::new();
     sql.push("INSERT INTO bs_memory_space (id, provider, model, dimensions, metric, updated_at) VALUES (1, ");
-    sql.bind(space.provider.clone()).push(", ").bind(space.model.clone()).push(", ");
-    sql.bind(i32::try_from(space.dimensions).unwrap_or(i32::MAX)).push(", ").bind(space.metric.as_str());
+    push_space_values(&mut sql, space);
     sql.push(", ").bind(now).push(") ON CONFLICT (id) DO UPDATE SET provider = EXCLUDED.provider, ");
     sql.push("model = EXCLUDED.model, dimensions = EXCLUDED.dimensions, metric = EXCLUDED.metric, ");
     sql.push("updated_at = EXCLUDED.updated_at");

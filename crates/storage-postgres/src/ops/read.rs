@@ -5,20 +5,21 @@ use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use storage_core::{FetchedChunk, GetRequest, ListRequest, StorageError, StoredChunk};
 
 use super::{Sql, embedding_from, metadata_from};
+use crate::failure::decode_error;
 use crate::filter_sql::where_expr;
 use crate::schema::ChunkTable;
 
 const COLUMNS: &str = "SELECT id, \"text\", metadata, embedding, created_at, updated_at FROM ";
 
 fn decode(row: &QueryResult) -> Result<StoredChunk, StorageError> {
-    let get_err = |error: DbErr| StorageError::backend("reading a chunk", error);
+    let get_err = decode_error("a chunk");
     Ok(StoredChunk {
-        id: row.try_get("", "id").map_err(get_err)?,
-        text: row.try_get("", "text").map_err(get_err)?,
-        metadata: metadata_from(row.try_get("", "metadata").map_err(get_err)?)?,
-        embedding: embedding_from(row.try_get("", "embedding").map_err(get_err)?)?,
-        created_at: row.try_get("", "created_at").map_err(get_err)?,
-        updated_at: row.try_get("", "updated_at").map_err(get_err)?,
+        id: row.try_get("", "id").map_err(&get_err)?,
+        text: row.try_get("", "text").map_err(&get_err)?,
+        metadata: metadata_from(row.try_get("", "metadata").map_err(&get_err)?)?,
+        embedding: embedding_from(row.try_get("", "embedding").map_err(&get_err)?)?,
+        created_at: row.try_get("", "created_at").map_err(&get_err)?,
+        updated_at: row.try_get("", "updated_at").map_err(&get_err)?,
     })
 }
 
@@ -83,14 +84,14 @@ pub(crate) async fn get_many(
 }
 
 fn decode_fetched(row: &QueryResult) -> Result<FetchedChunk, StorageError> {
-    let get_err = |error: DbErr| StorageError::backend("reading a chunk", error);
-    let metadata: Option<serde_json::Value> = row.try_get("", "metadata").map_err(get_err)?;
+    let get_err = decode_error("a chunk");
+    let metadata: Option<serde_json::Value> = row.try_get("", "metadata").map_err(&get_err)?;
     Ok(FetchedChunk {
-        id: row.try_get("", "id").map_err(get_err)?,
-        text: row.try_get("", "text").map_err(get_err)?,
+        id: row.try_get("", "id").map_err(&get_err)?,
+        text: row.try_get("", "text").map_err(&get_err)?,
         metadata: metadata.map(metadata_from).transpose()?,
-        embedding: embedding_from(row.try_get("", "embedding").map_err(get_err)?)?,
-        created_at: row.try_get("", "created_at").map_err(get_err)?,
-        updated_at: row.try_get("", "updated_at").map_err(get_err)?,
+        embedding: embedding_from(row.try_get("", "embedding").map_err(&get_err)?)?,
+        created_at: row.try_get("", "created_at").map_err(&get_err)?,
+        updated_at: row.try_get("", "updated_at").map_err(&get_err)?,
     })
 }

@@ -2,13 +2,14 @@
 //! listing by name.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use storage_core::StorageError;
 use storage_core::session::{Agent, AgentStatus, NewAgent};
 
 use super::row::{AGENT_COLUMNS, agent};
 use crate::failure::OpResult;
 use crate::ops::Sql;
+use crate::rows::{query_all, query_one};
 
 /// Registers or updates an agent: kind, capabilities and metadata replaced, status `available`, heartbeat now.
 pub(super) async fn register(
@@ -29,11 +30,7 @@ pub(super) async fn register(
         .push(") ON CONFLICT (tenant, name) DO UPDATE SET kind = EXCLUDED.kind, ");
     sql.push("capabilities = EXCLUDED.capabilities, status = EXCLUDED.status, last_heartbeat_at = EXCLUDED.last_heartbeat_at, ");
     sql.push("metadata = EXCLUDED.metadata, updated_at = EXCLUDED.updated_at RETURNING ").push(AGENT_COLUMNS);
-    let row = db
-        .query_one_raw(sql.build())
-        .await?
-        .ok_or_else(|| StorageError::backend("register_agent", "no row returned"))?;
-    Ok(agent(&row)?)
+    query_one(db, sql, agent).await?.ok_or_else(|| StorageError::backend("register_agent", "no row returned").into())
 }
 
 /// Records a heartbeat and status.
@@ -48,10 +45,9 @@ pub(super) async fn heartbeat(
     sql.push("UPDATE bs_agents AS g SET status = ").bind(status.as_str()).push(", last_heartbeat_at = ").bind(now);
     sql.push(", updated_at = ").bind(now).push(" WHERE g.tenant = ").bind(tenant).push(" AND g.name = ").bind(name);
     sql.push(" RETURNING ").push(AGENT_COLUMNS);
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(agent(&row)?),
-        None => Err(StorageError::NotFound { what: format!("agent `{name}` in tenant `{tenant}`") }.into()),
-    }
+    query_one(db, sql, agent)
+        .await?
+        .ok_or_else(|| StorageError::NotFound { what: format!("agent `{name}` in tenant `{tenant}`") }.into())
 }
 
 /// Agents of the tenant by name, optionally of one status.
@@ -62,6 +58,5 @@ pub(super) async fn list(db: &DatabaseConnection, tenant: &str, status: Option<A
         sql.push(" AND g.status = ").bind(status.as_str());
     }
     sql.push(" ORDER BY g.name");
-    let rows = db.query_all_raw(sql.build()).await?;
-    Ok(rows.iter().map(agent).collect::<Result<_, _>>()?)
+    query_all(db, sql, agent).await
 }

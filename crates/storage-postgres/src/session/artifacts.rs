@@ -4,15 +4,19 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use storage_core::StorageError;
-use storage_core::session::{Artifact, NewArtifact, TextHit};
+use storage_core::session::{Artifact, NewArtifact};
 use uuid::Uuid;
 
 use super::row::{ARTIFACT_COLUMNS, artifact};
 use super::sessions::{lock, touch};
 use crate::failure::{OpResult, decode_error};
 use crate::ops::Sql;
+use crate::rows::{query_all, query_one};
 use crate::segments::cut;
-use crate::segments::search::{Segmented, search_segmented};
+use crate::segments::search::Segmented;
+
+/// Full-text search over artifact names and contents, as [`Segmented`] below says.
+pub(super) use crate::segments::search::search_segmented as search;
 
 /// Stores an artifact, replacing the one with the same session and id (its `created_at` is kept).
 pub(super) async fn put(
@@ -72,10 +76,7 @@ pub(super) async fn get(
     let mut sql = Sql::new();
     sql.push("SELECT ").push(ARTIFACT_COLUMNS).push(" FROM bs_artifacts AS a WHERE a.tenant = ").bind(tenant);
     sql.push(" AND a.session_id = ").bind(session_id).push(" AND a.id = ").bind(id);
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(Some(artifact(&row)?)),
-        None => Ok(None),
-    }
+    query_one(db, sql, artifact).await
 }
 
 /// Artifacts of a session, newest first, then id.
@@ -83,20 +84,7 @@ pub(super) async fn list(db: &DatabaseConnection, tenant: &str, session_id: &str
     let mut sql = Sql::new();
     sql.push("SELECT ").push(ARTIFACT_COLUMNS).push(" FROM bs_artifacts AS a WHERE a.tenant = ").bind(tenant);
     sql.push(" AND a.session_id = ").bind(session_id).push(" ORDER BY a.created_at DESC, a.id");
-    let rows = db.query_all_raw(sql.build()).await?;
-    Ok(rows.iter().map(artifact).collect::<Result<_, _>>()?)
-}
-
-/// Full-text search over artifact names and contents.
-pub(super) async fn search(
-    db: &DatabaseConnection,
-    language: &str,
-    tenant: &str,
-    session_id: Option<&str>,
-    query: &str,
-    limit: usize,
-) -> OpResult<Vec<TextHit<Artifact>>> {
-    search_segmented::<Artifact, _>(db, language, tenant, session_id, query, limit).await
+    query_all(db, sql, artifact).await
 }
 
 /// Artifacts are found through `bs_artifact_segments` and fetched back by session and id.

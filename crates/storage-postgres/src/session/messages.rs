@@ -4,24 +4,25 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use storage_core::StorageError;
-use storage_core::session::{AppendOutcome, Message, MessageHit, NewMessage};
+use storage_core::session::{AppendOutcome, Message, NewMessage};
 use uuid::Uuid;
 
 use super::row::{MESSAGE_COLUMNS, message};
 use super::sessions::{lock, touch};
 use crate::failure::OpResult;
 use crate::ops::Sql;
+use crate::rows::{query_all, query_one};
 use crate::segments::cut;
-use crate::segments::search::{Segmented, search_segmented};
+use crate::segments::search::Segmented;
+
+/// Full-text search over the messages of one session or the whole tenant, as [`Segmented`] below says.
+pub(super) use crate::segments::search::search_segmented as search;
 
 async fn find<C: ConnectionTrait>(db: &C, tenant: &str, session_id: &str, id: &str) -> OpResult<Option<Message>> {
     let mut sql = Sql::new();
     sql.push("SELECT ").push(MESSAGE_COLUMNS).push(" FROM bs_messages AS m WHERE m.tenant = ").bind(tenant);
     sql.push(" AND m.session_id = ").bind(session_id).push(" AND m.id = ").bind(id);
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(Some(message(&row)?)),
-        None => Ok(None),
-    }
+    query_one(db, sql, message).await
 }
 
 /// Appends a message, or returns the stored message with the same id.
@@ -50,8 +51,9 @@ pub(super) async fn append(
     sql.push("VALUES (").bind(tenant).push(", ").bind(session_id).push(", ").bind(seq).push(", ").bind(id.as_str());
     sql.push(", ").bind(new.role.as_str()).push(", ").bind(new.content.as_str()).push(", ").bind(new.format.as_str());
     sql.push(", ").bind(new.metadata.to_value()).push(", ").bind(now).push(") RETURNING ").push(MESSAGE_COLUMNS);
-    let row = txn.query_one_raw(sql.build()).await?;
-    let stored = message(&row.ok_or_else(|| StorageError::backend("append_message", "no row returned"))?)?;
+    let stored = query_one(&txn, sql, message)
+        .await?
+        .ok_or_else(|| StorageError::backend("append_message", "no row returned"))?;
     let segments: Vec<String> = cut(&new.content).into_iter().map(str::to_owned).collect();
     if !segments.is_empty() {
         let mut sql = Sql::new();
@@ -80,20 +82,7 @@ pub(super) async fn list(
         sql.push(" AND m.seq > ").bind(after);
     }
     sql.push(" ORDER BY m.seq LIMIT ").bind(i64::try_from(limit).unwrap_or(i64::MAX));
-    let rows = db.query_all_raw(sql.build()).await?;
-    Ok(rows.iter().map(message).collect::<Result<_, _>>()?)
-}
-
-/// Full-text search over the messages of one session or the whole tenant.
-pub(super) async fn search(
-    db: &DatabaseConnection,
-    language: &str,
-    tenant: &str,
-    session_id: Option<&str>,
-    query: &str,
-    limit: usize,
-) -> OpResult<Vec<MessageHit>> {
-    search_segmented::<Message, _>(db, language, tenant, session_id, query, limit).await
+    query_all(db, sql, message).await
 }
 
 /// Messages are found through `bs_message_segments` and fetched back by session and `seq`.

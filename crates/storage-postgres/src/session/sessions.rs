@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::row::{SESSION_COLUMNS, session};
 use crate::failure::OpResult;
 use crate::ops::Sql;
+use crate::rows::{query_all, query_one};
 
 /// The error of a session id that does not exist in the tenant.
 pub(super) fn missing(tenant: &str, id: &str) -> StorageError {
@@ -21,10 +22,7 @@ pub(super) async fn lock<C: ConnectionTrait>(db: &C, tenant: &str, id: &str) -> 
     let mut sql = Sql::new();
     sql.push("SELECT ").push(SESSION_COLUMNS).push(" FROM bs_sessions AS s WHERE s.tenant = ").bind(tenant);
     sql.push(" AND s.id = ").bind(id).push(" FOR UPDATE");
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(session(&row)?),
-        None => Err(missing(tenant, id).into()),
-    }
+    query_one(db, sql, session).await?.ok_or_else(|| missing(tenant, id).into())
 }
 
 /// Records a write under a locked session: activity now, and the counts added.
@@ -55,8 +53,8 @@ pub(super) async fn create(db: &DatabaseConnection, new: NewSession, now: DateTi
     sql.bind(title).push(", ").bind(new.participants.clone()).push("::text[], ").bind(SessionStatus::Active.as_str());
     sql.push(", ").bind(new.metadata.to_value()).push(", ").bind(now).push(", ").bind(now);
     sql.push(") ON CONFLICT (tenant, id) DO NOTHING RETURNING ").push(SESSION_COLUMNS);
-    if let Some(row) = db.query_one_raw(sql.build()).await? {
-        return Ok(session(&row)?);
+    if let Some(created) = query_one(db, sql, session).await? {
+        return Ok(created);
     }
     get(db, &new.tenant, &id).await?.ok_or_else(|| {
         StorageError::backend("create_session", "the insert conflicted on the id, yet no session has it").into()
@@ -68,10 +66,7 @@ pub(super) async fn get<C: ConnectionTrait>(db: &C, tenant: &str, id: &str) -> O
     let mut sql = Sql::new();
     sql.push("SELECT ").push(SESSION_COLUMNS).push(" FROM bs_sessions AS s WHERE s.tenant = ").bind(tenant);
     sql.push(" AND s.id = ").bind(id);
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(Some(session(&row)?)),
-        None => Ok(None),
-    }
+    query_one(db, sql, session).await
 }
 
 /// Sets a session's status: entering `completed` sets `completed_at` (kept if it was completed already),
@@ -93,10 +88,7 @@ pub(super) async fn set_status(
     }
     sql.push(", last_activity_at = GREATEST(s.last_activity_at, ").bind(now).push(") WHERE s.tenant = ").bind(tenant);
     sql.push(" AND s.id = ").bind(id).push(" RETURNING ").push(SESSION_COLUMNS);
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(session(&row)?),
-        None => Err(missing(tenant, id).into()),
-    }
+    query_one(db, sql, session).await?.ok_or_else(|| missing(tenant, id).into())
 }
 
 /// Sessions by status, most recent activity first, then id.
@@ -110,6 +102,5 @@ pub(super) async fn list(db: &DatabaseConnection, request: &ListSessions) -> OpR
     }
     sql.push(" ORDER BY s.last_activity_at DESC, s.id LIMIT ").bind(i64::try_from(request.limit).unwrap_or(i64::MAX));
     sql.push(" OFFSET ").bind(i64::try_from(request.offset).unwrap_or(i64::MAX));
-    let rows = db.query_all_raw(sql.build()).await?;
-    Ok(rows.iter().map(session).collect::<Result<_, _>>()?)
+    query_all(db, sql, session).await
 }

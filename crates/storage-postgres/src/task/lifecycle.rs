@@ -14,6 +14,7 @@ use super::read::why_not_changed;
 use super::row::{COLUMNS, decode, status_literal};
 use crate::failure::OpResult;
 use crate::ops::Sql;
+use crate::rows::query_one;
 
 /// `), touched AS (UPDATE bs_sessions … FROM changed …) SELECT * FROM changed`: closes a `WITH changed AS
 /// (UPDATE bs_tasks …` statement, setting the activity of the changed task's session.
@@ -27,6 +28,22 @@ fn push_touch_session(sql: &mut Sql, now: DateTime<Utc>) {
 fn push_leased(sql: &mut Sql, tenant: &str, id: Uuid, lease_id: Uuid) {
     sql.push(" WHERE t.tenant = ").bind(tenant).push(" AND t.id = ").bind(id).push(" AND t.status = ");
     sql.push_trusted(&status_literal(TaskStatus::Running)).push(" AND t.lease_id = ").bind(lease_id);
+}
+
+/// Runs `sql`, a change of task `id` returning its columns; when it matches no row, the error says why
+/// (`action`, e.g. "complete", under `lease_id` if it needs one).
+async fn changed(
+    db: &DatabaseConnection,
+    sql: Sql,
+    tenant: &str,
+    id: Uuid,
+    lease_id: Option<Uuid>,
+    action: &str,
+) -> OpResult<Task> {
+    match query_one(db, sql, decode).await? {
+        Some(task) => Ok(task),
+        None => Err(why_not_changed(db, tenant, id, lease_id, action).await?.into()),
+    }
 }
 
 /// Extends a lease to `lease_ms` from `now`.
@@ -43,10 +60,7 @@ pub(super) async fn heartbeat(
     sql.push("UPDATE bs_tasks AS t SET lease_expires_at = ").bind(expires).push(", updated_at = ").bind(now);
     push_leased(&mut sql, tenant, id, lease_id);
     sql.push(" RETURNING ").push(COLUMNS);
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(decode(&row)?),
-        None => Err(why_not_changed(db, tenant, id, Some(lease_id), "extend the lease of").await?.into()),
-    }
+    changed(db, sql, tenant, id, Some(lease_id), "extend the lease of").await
 }
 
 /// Completes a running task with its result.
@@ -66,10 +80,7 @@ pub(super) async fn complete(
     push_leased(&mut sql, tenant, id, lease_id);
     sql.push(" RETURNING ").push(COLUMNS);
     push_touch_session(&mut sql, now);
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(decode(&row)?),
-        None => Err(why_not_changed(db, tenant, id, Some(lease_id), "complete").await?.into()),
-    }
+    changed(db, sql, tenant, id, Some(lease_id), "complete").await
 }
 
 /// Records a failed attempt: pending again after core's [`retry_delay_ms`], or dead-lettered when the
@@ -87,11 +98,10 @@ pub(super) async fn fail(
     sql.push("SELECT ").push(COLUMNS).push(" FROM bs_tasks AS t");
     push_leased(&mut sql, tenant, id, lease_id);
     sql.push(" FOR UPDATE");
-    let Some(row) = txn.query_one_raw(sql.build()).await? else {
+    let Some(task) = query_one(&txn, sql, decode).await? else {
         drop(txn);
         return Err(why_not_changed(db, tenant, id, Some(lease_id), "fail").await?.into());
     };
-    let task = decode(&row)?;
     let mut sql = Sql::new();
     sql.push("WITH changed AS (UPDATE bs_tasks AS t SET last_error = ").bind(error).push(", updated_at = ").bind(now);
     sql.push(", lease_id = NULL, lease_expires_at = NULL, status = ");
@@ -122,8 +132,5 @@ pub(super) async fn cancel(db: &DatabaseConnection, tenant: &str, id: Uuid, now:
     sql.push(" AND t.status IN (").push_trusted(&status_literal(TaskStatus::Pending)).push(", ");
     sql.push_trusted(&status_literal(TaskStatus::Running)).push(") RETURNING ").push(COLUMNS);
     push_touch_session(&mut sql, now);
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(decode(&row)?),
-        None => Err(why_not_changed(db, tenant, id, None, "cancel").await?.into()),
-    }
+    changed(db, sql, tenant, id, None, "cancel").await
 }
