@@ -1,6 +1,5 @@
 //! `Embedding` (a non-empty vector of finite f32), `EmbeddingSpace`, `Metric`, distances and their scores.
 
-
 use crate::text_enum::string_enum;
 use serde::{Deserialize, Serialize};
 

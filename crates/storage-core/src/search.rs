@@ -1,6 +1,5 @@
 //! `SearchRequest`, `SearchMode` and `SearchHit`: one query in, ranked hits out.
 
-
 use crate::text_enum::string_enum;
 use serde::{Deserialize, Serialize};
 

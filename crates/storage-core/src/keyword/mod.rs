@@ -26,7 +26,6 @@ pub mod bm25;
 
 pub use analyze::{analyze, analyze_word, matched_terms};
 
-
 use crate::text_enum::string_enum;
 
 string_enum! {
