@@ -338,7 +338,7 @@ mod tests {
             .collect();
         let index = VectorIndex::build("u".into(), 1, 24, rows.clone());
         let query: Vec<f32> = pseudo_random(31_337, 24).iter().map(|v| v * 50.0).collect();
-        for metric in Metric::ALL {
+        for &metric in Metric::ALL {
             let plan = ScanPlan { metric, top_k: 25, threads: 1, candidates: None };
             let got: Vec<i64> = index.search(&query, plan, None).into_iter().map(|(pk, _)| pk).collect();
             let mut reference: Vec<(f64, i64)> = rows.iter().map(|(pk, v)| (metric.distance(&query, v), *pk)).collect();

@@ -1,8 +1,6 @@
 //! `Embedding` (a non-empty vector of finite f32), `EmbeddingSpace`, `Metric`, distances and their scores.
 
-use std::fmt;
-use std::str::FromStr;
-
+use crate::text_enum::string_enum;
 use serde::{Deserialize, Serialize};
 
 use crate::collection::CollectionName;
@@ -105,6 +103,7 @@ impl<'de> Deserialize<'de> for Embedding {
     }
 }
 
+string_enum! {
 /// How vectors are compared. The distance is what pgvector's operator returns; the score maps it to
 /// [0, 1], higher is better, and never ranks two hits differently from their distances.
 ///
@@ -112,15 +111,13 @@ impl<'de> Deserialize<'de> for Embedding {
 /// [needs a direction](Metric::needs_direction), so only cosine refuses the zero vector and vectors whose
 /// squared norm is below [`MIN_SQUARED_NORM`]: under L2 the zero vector is the origin, at a well-defined
 /// distance from every vector, and under inner product its product with every vector is 0.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum Metric {
+#[derive(Default)]
+    Metric as "a metric" in "metric" {
     /// Cosine distance `1 - cos(a, b)`, in [0, 2]. Score: `clamp(1 - distance, 0, 1)`.
     #[default]
-    Cosine,
+    Cosine = "cosine",
     /// Euclidean distance, in [0, ∞). Score: `1 / (1 + distance)`.
-    L2,
+    L2 = "l2" | "euclidean",
     /// Negative inner product `-(a · b)`, as pgvector's `<#>` returns it. Score, with `p = a · b` and
     /// ε = [`Metric::INNER_PRODUCT_EPSILON`] (0.01): `ε / (1 − p)` for `p ≤ 0`, `ε + (1 − 2ε)·p` for
     /// `0 ≤ p ≤ 1`, `1 − ε / p` for `p ≥ 1`.
@@ -133,25 +130,14 @@ pub enum Metric {
     /// cosine. A logistic was rejected: it rounds to 1.0 in `f32` from `p ≈ 17` and scores identical
     /// normalized vectors 0.73.
     #[serde(alias = "ip", alias = "dot")]
-    InnerProduct,
+    InnerProduct = "inner_product" | "ip" | "dot",
+}
 }
 
 impl Metric {
     /// How far the inner-product score may stray from the cosine score for normalized vectors; see
     /// [`Metric::InnerProduct`].
     pub const INNER_PRODUCT_EPSILON: f64 = 0.01;
-
-    /// Every metric, for error messages and help text.
-    pub const ALL: [Metric; 3] = [Metric::Cosine, Metric::L2, Metric::InnerProduct];
-
-    /// The metric's name as it appears in config, JSON and the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::Cosine => "cosine",
-            Metric::L2 => "l2",
-            Metric::InnerProduct => "inner_product",
-        }
-    }
 
     /// Whether the metric compares directions, so a vector without a usable one (zero, or too short for
     /// `f32`) has no distance: cosine only.
@@ -207,27 +193,6 @@ impl Metric {
         #[allow(clippy::cast_possible_truncation)] // clamped to [0, 1] first
         let score = score.clamp(0.0, 1.0) as f32;
         score
-    }
-}
-
-impl fmt::Display for Metric {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Metric {
-    type Err = StorageError;
-    fn from_str(s: &str) -> crate::Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "cosine" => Ok(Metric::Cosine),
-            "l2" | "euclidean" => Ok(Metric::L2),
-            "inner_product" | "ip" | "dot" => Ok(Metric::InnerProduct),
-            _ => Err(StorageError::invalid(
-                "metric",
-                format!("{} is not a metric; expected cosine, l2 or inner_product", crate::quoted(s)),
-            )),
-        }
     }
 }
 
@@ -505,7 +470,7 @@ mod tests {
                 &Embedding::new(values).unwrap(),
             )
         };
-        for metric in Metric::ALL {
+        for &metric in Metric::ALL {
             let err = check(metric, vec![3e38; 3]).unwrap_err().to_string();
             assert!(err.starts_with("embedding: its squared norm 2.700e77 is above 8.507e37"), "{metric}: {err}");
             assert!(check(metric, vec![9.2e18, 0.0, 0.0]).is_ok(), "{metric}: just under the upper bound");

@@ -1,8 +1,6 @@
 //! `SearchRequest`, `SearchMode` and `SearchHit`: one query in, ranked hits out.
 
-use std::fmt;
-use std::str::FromStr;
-
+use crate::text_enum::string_enum;
 use serde::{Deserialize, Serialize};
 
 use crate::collection::CollectionName;
@@ -22,30 +20,21 @@ pub const MAX_TOP_K: usize = 1_000;
 /// The longest keyword query, in bytes.
 pub const MAX_QUERY_TEXT_BYTES: usize = 10_000;
 
-/// Which index answers a query.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum SearchMode {
-    /// Nearest neighbours of the query embedding.
-    Vector,
-    /// Full-text relevance of the query text.
-    Keyword,
-    /// Both legs with the same filters, fused (see [`crate::fusion`]).
-    #[default]
-    Hybrid,
+string_enum! {
+    /// Which index answers a query.
+    #[derive(Default)]
+    SearchMode as "a search mode" in "mode" {
+        /// Nearest neighbours of the query embedding.
+        Vector = "vector",
+        /// Full-text relevance of the query text.
+        Keyword = "keyword" | "bm25" | "fulltext",
+        /// Both legs with the same filters, fused (see [`crate::fusion`]).
+        #[default]
+        Hybrid = "hybrid",
+    }
 }
 
 impl SearchMode {
-    /// The mode's name as the command line and JSON spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SearchMode::Vector => "vector",
-            SearchMode::Keyword => "keyword",
-            SearchMode::Hybrid => "hybrid",
-        }
-    }
-
     /// The mode a query gets when the caller names none: what its inputs allow, hybrid when it has both
     /// text and an embedding, vector with only an embedding, keyword otherwise (validation then says what
     /// is missing).
@@ -54,27 +43,6 @@ impl SearchMode {
             (true, true) => SearchMode::Hybrid,
             (false, true) => SearchMode::Vector,
             _ => SearchMode::Keyword,
-        }
-    }
-}
-
-impl fmt::Display for SearchMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SearchMode {
-    type Err = StorageError;
-    fn from_str(s: &str) -> crate::Result<Self> {
-        match s {
-            "vector" => Ok(SearchMode::Vector),
-            "keyword" | "bm25" | "fulltext" => Ok(SearchMode::Keyword),
-            "hybrid" => Ok(SearchMode::Hybrid),
-            other => Err(StorageError::invalid(
-                "mode",
-                format!("{} is not a search mode; expected vector, keyword or hybrid", crate::quoted(other)),
-            )),
         }
     }
 }

@@ -25,7 +25,7 @@ fn enum_lists() -> [(&'static str, Vec<&'static str>); 8] {
         ("MessageRole", names(MessageRole::ALL, MessageRole::as_str)),
         ("AgentStatus", names(AgentStatus::ALL, AgentStatus::as_str)),
         ("TaskStatus", names(TaskStatus::ALL, TaskStatus::as_str)),
-        ("Metric", names(&Metric::ALL, Metric::as_str)),
+        ("Metric", names(Metric::ALL, Metric::as_str)),
     ]
 }
 

@@ -72,13 +72,10 @@ pub(super) fn check_text(text: &str, field: &str, what: &str) -> crate::Result<(
 /// the limit must not exhaust the stack while being measured).
 pub(super) fn validate(filter: &Filter) -> crate::Result<()> {
     const FIELD: &str = "where";
-    let mut budget = Budget::default();
-    let mut pending = vec![(filter, 1)];
-    while let Some((filter, depth)) = pending.pop() {
-        budget.node(depth, FIELD)?;
+    walk(filter, FIELD, |filter, budget, children| {
         match filter {
-            Filter::And(items) | Filter::Or(items) => pending.extend(items.iter().map(|item| (item, depth + 1))),
-            Filter::Not(inner) => pending.push((inner, depth + 1)),
+            Filter::And(items) | Filter::Or(items) => children.extend(items),
+            Filter::Not(inner) => children.push(inner),
             Filter::Field { key, op } => {
                 check_text(key, FIELD, "a key")?;
                 match op {
@@ -95,23 +92,36 @@ pub(super) fn validate(filter: &Filter) -> crate::Result<()> {
                 }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// [`validate`] for a document filter.
 pub(super) fn validate_document(filter: &DocumentFilter) -> crate::Result<()> {
     const FIELD: &str = "where_document";
-    let mut budget = Budget::default();
-    let mut pending = vec![(filter, 1)];
-    while let Some((filter, depth)) = pending.pop() {
-        budget.node(depth, FIELD)?;
+    walk(filter, FIELD, |filter, _, children| {
         match filter {
-            DocumentFilter::And(items) | DocumentFilter::Or(items) => {
-                pending.extend(items.iter().map(|item| (item, depth + 1)));
-            }
+            DocumentFilter::And(items) | DocumentFilter::Or(items) => children.extend(items),
             DocumentFilter::Contains(text) | DocumentFilter::NotContains(text) => check_text(text, FIELD, "a value")?,
         }
+        Ok(())
+    })
+}
+
+/// Visits every node of a filter tree once, depth first, with a stack instead of recursion, counting each
+/// node against one [`Budget`]: `visit` checks a node and hands back its parts, which sit one level deeper.
+fn walk<'a, T>(
+    root: &'a T,
+    field: &str,
+    mut visit: impl FnMut(&'a T, &mut Budget, &mut Vec<&'a T>) -> crate::Result<()>,
+) -> crate::Result<()> {
+    let mut budget = Budget::default();
+    let mut pending = vec![(root, 1)];
+    let mut parts = Vec::new();
+    while let Some((node, depth)) = pending.pop() {
+        budget.node(depth, field)?;
+        visit(node, &mut budget, &mut parts)?;
+        pending.extend(parts.drain(..).map(|part| (part, depth + 1)));
     }
     Ok(())
 }

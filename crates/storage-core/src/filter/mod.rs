@@ -89,9 +89,7 @@ impl Filter {
 
     /// Parses `where` JSON text.
     pub fn from_json_str(text: &str) -> crate::Result<Filter> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| crate::StorageError::invalid("where", format!("is not valid JSON: {e}")))?;
-        Filter::from_json(&value)
+        parse::parse_text(text, "where", Filter::from_json)
     }
 
     /// The filter that matches everything (`{}`).
@@ -161,9 +159,7 @@ impl DocumentFilter {
 
     /// Parses `where_document` JSON text.
     pub fn from_json_str(text: &str) -> crate::Result<DocumentFilter> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| crate::StorageError::invalid("where_document", format!("is not valid JSON: {e}")))?;
-        DocumentFilter::from_json(&value)
+        parse::parse_text(text, "where_document", DocumentFilter::from_json)
     }
 
     /// Checks a document filter built in code by the rules the parser applies to JSON: the node and depth

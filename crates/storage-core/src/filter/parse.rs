@@ -50,6 +50,13 @@ pub(super) fn parse_document_filter(value: &Value) -> crate::Result<DocumentFilt
     Parser::default().document_object(value, "where_document", 1)
 }
 
+/// `text` read as JSON, then parsed by `parse`; text that is not JSON is an error of `field`.
+pub(super) fn parse_text<T>(text: &str, field: &str, parse: fn(&Value) -> crate::Result<T>) -> crate::Result<T> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| StorageError::invalid(field, format!("is not valid JSON: {e}")))?;
+    parse(&value)
+}
+
 /// One parse: the budget of [`super::limits`] it has used so far. Every node is counted at the depth it
 /// will have in the AST before its parts are parsed, so an over-deep filter is refused on the way down and
 /// the parser's own recursion stays within [`super::MAX_FILTER_DEPTH`].
@@ -95,13 +102,7 @@ impl Parser {
         let here = child(path, op);
         match op {
             "$and" | "$or" => {
-                let items = non_empty_array(operand, &here, op, "filters")?;
-                self.node(depth, &here)?;
-                let filters = items
-                    .iter()
-                    .enumerate()
-                    .map(|(idx, item)| self.object(item, &format!("{here}[{idx}]"), depth + 1))
-                    .collect::<crate::Result<Vec<_>>>()?;
+                let filters = self.list(operand, &here, op, "filters", depth, Self::object)?;
                 Ok(if op == "$and" { Filter::And(filters) } else { Filter::Or(filters) })
             }
             "$not" => {
@@ -211,6 +212,21 @@ impl Parser {
         })
     }
 
+    /// The filters of a `$and` or `$or` at `here` (a node at `depth`), each parsed by `parse` one level deeper.
+    fn list<T>(
+        &mut self,
+        operand: &Value,
+        here: &str,
+        op: &str,
+        what: &str,
+        depth: usize,
+        parse: fn(&mut Self, &Value, &str, usize) -> crate::Result<T>,
+    ) -> crate::Result<Vec<T>> {
+        let items = non_empty_array(operand, here, op, what)?;
+        self.node(depth, here)?;
+        items.iter().enumerate().map(|(idx, item)| parse(self, item, &format!("{here}[{idx}]"), depth + 1)).collect()
+    }
+
     fn document_object(&mut self, value: &Value, path: &str, depth: usize) -> crate::Result<DocumentFilter> {
         let Value::Object(map) = value else {
             return fail(path, format!("a document filter must be a JSON object, got {}", json_type_name(value)));
@@ -239,13 +255,8 @@ impl Parser {
                     }
                 }
                 "$and" | "$or" => {
-                    let items = non_empty_array(operand, &here, op, "document filters")?;
-                    self.node(part_depth, &here)?;
-                    let filters = items
-                        .iter()
-                        .enumerate()
-                        .map(|(idx, item)| self.document_object(item, &format!("{here}[{idx}]"), part_depth + 1))
-                        .collect::<crate::Result<Vec<_>>>()?;
+                    let filters =
+                        self.list(operand, &here, op, "document filters", part_depth, Self::document_object)?;
                     if op == "$and" { DocumentFilter::And(filters) } else { DocumentFilter::Or(filters) }
                 }
                 other => {

@@ -26,36 +26,21 @@ pub mod bm25;
 
 pub use analyze::{analyze, analyze_word, matched_terms};
 
-use std::fmt;
-use std::str::FromStr;
+use crate::text_enum::string_enum;
 
-use serde::{Deserialize, Serialize};
-
-use crate::error::StorageError;
-
-/// The language of keyword search: which stop words are dropped and how backends stem words.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TextLanguage {
-    /// English: stop words dropped from queries, words stemmed with the Snowball English stemmer.
-    #[default]
-    English,
-    /// No stop words, no stemming.
-    Simple,
+string_enum! {
+    /// The language of keyword search: which stop words are dropped and how backends stem words.
+    #[derive(Default)]
+    TextLanguage as "a supported language" in "language" {
+        /// English: stop words dropped from queries, words stemmed with the Snowball English stemmer.
+        #[default]
+        English = "english" | "en",
+        /// No stop words, no stemming.
+        Simple = "simple" | "none",
+    }
 }
 
 impl TextLanguage {
-    /// Every language, for error messages and help text.
-    pub const ALL: [TextLanguage; 2] = [TextLanguage::English, TextLanguage::Simple];
-
-    /// The language's name as config and PostgreSQL spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TextLanguage::English => "english",
-            TextLanguage::Simple => "simple",
-        }
-    }
-
     /// Whether `word` (lowercase) is a stop word of this language.
     pub fn is_stop_word(self, word: &str) -> bool {
         match self {
@@ -65,62 +50,15 @@ impl TextLanguage {
     }
 }
 
-impl fmt::Display for TextLanguage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TextLanguage {
-    type Err = StorageError;
-    fn from_str(s: &str) -> crate::Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "english" | "en" => Ok(TextLanguage::English),
-            "simple" | "none" => Ok(TextLanguage::Simple),
-            _ => Err(StorageError::invalid(
-                "language",
-                format!("{} is not supported; expected english or simple", crate::quoted(s)),
-            )),
-        }
-    }
-}
-
-/// How the words of a keyword query combine when the user wrote no operator between them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum KeywordMatch {
-    /// A chunk matches when it contains any query term; BM25 ranks chunks with more and rarer terms first.
-    #[default]
-    Any,
-    /// A chunk matches only when it contains every query term (`websearch_to_tsquery` semantics).
-    All,
-}
-
-impl KeywordMatch {
-    /// The name as config, the command line and JSON spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeywordMatch::Any => "any",
-            KeywordMatch::All => "all",
-        }
-    }
-}
-
-impl fmt::Display for KeywordMatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for KeywordMatch {
-    type Err = StorageError;
-    fn from_str(s: &str) -> crate::Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "any" => Ok(KeywordMatch::Any),
-            "all" => Ok(KeywordMatch::All),
-            _ => Err(StorageError::invalid("match", format!("`{s}` is not a match mode; expected any or all"))),
-        }
+string_enum! {
+    /// How the words of a keyword query combine when the user wrote no operator between them.
+    #[derive(Default)]
+    KeywordMatch as "a match mode" in "match" {
+        /// A chunk matches when it contains any query term; BM25 ranks chunks with more and rarer terms first.
+        #[default]
+        Any = "any",
+        /// A chunk matches only when it contains every query term (`websearch_to_tsquery` semantics).
+        All = "all",
     }
 }
 

@@ -129,20 +129,13 @@ impl From<Memory> for MemoryBrief {
     }
 }
 
-/// A page of memories: `{"count", "memories"}`, briefs, newest first.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct MemoryList {
-    /// Memories in this page.
-    pub count: usize,
-    /// Newest first.
-    pub memories: Vec<MemoryBrief>,
-}
-
-impl MemoryList {
-    /// The page of `memories`.
-    pub fn new(memories: Vec<Memory>) -> Self {
-        MemoryList { count: memories.len(), memories: memories.into_iter().map(MemoryBrief::from).collect() }
+counted_list! {
+    /// A page of memories: `{"count", "memories"}`, briefs, newest first.
+    MemoryList {
+        /// Memories in this page.
+        count,
+        /// Newest first.
+        memories: MemoryBrief,
     }
 }
 

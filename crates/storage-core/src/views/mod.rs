@@ -7,6 +7,31 @@
 //! of lists and hits. With the `openapi` feature every view derives `utoipa::ToSchema`, so the HTTP API's
 //! document describes exactly what is served.
 
+/// `{"count", "<items>"}`: a list view and its `new`, which shows each record as the list's item type
+/// (a brief, or the record itself). The JSON key of the items differs per list, so each list is its own
+/// type, and its schema is its own in the HTTP API's document.
+macro_rules! counted_list {
+    ($(#[$meta:meta])* $name:ident { #[doc = $count_doc:literal] count, $(#[$items_meta:meta])* $items:ident: $item:ty $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub struct $name {
+            #[doc = $count_doc]
+            pub count: usize,
+            $(#[$items_meta])*
+            pub $items: Vec<$item>,
+        }
+
+        impl $name {
+            #[doc = concat!("The list of `", stringify!($items), "`.")]
+            pub fn new(records: Vec<impl Into<$item>>) -> Self {
+                let $items: Vec<$item> = records.into_iter().map(Into::into).collect();
+                $name { count: $items.len(), $items }
+            }
+        }
+    };
+}
+
 mod documents;
 mod memory;
 mod session;

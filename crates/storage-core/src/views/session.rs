@@ -6,37 +6,23 @@ use serde::{Deserialize, Serialize};
 use crate::document::Metadata;
 use crate::session::{Agent, Artifact, Message, Session, TextHit};
 
-/// A page of sessions: `{"count", "sessions"}`, most recent activity first.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SessionList {
-    /// Sessions in this page.
-    pub count: usize,
-    /// Most recent activity first.
-    pub sessions: Vec<Session>,
-}
-
-impl SessionList {
-    /// The page of `sessions`.
-    pub fn new(sessions: Vec<Session>) -> Self {
-        SessionList { count: sessions.len(), sessions }
+counted_list! {
+    /// A page of sessions: `{"count", "sessions"}`, most recent activity first.
+    SessionList {
+        /// Sessions in this page.
+        count,
+        /// Most recent activity first.
+        sessions: Session,
     }
 }
 
-/// Messages: `{"count", "messages"}`, in append order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct MessageList {
-    /// Messages listed.
-    pub count: usize,
-    /// In append order.
-    pub messages: Vec<Message>,
-}
-
-impl MessageList {
-    /// The list of `messages`.
-    pub fn new(messages: Vec<Message>) -> Self {
-        MessageList { count: messages.len(), messages }
+counted_list! {
+    /// Messages: `{"count", "messages"}`, in append order.
+    MessageList {
+        /// Messages listed.
+        count,
+        /// In append order.
+        messages: Message,
     }
 }
 
@@ -112,20 +98,13 @@ impl From<Artifact> for ArtifactBrief {
     }
 }
 
-/// Artifacts: `{"count", "artifacts"}`, briefs, newest first.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ArtifactList {
-    /// Artifacts listed.
-    pub count: usize,
-    /// Newest first.
-    pub artifacts: Vec<ArtifactBrief>,
-}
-
-impl ArtifactList {
-    /// The list of `artifacts`.
-    pub fn new(artifacts: Vec<Artifact>) -> Self {
-        ArtifactList { count: artifacts.len(), artifacts: artifacts.into_iter().map(ArtifactBrief::from).collect() }
+counted_list! {
+    /// Artifacts: `{"count", "artifacts"}`, briefs, newest first.
+    ArtifactList {
+        /// Artifacts listed.
+        count,
+        /// Newest first.
+        artifacts: ArtifactBrief,
     }
 }
 
@@ -155,19 +134,12 @@ impl ArtifactHits {
     }
 }
 
-/// Agents: `{"count", "agents"}`, by name.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct AgentList {
-    /// Agents listed.
-    pub count: usize,
-    /// By name.
-    pub agents: Vec<Agent>,
-}
-
-impl AgentList {
-    /// The list of `agents`.
-    pub fn new(agents: Vec<Agent>) -> Self {
-        AgentList { count: agents.len(), agents }
+counted_list! {
+    /// Agents: `{"count", "agents"}`, by name.
+    AgentList {
+        /// Agents listed.
+        count,
+        /// By name.
+        agents: Agent,
     }
 }

@@ -14,20 +14,13 @@ pub struct ClaimedTask {
     pub task: Option<Task>,
 }
 
-/// Tasks: `{"count", "tasks"}`, newest first.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TaskList {
-    /// Tasks in this page.
-    pub count: usize,
-    /// Newest first.
-    pub tasks: Vec<Task>,
-}
-
-impl TaskList {
-    /// The page of `tasks`.
-    pub fn new(tasks: Vec<Task>) -> Self {
-        TaskList { count: tasks.len(), tasks }
+counted_list! {
+    /// Tasks: `{"count", "tasks"}`, newest first.
+    TaskList {
+        /// Tasks in this page.
+        count,
+        /// Newest first.
+        tasks: Task,
     }
 }
 

@@ -135,7 +135,7 @@ pub async fn degenerate_vectors_are_refused_where_the_metric_cannot_score_them(
     let huge = vector(&[3e38; DIM as usize]);
     let tiny = vector(&[1e-45; DIM as usize]);
     let zero = vector(&[0.0; DIM as usize]);
-    for metric in Metric::ALL {
+    for &metric in Metric::ALL {
         let c = name(&format!("docs_{metric}"));
         store.create_collection(&c, Some(&space_with_metric(metric))).await?;
         let mut refused = vec![huge.clone()];
