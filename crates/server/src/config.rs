@@ -55,24 +55,9 @@ impl ServerConfig {
                 format!("must be at least 1024, got {}", self.body_limit_bytes),
             ));
         }
-        if self.request_timeout_secs == 0 || self.request_timeout_secs > 3600 {
-            return Err(ServerError::config(
-                "request_timeout_secs",
-                format!("must be between 1 and 3600, got {}", self.request_timeout_secs),
-            ));
-        }
-        if self.header_read_timeout_secs == 0 || self.header_read_timeout_secs > 3600 {
-            return Err(ServerError::config(
-                "header_read_timeout_secs",
-                format!("must be between 1 and 3600, got {}", self.header_read_timeout_secs),
-            ));
-        }
-        if self.max_connections == 0 || self.max_connections > 65_536 {
-            return Err(ServerError::config(
-                "max_connections",
-                format!("must be between 1 and 65536, got {}", self.max_connections),
-            ));
-        }
+        check_range("request_timeout_secs", self.request_timeout_secs, 1, 3600)?;
+        check_range("header_read_timeout_secs", self.header_read_timeout_secs, 1, 3600)?;
+        check_range("max_connections", self.max_connections, 1, 65_536)?;
         if let Some(token) = &self.token {
             token.validate()?;
         }
@@ -116,6 +101,14 @@ impl ServerConfig {
         }
         Ok(first)
     }
+}
+
+/// `value` of `key` is within `min..=max`; the error names the key and the range.
+fn check_range<T: PartialOrd + fmt::Display>(key: &'static str, value: T, min: T, max: T) -> Result<(), ServerError> {
+    if value < min || value > max {
+        return Err(ServerError::config(key, format!("must be between {min} and {max}, got {value}")));
+    }
+    Ok(())
 }
 
 /// A bearer token: never shown by `Debug`, and serialised as `********`.

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use crate::dto::path::PathParams;
 use crate::error::ApiError;
 
 /// A JSON body (`Content-Type: application/json`).
@@ -54,19 +55,19 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
     }
 }
 
-/// Path parameters.
-pub(crate) struct ApiPath<T>(pub(crate) T);
+/// One path segment, checked ([`PathParams::check`]) once deserialized: a handler only sees valid ones.
+pub(crate) struct ApiPath<T: PathParams>(pub(crate) T::Value);
 
 impl<T, S> FromRequestParts<S> for ApiPath<T>
 where
-    T: DeserializeOwned + Send,
+    T: PathParams,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Ok(axum::extract::Path(segment)) => Ok(ApiPath(segment.check()?)),
             Err(rejection) => Err(path_rejection(&rejection)),
         }
     }

@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use storage_core::session::check_identifier;
-use storage_core::{CollectionName, Stores};
+use storage_core::Stores;
 
 use crate::error::ApiResult;
 use storage_core::SearchDefaults;
@@ -31,17 +30,6 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &Shared {
         &self.0
     }
-}
-
-/// A collection name from the path, validated.
-pub(crate) fn collection_name(name: &str) -> ApiResult<CollectionName> {
-    Ok(CollectionName::new(name)?)
-}
-
-/// A tenant from the path, validated (1 to 200 bytes, no NUL).
-pub(crate) fn tenant_name(tenant: &str) -> ApiResult<&str> {
-    check_identifier("tenant", tenant)?;
-    Ok(tenant)
 }
 
 /// A comma-separated list parameter, each item parsed (`statuses=active,disputed`).

@@ -10,7 +10,7 @@ use crate::dto::documents::{CreateCollectionBody, DropResponse};
 use crate::dto::path::CollectionPath;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath};
-use crate::state::{AppState, collection_name};
+use crate::state::AppState;
 
 /// Every collection with its embedding space and count.
 #[utoipa::path(get, path = "/collections", tag = "collections",
@@ -48,9 +48,8 @@ pub(crate) async fn create(
     responses((status = 200, description = "The collection", body = CollectionInfo)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
-    ApiPath(collection): ApiPath<String>,
+    ApiPath(name): ApiPath<CollectionPath>,
 ) -> ApiResult<Json<CollectionInfo>> {
-    let name = collection_name(&collection)?;
     match state.stores.documents.collection(&name).await? {
         Some(info) => Ok(Json(info)),
         None => Err(ApiError::not_found(format!("collection `{name}` was not found"))),
@@ -63,9 +62,8 @@ pub(crate) async fn get(
     responses((status = 200, description = "Whether it existed", body = DropResponse)))]
 pub(crate) async fn drop(
     State(state): State<AppState>,
-    ApiPath(collection): ApiPath<String>,
+    ApiPath(name): ApiPath<CollectionPath>,
 ) -> ApiResult<Json<DropResponse>> {
-    let name = collection_name(&collection)?;
     let dropped = state.stores.documents.drop_collection(&name).await?;
     Ok(Json(DropResponse { dropped }))
 }

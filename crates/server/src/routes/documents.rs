@@ -12,10 +12,10 @@ use storage_core::{
 };
 
 use crate::dto::documents::{CountParams, DeleteBody, FusionBody, GetBody, QueryBody, UpsertBody, Upserted};
-use crate::dto::path::CollectionPath;
+use crate::dto::path::{ChunkPath, CollectionPath};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::state::{AppState, collection_name};
+use crate::state::AppState;
 
 /// Upserts a batch atomically: a JSON array of chunks, or `{"chunks": [...]}`. A repeated id keeps its
 /// last occurrence; a chunk without an `id` gets a generated one; a wrong vector length fails the whole
@@ -25,10 +25,9 @@ use crate::state::{AppState, collection_name};
     responses((status = 200, description = "What the upsert did, and each chunk's id", body = Upserted)))]
 pub(crate) async fn upsert(
     State(state): State<AppState>,
-    ApiPath(collection): ApiPath<String>,
+    ApiPath(name): ApiPath<CollectionPath>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Upserted>> {
-    let name = collection_name(&collection)?;
     let chunks = UpsertBody::parse(body)?;
     let ids = chunks.iter().map(|chunk| chunk.id.clone()).collect();
     let summary = state.stores.documents.upsert(&name, chunks).await?;
@@ -42,10 +41,9 @@ pub(crate) async fn upsert(
     responses((status = 200, description = "The chunks", body = Chunks)))]
 pub(crate) async fn get_many(
     State(state): State<AppState>,
-    ApiPath(collection): ApiPath<String>,
+    ApiPath(name): ApiPath<CollectionPath>,
     ApiJson(body): ApiJson<GetBody>,
 ) -> ApiResult<Json<Chunks>> {
-    let name = collection_name(&collection)?;
     let include = body.include.map(|names| Include::parse(&names)).transpose()?.unwrap_or_default();
     let request = GetRequest {
         ids: body.ids,
@@ -66,23 +64,21 @@ pub(crate) async fn get_many(
     responses((status = 200, description = "How many chunks went", body = Deleted)))]
 pub(crate) async fn delete_all(
     State(state): State<AppState>,
-    ApiPath(collection): ApiPath<String>,
+    ApiPath(name): ApiPath<CollectionPath>,
 ) -> ApiResult<Json<Deleted>> {
-    let name = collection_name(&collection)?;
     let deleted = state.stores.documents.delete_all(&name).await?;
     Ok(Json(Deleted { deleted }))
 }
 
 /// One chunk, embedding included.
 #[utoipa::path(get, path = "/collections/{collection}/documents/{id}", tag = "documents",
-    params(CollectionPath, ("id" = String, Path, description = "Chunk id")),
+    params(CollectionPath, ChunkPath),
     responses((status = 200, description = "The chunk", body = StoredChunk)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
-    ApiPath((collection, id)): ApiPath<(String, String)>,
+    ApiPath(name): ApiPath<CollectionPath>,
+    ApiPath(id): ApiPath<ChunkPath>,
 ) -> ApiResult<Json<StoredChunk>> {
-    let name = collection_name(&collection)?;
-    check_id(&id, "id")?;
     match state.stores.documents.get(&name, &id).await? {
         Some(chunk) => Ok(Json(chunk)),
         None => Err(ApiError::not_found(format!("chunk `{id}` in collection `{name}` was not found"))),
@@ -95,10 +91,9 @@ pub(crate) async fn get(
     responses((status = 200, description = "How many chunks went", body = Deleted)))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
-    ApiPath(collection): ApiPath<String>,
+    ApiPath(name): ApiPath<CollectionPath>,
     ApiJson(body): ApiJson<DeleteBody>,
 ) -> ApiResult<Json<Deleted>> {
-    let name = collection_name(&collection)?;
     let store = &state.stores.documents;
     let deleted = match (body.ids, body.filter) {
         (Some(ids), None) => {
@@ -132,10 +127,9 @@ pub(crate) async fn delete(
     responses((status = 200, description = "Hits, best first", body = SearchResults)))]
 pub(crate) async fn query(
     State(state): State<AppState>,
-    ApiPath(collection): ApiPath<String>,
+    ApiPath(name): ApiPath<CollectionPath>,
     ApiJson(body): ApiJson<QueryBody>,
 ) -> ApiResult<Json<SearchResults>> {
-    let name = collection_name(&collection)?;
     let include = body.include.as_deref().map(Include::parse_query).transpose()?.unwrap_or(Include::NOTHING);
     let request = search_request(&state, body)?;
     let store = state.stores.documents.as_ref();
@@ -203,10 +197,9 @@ fn fusion(state: &AppState, body: FusionBody) -> storage_core::FusionSettings {
     responses((status = 200, description = "The count", body = Count)))]
 pub(crate) async fn count(
     State(state): State<AppState>,
-    ApiPath(collection): ApiPath<String>,
+    ApiPath(name): ApiPath<CollectionPath>,
     ApiQuery(params): ApiQuery<CountParams>,
 ) -> ApiResult<Json<Count>> {
-    let name = collection_name(&collection)?;
     let filter = params.filter.as_deref().map(parse_where).transpose()?;
     let count = state.stores.documents.count(&name, filter.as_ref()).await?;
     Ok(Json(Count { count }))

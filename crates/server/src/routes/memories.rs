@@ -13,11 +13,11 @@ use storage_core::{EmbeddingSpace, Filter, StorageError};
 use uuid::Uuid;
 
 use crate::dto::memory::{AsOfParams, ChangeBody, ListMemoriesParams, MemoryBody, change_context};
-use crate::dto::path::TenantPath;
+use crate::dto::path::{IdPath, TenantPath};
 use crate::dto::recall::RecallBody;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
-use crate::state::{AppState, comma_list, comma_strings, tenant_name};
+use crate::state::{AppState, comma_list, comma_strings};
 
 fn missing(tenant: &str, id: Uuid) -> ApiError {
     ApiError::not_found(format!("memory {id} in tenant `{tenant}` was not found"))
@@ -32,13 +32,12 @@ fn missing(tenant: &str, id: Uuid) -> ApiError {
         (status = 200, description = "An existing memory was updated", body = RememberOutcome)))]
 pub(crate) async fn remember(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiJson(body): ApiJson<MemoryBody>,
 ) -> ApiResult<(StatusCode, Json<RememberOutcome>)> {
-    let tenant = tenant_name(&tenant)?;
     let dedup_threshold =
         if body.dedup == Some(false) { None } else { Some(body.dedup_threshold.unwrap_or(DEFAULT_DEDUP_THRESHOLD)) };
-    let (memory, context) = body.into_new(tenant);
+    let (memory, context) = body.into_new(&tenant);
     let outcome = state.stores.memories.remember(memory, &RememberOptions { dedup_threshold, context }).await?;
     let status = if outcome.action == RememberAction::Created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(outcome)))
@@ -50,12 +49,11 @@ pub(crate) async fn remember(
     responses((status = 200, description = "Best first", body = Recalled)))]
 pub(crate) async fn recall(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiJson(body): ApiJson<RecallBody>,
 ) -> ApiResult<Json<Recalled>> {
-    let tenant = tenant_name(&tenant)?;
     let filter = body.filter.map(|map| Filter::from_json(&Value::Object(map)).map_err(|e| e.within("where")));
-    let mut request = RecallRequest::new(body.scope.in_tenant(tenant));
+    let mut request = RecallRequest::new(body.scope.in_tenant(&tenant));
     request.text = body.text;
     request.embedding = body.embedding;
     request.kinds = body.kinds;
@@ -83,12 +81,10 @@ pub(crate) async fn recall(
     responses((status = 200, description = "Newest first", body = MemoryList)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiQuery(params): ApiQuery<ListMemoriesParams>,
 ) -> ApiResult<Json<MemoryList>> {
-    let tenant = tenant_name(&tenant)?;
-    let scope =
-        Scope { tenant: tenant.to_owned(), agent: params.agent, user: params.user, conversation: params.conversation };
+    let scope = Scope { tenant, agent: params.agent, user: params.user, conversation: params.conversation };
     scope.validate()?;
     let request = ListMemories {
         scope,
@@ -107,12 +103,12 @@ pub(crate) async fn list(
     responses((status = 200, description = "The memory", body = Memory)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
 ) -> ApiResult<Json<Memory>> {
-    let tenant = tenant_name(&tenant)?;
-    match state.stores.memories.get_memory(tenant, id).await? {
+    match state.stores.memories.get_memory(&tenant, id).await? {
         Some(memory) => Ok(Json(memory)),
-        None => Err(missing(tenant, id)),
+        None => Err(missing(&tenant, id)),
     }
 }
 
@@ -122,15 +118,15 @@ pub(crate) async fn get(
     responses((status = 200, description = "The old memory and its replacement", body = Superseded)))]
 pub(crate) async fn supersede(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
     ApiJson(body): ApiJson<MemoryBody>,
 ) -> ApiResult<Json<Superseded>> {
-    let tenant = tenant_name(&tenant)?;
     if body.dedup_threshold.is_some() || body.dedup.is_some() {
         return Err(StorageError::invalid("dedup_threshold", "applies to remember only, not to supersede").into());
     }
-    let (replacement, context) = body.into_new(tenant);
-    let (old, new) = state.stores.memories.supersede(tenant, id, replacement, &context).await?;
+    let (replacement, context) = body.into_new(&tenant);
+    let (old, new) = state.stores.memories.supersede(&tenant, id, replacement, &context).await?;
     Ok(Json(Superseded { old, new }))
 }
 
@@ -140,12 +136,12 @@ pub(crate) async fn supersede(
     responses((status = 200, description = "The memory, disputed", body = Memory)))]
 pub(crate) async fn dispute(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
     ApiJsonOrDefault(body): ApiJsonOrDefault<ChangeBody>,
 ) -> ApiResult<Json<Memory>> {
-    let tenant = tenant_name(&tenant)?;
     let context = change_context(body.actor, body.reason);
-    Ok(Json(state.stores.memories.dispute(tenant, id, &context).await?))
+    Ok(Json(state.stores.memories.dispute(&tenant, id, &context).await?))
 }
 
 /// Marks a memory archived.
@@ -154,12 +150,12 @@ pub(crate) async fn dispute(
     responses((status = 200, description = "The memory, archived", body = Memory)))]
 pub(crate) async fn archive(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
     ApiJsonOrDefault(body): ApiJsonOrDefault<ChangeBody>,
 ) -> ApiResult<Json<Memory>> {
-    let tenant = tenant_name(&tenant)?;
     let context = change_context(body.actor, body.reason);
-    Ok(Json(state.stores.memories.archive(tenant, id, &context).await?))
+    Ok(Json(state.stores.memories.archive(&tenant, id, &context).await?))
 }
 
 /// Hard-deletes a memory; its audit history stays.
@@ -168,12 +164,12 @@ pub(crate) async fn archive(
     responses((status = 200, description = "Whether it existed", body = Forgotten)))]
 pub(crate) async fn forget(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
     ApiQuery(params): ApiQuery<ChangeBody>,
 ) -> ApiResult<Json<Forgotten>> {
-    let tenant = tenant_name(&tenant)?;
     let context = change_context(params.actor, params.reason);
-    let forgotten = state.stores.memories.forget(tenant, id, &context).await?;
+    let forgotten = state.stores.memories.forget(&tenant, id, &context).await?;
     Ok(Json(Forgotten { id, forgotten }))
 }
 
@@ -183,10 +179,10 @@ pub(crate) async fn forget(
     responses((status = 200, description = "Oldest first", body = MemoryHistory)))]
 pub(crate) async fn history(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
 ) -> ApiResult<Json<MemoryHistory>> {
-    let tenant = tenant_name(&tenant)?;
-    let entries = state.stores.memories.history(tenant, id).await?;
+    let entries = state.stores.memories.history(&tenant, id).await?;
     Ok(Json(MemoryHistory { id, entries }))
 }
 
@@ -196,11 +192,11 @@ pub(crate) async fn history(
     responses((status = 200, description = "The memory then", body = Memory)))]
 pub(crate) async fn as_of(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
     ApiQuery(params): ApiQuery<AsOfParams>,
 ) -> ApiResult<Json<Memory>> {
-    let tenant = tenant_name(&tenant)?;
-    match state.stores.memories.as_of(tenant, id, params.at).await? {
+    match state.stores.memories.as_of(&tenant, id, params.at).await? {
         Some(memory) => Ok(Json(memory)),
         None => Err(ApiError::not_found(format!("memory {id} in tenant `{tenant}` did not exist at {}", params.at))),
     }

@@ -5,18 +5,18 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use storage_core::session::{
     Agent, AgentStatus, AppendOutcome, Artifact, ListSessions, NewAgent, NewArtifact, NewMessage, Session,
-    SessionSummary, check_identifier,
+    SessionSummary,
 };
 use storage_core::views::{AgentList, ArtifactHits, ArtifactList, MessageHits, MessageList, SessionList};
 
-use crate::dto::path::TenantPath;
+use crate::dto::path::{AgentPath, ArtifactPath, SessionPath, TenantPath};
 use crate::dto::session::{
     HeartbeatBody, ListAgentsParams, ListMessagesParams, ListSessionsParams, SessionBody, SessionStatusBody,
     TextSearchParams,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
-use crate::state::{AppState, comma_list, tenant_name};
+use crate::state::{AppState, comma_list};
 
 /// Creates a session; 200 with the stored session when its id exists already.
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions", tag = "sessions", request_body = SessionBody,
@@ -26,14 +26,13 @@ use crate::state::{AppState, comma_list, tenant_name};
         (status = 200, description = "It existed already", body = Session)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiJson(body): ApiJson<SessionBody>,
 ) -> ApiResult<(StatusCode, Json<Session>)> {
-    let tenant = tenant_name(&tenant)?;
-    let new = body.in_tenant(tenant);
+    let new = body.in_tenant(&tenant);
     new.validate()?;
     let existed = match &new.id {
-        Some(id) => state.stores.sessions.get_session(tenant, id).await?.is_some(),
+        Some(id) => state.stores.sessions.get_session(&tenant, id).await?.is_some(),
         None => false,
     };
     let session = state.stores.sessions.create_session(new).await?;
@@ -46,12 +45,11 @@ pub(crate) async fn create(
     responses((status = 200, description = "Most recent activity first", body = SessionList)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiQuery(params): ApiQuery<ListSessionsParams>,
 ) -> ApiResult<Json<SessionList>> {
-    let tenant = tenant_name(&tenant)?;
     let request = ListSessions {
-        tenant: tenant.to_owned(),
+        tenant,
         statuses: comma_list("statuses", params.statuses.as_deref())?,
         limit: storage_core::page_limit(params.limit, 50)?,
         offset: params.offset.unwrap_or(0),
@@ -62,15 +60,14 @@ pub(crate) async fn list(
 
 /// One session, with exact counts.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}", tag = "sessions",
-    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, SessionPath),
     responses((status = 200, description = "The session", body = Session)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
-    ApiPath((tenant, session)): ApiPath<(String, String)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(session): ApiPath<SessionPath>,
 ) -> ApiResult<Json<Session>> {
-    let tenant = tenant_name(&tenant)?;
-    check_identifier("session", &session)?;
-    match state.stores.sessions.get_session(tenant, &session).await? {
+    match state.stores.sessions.get_session(&tenant, &session).await? {
         Some(found) => Ok(Json(found)),
         None => Err(ApiError::not_found(format!("session `{session}` in tenant `{tenant}` was not found"))),
     }
@@ -78,61 +75,57 @@ pub(crate) async fn get(
 
 /// Changes a session's status (`completed` sets `completed_at`).
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/status", tag = "sessions", request_body = SessionStatusBody,
-    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, SessionPath),
     responses((status = 200, description = "The session", body = Session)))]
 pub(crate) async fn set_status(
     State(state): State<AppState>,
-    ApiPath((tenant, session)): ApiPath<(String, String)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(session): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<SessionStatusBody>,
 ) -> ApiResult<Json<Session>> {
-    let tenant = tenant_name(&tenant)?;
-    check_identifier("session", &session)?;
-    Ok(Json(state.stores.sessions.set_session_status(tenant, &session, body.status).await?))
+    Ok(Json(state.stores.sessions.set_session_status(&tenant, &session, body.status).await?))
 }
 
 /// The session with its duration and task counts per status.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/summary", tag = "sessions",
-    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, SessionPath),
     responses((status = 200, description = "The summary", body = SessionSummary)))]
 pub(crate) async fn summary(
     State(state): State<AppState>,
-    ApiPath((tenant, session)): ApiPath<(String, String)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(session): ApiPath<SessionPath>,
 ) -> ApiResult<Json<SessionSummary>> {
-    let tenant = tenant_name(&tenant)?;
-    check_identifier("session", &session)?;
-    Ok(Json(state.stores.sessions.session_summary(tenant, &session).await?))
+    Ok(Json(state.stores.sessions.session_summary(&tenant, &session).await?))
 }
 
 /// Appends a message, idempotent by its id: 201 when added, 200 when the id existed.
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/messages", tag = "sessions", request_body = NewMessage,
-    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, SessionPath),
     responses(
         (status = 201, description = "Appended", body = AppendOutcome),
         (status = 200, description = "A message with this id existed", body = AppendOutcome)))]
 pub(crate) async fn append(
     State(state): State<AppState>,
-    ApiPath((tenant, session)): ApiPath<(String, String)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(session): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<AppendOutcome>)> {
-    let tenant = tenant_name(&tenant)?;
-    check_identifier("session", &session)?;
-    let outcome = state.stores.sessions.append_message(tenant, &session, body).await?;
+    let outcome = state.stores.sessions.append_message(&tenant, &session, body).await?;
     Ok((if outcome.created { StatusCode::CREATED } else { StatusCode::OK }, Json(outcome)))
 }
 
 /// Messages in append order, after `after_seq`.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/messages", tag = "sessions",
-    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200), ListMessagesParams),
+    params(TenantPath, SessionPath, ListMessagesParams),
     responses((status = 200, description = "In append order", body = MessageList)))]
 pub(crate) async fn messages(
     State(state): State<AppState>,
-    ApiPath((tenant, session)): ApiPath<(String, String)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(session): ApiPath<SessionPath>,
     ApiQuery(params): ApiQuery<ListMessagesParams>,
 ) -> ApiResult<Json<MessageList>> {
-    let tenant = tenant_name(&tenant)?;
-    check_identifier("session", &session)?;
     let limit = storage_core::page_limit(params.limit, 100)?;
-    let messages = state.stores.sessions.list_messages(tenant, &session, params.after_seq, limit).await?;
+    let messages = state.stores.sessions.list_messages(&tenant, &session, params.after_seq, limit).await?;
     Ok(Json(MessageList::new(messages)))
 }
 
@@ -142,56 +135,51 @@ pub(crate) async fn messages(
     responses((status = 200, description = "Best first", body = MessageHits)))]
 pub(crate) async fn search_messages(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiQuery(params): ApiQuery<TextSearchParams>,
 ) -> ApiResult<Json<MessageHits>> {
-    let tenant = tenant_name(&tenant)?;
     let limit = storage_core::page_limit(params.limit, 20)?;
-    let hits = state.stores.sessions.search_messages(tenant, params.session_id.as_deref(), &params.q, limit).await?;
+    let hits = state.stores.sessions.search_messages(&tenant, params.session_id.as_deref(), &params.q, limit).await?;
     Ok(Json(MessageHits::new(hits)))
 }
 
 /// Stores an artifact, replacing the one with the same session and id.
 #[utoipa::path(post, path = "/tenants/{tenant}/sessions/{session}/artifacts", tag = "sessions", request_body = NewArtifact,
-    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, SessionPath),
     responses((status = 200, description = "The stored artifact", body = Artifact)))]
 pub(crate) async fn put_artifact(
     State(state): State<AppState>,
-    ApiPath((tenant, session)): ApiPath<(String, String)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(session): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<NewArtifact>,
 ) -> ApiResult<Json<Artifact>> {
-    let tenant = tenant_name(&tenant)?;
-    check_identifier("session", &session)?;
-    Ok(Json(state.stores.sessions.put_artifact(tenant, &session, body).await?))
+    Ok(Json(state.stores.sessions.put_artifact(&tenant, &session, body).await?))
 }
 
 /// Artifacts of a session, newest first.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/artifacts", tag = "sessions",
-    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200)),
+    params(TenantPath, SessionPath),
     responses((status = 200, description = "Newest first", body = ArtifactList)))]
 pub(crate) async fn artifacts(
     State(state): State<AppState>,
-    ApiPath((tenant, session)): ApiPath<(String, String)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(session): ApiPath<SessionPath>,
 ) -> ApiResult<Json<ArtifactList>> {
-    let tenant = tenant_name(&tenant)?;
-    check_identifier("session", &session)?;
-    let artifacts = state.stores.sessions.list_artifacts(tenant, &session).await?;
+    let artifacts = state.stores.sessions.list_artifacts(&tenant, &session).await?;
     Ok(Json(ArtifactList::new(artifacts)))
 }
 
 /// One artifact.
 #[utoipa::path(get, path = "/tenants/{tenant}/sessions/{session}/artifacts/{artifact}", tag = "sessions",
-    params(TenantPath, ("session" = String, Path, description = "Session id", min_length = 1, max_length = 200),
-        ("artifact" = String, Path, description = "Artifact id")),
+    params(TenantPath, SessionPath, ArtifactPath),
     responses((status = 200, description = "The artifact", body = Artifact)))]
 pub(crate) async fn get_artifact(
     State(state): State<AppState>,
-    ApiPath((tenant, session, artifact)): ApiPath<(String, String, String)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(session): ApiPath<SessionPath>,
+    ApiPath(artifact): ApiPath<ArtifactPath>,
 ) -> ApiResult<Json<Artifact>> {
-    let tenant = tenant_name(&tenant)?;
-    check_identifier("session", &session)?;
-    check_identifier("artifact", &artifact)?;
-    match state.stores.sessions.get_artifact(tenant, &session, &artifact).await? {
+    match state.stores.sessions.get_artifact(&tenant, &session, &artifact).await? {
         Some(found) => Ok(Json(found)),
         None => Err(ApiError::not_found(format!(
             "artifact `{artifact}` of session `{session}` in tenant `{tenant}` was not found"
@@ -205,12 +193,11 @@ pub(crate) async fn get_artifact(
     responses((status = 200, description = "Best first", body = ArtifactHits)))]
 pub(crate) async fn search_artifacts(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiQuery(params): ApiQuery<TextSearchParams>,
 ) -> ApiResult<Json<ArtifactHits>> {
-    let tenant = tenant_name(&tenant)?;
     let limit = storage_core::page_limit(params.limit, 20)?;
-    let hits = state.stores.sessions.search_artifacts(tenant, params.session_id.as_deref(), &params.q, limit).await?;
+    let hits = state.stores.sessions.search_artifacts(&tenant, params.session_id.as_deref(), &params.q, limit).await?;
     Ok(Json(ArtifactHits::new(hits)))
 }
 
@@ -220,11 +207,10 @@ pub(crate) async fn search_artifacts(
     responses((status = 200, description = "The agent", body = Agent)))]
 pub(crate) async fn register_agent(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiJson(body): ApiJson<NewAgent>,
 ) -> ApiResult<Json<Agent>> {
-    let tenant = tenant_name(&tenant)?;
-    Ok(Json(state.stores.sessions.register_agent(tenant, body).await?))
+    Ok(Json(state.stores.sessions.register_agent(&tenant, body).await?))
 }
 
 /// Agents of the tenant, by name.
@@ -233,25 +219,23 @@ pub(crate) async fn register_agent(
     responses((status = 200, description = "By name", body = AgentList)))]
 pub(crate) async fn agents(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiQuery(params): ApiQuery<ListAgentsParams>,
 ) -> ApiResult<Json<AgentList>> {
-    let tenant = tenant_name(&tenant)?;
-    let agents = state.stores.sessions.list_agents(tenant, params.status).await?;
+    let agents = state.stores.sessions.list_agents(&tenant, params.status).await?;
     Ok(Json(AgentList::new(agents)))
 }
 
 /// Records an agent's heartbeat and status.
 #[utoipa::path(post, path = "/tenants/{tenant}/agents/{name}/heartbeat", tag = "sessions", request_body = Option<HeartbeatBody>,
-    params(TenantPath, ("name" = String, Path, description = "Agent name")),
+    params(TenantPath, AgentPath),
     responses((status = 200, description = "The agent", body = Agent)))]
 pub(crate) async fn agent_heartbeat(
     State(state): State<AppState>,
-    ApiPath((tenant, name)): ApiPath<(String, String)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(name): ApiPath<AgentPath>,
     ApiJsonOrDefault(body): ApiJsonOrDefault<HeartbeatBody>,
 ) -> ApiResult<Json<Agent>> {
-    let tenant = tenant_name(&tenant)?;
-    check_identifier("name", &name)?;
     let status = body.status.unwrap_or(AgentStatus::Available);
-    Ok(Json(state.stores.sessions.agent_heartbeat(tenant, &name, status).await?))
+    Ok(Json(state.stores.sessions.agent_heartbeat(&tenant, &name, status).await?))
 }

@@ -5,13 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use storage_core::task::{ClaimRequest, EnqueueOutcome, ListTasks, Task, check_lease_ms};
 use storage_core::views::{ClaimedTask, TaskList, TaskStats};
-use uuid::Uuid;
 
-use crate::dto::path::TenantPath;
+use crate::dto::path::{IdPath, TenantPath};
 use crate::dto::task::{ClaimBody, CompleteBody, FailBody, ListTasksParams, TaskBody, TaskHeartbeatBody};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::state::{AppState, comma_list, comma_strings, tenant_name};
+use crate::state::{AppState, comma_list, comma_strings};
 
 /// Enqueues a task, idempotent per `dedup_key`: 201 when created, 200 with the existing task otherwise.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks", tag = "tasks", request_body = TaskBody,
@@ -21,11 +20,10 @@ use crate::state::{AppState, comma_list, comma_strings, tenant_name};
         (status = 200, description = "The dedup key matched an existing task", body = EnqueueOutcome)))]
 pub(crate) async fn enqueue(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiJson(body): ApiJson<TaskBody>,
 ) -> ApiResult<(StatusCode, Json<EnqueueOutcome>)> {
-    let tenant = tenant_name(&tenant)?;
-    let task = body.in_tenant(tenant);
+    let task = body.in_tenant(&tenant);
     task.validate()?;
     let outcome = state.stores.tasks.enqueue(task).await?;
     Ok((if outcome.created { StatusCode::CREATED } else { StatusCode::OK }, Json(outcome)))
@@ -37,12 +35,10 @@ pub(crate) async fn enqueue(
     responses((status = 200, description = "The claimed task, or null", body = ClaimedTask)))]
 pub(crate) async fn claim(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiJson(body): ApiJson<ClaimBody>,
 ) -> ApiResult<Json<ClaimedTask>> {
-    let tenant = tenant_name(&tenant)?;
-    let request =
-        ClaimRequest { tenant: tenant.to_owned(), agent: body.agent, kinds: body.kinds, lease_ms: body.lease_ms };
+    let request = ClaimRequest { tenant, agent: body.agent, kinds: body.kinds, lease_ms: body.lease_ms };
     request.validate()?;
     let task = state.stores.tasks.claim(&request).await?;
     Ok(Json(ClaimedTask { task }))
@@ -54,12 +50,12 @@ pub(crate) async fn claim(
     responses((status = 200, description = "The task", body = Task)))]
 pub(crate) async fn heartbeat(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
     ApiJson(body): ApiJson<TaskHeartbeatBody>,
 ) -> ApiResult<Json<Task>> {
-    let tenant = tenant_name(&tenant)?;
     check_lease_ms(body.lease_ms)?;
-    Ok(Json(state.stores.tasks.heartbeat(tenant, id, body.lease_id, body.lease_ms).await?))
+    Ok(Json(state.stores.tasks.heartbeat(&tenant, id, body.lease_id, body.lease_ms).await?))
 }
 
 /// Completes a running task with its result; 409 `conflict` once the lease was lost.
@@ -68,11 +64,11 @@ pub(crate) async fn heartbeat(
     responses((status = 200, description = "The task, completed", body = Task)))]
 pub(crate) async fn complete(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
     ApiJson(body): ApiJson<CompleteBody>,
 ) -> ApiResult<Json<Task>> {
-    let tenant = tenant_name(&tenant)?;
-    Ok(Json(state.stores.tasks.complete(tenant, id, body.lease_id, body.result).await?))
+    Ok(Json(state.stores.tasks.complete(&tenant, id, body.lease_id, body.result).await?))
 }
 
 /// Records a failed attempt: back to pending after the backoff, or dead-lettered after `max_attempts`.
@@ -81,11 +77,11 @@ pub(crate) async fn complete(
     responses((status = 200, description = "The task", body = Task)))]
 pub(crate) async fn fail(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
     ApiJson(body): ApiJson<FailBody>,
 ) -> ApiResult<Json<Task>> {
-    let tenant = tenant_name(&tenant)?;
-    Ok(Json(state.stores.tasks.fail(tenant, id, body.lease_id, &body.error).await?))
+    Ok(Json(state.stores.tasks.fail(&tenant, id, body.lease_id, &body.error).await?))
 }
 
 /// Cancels a pending or running task; a finished task gives 409 `conflict`.
@@ -94,10 +90,10 @@ pub(crate) async fn fail(
     responses((status = 200, description = "The task, cancelled", body = Task)))]
 pub(crate) async fn cancel(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
 ) -> ApiResult<Json<Task>> {
-    let tenant = tenant_name(&tenant)?;
-    Ok(Json(state.stores.tasks.cancel(tenant, id).await?))
+    Ok(Json(state.stores.tasks.cancel(&tenant, id).await?))
 }
 
 /// One task.
@@ -106,10 +102,10 @@ pub(crate) async fn cancel(
     responses((status = 200, description = "The task", body = Task)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
-    ApiPath((tenant, id)): ApiPath<(String, Uuid)>,
+    ApiPath(tenant): ApiPath<TenantPath>,
+    ApiPath(id): ApiPath<IdPath>,
 ) -> ApiResult<Json<Task>> {
-    let tenant = tenant_name(&tenant)?;
-    match state.stores.tasks.get_task(tenant, id).await? {
+    match state.stores.tasks.get_task(&tenant, id).await? {
         Some(task) => Ok(Json(task)),
         None => Err(ApiError::not_found(format!("task {id} in tenant `{tenant}` was not found"))),
     }
@@ -121,12 +117,11 @@ pub(crate) async fn get(
     responses((status = 200, description = "Newest first", body = TaskList)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
     ApiQuery(params): ApiQuery<ListTasksParams>,
 ) -> ApiResult<Json<TaskList>> {
-    let tenant = tenant_name(&tenant)?;
     let request = ListTasks {
-        tenant: tenant.to_owned(),
+        tenant,
         statuses: comma_list("statuses", params.statuses.as_deref())?,
         kinds: comma_strings(params.kinds.as_deref()),
         session_id: params.session_id,
@@ -143,8 +138,7 @@ pub(crate) async fn list(
     responses((status = 200, description = "Counts per status", body = TaskStats)))]
 pub(crate) async fn stats(
     State(state): State<AppState>,
-    ApiPath(tenant): ApiPath<String>,
+    ApiPath(tenant): ApiPath<TenantPath>,
 ) -> ApiResult<Json<TaskStats>> {
-    let tenant = tenant_name(&tenant)?;
-    Ok(Json(TaskStats::new(state.stores.tasks.task_stats(tenant).await?)))
+    Ok(Json(TaskStats::new(state.stores.tasks.task_stats(&tenant).await?)))
 }
