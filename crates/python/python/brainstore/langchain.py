@@ -67,6 +67,18 @@ def _ids_for(documents: Sequence[Document], ids: Sequence[str | None] | None) ->
     return [generate_id() if identifier is None else identifier for identifier in given]
 
 
+def _as_documents(texts: Iterable[str], metadatas: list[dict[str, Any]] | None) -> list[Document]:
+    return [
+        Document(page_content=text, metadata=(metadatas[index] if metadatas else {}))
+        for index, text in enumerate(texts)
+    ]
+
+
+def _columns(documents: Sequence[Document]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The texts and metadatas of documents, as the parallel columns ``Collection.upsert`` takes."""
+    return [document.page_content for document in documents], [document.metadata for document in documents]
+
+
 def _documents(result: QueryResult) -> list[tuple[Document, float, list[float] | None]]:
     ids = result["ids"][0]
     texts = result["documents"][0] if result["documents"] else [""] * len(ids)
@@ -145,11 +157,7 @@ class BrainstoreVectorStore(VectorStore):
         ids: list[str] | None = None,
         **kwargs: Any,
     ) -> list[str]:
-        documents = [
-            Document(page_content=text, metadata=(metadatas[index] if metadatas else {}))
-            for index, text in enumerate(texts)
-        ]
-        return self.add_documents(documents, ids=ids, **kwargs)
+        return self.add_documents(_as_documents(texts, metadatas), ids=ids, **kwargs)
 
     def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
         """Embeds and upserts the documents in one atomic batch; returns their ids (new UUIDv7s where a
@@ -157,14 +165,10 @@ class BrainstoreVectorStore(VectorStore):
         if not documents:
             return []
         ids = _ids_for(documents, kwargs.get("ids"))
-        vectors = self._embedding.embed_documents([document.page_content for document in documents])
+        texts, metadatas = _columns(documents)
+        vectors = self._embedding.embed_documents(texts)
         self._record_dimensions(vectors)
-        return self._collection.upsert(
-            ids=ids,
-            documents=[document.page_content for document in documents],
-            metadatas=[document.metadata for document in documents],
-            embeddings=vectors,
-        )
+        return self._collection.upsert(ids=ids, documents=texts, metadatas=metadatas, embeddings=vectors)
 
     async def aadd_texts(
         self,
@@ -174,24 +178,16 @@ class BrainstoreVectorStore(VectorStore):
         ids: list[str] | None = None,
         **kwargs: Any,
     ) -> list[str]:
-        documents = [
-            Document(page_content=text, metadata=(metadatas[index] if metadatas else {}))
-            for index, text in enumerate(texts)
-        ]
-        return await self.aadd_documents(documents, ids=ids, **kwargs)
+        return await self.aadd_documents(_as_documents(texts, metadatas), ids=ids, **kwargs)
 
     async def aadd_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
         if not documents:
             return []
         ids = _ids_for(documents, kwargs.get("ids"))
-        vectors = await self._embedding.aembed_documents([document.page_content for document in documents])
+        texts, metadatas = _columns(documents)
+        vectors = await self._embedding.aembed_documents(texts)
         self._record_dimensions(vectors)
-        return await self._async_collection.upsert(
-            ids=ids,
-            documents=[document.page_content for document in documents],
-            metadatas=[document.metadata for document in documents],
-            embeddings=vectors,
-        )
+        return await self._async_collection.upsert(ids=ids, documents=texts, metadatas=metadatas, embeddings=vectors)
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         """Deletes by ids, by ``filter`` (a ``where`` filter), or, with neither, every document."""
