@@ -1,14 +1,13 @@
 //! The results of every command but search: their `--json` shapes and their human text.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 use storage_core::transfer::{CopiedCollection, IngestSummary};
-use storage_core::views::{Collections, Count, Deleted};
-use storage_core::{CollectionInfo, EmbeddingSpace, MigrationInfo, PoolStatus, StoredChunk};
+use storage_core::views::{Collections, Count, Deleted, StoreStatus};
+use storage_core::{EmbeddingSpace, MigrationInfo, StoredChunk};
 
 use super::table::{Align, Table, key_values};
 use super::{Report, one_line};
@@ -110,26 +109,20 @@ impl Report for ResetReport {
     }
 }
 
-/// `status`: the keys of docs/design.md (`backend`, `initialized`, `count`, `embedding`, `pool`) and more.
+/// `status`: the keys of docs/design.md (`backend`, `initialized`, `count`, `embedding`, `pool`) and more: the
+/// store's state as `GET /health/status` shows it too, then the selected collection's.
 #[derive(Debug, Serialize)]
 pub(crate) struct StatusReport {
-    pub(crate) backend: String,
-    pub(crate) healthy: bool,
-    pub(crate) initialized: bool,
-    pub(crate) location: String,
+    /// Backend, health, location, versions, every collection, total count and pool.
+    #[serde(flatten)]
+    pub(crate) store: StoreStatus,
     pub(crate) collection: String,
     /// Chunks in the selected collection.
     pub(crate) count: u64,
     /// Those of them that carry an embedding (the rest are found by keyword only).
     pub(crate) embedded_count: u64,
-    /// Chunks in every collection.
-    pub(crate) total_count: u64,
     /// The selected collection's embedding space.
     pub(crate) embedding: Option<EmbeddingSpace>,
-    pub(crate) versions: BTreeMap<String, String>,
-    pub(crate) collections: Vec<CollectionInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) pool: Option<PoolStatus>,
     pub(crate) details: Map<String, Value>,
     /// What needs attention although the store answers (a missing vector index, chunks without embeddings).
     pub(crate) warnings: Vec<String>,
@@ -137,22 +130,23 @@ pub(crate) struct StatusReport {
 
 impl Report for StatusReport {
     fn human(&self, out: &mut dyn Write) -> io::Result<()> {
+        let store = &self.store;
         let mut pairs = vec![
-            ("backend", Some(self.backend.clone())),
-            ("location", Some(self.location.clone())),
-            ("healthy", Some(self.healthy.to_string())),
-            ("initialized", Some(self.initialized.to_string())),
+            ("backend", Some(store.backend.clone())),
+            ("location", Some(store.location.clone())),
+            ("healthy", Some(store.healthy.to_string())),
+            ("initialized", Some(store.initialized.to_string())),
             ("collection", Some(self.collection.clone())),
             ("count", Some(self.count.to_string())),
             ("embedded", Some(format!("{} of {}", self.embedded_count, self.count))),
             ("embedding", Some(space_text(self.embedding.as_ref()))),
-            ("collections", Some(self.collections.len().to_string())),
-            ("total count", Some(self.total_count.to_string())),
+            ("collections", Some(store.collections.len().to_string())),
+            ("total count", Some(store.total_count.to_string())),
         ];
-        pairs.extend(self.versions.iter().map(|(name, version)| ("version", Some(format!("{name} {version}")))));
+        pairs.extend(store.versions.iter().map(|(name, version)| ("version", Some(format!("{name} {version}")))));
         pairs.push((
             "pool",
-            self.pool.as_ref().map(|pool| {
+            store.pool.as_ref().map(|pool| {
                 format!(
                     "{}: size {}, checked in {}, checked out {}, overflow {}, total {} (max {})",
                     pool.status,

@@ -1,9 +1,8 @@
 //! Bodies of the health routes: the seed's `/health/status` and `/health/postgres` shapes, never a password or connection string.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
-use storage_core::{CollectionInfo, HealthReport, PoolStatus};
+use storage_core::views::StoreStatus;
+use storage_core::{HealthReport, PoolStatus};
 use utoipa::ToSchema;
 
 /// `GET /health`: the process answers.
@@ -13,28 +12,14 @@ pub(crate) struct LivenessResponse {
     pub(crate) status: String,
 }
 
-/// `GET /health/status`: the store's state.
+/// `GET /health/status`: a word for the store's state, then the state as `brainstore status --json` shows it too.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub(crate) struct StatusResponse {
     /// `healthy`, `degraded` (answers, but its schema is not there) or `unhealthy`.
     pub(crate) status: String,
-    /// `embedded` or `postgres`.
-    pub(crate) backend: String,
-    /// Whether the store answered and looks sound.
-    pub(crate) healthy: bool,
-    /// Whether the store's schema is in place.
-    pub(crate) initialized: bool,
-    /// Where the data lives: a folder, or `host:port/database`; never a URL or a password.
-    pub(crate) location: String,
-    /// Versions of the engines involved (`sqlite`, `postgresql`, `pgvector`, `schema`...).
-    pub(crate) versions: BTreeMap<String, String>,
-    /// Chunks across every collection.
-    pub(crate) total_count: u64,
-    /// Every collection with its count and embedding space.
-    pub(crate) collections: Vec<CollectionInfo>,
-    /// Pool metrics (PostgreSQL).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) pool: Option<PoolStatus>,
+    /// The store's state.
+    #[serde(flatten)]
+    pub(crate) store: StoreStatus,
 }
 
 impl From<HealthReport> for StatusResponse {
@@ -44,17 +29,7 @@ impl From<HealthReport> for StatusResponse {
             (true, false) => "degraded",
             (false, _) => "unhealthy",
         };
-        StatusResponse {
-            status: status.to_owned(),
-            total_count: report.total_count(),
-            backend: report.backend,
-            healthy: report.healthy,
-            initialized: report.initialized,
-            location: report.location,
-            versions: report.versions,
-            collections: report.collections,
-            pool: report.pool,
-        }
+        StatusResponse { status: status.to_owned(), store: report.into() }
     }
 }
 

@@ -33,11 +33,13 @@ macro_rules! counted_list {
 }
 
 mod documents;
+mod health;
 mod memory;
 mod session;
 mod task;
 
 pub use self::documents::{Chunks, Collections, Count, Deleted, SearchResult, SearchResults};
+pub use self::health::StoreStatus;
 pub use self::memory::{
     Forgotten, MemoryBrief, MemoryHistory, MemoryList, MemorySpaceView, Recalled, RecalledMemory, RememberBatch,
     Superseded,
