@@ -15,7 +15,6 @@ pub(crate) async fn run(ctx: &Context, printer: &mut Printer) -> Result<()> {
         embedding: selected.and_then(|info| info.embedding_space.clone()),
         // What the store's view leaves out, taken before the rest of the report becomes that view.
         details: std::mem::take(&mut health.details),
-        warnings: std::mem::take(&mut health.warnings),
         store: health.into(),
     };
     printer.report(&report)

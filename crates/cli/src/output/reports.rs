@@ -113,7 +113,7 @@ impl Report for ResetReport {
 /// store's state as `GET /health/status` shows it too, then the selected collection's.
 #[derive(Debug, Serialize)]
 pub(crate) struct StatusReport {
-    /// Backend, health, location, versions, every collection, total count and pool.
+    /// Backend, health, location, versions, every collection, total count, pool and warnings.
     #[serde(flatten)]
     pub(crate) store: StoreStatus,
     pub(crate) collection: String,
@@ -124,8 +124,6 @@ pub(crate) struct StatusReport {
     /// The selected collection's embedding space.
     pub(crate) embedding: Option<EmbeddingSpace>,
     pub(crate) details: Map<String, Value>,
-    /// What needs attention although the store answers (a missing vector index, chunks without embeddings).
-    pub(crate) warnings: Vec<String>,
 }
 
 impl Report for StatusReport {
@@ -159,7 +157,7 @@ impl Report for StatusReport {
                 )
             }),
         ));
-        pairs.extend(self.warnings.iter().map(|warning| ("warning", Some(warning.clone()))));
+        pairs.extend(store.warnings.iter().map(|warning| ("warning", Some(warning.clone()))));
         key_values(out, &pairs)
     }
 }

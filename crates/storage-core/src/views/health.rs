@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::collection::CollectionInfo;
 use crate::health::{HealthReport, PoolStatus};
 
-/// The store's state: backend, health, where the data lives, engine versions, collections and pool. The
-/// command line adds the selected collection, details and warnings; the HTTP API adds a `status` word.
+/// The store's state: backend, health, where the data lives, engine versions, collections, pool and what needs
+/// attention. The command line adds the selected collection and details; the HTTP API adds a `status` word.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoreStatus {
@@ -30,10 +30,13 @@ pub struct StoreStatus {
     /// Pool metrics (PostgreSQL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolStatus>,
+    /// What needs attention although the store answers: a missing vector index (searches stay correct but
+    /// scan every vector until `init` builds it), chunks without an embedding (vector search cannot find them).
+    pub warnings: Vec<String>,
 }
 
 impl From<HealthReport> for StoreStatus {
-    /// The shown part of `report`; its `details` and `warnings` are left out.
+    /// The shown part of `report`; its `details` are left out.
     fn from(report: HealthReport) -> Self {
         StoreStatus {
             total_count: report.total_count(),
@@ -44,6 +47,7 @@ impl From<HealthReport> for StoreStatus {
             versions: report.versions,
             collections: report.collections,
             pool: report.pool,
+            warnings: report.warnings,
         }
     }
 }
@@ -53,7 +57,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_status_keeps_the_shared_keys_in_order_and_leaves_details_warnings_and_an_absent_pool_out() {
+    fn the_status_keeps_the_shared_keys_in_order_and_leaves_details_and_an_absent_pool_out() {
         let report = HealthReport {
             backend: "embedded".into(),
             healthy: true,
@@ -68,7 +72,7 @@ mod tests {
         let text = serde_json::to_string(&StoreStatus::from(report)).unwrap();
         assert_eq!(
             text,
-            r#"{"backend":"embedded","healthy":true,"initialized":true,"location":"/data","versions":{"sqlite":"3.46"},"total_count":0,"collections":[]}"#
+            r#"{"backend":"embedded","healthy":true,"initialized":true,"location":"/data","versions":{"sqlite":"3.46"},"total_count":0,"collections":[],"warnings":["look"]}"#
         );
     }
 }
