@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use storage_core::session::{
-    AgentStatus, ListSessions, NewAgent, NewArtifact, NewMessage, NewSession, SessionStatus, SessionStore,
+    AgentStatus, ListMessages, ListSessions, NewAgent, NewArtifact, NewMessage, NewSession, SessionStatus,
+    SessionStore, TextSearch,
 };
 
 use crate::call::run_serialized;
@@ -91,8 +92,9 @@ impl NativeSessions {
         limit: usize,
         aio: bool,
     ) -> PyResult<Py<PyAny>> {
+        let request = ListMessages { tenant, session_id, after_seq, limit };
         let store = self.store.clone();
-        run_serialized(py, aio, async move { store.list_messages(&tenant, &session_id, after_seq, limit).await })
+        run_serialized(py, aio, async move { store.list_messages(&request).await })
     }
 
     /// Full-text search over the messages of one session, or of the whole tenant.
@@ -106,12 +108,9 @@ impl NativeSessions {
         limit: usize,
         aio: bool,
     ) -> PyResult<Py<PyAny>> {
+        let request = TextSearch { tenant, session_id, query, limit };
         let store = self.store.clone();
-        run_serialized(
-            py,
-            aio,
-            async move { store.search_messages(&tenant, session_id.as_deref(), &query, limit).await },
-        )
+        run_serialized(py, aio, async move { store.search_messages(&request).await })
     }
 
     /// Stores an artifact (a dict of `NewArtifact`'s fields), replacing one with the same id.

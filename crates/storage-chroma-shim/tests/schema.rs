@@ -5,7 +5,9 @@ use std::path::Path;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use storage_chroma_shim::{DB_FILE_NAME, EmbeddedConfig, EmbeddedStore};
 use storage_core::memory::{MemoryStatus, MemoryStore, MemoryTier, NewMemory, RecallRequest, RememberOptions, Scope};
-use storage_core::session::{AgentStatus, MessageRole, NewAgent, NewMessage, NewSession, SessionStatus, SessionStore};
+use storage_core::session::{
+    AgentStatus, MessageRole, NewAgent, NewMessage, NewSession, SessionStatus, SessionStore, TextSearch,
+};
 use storage_core::task::{NewTask, TaskQueue, TaskStatus};
 use storage_core::{DocumentStore, Metadata, TextLanguage};
 
@@ -124,7 +126,11 @@ async fn changing_the_keyword_language_rebuilds_memory_and_message_indexes() {
         .remember(NewMemory::new(Scope::tenant("acme"), "deployments run nightly"), &RememberOptions::default())
         .await
         .expect("memory");
-    assert_eq!(english.search_messages("acme", None, "migrate", 10).await.expect("search").len(), 1, "stemmed");
+    assert_eq!(
+        english.search_messages(&TextSearch::new("acme", "migrate", 10)).await.expect("search").len(),
+        1,
+        "stemmed"
+    );
     let recall = |text: &str| RecallRequest::new(Scope::tenant("acme")).text(text);
     assert_eq!(english.recall(&recall("deployment")).await.expect("recall").len(), 1, "stemmed");
     english.close().await.expect("close");
@@ -132,8 +138,15 @@ async fn changing_the_keyword_language_rebuilds_memory_and_message_indexes() {
     let simple = EmbeddedStore::open(EmbeddedConfig { language: TextLanguage::Simple, ..EmbeddedConfig::new(&dir) })
         .expect("config");
     simple.initialize().await.expect("initialize with another language");
-    assert!(simple.search_messages("acme", None, "migrate", 10).await.expect("search").is_empty(), "no stemming");
-    assert_eq!(simple.search_messages("acme", None, "migrating", 10).await.expect("search").len(), 1, "exact word");
+    assert!(
+        simple.search_messages(&TextSearch::new("acme", "migrate", 10)).await.expect("search").is_empty(),
+        "no stemming"
+    );
+    assert_eq!(
+        simple.search_messages(&TextSearch::new("acme", "migrating", 10)).await.expect("search").len(),
+        1,
+        "exact word"
+    );
     assert!(simple.recall(&recall("deployment")).await.expect("recall").is_empty(), "no stemming");
     assert_eq!(simple.recall(&recall("deployments")).await.expect("recall").len(), 1, "exact word");
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use storage_core::session::{MessageRole, NewArtifact, NewMessage, NewSession, SessionStore};
+use storage_core::session::{MessageRole, NewArtifact, NewMessage, NewSession, SessionStore, TextSearch};
 use storage_postgres::testing::TestServer;
 
 /// Filler of exactly `bytes` bytes (whole words), none of them a query word.
@@ -44,7 +44,10 @@ async fn queries_hold_over_whole_contents(server: TestServer) {
         ("\"quagga zebra\"", vec![]),
         ("omega or short", vec!["long", "short"]),
     ] {
-        let mut got = ids(store.search_messages("acme", Some("s"), query, 10).await.expect("search"));
+        let mut got = ids(store
+            .search_messages(&TextSearch { session_id: Some("s".into()), ..TextSearch::new("acme", query, 10) })
+            .await
+            .expect("search"));
         got.sort();
         assert_eq!(got, expected, "{query}");
     }
@@ -57,17 +60,23 @@ async fn queries_hold_over_whole_contents(server: TestServer) {
         text.push_str(&filler(2_000));
         store.append_message("acme", "cuts", NewMessage::new(MessageRole::User, text)).await.expect("cut message");
     }
-    let found = store.search_messages("acme", Some("cuts"), "\"narwhal okapi\"", 100).await.expect("search");
+    let found = store
+        .search_messages(&TextSearch {
+            session_id: Some("cuts".into()),
+            ..TextSearch::new("acme", "\"narwhal okapi\"", 100)
+        })
+        .await
+        .expect("search");
     assert_eq!(found.len(), 40, "the phrase is found wherever the cut falls");
 
     let mut artifact = NewArtifact::new("transcript", "meeting notes", long);
     artifact.id = Some("notes".into());
     store.put_artifact("acme", "s", artifact).await.expect("artifact");
     for query in ["meeting omega", "notes aardvark", "\"zebra quagga\""] {
-        let hits = store.search_artifacts("acme", None, query, 10).await.expect("search artifacts");
+        let hits = store.search_artifacts(&TextSearch::new("acme", query, 10)).await.expect("search artifacts");
         assert_eq!(hits.len(), 1, "{query}: name and content are one document");
     }
-    assert!(store.search_artifacts("acme", None, "meeting -omega", 10).await.expect("search").is_empty());
+    assert!(store.search_artifacts(&TextSearch::new("acme", "meeting -omega", 10)).await.expect("search").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use storage_core::Metadata;
-use storage_core::session::{AgentStatus, NewSession, SessionStatus};
+use storage_core::session::{AgentStatus, ListMessages, NewSession, SessionStatus, TextSearch};
 use utoipa::{IntoParams, ToSchema};
 
 /// `POST .../sessions`.
@@ -71,6 +71,14 @@ pub(crate) struct ListMessagesParams {
     pub(crate) limit: Option<usize>,
 }
 
+impl ListMessagesParams {
+    /// Core's request for the messages of `session` in `tenant`, 100 when no limit is given.
+    pub(crate) fn in_session(self, tenant: String, session: String) -> storage_core::Result<ListMessages> {
+        let limit = storage_core::page_limit(self.limit, 100)?;
+        Ok(ListMessages { tenant, session_id: session, after_seq: self.after_seq, limit })
+    }
+}
+
 /// Full-text search parameters (messages and artifacts).
 #[derive(Clone, Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -83,6 +91,14 @@ pub(crate) struct TextSearchParams {
     /// At most this many, 1 to 1000 (default 20).
     #[param(minimum = 1, maximum = 1000)]
     pub(crate) limit: Option<usize>,
+}
+
+impl TextSearchParams {
+    /// Core's search in `tenant`, 20 hits when no limit is given.
+    pub(crate) fn in_tenant(self, tenant: String) -> storage_core::Result<TextSearch> {
+        let limit = storage_core::page_limit(self.limit, 20)?;
+        Ok(TextSearch { tenant, session_id: self.session_id, query: self.q, limit })
+    }
 }
 
 /// `GET .../agents` parameters.

@@ -124,8 +124,7 @@ pub(crate) async fn messages(
     ApiPath(session): ApiPath<SessionPath>,
     ApiQuery(params): ApiQuery<ListMessagesParams>,
 ) -> ApiResult<Json<MessageList>> {
-    let limit = storage_core::page_limit(params.limit, 100)?;
-    let messages = state.stores.sessions.list_messages(&tenant, &session, params.after_seq, limit).await?;
+    let messages = state.stores.sessions.list_messages(&params.in_session(tenant, session)?).await?;
     Ok(Json(MessageList::new(messages)))
 }
 
@@ -138,8 +137,7 @@ pub(crate) async fn search_messages(
     ApiPath(tenant): ApiPath<TenantPath>,
     ApiQuery(params): ApiQuery<TextSearchParams>,
 ) -> ApiResult<Json<MessageHits>> {
-    let limit = storage_core::page_limit(params.limit, 20)?;
-    let hits = state.stores.sessions.search_messages(&tenant, params.session_id.as_deref(), &params.q, limit).await?;
+    let hits = state.stores.sessions.search_messages(&params.in_tenant(tenant)?).await?;
     Ok(Json(MessageHits::new(hits)))
 }
 
@@ -196,8 +194,7 @@ pub(crate) async fn search_artifacts(
     ApiPath(tenant): ApiPath<TenantPath>,
     ApiQuery(params): ApiQuery<TextSearchParams>,
 ) -> ApiResult<Json<ArtifactHits>> {
-    let limit = storage_core::page_limit(params.limit, 20)?;
-    let hits = state.stores.sessions.search_artifacts(&tenant, params.session_id.as_deref(), &params.q, limit).await?;
+    let hits = state.stores.sessions.search_artifacts(&params.in_tenant(tenant)?).await?;
     Ok(Json(ArtifactHits::new(hits)))
 }
 

@@ -2,7 +2,7 @@
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
 use storage_core::StorageError;
-use storage_core::session::{AppendOutcome, Message, NewMessage};
+use storage_core::session::{AppendOutcome, ListMessages, Message, NewMessage};
 use uuid::Uuid;
 
 use super::sessions::{not_found, session_pk, touch};
@@ -83,21 +83,19 @@ pub(super) async fn append(
     Ok(AppendOutcome { message, created: true })
 }
 
-/// Messages of a session in append order after `after_seq`, at most `limit`.
-pub(super) async fn list(
-    db: &Db,
-    tenant: &str,
-    session_id: &str,
-    after_seq: Option<i64>,
-    limit: usize,
-) -> Result<Vec<Message>, StorageError> {
-    storage_core::check_page_limit("limit", limit)?;
+/// Messages of a session in append order after `after_seq`, at most `limit` (a checked request).
+pub(super) async fn list(db: &Db, request: &ListMessages) -> Result<Vec<Message>, StorageError> {
+    let ListMessages { tenant, session_id, after_seq, limit } = request;
     let sql = format!(
         "SELECT {COLUMNS} FROM messages m JOIN sessions s ON s.pk = m.session_pk \
          WHERE s.tenant = ? AND s.id = ? AND m.pk > ? ORDER BY m.pk LIMIT ?"
     );
-    let values: Vec<Value> =
-        vec![tenant.into(), session_id.into(), after_seq.unwrap_or(0).into(), count_value(limit).into()];
+    let values: Vec<Value> = vec![
+        tenant.as_str().into(),
+        session_id.as_str().into(),
+        after_seq.unwrap_or(0).into(),
+        count_value(*limit).into(),
+    ];
     query_all(&db.conn, &sql, values, decode).await.map_err(db.err("list messages"))
 }
 

@@ -8,8 +8,8 @@ mod text_search;
 
 use async_trait::async_trait;
 use storage_core::session::{
-    Agent, AgentStatus, AppendOutcome, Artifact, ListSessions, Message, MessageHit, NewAgent, NewArtifact, NewMessage,
-    NewSession, Session, SessionStatus, SessionStore, SessionSummary, TextHit,
+    Agent, AgentStatus, AppendOutcome, Artifact, ListMessages, ListSessions, Message, MessageHit, NewAgent,
+    NewArtifact, NewMessage, NewSession, Session, SessionStatus, SessionStore, SessionSummary, TextHit, TextSearch,
 };
 
 use crate::store::EmbeddedStore;
@@ -29,6 +29,7 @@ impl SessionStore for EmbeddedStore {
     }
 
     async fn list_sessions(&self, request: &ListSessions) -> storage_core::Result<Vec<Session>> {
+        request.validate()?;
         sessions::list(self.db().await?, request).await
     }
 
@@ -45,25 +46,14 @@ impl SessionStore for EmbeddedStore {
         messages::append(self.db().await?, tenant, session_id, message).await
     }
 
-    async fn list_messages(
-        &self,
-        tenant: &str,
-        session_id: &str,
-        after_seq: Option<i64>,
-        limit: usize,
-    ) -> storage_core::Result<Vec<Message>> {
-        messages::list(self.db().await?, tenant, session_id, after_seq, limit).await
+    async fn list_messages(&self, request: &ListMessages) -> storage_core::Result<Vec<Message>> {
+        request.validate()?;
+        messages::list(self.db().await?, request).await
     }
 
-    async fn search_messages(
-        &self,
-        tenant: &str,
-        session_id: Option<&str>,
-        query: &str,
-        limit: usize,
-    ) -> storage_core::Result<Vec<MessageHit>> {
-        text_search::search(self.db().await?, &messages::SEARCHED, tenant, session_id, query, limit, self.language())
-            .await
+    async fn search_messages(&self, request: &TextSearch) -> storage_core::Result<Vec<MessageHit>> {
+        request.validate()?;
+        text_search::search(self.db().await?, &messages::SEARCHED, request, self.language()).await
     }
 
     async fn put_artifact(
@@ -83,15 +73,9 @@ impl SessionStore for EmbeddedStore {
         artifacts::list(self.db().await?, tenant, session_id).await
     }
 
-    async fn search_artifacts(
-        &self,
-        tenant: &str,
-        session_id: Option<&str>,
-        query: &str,
-        limit: usize,
-    ) -> storage_core::Result<Vec<TextHit<Artifact>>> {
-        text_search::search(self.db().await?, &artifacts::SEARCHED, tenant, session_id, query, limit, self.language())
-            .await
+    async fn search_artifacts(&self, request: &TextSearch) -> storage_core::Result<Vec<TextHit<Artifact>>> {
+        request.validate()?;
+        text_search::search(self.db().await?, &artifacts::SEARCHED, request, self.language()).await
     }
 
     async fn register_agent(&self, tenant: &str, agent: NewAgent) -> storage_core::Result<Agent> {

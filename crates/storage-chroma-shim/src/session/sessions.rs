@@ -144,7 +144,6 @@ pub(super) async fn set_status(
 
 /// Sessions of a tenant by status, most recent activity first, then id.
 pub(super) async fn list(db: &Db, request: &ListSessions) -> Result<Vec<Session>, StorageError> {
-    storage_core::check_page_limit("limit", request.limit)?;
     let mut sql = format!("{SELECT_SESSION} WHERE s.tenant = ?");
     let mut values: Vec<Value> = vec![request.tenant.clone().into()];
     push_in(&mut sql, &mut values, "s.status", request.statuses.iter().map(|status| status.as_str().into()).collect());

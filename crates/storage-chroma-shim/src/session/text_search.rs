@@ -2,7 +2,7 @@
 
 use sea_orm::{ConnectionTrait, Value};
 use storage_core::fusion::normalize_by_max;
-use storage_core::session::TextHit;
+use storage_core::session::{TextHit, TextSearch};
 use storage_core::{KeywordQuery, StorageError, TextLanguage};
 
 use crate::columns::{count_value, get};
@@ -23,18 +23,15 @@ pub(super) struct Searched<T> {
     pub(super) operation: &'static str,
 }
 
-/// The rows matching `query` (the document keyword syntax), best first, the best scoring 1; ties in
-/// storage order.
+/// The rows matching a checked request's query (the document keyword syntax), best first, the best scoring
+/// 1; ties in storage order.
 pub(super) async fn search<T>(
     db: &Db,
     searched: &Searched<T>,
-    tenant: &str,
-    session_id: Option<&str>,
-    query: &str,
-    limit: usize,
+    request: &TextSearch,
     language: TextLanguage,
 ) -> Result<Vec<TextHit<T>>, StorageError> {
-    storage_core::check_page_limit("limit", limit)?;
+    let TextSearch { tenant, session_id, query, limit } = request;
     let Some(expression) = match_expression(&KeywordQuery::parse(query, language)) else { return Ok(Vec::new()) };
     let Searched { index, table, alias, columns, decode, operation } = searched;
     // FTS5's bm25() is lower-is-better; its negation is the relevance.
@@ -43,13 +40,13 @@ pub(super) async fn search<T>(
          JOIN {table} {alias} ON {alias}.pk = {index}.rowid JOIN sessions s ON s.pk = {alias}.session_pk \
          WHERE {index} MATCH ? AND s.tenant = ?"
     );
-    let mut values: Vec<Value> = vec![expression.into(), tenant.into()];
+    let mut values: Vec<Value> = vec![expression.into(), tenant.as_str().into()];
     if let Some(session_id) = session_id {
         sql.push_str(" AND s.id = ?");
-        values.push(session_id.into());
+        values.push(session_id.as_str().into());
     }
     sql.push_str(&format!(" ORDER BY relevance DESC, {alias}.pk LIMIT ?"));
-    values.push(count_value(limit).into());
+    values.push(count_value(*limit).into());
     let err = db.err(operation);
     let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;
     let mut found = Vec::with_capacity(rows.len());

@@ -5,8 +5,8 @@ use std::fmt;
 use async_trait::async_trait;
 
 use super::types::{
-    Agent, AgentStatus, AppendOutcome, Artifact, ListSessions, Message, MessageHit, NewAgent, NewArtifact, NewMessage,
-    NewSession, Session, SessionStatus, SessionSummary, TextHit,
+    Agent, AgentStatus, AppendOutcome, Artifact, ListMessages, ListSessions, Message, MessageHit, NewAgent,
+    NewArtifact, NewMessage, NewSession, Session, SessionStatus, SessionSummary, TextHit, TextSearch,
 };
 
 /// Sessions, their messages and artifacts, and the agent registry, confined per tenant: an id of another
@@ -15,6 +15,9 @@ use super::types::{
 /// Every write under a session (message, artifact, a task with its `session_id`, a status change) sets the
 /// session's `last_activity_at` in the same transaction. Full-text search uses the keyword syntax of
 /// [`crate::SearchRequest::text`] and finds words anywhere in contents of any size.
+///
+/// A backend checks every request and new record with its `validate()` before it reads or writes anything,
+/// so each rule is core's, the same on every backend.
 #[async_trait]
 pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// Creates a session; an existing id is returned unchanged.
@@ -37,22 +40,10 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     -> crate::Result<AppendOutcome>;
 
     /// Messages of a session in append order, after `after_seq` (exclusive), at most `limit`.
-    async fn list_messages(
-        &self,
-        tenant: &str,
-        session_id: &str,
-        after_seq: Option<i64>,
-        limit: usize,
-    ) -> crate::Result<Vec<Message>>;
+    async fn list_messages(&self, request: &ListMessages) -> crate::Result<Vec<Message>>;
 
     /// Full-text search over messages of one session, or of every session of the tenant.
-    async fn search_messages(
-        &self,
-        tenant: &str,
-        session_id: Option<&str>,
-        query: &str,
-        limit: usize,
-    ) -> crate::Result<Vec<MessageHit>>;
+    async fn search_messages(&self, request: &TextSearch) -> crate::Result<Vec<MessageHit>>;
 
     /// Stores an artifact, replacing one with the same session and id.
     async fn put_artifact(&self, tenant: &str, session_id: &str, artifact: NewArtifact) -> crate::Result<Artifact>;
@@ -64,13 +55,7 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     async fn list_artifacts(&self, tenant: &str, session_id: &str) -> crate::Result<Vec<Artifact>>;
 
     /// Full-text search over artifact names and contents, in one session or the whole tenant.
-    async fn search_artifacts(
-        &self,
-        tenant: &str,
-        session_id: Option<&str>,
-        query: &str,
-        limit: usize,
-    ) -> crate::Result<Vec<TextHit<Artifact>>>;
+    async fn search_artifacts(&self, request: &TextSearch) -> crate::Result<Vec<TextHit<Artifact>>>;
 
     /// Registers or updates an agent (status `available`, heartbeat now).
     async fn register_agent(&self, tenant: &str, agent: NewAgent) -> crate::Result<Agent>;

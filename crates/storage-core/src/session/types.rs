@@ -154,6 +154,84 @@ pub struct ListSessions {
     pub offset: usize,
 }
 
+impl ListSessions {
+    /// The first `limit` sessions of `tenant`, of any status.
+    pub fn new(tenant: impl Into<String>, limit: usize) -> Self {
+        ListSessions { tenant: tenant.into(), statuses: Vec::new(), limit, offset: 0 }
+    }
+
+    /// Checks the fields.
+    pub fn validate(&self) -> crate::Result<()> {
+        check_identifier("tenant", &self.tenant)?;
+        crate::check_page_limit("limit", self.limit)
+    }
+}
+
+/// Which messages of a session to read: a page in append order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListMessages {
+    /// Owner tenant.
+    pub tenant: String,
+    /// The session.
+    pub session_id: String,
+    /// Only messages after this position (exclusive): the `seq` of the last message of the page before.
+    pub after_seq: Option<i64>,
+    /// Page size (1 to 1000).
+    pub limit: usize,
+}
+
+impl ListMessages {
+    /// The first `limit` messages of session `session_id` in `tenant`.
+    pub fn new(tenant: impl Into<String>, session_id: impl Into<String>, limit: usize) -> Self {
+        ListMessages { tenant: tenant.into(), session_id: session_id.into(), after_seq: None, limit }
+    }
+
+    /// Checks the fields.
+    pub fn validate(&self) -> crate::Result<()> {
+        check_identifier("tenant", &self.tenant)?;
+        check_identifier("session_id", &self.session_id)?;
+        crate::check_page_limit("limit", self.limit)
+    }
+}
+
+/// A full-text search over messages or artifacts, in one session or every session of a tenant; the hits
+/// come best first, the best scoring 1.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextSearch {
+    /// Owner tenant.
+    pub tenant: String,
+    /// Only this session (every session of the tenant when absent).
+    pub session_id: Option<String>,
+    /// The query, in the keyword syntax of [`crate::SearchRequest::text`], at most
+    /// [`crate::MAX_QUERY_TEXT_BYTES`] bytes without NUL; a query without a word to look for finds nothing.
+    pub query: String,
+    /// At most this many hits (1 to 1000).
+    pub limit: usize,
+}
+
+impl TextSearch {
+    /// At most `limit` hits for `query` in every session of `tenant`.
+    pub fn new(tenant: impl Into<String>, query: impl Into<String>, limit: usize) -> Self {
+        TextSearch { tenant: tenant.into(), session_id: None, query: query.into(), limit }
+    }
+
+    /// Checks the fields.
+    pub fn validate(&self) -> crate::Result<()> {
+        check_identifier("tenant", &self.tenant)?;
+        if let Some(session_id) = &self.session_id {
+            check_identifier("session_id", session_id)?;
+        }
+        crate::check_page_limit("limit", self.limit)?;
+        if self.query.len() > crate::MAX_QUERY_TEXT_BYTES || self.query.contains('\0') {
+            return Err(StorageError::invalid(
+                "query",
+                format!("must be at most {} bytes without NUL", crate::MAX_QUERY_TEXT_BYTES),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A message to append.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -399,4 +477,53 @@ pub struct SessionSummary {
     pub duration_seconds: i64,
     /// Task counts per status name.
     pub tasks_by_status: BTreeMap<String, u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(result: crate::Result<()>) -> String {
+        result.err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn reads_check_the_page_and_identifiers() {
+        assert_eq!(message(ListSessions::new("acme", 1000).validate()), "");
+        assert_eq!(message(ListSessions::new("acme", 0).validate()), "limit: must be between 1 and 1000, got 0");
+        assert_eq!(message(ListMessages { after_seq: Some(7), ..ListMessages::new("acme", "s", 100) }.validate()), "");
+        assert_eq!(message(ListMessages::new("", "s", 100).validate()), "tenant: must be 1 to 200 bytes without NUL");
+        assert_eq!(
+            message(ListMessages::new("acme", "s\0", 100).validate()),
+            "session_id: must be 1 to 200 bytes without NUL"
+        );
+        assert_eq!(
+            message(ListMessages::new("acme", "s", 1001).validate()),
+            "limit: must be between 1 and 1000, got 1001"
+        );
+    }
+
+    #[test]
+    fn text_searches_check_the_query() {
+        assert_eq!(message(TextSearch::new("acme", "", 10).validate()), "", "an empty query finds nothing");
+        assert_eq!(
+            message(
+                TextSearch { session_id: Some("s".into()), ..TextSearch::new("acme", "a".repeat(10_000), 10) }
+                    .validate()
+            ),
+            ""
+        );
+        let bad = "query: must be at most 10000 bytes without NUL";
+        assert_eq!(message(TextSearch::new("acme", "a".repeat(10_001), 10).validate()), bad);
+        assert_eq!(message(TextSearch::new("acme", "nul\0", 10).validate()), bad);
+        assert_eq!(
+            message(TextSearch::new("acme", "nul\0", 0).validate()),
+            "limit: must be between 1 and 1000, got 0",
+            "the page is checked first, as the PostgreSQL backend did"
+        );
+        assert_eq!(
+            message(TextSearch { session_id: Some("".into()), ..TextSearch::new("acme", "q", 10) }.validate()),
+            "session_id: must be 1 to 200 bytes without NUL"
+        );
+    }
 }

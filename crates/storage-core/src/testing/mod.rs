@@ -304,6 +304,7 @@ macro_rules! session_conformance_tests {
             session_summary_reports_duration_and_task_counts,
             sessions_are_confined_to_their_tenant,
             bad_session_input_is_refused,
+            bad_reads_are_refused_alike,
         }
         $crate::__suite_tests! { $factory; task_cases; SessionStoreFactory;
             claim_takes_highest_priority_then_oldest,

@@ -10,12 +10,18 @@ use super::fixtures::meta;
 use super::{SessionStoreFactory, TestResult};
 use crate::StorageError;
 use crate::session::{
-    AgentStatus, ListSessions, MessageRole, NewAgent, NewArtifact, NewMessage, NewSession, SessionStatus,
+    AgentStatus, ListMessages, ListSessions, MessageRole, NewAgent, NewArtifact, NewMessage, NewSession, SessionStatus,
+    TextSearch,
 };
 use crate::task::NewTask;
 
 fn list(tenant: &str) -> ListSessions {
-    ListSessions { tenant: tenant.into(), statuses: Vec::new(), limit: 100, offset: 0 }
+    ListSessions::new(tenant, 100)
+}
+
+/// A search of at most 10 hits in session `session` of tenant `acme`.
+fn in_session(session: &str, query: &str) -> TextSearch {
+    TextSearch { session_id: Some(session.into()), ..TextSearch::new("acme", query, 10) }
 }
 
 async fn tick() {
@@ -87,7 +93,7 @@ pub async fn messages_append_in_order_and_idempotently(factory: &dyn SessionStor
     ensure!(!replay.created && replay.message.content == "message 1", "same id returns the stored message: {replay:?}");
     let unnamed = s.append_message("acme", "s", NewMessage::new(MessageRole::User, "no id")).await?;
     ensure!(unnamed.created && !unnamed.message.id.is_empty(), "generated id");
-    let all = s.list_messages("acme", "s", None, 100).await?;
+    let all = s.list_messages(&ListMessages::new("acme", "s", 100)).await?;
     ensure!(all.len() == 5, "five messages: {}", all.len());
     ensure!(all.windows(2).all(|w| w[0].seq < w[1].seq), "seq increases");
     let contents: Vec<&str> = all.iter().map(|m| m.content.as_str()).collect();
@@ -97,7 +103,8 @@ pub async fn messages_append_in_order_and_idempotently(factory: &dyn SessionStor
         "{:?}",
         all[3]
     );
-    let after = s.list_messages("acme", "s", Some(all[1].seq), 2).await?;
+    let after =
+        s.list_messages(&ListMessages { after_seq: Some(all[1].seq), ..ListMessages::new("acme", "s", 2) }).await?;
     ensure!(after.iter().map(|m| m.id.as_str()).collect::<Vec<_>>() == ["m2", "m3"], "after seq, limited");
     ensure!(s.get_session("acme", "s").await?.map(|x| x.message_count) == Some(5), "the replay did not count");
     let err = s
@@ -152,15 +159,15 @@ pub async fn full_text_search_finds_messages_in_a_session_or_tenant(factory: &dy
     s.append_message("acme", "s1", NewMessage::new(MessageRole::Assistant, "the dashboard looks fine")).await?;
     s.append_message("acme", "s2", NewMessage::new(MessageRole::User, "database backups are failing")).await?;
     s.append_message("other", "s1", NewMessage::new(MessageRole::User, "database of another tenant")).await?;
-    let in_s1 = s.search_messages("acme", Some("s1"), "database", 10).await?;
+    let in_s1 = s.search_messages(&in_session("s1", "database")).await?;
     ensure!(in_s1.len() == 1 && in_s1[0].item.session_id == "s1" && (in_s1[0].score - 1.0).abs() < 1e-6, "{in_s1:?}");
-    let tenant_wide = s.search_messages("acme", None, "database", 10).await?;
+    let tenant_wide = s.search_messages(&TextSearch::new("acme", "database", 10)).await?;
     let mut sessions: Vec<&str> = tenant_wide.iter().map(|h| h.item.session_id.as_str()).collect();
     sessions.sort_unstable();
     ensure!(sessions == ["s1", "s2"], "tenant-wide and tenant-confined: {tenant_wide:?}");
-    let stemmed = s.search_messages("acme", None, "migrating", 10).await?;
+    let stemmed = s.search_messages(&TextSearch::new("acme", "migrating", 10)).await?;
     ensure!(stemmed.len() == 1, "stemmed match: {stemmed:?}");
-    ensure!(s.search_messages("acme", None, "nonexistentword", 10).await?.is_empty(), "no match");
+    ensure!(s.search_messages(&TextSearch::new("acme", "nonexistentword", 10)).await?.is_empty(), "no match");
     Ok(())
 }
 
@@ -187,7 +194,7 @@ pub async fn full_text_search_finds_a_word_in_a_multi_megabyte_transcript(
     s.append_message("acme", "s", message).await?;
     s.append_message("acme", "s", NewMessage::new(MessageRole::User, "short unrelated message")).await?;
     for word in ["quixotically", "zeppelinfinale"] {
-        let hits = s.search_messages("acme", Some("s"), word, 10).await?;
+        let hits = s.search_messages(&in_session("s", word)).await?;
         ensure!(
             hits.len() == 1 && hits[0].item.id == "transcript",
             "`{word}` in a {} byte transcript: {} hits",
@@ -196,7 +203,7 @@ pub async fn full_text_search_finds_a_word_in_a_multi_megabyte_transcript(
         );
         ensure!(hits[0].item.content.len() == transcript.len(), "the whole transcript comes back");
     }
-    let stored = s.list_messages("acme", "s", None, 1).await?;
+    let stored = s.list_messages(&ListMessages::new("acme", "s", 1)).await?;
     ensure!(stored.first().map(|m| m.content == transcript) == Some(true), "stored faithfully");
     Ok(())
 }
@@ -241,11 +248,11 @@ pub async fn artifacts_are_upserted_listed_and_searchable(factory: &dyn SessionS
         "get"
     );
     ensure!(s.get_artifact("acme", "s1", "missing").await?.is_none(), "missing artifact");
-    let hits = s.search_artifacts("acme", Some("s1"), "sharply", 10).await?;
+    let hits = s.search_artifacts(&in_session("s1", "sharply")).await?;
     ensure!(hits.len() == 1 && hits[0].item.session_id == "s1", "{hits:?}");
-    let hits = s.search_artifacts("acme", None, "revenue", 10).await?;
+    let hits = s.search_artifacts(&TextSearch::new("acme", "revenue", 10)).await?;
     ensure!(hits.len() == 2, "tenant-wide: {hits:?}");
-    let by_name = s.search_artifacts("acme", None, "weekly", 10).await?;
+    let by_name = s.search_artifacts(&TextSearch::new("acme", "weekly", 10)).await?;
     ensure!(by_name.len() == 2, "names are searchable: {by_name:?}");
     ensure!(s.get_session("acme", "s1").await?.map(|x| x.artifact_count) == Some(2), "count after upsert");
     Ok(())
@@ -342,10 +349,13 @@ pub async fn sessions_are_confined_to_their_tenant(factory: &dyn SessionStoreFac
         .err()
         .ok_or("append across tenants")?;
     ensure!(matches!(err, StorageError::NotFound { .. }), "{err}");
-    ensure!(s.search_messages("other", None, "secret", 10).await?.is_empty(), "search across tenants");
+    ensure!(s.search_messages(&TextSearch::new("other", "secret", 10)).await?.is_empty(), "search across tenants");
     let theirs = s.create_session(NewSession::new("other").id("shared-id")).await?;
     ensure!(theirs.tenant == "other" && theirs.message_count == 0, "same id in another tenant is another session");
-    ensure!(s.list_messages("other", "shared-id", None, 10).await?.is_empty(), "messages stay with their tenant");
+    ensure!(
+        s.list_messages(&ListMessages::new("other", "shared-id", 10)).await?.is_empty(),
+        "messages stay with their tenant"
+    );
     Ok(())
 }
 
@@ -360,6 +370,39 @@ pub async fn bad_session_input_is_refused(factory: &dyn SessionStoreFactory) -> 
     ensure!(matches!(&err, StorageError::InvalidInput { field, .. } if field == "content"), "{err}");
     let err = s.put_artifact("acme", "s", NewArtifact::new("", "n", "c")).await.err().ok_or("empty kind")?;
     ensure!(matches!(&err, StorageError::InvalidInput { field, .. } if field == "kind"), "{err}");
-    ensure!(s.list_messages("acme", "s", None, 10).await?.is_empty(), "nothing written");
+    ensure!(s.list_messages(&ListMessages::new("acme", "s", 10)).await?.is_empty(), "nothing written");
+    Ok(())
+}
+
+pub async fn bad_reads_are_refused_alike(factory: &dyn SessionStoreFactory) -> TestResult {
+    let stores = factory.fresh_session_store("session_bad_reads").await;
+    let s = &stores.sessions;
+    s.create_session(NewSession::new("acme").id("s")).await?;
+    s.append_message("acme", "s", NewMessage::new(MessageRole::User, "hello world")).await?;
+    let page_of_zero = "limit: must be between 1 and 1000, got 0";
+    let err = s.list_sessions(&ListSessions::new("acme", 0)).await.err().ok_or("a page of no sessions")?;
+    ensure!(err.to_string() == page_of_zero, "list_sessions: {err}");
+    let err = s.list_messages(&ListMessages::new("acme", "s", 1001)).await.err().ok_or("a page of 1001 messages")?;
+    ensure!(err.to_string() == "limit: must be between 1 and 1000, got 1001", "list_messages: {err}");
+    let err = s.list_messages(&ListMessages::new("acme", "", 10)).await.err().ok_or("an empty session id")?;
+    ensure!(err.to_string() == "session_id: must be 1 to 200 bytes without NUL", "list_messages: {err}");
+    let err = s.search_messages(&TextSearch::new("acme", "hello", 0)).await.err().ok_or("no hits asked")?;
+    ensure!(err.to_string() == page_of_zero, "search_messages: {err}");
+    let err = s.search_artifacts(&TextSearch::new("acme", "hello", 0)).await.err().ok_or("no hits asked")?;
+    ensure!(err.to_string() == page_of_zero, "search_artifacts: {err}");
+    let bad_query = "query: must be at most 10000 bytes without NUL";
+    let long = "hello ".repeat(2_000);
+    for query in ["hello\0world", long.as_str()] {
+        let err = s.search_messages(&TextSearch::new("acme", query, 10)).await.err().ok_or("a bad query")?;
+        ensure!(err.to_string() == bad_query, "search_messages: {err}");
+        let err = s.search_artifacts(&TextSearch::new("acme", query, 10)).await.err().ok_or("a bad query")?;
+        ensure!(err.to_string() == bad_query, "search_artifacts: {err}");
+    }
+    let err = s.search_messages(&in_session("a\0b", "hello")).await.err();
+    let err = err.ok_or("a session id with NUL")?;
+    ensure!(err.to_string() == "session_id: must be 1 to 200 bytes without NUL", "search_messages: {err}");
+    let err = s.search_artifacts(&TextSearch::new("", "hello", 10)).await.err().ok_or("an empty tenant")?;
+    ensure!(err.to_string() == "tenant: must be 1 to 200 bytes without NUL", "search_artifacts: {err}");
+    ensure!(s.search_messages(&TextSearch::new("acme", "hello", 10)).await?.len() == 1, "a good query still finds");
     Ok(())
 }

@@ -10,8 +10,8 @@
 
 use sea_orm::{ConnectionTrait, QueryResult, TryGetable, Value};
 use storage_core::fusion::normalize_by_max;
-use storage_core::session::TextHit;
-use storage_core::{KeywordQuery, KeywordTerm, MAX_QUERY_TEXT_BYTES, StorageError, TextLanguage};
+use storage_core::session::{TextHit, TextSearch};
+use storage_core::{KeywordQuery, KeywordTerm, StorageError, TextLanguage};
 
 use crate::failure::{OpResult, decode_error};
 use crate::ops::Sql;
@@ -32,14 +32,9 @@ pub(crate) struct TermQuery {
 }
 
 impl TermQuery {
-    /// Parses `text` in the store's text-search `language`; `None` when it can match nothing.
+    /// Parses `text` (checked by core's `TextSearch::validate`) in the store's text-search `language`;
+    /// `None` when it can match nothing.
     pub(crate) fn parse(text: &str, language: &str) -> storage_core::Result<Option<TermQuery>> {
-        if text.len() > MAX_QUERY_TEXT_BYTES || text.contains('\0') {
-            return Err(StorageError::invalid(
-                "query",
-                format!("must be at most {MAX_QUERY_TEXT_BYTES} bytes without NUL"),
-            ));
-        }
         let stop_words =
             if language == TextLanguage::English.as_str() { TextLanguage::English } else { TextLanguage::Simple };
         let parsed = KeywordQuery::parse(text, stop_words);
@@ -122,25 +117,18 @@ pub(crate) trait Segmented: Sized {
     fn key(&self) -> (&str, &Self::Key);
 }
 
-/// Keyword search over the contents `T` of one session or the whole tenant, best first: ranked by
-/// [`matching`], then fetched by key in one statement and put back in rank order.
-pub(crate) async fn search_segmented<T, C>(
-    db: &C,
-    language: &str,
-    tenant: &str,
-    session_id: Option<&str>,
-    query: &str,
-    limit: usize,
-) -> OpResult<Vec<TextHit<T>>>
+/// Keyword search over the contents `T` of one session or the whole tenant (a checked request), best first:
+/// ranked by [`matching`], then fetched by key in one statement and put back in rank order.
+pub(crate) async fn search_segmented<T, C>(db: &C, language: &str, request: &TextSearch) -> OpResult<Vec<TextHit<T>>>
 where
     T: Segmented,
     Vec<T::Key>: Into<Value>,
     C: ConnectionTrait,
 {
-    let Some(terms) = TermQuery::parse(query, language)? else {
+    let Some(terms) = TermQuery::parse(&request.query, language)? else {
         return Ok(Vec::new());
     };
-    let found = matching::<T, C>(db, language, &terms, tenant, session_id, limit).await?;
+    let found = matching::<T, C>(db, language, &terms, request).await?;
     if found.is_empty() {
         return Ok(Vec::new());
     }
@@ -155,7 +143,7 @@ where
     sql.push("SELECT ").push(T::COLUMNS).push(T::FROM);
     sql.bind(keys.iter().map(|(session, _, _)| session.clone()).collect::<Vec<_>>()).push("::text[], ");
     sql.bind(keys.iter().map(|(_, key, _)| key.clone()).collect::<Vec<_>>());
-    sql.push(T::JOIN).bind(tenant);
+    sql.push(T::JOIN).bind(request.tenant.as_str());
     let mut contents: Vec<T> = db.query_all_raw(sql.build()).await?.iter().map(T::decode).collect::<Result<_, _>>()?;
     let mut hits = Vec::with_capacity(keys.len());
     for (session, key, score) in keys {
@@ -173,10 +161,9 @@ async fn matching<T: Segmented, C: ConnectionTrait>(
     db: &C,
     language: &str,
     query: &TermQuery,
-    tenant: &str,
-    session_id: Option<&str>,
-    limit: usize,
+    request: &TextSearch,
 ) -> OpResult<Vec<(QueryResult, f32)>> {
+    let TextSearch { tenant, session_id, limit, .. } = request;
     let included = query.any_of(query.groups.iter().flat_map(|(include, _)| include.iter().copied()));
     let every = query.any_of(0..query.terms.len());
     let mut sql = Sql::new();
@@ -187,9 +174,9 @@ async fn matching<T: Segmented, C: ConnectionTrait>(
     sql.push("::text[]) WITH ORDINALITY AS u(txt, idx))");
     sql.push(", seg AS (SELECT ").push(T::SEGMENT_KEYS).push(", ts_rank_cd(x.tsv, q.inc) AS rank, ");
     sql.push("(SELECT COALESCE(bit_or(1::int8 << (t.idx - 1)), 0::int8) FROM terms t WHERE x.tsv @@ t.q) AS mask ");
-    sql.push("FROM ").push(T::SEGMENTS).push(" AS x, q WHERE x.tenant = ").bind(tenant);
+    sql.push("FROM ").push(T::SEGMENTS).push(" AS x, q WHERE x.tenant = ").bind(tenant.as_str());
     if let Some(session_id) = session_id {
-        sql.push(" AND x.session_id = ").bind(session_id);
+        sql.push(" AND x.session_id = ").bind(session_id.as_str());
     }
     sql.push(" AND x.tsv @@ q.every) SELECT ").push(T::SEGMENT_KEYS);
     sql.push(", sum(rank)::float8 AS raw, bit_or(mask) AS present, (SELECT COALESCE(bit_or(1::int8 << (idx - 1)), ");
@@ -204,7 +191,7 @@ async fn matching<T: Segmented, C: ConnectionTrait>(
         if query.matches(present, effective) {
             let raw: f64 = row.try_get("", "raw").map_err(&get)?;
             kept.push((row, raw));
-            if kept.len() == limit {
+            if kept.len() == *limit {
                 break;
             }
         }
@@ -261,7 +248,6 @@ mod tests {
         assert_eq!(query("alpha beta or alpha").terms, ["alpha", "beta"]);
         let many: Vec<String> = (0..70).map(|i| format!("w{i}")).collect();
         assert!(TermQuery::parse(&many.join(" "), "english").is_err());
-        assert!(TermQuery::parse("nul\0", "english").is_err());
         assert_eq!(query("alpha or \"b c\"").any_of(0..2), "\"alpha\" or \"b c\"");
     }
 }

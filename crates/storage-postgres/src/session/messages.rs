@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use storage_core::StorageError;
-use storage_core::session::{AppendOutcome, Message, NewMessage};
+use storage_core::session::{AppendOutcome, ListMessages, Message, NewMessage};
 use uuid::Uuid;
 
 use super::row::{MESSAGE_COLUMNS, message};
@@ -67,21 +67,16 @@ pub(super) async fn append(
     Ok(AppendOutcome { message: stored, created: true })
 }
 
-/// Messages after `after_seq`, in append order.
-pub(super) async fn list(
-    db: &DatabaseConnection,
-    tenant: &str,
-    session_id: &str,
-    after_seq: Option<i64>,
-    limit: usize,
-) -> OpResult<Vec<Message>> {
+/// Messages after `after_seq`, in append order (a checked request).
+pub(super) async fn list(db: &DatabaseConnection, request: &ListMessages) -> OpResult<Vec<Message>> {
+    let ListMessages { tenant, session_id, after_seq, limit } = request;
     let mut sql = Sql::new();
-    sql.push("SELECT ").push(MESSAGE_COLUMNS).push(" FROM bs_messages AS m WHERE m.tenant = ").bind(tenant);
-    sql.push(" AND m.session_id = ").bind(session_id);
-    if let Some(after) = after_seq {
+    sql.push("SELECT ").push(MESSAGE_COLUMNS).push(" FROM bs_messages AS m WHERE m.tenant = ").bind(tenant.as_str());
+    sql.push(" AND m.session_id = ").bind(session_id.as_str());
+    if let Some(after) = *after_seq {
         sql.push(" AND m.seq > ").bind(after);
     }
-    sql.push(" ORDER BY m.seq LIMIT ").bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.push(" ORDER BY m.seq LIMIT ").bind(i64::try_from(*limit).unwrap_or(i64::MAX));
     query_all(db, sql, message).await
 }
 

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use storage_core::session::{
-    Agent, AgentStatus, AppendOutcome, Artifact, ListSessions, Message, MessageHit, NewAgent, NewArtifact, NewMessage,
-    NewSession, Session, SessionStatus, SessionStore, SessionSummary, TextHit, check_identifier,
+    Agent, AgentStatus, AppendOutcome, Artifact, ListMessages, ListSessions, Message, MessageHit, NewAgent,
+    NewArtifact, NewMessage, NewSession, Session, SessionStatus, SessionStore, SessionSummary, TextHit, TextSearch,
+    check_identifier,
 };
 
 use super::{agents, artifacts, messages, sessions};
@@ -31,7 +32,7 @@ impl SessionStore for PostgresStore {
     }
 
     async fn list_sessions(&self, request: &ListSessions) -> storage_core::Result<Vec<Session>> {
-        storage_core::check_page_limit("limit", request.limit)?;
+        request.validate()?;
         sessions::list(self.connection(), request).await.map_err(self.failure("list_sessions"))
     }
 
@@ -62,28 +63,14 @@ impl SessionStore for PostgresStore {
             .map_err(self.failure("append_message"))
     }
 
-    async fn list_messages(
-        &self,
-        tenant: &str,
-        session_id: &str,
-        after_seq: Option<i64>,
-        limit: usize,
-    ) -> storage_core::Result<Vec<Message>> {
-        storage_core::check_page_limit("limit", limit)?;
-        messages::list(self.connection(), tenant, session_id, after_seq, limit)
-            .await
-            .map_err(self.failure("list_messages"))
+    async fn list_messages(&self, request: &ListMessages) -> storage_core::Result<Vec<Message>> {
+        request.validate()?;
+        messages::list(self.connection(), request).await.map_err(self.failure("list_messages"))
     }
 
-    async fn search_messages(
-        &self,
-        tenant: &str,
-        session_id: Option<&str>,
-        query: &str,
-        limit: usize,
-    ) -> storage_core::Result<Vec<MessageHit>> {
-        storage_core::check_page_limit("limit", limit)?;
-        messages::search(self.connection(), self.text_language(), tenant, session_id, query, limit)
+    async fn search_messages(&self, request: &TextSearch) -> storage_core::Result<Vec<MessageHit>> {
+        request.validate()?;
+        messages::search(self.connection(), self.text_language(), request)
             .await
             .map_err(self.failure("search_messages"))
     }
@@ -108,15 +95,9 @@ impl SessionStore for PostgresStore {
         artifacts::list(self.connection(), tenant, session_id).await.map_err(self.failure("list_artifacts"))
     }
 
-    async fn search_artifacts(
-        &self,
-        tenant: &str,
-        session_id: Option<&str>,
-        query: &str,
-        limit: usize,
-    ) -> storage_core::Result<Vec<TextHit<Artifact>>> {
-        storage_core::check_page_limit("limit", limit)?;
-        artifacts::search(self.connection(), self.text_language(), tenant, session_id, query, limit)
+    async fn search_artifacts(&self, request: &TextSearch) -> storage_core::Result<Vec<TextHit<Artifact>>> {
+        request.validate()?;
+        artifacts::search(self.connection(), self.text_language(), request)
             .await
             .map_err(self.failure("search_artifacts"))
     }

@@ -1,9 +1,9 @@
 //! `session artifact put|get|list|search`.
 
-use storage_core::session::NewArtifact;
+use storage_core::session::{NewArtifact, TextSearch};
 use storage_core::views::{ArtifactHits, ArtifactList};
 
-use super::messages::{Search, content_flag, parse_text_search};
+use super::messages::{content_flag, in_tenant, parse_text_search};
 use super::{not_found, session_id};
 use crate::args::{ArtifactAction, ArtifactArgs};
 use crate::commands::Context;
@@ -17,7 +17,7 @@ pub(crate) enum Input {
     Put { session: String, artifact: NewArtifact },
     Get { session: String, id: String },
     List(String),
-    Search(Search),
+    Search(TextSearch),
 }
 
 /// Checks the flags.
@@ -66,7 +66,7 @@ pub(super) async fn run(ctx: &Context, tenant: &str, input: Input, printer: &mut
             printer.report(&ArtifactList::new(artifacts))
         }
         Input::Search(search) => {
-            let hits = store.search_artifacts(tenant, search.session.as_deref(), &search.query, search.limit).await?;
+            let hits = store.search_artifacts(&in_tenant(search, tenant)).await?;
             printer.report(&ArtifactHits::new(hits))
         }
     }

@@ -1,6 +1,6 @@
 //! `session append|messages|search`: a session's transcript.
 
-use storage_core::session::{MessageRole, NewMessage};
+use storage_core::session::{ListMessages, MessageRole, NewMessage, TextSearch};
 use storage_core::views::{MessageHits, MessageList};
 
 use super::session_id;
@@ -15,15 +15,7 @@ use crate::output::Printer;
 pub(crate) enum Input {
     Append { session: String, message: NewMessage },
     List { session: String, after: Option<i64>, limit: usize, all: bool },
-    Search(Search),
-}
-
-/// A full-text search, of messages or of artifacts.
-#[derive(Debug)]
-pub(crate) struct Search {
-    pub(super) query: String,
-    pub(super) session: Option<String>,
-    pub(super) limit: usize,
+    Search(TextSearch),
 }
 
 /// `session append SESSION --role R (CONTENT | --file F)`.
@@ -55,13 +47,24 @@ pub(super) fn parse_list(args: MessagesArgs) -> Result<Input> {
     Ok(Input::List { session: session_id("SESSION", &args.session)?, after: args.after, limit, all: args.all })
 }
 
-/// `session search QUERY [--session S] [--limit N]`, and the same for artifacts.
-pub(super) fn parse_text_search(args: TextSearchArgs) -> Result<Search> {
+/// `session search QUERY [--session S] [--limit N]`, and the same for artifacts: the tenant is filled in
+/// when it runs ([`in_tenant`]).
+pub(super) fn parse_text_search(args: TextSearchArgs) -> Result<TextSearch> {
     if args.query.trim().is_empty() || args.query.contains('\0') {
         return Err(CliError::usage("QUERY: must hold at least one word, without NUL"));
     }
-    let session = args.session.map(|id| session_id("--session", &id)).transpose()?;
-    Ok(Search { query: args.query, session, limit: fields::limit("--limit", args.limit, 10)? })
+    let session_id = args.session.map(|id| session_id("--session", &id)).transpose()?;
+    Ok(TextSearch {
+        tenant: String::new(),
+        session_id,
+        query: args.query,
+        limit: fields::limit("--limit", args.limit, 10)?,
+    })
+}
+
+/// A parsed search in the tenant it runs in.
+pub(super) fn in_tenant(search: TextSearch, tenant: &str) -> TextSearch {
+    TextSearch { tenant: tenant.to_owned(), ..search }
 }
 
 /// `session search`.
@@ -75,23 +78,25 @@ pub(super) async fn run(ctx: &Context, tenant: &str, input: Input, printer: &mut
     match input {
         Input::Append { session, message } => printer.report(&store.append_message(tenant, &session, message).await?),
         Input::List { session, after, limit, all } => {
-            let mut messages = store.list_messages(tenant, &session, after, limit).await?;
+            let mut request = ListMessages { tenant: tenant.to_owned(), session_id: session, after_seq: after, limit };
+            let mut messages = store.list_messages(&request).await?;
             // `--all` pages by sequence number until a short page: a transcript can outgrow one page.
             let mut page = messages.len();
             while all && page == limit {
-                let last = messages.last().map(|message| message.seq);
-                let next = store.list_messages(tenant, &session, last, limit).await?;
+                request.after_seq = messages.last().map(|message| message.seq);
+                let next = store.list_messages(&request).await?;
                 page = next.len();
                 messages.extend(next);
             }
             // An empty page of an unknown session reads like an empty session: say which it is.
-            if messages.is_empty() && store.get_session(tenant, &session).await?.is_none() {
+            let session = &request.session_id;
+            if messages.is_empty() && store.get_session(tenant, session).await?.is_none() {
                 return Err(super::not_found(&format!("session `{session}`"), tenant));
             }
             printer.report(&MessageList::new(messages))
         }
         Input::Search(search) => {
-            let hits = store.search_messages(tenant, search.session.as_deref(), &search.query, search.limit).await?;
+            let hits = store.search_messages(&in_tenant(search, tenant)).await?;
             printer.report(&MessageHits::new(hits))
         }
     }
