@@ -17,6 +17,6 @@ pub use self::query::{ListMemories, RecallHit, RecallRequest};
 pub use self::space::{check_dedup_threshold, check_memory_embedding, check_model_name, memory_space_change};
 pub use self::store::{MemoryStore, reembed_stale};
 pub use self::types::{
-    ChangeContext, DEFAULT_DEDUP_THRESHOLD, ExpireMode, MAX_MEMORY_CONTENT_BYTES, Memory, MemoryStatus, MemoryTier,
-    NewMemory, RememberAction, RememberOptions, RememberOutcome, Scope, WELL_KNOWN_KINDS,
+    ChangeContext, DEFAULT_DEDUP_THRESHOLD, ExpireMode, MAX_MEMORY_CONTENT_BYTES, Memory, MemoryBrief, MemoryStatus,
+    MemoryTier, NewMemory, RememberAction, RememberOptions, RememberOutcome, Scope, WELL_KNOWN_KINDS,
 };

@@ -1,4 +1,4 @@
-//! Memory domain types: `Scope`, `Memory`, `NewMemory`, recall requests and hits, audit entries.
+//! Memory domain types: `Scope`, `Memory` and its brief, `NewMemory`, recall requests and hits, audit entries.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,6 +8,7 @@ use crate::document::Metadata;
 use crate::embedding::Embedding;
 use crate::error::StorageError;
 use crate::text_enum::string_enum;
+use crate::views::record_and_brief;
 
 /// The longest content of one memory, in bytes.
 pub const MAX_MEMORY_CONTENT_BYTES: usize = 100_000;
@@ -134,62 +135,77 @@ string_enum! {
     }
 }
 
-/// A stored memory.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Memory {
-    /// Unique id.
-    pub id: Uuid,
-    /// Owner.
-    pub scope: Scope,
-    /// Optional handle, unique within the scope (`remember X as K`).
-    pub key: Option<String>,
-    /// Free-form kind; see [`WELL_KNOWN_KINDS`].
-    pub kind: String,
-    /// The memory's text.
-    pub content: String,
-    /// What the memory is about (used to spot contradictions).
-    pub subject: Option<String>,
-    /// Tags, searched by recall.
-    pub tags: Vec<String>,
-    /// 1 (trivial) to 10 (critical).
-    pub importance: u8,
-    /// 0 to 1.
-    pub confidence: f32,
-    /// Pinned memories get a recall boost.
-    pub pinned: bool,
-    /// Where it came from (`explicit`, `extraction`, ...).
-    pub source: Option<String>,
-    /// Where it stands.
-    pub status: MemoryStatus,
-    /// Its tier.
-    pub tier: MemoryTier,
-    /// Free JSON.
-    pub metadata: Metadata,
-    /// Its embedding, if any.
-    pub embedding: Option<Embedding>,
-    /// The model that produced the embedding.
-    pub embedding_model: Option<String>,
-    /// Whether the embedding came from a model other than the store's current one.
-    pub stale: bool,
-    /// Starts at 1; every update adds 1.
-    pub version: u32,
-    /// The memory that replaced this one.
-    pub superseded_by: Option<Uuid>,
-    /// The memory this one replaced.
-    pub supersedes: Option<Uuid>,
-    /// Related memories.
-    pub related: Vec<Uuid>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-    /// Last time a recall returned it (`get_memory` is a plain read and does not count).
-    pub last_accessed_at: DateTime<Utc>,
-    /// Times recalled.
-    pub access_count: u64,
-    /// When it expires, if ever.
-    pub expires_at: Option<DateTime<Utc>>,
+record_and_brief! {
+    /// A stored memory.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Memory;
+
+    /// A memory as listings and recall hits show it: every field of [`Memory`] in its order, the vector replaced
+    /// by its length (getting the memory shows the vector).
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct MemoryBrief;
+
+    fields {
+        /// Unique id.
+        pub id: Uuid,
+        /// Owner.
+        pub scope: Scope,
+        /// Optional handle, unique within the scope (`remember X as K`).
+        pub key: Option<String>,
+        /// Free-form kind; see [`WELL_KNOWN_KINDS`].
+        pub kind: String,
+        /// The memory's text.
+        pub content: String,
+        /// What the memory is about (used to spot contradictions).
+        pub subject: Option<String>,
+        /// Tags, searched by recall.
+        pub tags: Vec<String>,
+        /// 1 (trivial) to 10 (critical).
+        pub importance: u8,
+        /// 0 to 1.
+        pub confidence: f32,
+        /// Pinned memories get a recall boost.
+        pub pinned: bool,
+        /// Where it came from (`explicit`, `extraction`, ...).
+        pub source: Option<String>,
+        /// Where it stands.
+        pub status: MemoryStatus,
+        /// Its tier.
+        pub tier: MemoryTier,
+        /// Free JSON.
+        pub metadata: Metadata,
+        {
+            /// Its embedding, if any.
+            pub embedding: Option<Embedding>,
+        } in brief {
+            /// The length of its embedding, when it has one.
+            pub embedding_dimensions: Option<u32> = embedding.as_ref().map(Embedding::dimensions),
+        }
+        /// The model that produced the embedding.
+        pub embedding_model: Option<String>,
+        /// Whether the embedding came from a model other than the store's current one.
+        pub stale: bool,
+        /// Starts at 1; every update adds 1.
+        pub version: u32,
+        /// The memory that replaced this one.
+        pub superseded_by: Option<Uuid>,
+        /// The memory this one replaced.
+        pub supersedes: Option<Uuid>,
+        /// Related memories.
+        pub related: Vec<Uuid>,
+        /// Creation time.
+        pub created_at: DateTime<Utc>,
+        /// Last change.
+        pub updated_at: DateTime<Utc>,
+        /// Last time a recall returned it (`get_memory` is a plain read and does not count).
+        pub last_accessed_at: DateTime<Utc>,
+        /// Times recalled.
+        pub access_count: u64,
+        /// When it expires, if ever.
+        pub expires_at: Option<DateTime<Utc>>,
+    }
 }
 
 /// A memory to remember.
