@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::document::Metadata;
 use crate::error::StorageError;
 use crate::text_enum::string_enum;
+use crate::views::record_and_brief;
 
 /// The largest message or artifact content, in bytes. Transcripts can be long: backends index them for
 /// full-text search in segments, so size is limited only to keep one row manageable.
@@ -388,30 +389,45 @@ impl NewArtifact {
     }
 }
 
-/// A stored artifact.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Artifact {
-    /// Session id.
-    pub session_id: String,
-    /// Id, unique within the session.
-    pub id: String,
-    /// Producing task.
-    pub task_id: Option<String>,
-    /// Kind.
-    pub kind: String,
-    /// Name.
-    pub name: String,
-    /// Content.
-    pub content: String,
-    /// Format.
-    pub format: String,
-    /// Free JSON.
-    pub metadata: Metadata,
-    /// First stored.
-    pub created_at: DateTime<Utc>,
-    /// Last stored.
-    pub updated_at: DateTime<Utc>,
+record_and_brief! {
+    /// A stored artifact.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Artifact;
+
+    /// An artifact as listings and search hits show it: every field of [`Artifact`] in its order, the content
+    /// replaced by its size in bytes (getting the artifact shows the content).
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct ArtifactBrief;
+
+    fields {
+        /// Session id.
+        pub session_id: String,
+        /// Id, unique within the session.
+        pub id: String,
+        /// The task that produced it.
+        pub task_id: Option<String>,
+        /// Kind (`code`, `document`, `report`...).
+        pub kind: String,
+        /// Name.
+        pub name: String,
+        {
+            /// Content.
+            pub content: String,
+        } in brief {
+            /// The content's size in bytes.
+            pub content_bytes: usize = content.len(),
+        }
+        /// Format.
+        pub format: String,
+        /// Free JSON.
+        pub metadata: Metadata,
+        /// First stored.
+        pub created_at: DateTime<Utc>,
+        /// Last stored.
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
 /// An agent to register (upserted by tenant and name).

@@ -5,7 +5,7 @@
 //! this module holds what differs from them: flattened search hits, the briefs listings show instead of
 //! whole records (a vector's length for the vector, a content's size for the content), and the envelopes
 //! of lists and hits. A brief that differs from its record in one field is declared beside the record, from
-//! the same field list, by `record_and_brief!` (`MemoryBrief` with `Memory`). With the `openapi` feature
+//! the same field list, by `record_and_brief!` (`MemoryBrief` with `Memory`, `ArtifactBrief` with `Artifact`). With the `openapi` feature
 //! every view derives `utoipa::ToSchema`, so the HTTP API's document describes exactly what is served.
 
 /// `{"count", "<items>"}`: a list view and its `new`, which shows each record as the list's item type

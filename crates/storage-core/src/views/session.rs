@@ -1,9 +1,9 @@
 //! Views of sessions, messages, artifacts and agents: lists with their count, text-search hits naming what they found, and the artifact brief (its size, not its content).
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::document::Metadata;
+// Declared beside `Artifact` from the same field list (`record_and_brief!`).
+pub use crate::session::ArtifactBrief;
 use crate::session::{Agent, Artifact, Message, Session, TextHit};
 
 counted_list! {
@@ -48,53 +48,6 @@ impl MessageHits {
     /// The results of a search that found `hits`.
     pub fn new(hits: Vec<TextHit<Message>>) -> Self {
         MessageHits { hits: hits.into_iter().map(|hit| MessageHit { score: hit.score, message: hit.item }).collect() }
-    }
-}
-
-/// An artifact as listings and search hits show it: every field of [`Artifact`] in its order, the content
-/// replaced by its size in bytes (getting the artifact shows the content).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ArtifactBrief {
-    /// Session id.
-    pub session_id: String,
-    /// Id, unique within the session.
-    pub id: String,
-    /// The task that produced it.
-    pub task_id: Option<String>,
-    /// Kind (`code`, `document`, `report`...).
-    pub kind: String,
-    /// Name.
-    pub name: String,
-    /// The content's size in bytes.
-    pub content_bytes: usize,
-    /// Format.
-    pub format: String,
-    /// Free JSON.
-    pub metadata: Metadata,
-    /// First stored.
-    pub created_at: DateTime<Utc>,
-    /// Last stored.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Artifact> for ArtifactBrief {
-    fn from(artifact: Artifact) -> Self {
-        // Destructured without `..`: a field added to `Artifact` fails to compile here until briefs show it.
-        let Artifact { session_id, id, task_id, kind, name, content, format, metadata, created_at, updated_at } =
-            artifact;
-        ArtifactBrief {
-            session_id,
-            id,
-            task_id,
-            kind,
-            name,
-            content_bytes: content.len(),
-            format,
-            metadata,
-            created_at,
-            updated_at,
-        }
     }
 }
 
