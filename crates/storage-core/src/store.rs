@@ -65,7 +65,7 @@ pub struct MigrationInfo {
 /// A store of chunks in named collections, searched by vector, keyword or both.
 ///
 /// Every backend implements it with the same observable behaviour, which the conformance suite in
-/// [`crate::testing`] checks against a real database. Use it as `Arc<dyn DocumentStore>`.
+/// `storage_core::testing` (feature `testing`) checks against a real database. Use it as `Arc<dyn DocumentStore>`.
 ///
 /// Every operation on a collection validates its input with core's checks before touching data, so a
 /// failed call leaves the store as it was. Operations on a collection that does not exist fail with

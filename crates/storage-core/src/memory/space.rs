@@ -25,7 +25,8 @@ pub fn memory_space_change(stored: &EmbeddingSpace, given: &EmbeddingSpace) -> c
     stored.completed_by(&memories(), given)
 }
 
-/// Checks an embedding model's name (`model`, `embedding_model`): a [`check_label`].
+/// Checks an embedding model's name (`model`, `embedding_model`): 1 to 500 bytes without NUL, like every
+/// short label of a memory.
 pub fn check_model_name(field: &str, model: &str) -> crate::Result<()> {
     check_label(field, model)
 }
