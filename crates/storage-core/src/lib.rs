@@ -75,7 +75,9 @@ pub use crate::reembed::{
     check_staged_space, check_staged_vectors, check_switch, not_staged, reembed_collection, reembed_memories,
 };
 pub use crate::request::{MAX_PAGE_LIMIT, SearchDefaults, SearchInput, check_page_limit, page_limit};
-pub use crate::search::{DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest};
+pub use crate::search::{
+    DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest, check_query_text,
+};
 pub use crate::shown::{MAX_SHOWN_CHARS, quoted, shown};
 pub use crate::store::{DocumentStore, ListRequest, MAX_LIST_LIMIT, MigrationInfo};
 pub use crate::stores::Stores;

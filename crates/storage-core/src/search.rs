@@ -20,6 +20,18 @@ pub const MAX_TOP_K: usize = 1_000;
 /// The longest keyword query, in bytes.
 pub const MAX_QUERY_TEXT_BYTES: usize = 10_000;
 
+/// Checks the text of a query (a chunk search, a recall, a message or artifact search): at most
+/// [`MAX_QUERY_TEXT_BYTES`], no NUL.
+pub fn check_query_text(field: &str, text: &str) -> crate::Result<()> {
+    if text.len() > MAX_QUERY_TEXT_BYTES {
+        return Err(StorageError::invalid(field, format!("is longer than {MAX_QUERY_TEXT_BYTES} bytes")));
+    }
+    if text.contains('\0') {
+        return Err(StorageError::invalid(field, "contains a NUL byte"));
+    }
+    Ok(())
+}
+
 string_enum! {
     /// Which index answers a query.
     #[derive(Default)]
@@ -214,11 +226,7 @@ impl SearchRequest {
                         format!("{} search needs non-blank query text", self.mode),
                     ));
                 }
-                Some(text) if text.len() > MAX_QUERY_TEXT_BYTES => {
-                    return Err(StorageError::invalid("text", format!("is longer than {MAX_QUERY_TEXT_BYTES} bytes")));
-                }
-                Some(text) if text.contains('\0') => return Err(StorageError::invalid("text", "contains a NUL byte")),
-                Some(_) => {}
+                Some(text) => check_query_text("text", text)?,
             }
         }
         if needs_embedding && !text_is_embedded {

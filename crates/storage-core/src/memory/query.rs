@@ -76,10 +76,8 @@ impl RecallRequest {
         self.scope.validate()?;
         crate::check_page_limit("limit", self.limit)?;
         crate::check_page_limit("candidates", self.candidates)?;
-        if let Some(text) = &self.text
-            && (text.len() > crate::MAX_QUERY_TEXT_BYTES || text.contains('\0'))
-        {
-            return Err(StorageError::invalid("text", "must be at most 10000 bytes without NUL"));
+        if let Some(text) = &self.text {
+            crate::check_query_text("text", text)?;
         }
         if let Some(filter) = &self.filter {
             filter.validate()?;

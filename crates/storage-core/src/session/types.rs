@@ -223,13 +223,7 @@ impl TextSearch {
             check_identifier("session_id", session_id)?;
         }
         crate::check_page_limit("limit", self.limit)?;
-        if self.query.len() > crate::MAX_QUERY_TEXT_BYTES || self.query.contains('\0') {
-            return Err(StorageError::invalid(
-                "query",
-                format!("must be at most {} bytes without NUL", crate::MAX_QUERY_TEXT_BYTES),
-            ));
-        }
-        Ok(())
+        crate::check_query_text("query", &self.query)
     }
 }
 
@@ -529,9 +523,11 @@ mod tests {
             ),
             ""
         );
-        let bad = "query: must be at most 10000 bytes without NUL";
-        assert_eq!(message(TextSearch::new("acme", "a".repeat(10_001), 10).validate()), bad);
-        assert_eq!(message(TextSearch::new("acme", "nul\0", 10).validate()), bad);
+        assert_eq!(
+            message(TextSearch::new("acme", "a".repeat(10_001), 10).validate()),
+            "query: is longer than 10000 bytes"
+        );
+        assert_eq!(message(TextSearch::new("acme", "nul\0", 10).validate()), "query: contains a NUL byte");
         assert_eq!(
             message(TextSearch::new("acme", "nul\0", 0).validate()),
             "limit: must be between 1 and 1000, got 0",
