@@ -32,8 +32,6 @@ pub(super) fn push_in(condition: &mut SqlCondition, column: &str, items: Vec<Val
 
 /// A page of the scope's memories, newest first, then by id.
 pub(super) async fn list(db: &Db, request: &ListMemories) -> Result<Vec<Memory>, StorageError> {
-    request.scope.validate()?;
-    storage_core::check_page_limit("limit", request.limit)?;
     let mut condition = rows::scope_condition(&request.scope);
     push_in(&mut condition, "kind", request.kinds.iter().map(|k| k.clone().into()).collect());
     push_in(&mut condition, "status", request.statuses.iter().map(|s| s.as_str().into()).collect());

@@ -80,6 +80,7 @@ impl MemoryStore for EmbeddedStore {
     }
 
     async fn list_memories(&self, request: &ListMemories) -> storage_core::Result<Vec<Memory>> {
+        request.validate()?;
         lifecycle::list(self.db().await?, request).await
     }
 

@@ -67,7 +67,6 @@ pub(super) async fn get_task(db: &Db, tenant: &str, id: Uuid) -> Result<Option<T
 
 /// Tasks by status, kind and session, newest first.
 pub(super) async fn list(db: &Db, request: &ListTasks) -> Result<Vec<Task>, StorageError> {
-    storage_core::check_page_limit("limit", request.limit)?;
     let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE tenant = ?");
     let mut values: Vec<Value> = vec![request.tenant.clone().into()];
     push_in(&mut sql, &mut values, "status", request.statuses.iter().map(|status| status.as_str().into()).collect());

@@ -45,6 +45,7 @@ impl TaskQueue for EmbeddedStore {
     }
 
     async fn list_tasks(&self, request: &ListTasks) -> storage_core::Result<Vec<Task>> {
+        request.validate()?;
         enqueue::list(self.db().await?, request).await
     }
 

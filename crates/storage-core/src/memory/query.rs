@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use super::scoring::RecallWeights;
 use super::types::{Memory, MemoryStatus, MemoryTier, Scope};
 use crate::embedding::Embedding;
-use crate::error::StorageError;
 use crate::filter::Filter;
 
 /// A recall query.
@@ -120,5 +119,11 @@ impl ListMemories {
     /// The first page of `limit` memories of `scope`.
     pub fn new(scope: Scope, limit: usize) -> Self {
         ListMemories { scope, kinds: Vec::new(), statuses: Vec::new(), limit, offset: 0 }
+    }
+
+    /// Checks the scope and the page size.
+    pub fn validate(&self) -> crate::Result<()> {
+        self.scope.validate()?;
+        crate::check_page_limit("limit", self.limit)
     }
 }

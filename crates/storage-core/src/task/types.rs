@@ -283,6 +283,11 @@ impl ListTasks {
     pub fn new(tenant: impl Into<String>, limit: usize) -> Self {
         ListTasks { tenant: tenant.into(), statuses: Vec::new(), kinds: Vec::new(), session_id: None, limit, offset: 0 }
     }
+
+    /// Checks the page size.
+    pub fn validate(&self) -> crate::Result<()> {
+        crate::check_page_limit("limit", self.limit)
+    }
 }
 
 #[cfg(test)]

@@ -119,8 +119,7 @@ impl MemoryStore for PostgresStore {
     }
 
     async fn list_memories(&self, request: &ListMemories) -> storage_core::Result<Vec<Memory>> {
-        request.scope.validate()?;
-        storage_core::check_page_limit("limit", request.limit)?;
+        request.validate()?;
         read::list(self.connection(), request).await.map_err(self.failure("list_memories"))
     }
 

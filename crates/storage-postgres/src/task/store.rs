@@ -60,7 +60,7 @@ impl TaskQueue for PostgresStore {
     }
 
     async fn list_tasks(&self, request: &ListTasks) -> storage_core::Result<Vec<Task>> {
-        storage_core::check_page_limit("limit", request.limit)?;
+        request.validate()?;
         read::list(self.connection(), request).await.map_err(self.failure("list_tasks"))
     }
 
