@@ -92,14 +92,31 @@ impl PathParams for AgentPath {
     }
 }
 
-/// `{id}` of a task or a memory: a UUID, which deserializing checks. Each route describes it (`Task id`,
-/// `Memory id`).
-#[derive(Deserialize)]
-pub(crate) struct IdPath {
+/// `{id}` of a memory: a UUID, which deserializing checks.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct MemoryIdPath {
+    /// Memory id
     id: Uuid,
 }
 
-impl PathParams for IdPath {
+impl PathParams for MemoryIdPath {
+    type Value = Uuid;
+
+    fn check(self) -> storage_core::Result<Uuid> {
+        Ok(self.id)
+    }
+}
+
+/// `{id}` of a task: a UUID, which deserializing checks.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct TaskIdPath {
+    /// Task id
+    id: Uuid,
+}
+
+impl PathParams for TaskIdPath {
     type Value = Uuid;
 
     fn check(self) -> storage_core::Result<Uuid> {

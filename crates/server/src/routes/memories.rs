@@ -13,7 +13,7 @@ use storage_core::{EmbeddingSpace, Filter, StorageError};
 use uuid::Uuid;
 
 use crate::dto::memory::{AsOfParams, ChangeBody, ListMemoriesParams, MemoryBody, change_context};
-use crate::dto::path::{IdPath, TenantPath};
+use crate::dto::path::{MemoryIdPath, TenantPath};
 use crate::dto::recall::RecallBody;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
@@ -99,12 +99,12 @@ pub(crate) async fn list(
 
 /// One memory (a plain read: it does not count as an access).
 #[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}", tag = "memories",
-    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
+    params(TenantPath, MemoryIdPath),
     responses((status = 200, description = "The memory", body = Memory)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<MemoryIdPath>,
 ) -> ApiResult<Json<Memory>> {
     match state.stores.memories.get_memory(&tenant, id).await? {
         Some(memory) => Ok(Json(memory)),
@@ -114,12 +114,12 @@ pub(crate) async fn get(
 
 /// Replaces a memory: the old one becomes `superseded`, the new one records what it replaced.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/supersede", tag = "memories", request_body = MemoryBody,
-    params(TenantPath, ("id" = Uuid, Path, description = "The memory to replace")),
+    params(TenantPath, MemoryIdPath),
     responses((status = 200, description = "The old memory and its replacement", body = Superseded)))]
 pub(crate) async fn supersede(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<MemoryIdPath>,
     ApiJson(body): ApiJson<MemoryBody>,
 ) -> ApiResult<Json<Superseded>> {
     if body.dedup_threshold.is_some() || body.dedup.is_some() {
@@ -132,12 +132,12 @@ pub(crate) async fn supersede(
 
 /// Marks a memory disputed.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/dispute", tag = "memories", request_body = Option<ChangeBody>,
-    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
+    params(TenantPath, MemoryIdPath),
     responses((status = 200, description = "The memory, disputed", body = Memory)))]
 pub(crate) async fn dispute(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<MemoryIdPath>,
     ApiJsonOrDefault(body): ApiJsonOrDefault<ChangeBody>,
 ) -> ApiResult<Json<Memory>> {
     let context = change_context(body.actor, body.reason);
@@ -146,12 +146,12 @@ pub(crate) async fn dispute(
 
 /// Marks a memory archived.
 #[utoipa::path(post, path = "/tenants/{tenant}/memories/{id}/archive", tag = "memories", request_body = Option<ChangeBody>,
-    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
+    params(TenantPath, MemoryIdPath),
     responses((status = 200, description = "The memory, archived", body = Memory)))]
 pub(crate) async fn archive(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<MemoryIdPath>,
     ApiJsonOrDefault(body): ApiJsonOrDefault<ChangeBody>,
 ) -> ApiResult<Json<Memory>> {
     let context = change_context(body.actor, body.reason);
@@ -160,12 +160,12 @@ pub(crate) async fn archive(
 
 /// Hard-deletes a memory; its audit history stays.
 #[utoipa::path(delete, path = "/tenants/{tenant}/memories/{id}", tag = "memories",
-    params(TenantPath, ("id" = Uuid, Path, description = "Memory id"), ChangeBody),
+    params(TenantPath, MemoryIdPath, ChangeBody),
     responses((status = 200, description = "Whether it existed", body = Forgotten)))]
 pub(crate) async fn forget(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<MemoryIdPath>,
     ApiQuery(params): ApiQuery<ChangeBody>,
 ) -> ApiResult<Json<Forgotten>> {
     let context = change_context(params.actor, params.reason);
@@ -175,12 +175,12 @@ pub(crate) async fn forget(
 
 /// The audit log of one memory, oldest first (also after it was forgotten).
 #[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}/history", tag = "memories",
-    params(TenantPath, ("id" = Uuid, Path, description = "Memory id")),
+    params(TenantPath, MemoryIdPath),
     responses((status = 200, description = "Oldest first", body = MemoryHistory)))]
 pub(crate) async fn history(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<MemoryIdPath>,
 ) -> ApiResult<Json<MemoryHistory>> {
     let entries = state.stores.memories.history(&tenant, id).await?;
     Ok(Json(MemoryHistory { id, entries }))
@@ -188,12 +188,12 @@ pub(crate) async fn history(
 
 /// The memory as it was at `at`, from the audit log; 404 before it existed or after it was deleted.
 #[utoipa::path(get, path = "/tenants/{tenant}/memories/{id}/as-of", tag = "memories",
-    params(TenantPath, ("id" = Uuid, Path, description = "Memory id"), AsOfParams),
+    params(TenantPath, MemoryIdPath, AsOfParams),
     responses((status = 200, description = "The memory then", body = Memory)))]
 pub(crate) async fn as_of(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<MemoryIdPath>,
     ApiQuery(params): ApiQuery<AsOfParams>,
 ) -> ApiResult<Json<Memory>> {
     match state.stores.memories.as_of(&tenant, id, params.at).await? {

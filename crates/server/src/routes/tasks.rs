@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use storage_core::task::{ClaimRequest, EnqueueOutcome, ListTasks, Task, check_lease_ms};
 use storage_core::views::{ClaimedTask, TaskList, TaskStats};
 
-use crate::dto::path::{IdPath, TenantPath};
+use crate::dto::path::{TaskIdPath, TenantPath};
 use crate::dto::task::{ClaimBody, CompleteBody, FailBody, ListTasksParams, TaskBody, TaskHeartbeatBody};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -46,12 +46,12 @@ pub(crate) async fn claim(
 
 /// Extends a lease; 409 `conflict` once the lease was lost.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks/{id}/heartbeat", tag = "tasks", request_body = TaskHeartbeatBody,
-    params(TenantPath, ("id" = Uuid, Path, description = "Task id")),
+    params(TenantPath, TaskIdPath),
     responses((status = 200, description = "The task", body = Task)))]
 pub(crate) async fn heartbeat(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<TaskIdPath>,
     ApiJson(body): ApiJson<TaskHeartbeatBody>,
 ) -> ApiResult<Json<Task>> {
     check_lease_ms(body.lease_ms)?;
@@ -60,12 +60,12 @@ pub(crate) async fn heartbeat(
 
 /// Completes a running task with its result; 409 `conflict` once the lease was lost.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks/{id}/complete", tag = "tasks", request_body = CompleteBody,
-    params(TenantPath, ("id" = Uuid, Path, description = "Task id")),
+    params(TenantPath, TaskIdPath),
     responses((status = 200, description = "The task, completed", body = Task)))]
 pub(crate) async fn complete(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<TaskIdPath>,
     ApiJson(body): ApiJson<CompleteBody>,
 ) -> ApiResult<Json<Task>> {
     Ok(Json(state.stores.tasks.complete(&tenant, id, body.lease_id, body.result).await?))
@@ -73,12 +73,12 @@ pub(crate) async fn complete(
 
 /// Records a failed attempt: back to pending after the backoff, or dead-lettered after `max_attempts`.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks/{id}/fail", tag = "tasks", request_body = FailBody,
-    params(TenantPath, ("id" = Uuid, Path, description = "Task id")),
+    params(TenantPath, TaskIdPath),
     responses((status = 200, description = "The task", body = Task)))]
 pub(crate) async fn fail(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<TaskIdPath>,
     ApiJson(body): ApiJson<FailBody>,
 ) -> ApiResult<Json<Task>> {
     Ok(Json(state.stores.tasks.fail(&tenant, id, body.lease_id, &body.error).await?))
@@ -86,24 +86,24 @@ pub(crate) async fn fail(
 
 /// Cancels a pending or running task; a finished task gives 409 `conflict`.
 #[utoipa::path(post, path = "/tenants/{tenant}/tasks/{id}/cancel", tag = "tasks",
-    params(TenantPath, ("id" = Uuid, Path, description = "Task id")),
+    params(TenantPath, TaskIdPath),
     responses((status = 200, description = "The task, cancelled", body = Task)))]
 pub(crate) async fn cancel(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<TaskIdPath>,
 ) -> ApiResult<Json<Task>> {
     Ok(Json(state.stores.tasks.cancel(&tenant, id).await?))
 }
 
 /// One task.
 #[utoipa::path(get, path = "/tenants/{tenant}/tasks/{id}", tag = "tasks",
-    params(TenantPath, ("id" = Uuid, Path, description = "Task id")),
+    params(TenantPath, TaskIdPath),
     responses((status = 200, description = "The task", body = Task)))]
 pub(crate) async fn get(
     State(state): State<AppState>,
     ApiPath(tenant): ApiPath<TenantPath>,
-    ApiPath(id): ApiPath<IdPath>,
+    ApiPath(id): ApiPath<TaskIdPath>,
 ) -> ApiResult<Json<Task>> {
     match state.stores.tasks.get_task(&tenant, id).await? {
         Some(task) => Ok(Json(task)),
