@@ -27,29 +27,29 @@ fn object(key: &str, value: Json) -> Value {
     json(Json::Object(map))
 }
 
-fn number_test(key: &str, template: &'static str, bound: f64) -> Expr {
+/// `metadata[key] <comparison> bound`, true only where the value is a JSON number: a string never compares
+/// with a number, as in core's reference meaning (`filter/eval.rs`).
+fn number_test(key: &str, comparison: &'static str, bound: f64) -> Expr {
+    let template = format!(
+        "(CASE WHEN jsonb_typeof(\"metadata\" -> $1) = 'number' THEN (\"metadata\" -> $2)::float8 {comparison} $3 ELSE false END)"
+    );
     Expr::cust_with_values(template, [Value::from(key), Value::from(key), Value::from(bound)])
 }
 
 fn equals(key: &str, scalar: &Scalar) -> Expr {
     match scalar {
-        Scalar::Number(number) => number_test(
-            key,
-            "(CASE WHEN jsonb_typeof(\"metadata\" -> $1) = 'number' THEN (\"metadata\" -> $2)::float8 = $3 ELSE false END)",
-            *number,
-        ),
+        Scalar::Number(number) => number_test(key, "=", *number),
         other => Expr::cust_with_values("(\"metadata\" @> $1)", [object(key, other.to_json())]),
     }
 }
 
 fn contains(key: &str, scalar: &Scalar) -> Expr {
     match scalar {
-        Scalar::Number(number) => number_test(
-            key,
+        Scalar::Number(number) => Expr::cust_with_values(
             "(CASE WHEN jsonb_typeof(\"metadata\" -> $1) = 'array' THEN EXISTS (SELECT 1 FROM \
              jsonb_array_elements(\"metadata\" -> $2) AS element(v) WHERE jsonb_typeof(element.v) = 'number' \
              AND (element.v)::float8 = $3) ELSE false END)",
-            *number,
+            [Value::from(key), Value::from(key), Value::from(*number)],
         ),
         Scalar::String(needle) => Expr::cust_with_values(
             "(\"metadata\" @> $1 OR (CASE WHEN jsonb_typeof(\"metadata\" -> $2) = 'string' \
@@ -71,26 +71,10 @@ fn field(key: &str, op: &FieldOp) -> Expr {
     match op {
         FieldOp::Eq(scalar) => equals(key, scalar),
         FieldOp::In(scalars) => one_of(key, scalars),
-        FieldOp::Gt(bound) => number_test(
-            key,
-            "(CASE WHEN jsonb_typeof(\"metadata\" -> $1) = 'number' THEN (\"metadata\" -> $2)::float8 > $3 ELSE false END)",
-            *bound,
-        ),
-        FieldOp::Gte(bound) => number_test(
-            key,
-            "(CASE WHEN jsonb_typeof(\"metadata\" -> $1) = 'number' THEN (\"metadata\" -> $2)::float8 >= $3 ELSE false END)",
-            *bound,
-        ),
-        FieldOp::Lt(bound) => number_test(
-            key,
-            "(CASE WHEN jsonb_typeof(\"metadata\" -> $1) = 'number' THEN (\"metadata\" -> $2)::float8 < $3 ELSE false END)",
-            *bound,
-        ),
-        FieldOp::Lte(bound) => number_test(
-            key,
-            "(CASE WHEN jsonb_typeof(\"metadata\" -> $1) = 'number' THEN (\"metadata\" -> $2)::float8 <= $3 ELSE false END)",
-            *bound,
-        ),
+        FieldOp::Gt(bound) => number_test(key, ">", *bound),
+        FieldOp::Gte(bound) => number_test(key, ">=", *bound),
+        FieldOp::Lt(bound) => number_test(key, "<", *bound),
+        FieldOp::Lte(bound) => number_test(key, "<=", *bound),
         FieldOp::Exists => Expr::cust_with_values("(\"metadata\" ? $1)", [Value::from(key)]),
         FieldOp::Contains(scalar) => contains(key, scalar),
         FieldOp::Prefix(prefix) => Expr::cust_with_values(
