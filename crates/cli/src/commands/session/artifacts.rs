@@ -3,7 +3,7 @@
 use storage_core::session::{NewArtifact, TextSearch};
 use storage_core::views::{ArtifactHits, ArtifactList};
 
-use super::messages::{content_flag, in_tenant, parse_text_search};
+use super::messages::{content_flag, parse_text_search};
 use super::{not_found, session_id};
 use crate::args::{ArtifactAction, ArtifactArgs};
 use crate::commands::Context;
@@ -20,8 +20,8 @@ pub(crate) enum Input {
     Search(TextSearch),
 }
 
-/// Checks the flags.
-pub(super) fn parse(args: ArtifactArgs) -> Result<Input> {
+/// Checks the flags; a search runs in `tenant`.
+pub(super) fn parse(args: ArtifactArgs, tenant: &str) -> Result<Input> {
     Ok(match args.action {
         ArtifactAction::Put(args) => {
             let session = session_id("SESSION", &args.session)?;
@@ -40,7 +40,7 @@ pub(super) fn parse(args: ArtifactArgs) -> Result<Input> {
             Input::Get { session: session_id("SESSION", &args.session)?, id: session_id("ID", &args.id)? }
         }
         ArtifactAction::List(args) => Input::List(session_id("SESSION", &args.id)?),
-        ArtifactAction::Search(args) => Input::Search(parse_text_search(args)?),
+        ArtifactAction::Search(args) => Input::Search(parse_text_search(args, tenant)?),
     })
 }
 
@@ -66,7 +66,7 @@ pub(super) async fn run(ctx: &Context, tenant: &str, input: Input, printer: &mut
             printer.report(&ArtifactList::new(artifacts))
         }
         Input::Search(search) => {
-            let hits = store.search_artifacts(&in_tenant(search, tenant)).await?;
+            let hits = store.search_artifacts(&search).await?;
             printer.report(&ArtifactHits::new(hits))
         }
     }

@@ -47,29 +47,23 @@ pub(super) fn parse_list(args: MessagesArgs) -> Result<Input> {
     Ok(Input::List { session: session_id("SESSION", &args.session)?, after: args.after, limit, all: args.all })
 }
 
-/// `session search QUERY [--session S] [--limit N]`, and the same for artifacts: the tenant is filled in
-/// when it runs ([`in_tenant`]).
-pub(super) fn parse_text_search(args: TextSearchArgs) -> Result<TextSearch> {
+/// `session search QUERY [--session S] [--limit N]` in `tenant`, and the same for artifacts.
+pub(super) fn parse_text_search(args: TextSearchArgs, tenant: &str) -> Result<TextSearch> {
     if args.query.trim().is_empty() || args.query.contains('\0') {
         return Err(CliError::usage("QUERY: must hold at least one word, without NUL"));
     }
     let session_id = args.session.map(|id| session_id("--session", &id)).transpose()?;
     Ok(TextSearch {
-        tenant: String::new(),
+        tenant: tenant.to_owned(),
         session_id,
         query: args.query,
         limit: fields::limit("--limit", args.limit, 10)?,
     })
 }
 
-/// A parsed search in the tenant it runs in.
-pub(super) fn in_tenant(search: TextSearch, tenant: &str) -> TextSearch {
-    TextSearch { tenant: tenant.to_owned(), ..search }
-}
-
 /// `session search`.
-pub(super) fn parse_search(args: TextSearchArgs) -> Result<Input> {
-    Ok(Input::Search(parse_text_search(args)?))
+pub(super) fn parse_search(args: TextSearchArgs, tenant: &str) -> Result<Input> {
+    Ok(Input::Search(parse_text_search(args, tenant)?))
 }
 
 /// Runs the action; an unknown session exits 2.
@@ -96,7 +90,7 @@ pub(super) async fn run(ctx: &Context, tenant: &str, input: Input, printer: &mut
             printer.report(&MessageList::new(messages))
         }
         Input::Search(search) => {
-            let hits = store.search_messages(&in_tenant(search, tenant)).await?;
+            let hits = store.search_messages(&search).await?;
             printer.report(&MessageHits::new(hits))
         }
     }

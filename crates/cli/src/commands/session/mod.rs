@@ -23,8 +23,14 @@ pub(crate) fn parse(args: SessionArgs, app: &AppConfig) -> Result<Plan> {
         SessionAction::Summary(args) => Plan::tenanted(tenant, sessions::parse_summary(args)?, sessions::run),
         SessionAction::Append(args) => Plan::tenanted(tenant, messages::parse_append(args)?, messages::run),
         SessionAction::Messages(args) => Plan::tenanted(tenant, messages::parse_list(args)?, messages::run),
-        SessionAction::Search(args) => Plan::tenanted(tenant, messages::parse_search(args)?, messages::run),
-        SessionAction::Artifact(args) => Plan::tenanted(tenant, artifacts::parse(args)?, artifacts::run),
+        SessionAction::Search(args) => {
+            let input = messages::parse_search(args, &tenant)?;
+            Plan::tenanted(tenant, input, messages::run)
+        }
+        SessionAction::Artifact(args) => {
+            let input = artifacts::parse(args, &tenant)?;
+            Plan::tenanted(tenant, input, artifacts::run)
+        }
         SessionAction::Agent(args) => Plan::tenanted(tenant, agents::parse(args)?, agents::run),
     })
 }
