@@ -105,10 +105,7 @@ impl ServerConfig {
 
 /// `value` of `key` is within `min..=max`; the error names the key and the range.
 fn check_range<T: PartialOrd + fmt::Display>(key: &'static str, value: T, min: T, max: T) -> Result<(), ServerError> {
-    if value < min || value > max {
-        return Err(ServerError::config(key, format!("must be between {min} and {max}, got {value}")));
-    }
-    Ok(())
+    storage_core::out_of_range(value, min, max).map_or(Ok(()), |reason| Err(ServerError::config(key, reason)))
 }
 
 /// A bearer token: never shown by `Debug`, and serialised as `********`.

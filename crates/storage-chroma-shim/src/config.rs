@@ -86,11 +86,11 @@ impl EmbeddedConfig {
                 format!("must be at most 600000 (10 minutes), got {}", self.busy_timeout_ms),
             );
         }
-        if !(1..=64).contains(&self.max_connections) {
-            return fail("max_connections", format!("must be between 1 and 64, got {}", self.max_connections));
+        if let Some(reason) = storage_core::out_of_range(self.max_connections, 1, 64) {
+            return fail("max_connections", reason);
         }
-        if !(1..=1_000).contains(&self.oversampling) {
-            return fail("oversampling", format!("must be between 1 and 1000, got {}", self.oversampling));
+        if let Some(reason) = storage_core::out_of_range(self.oversampling, 1, 1_000) {
+            return fail("oversampling", reason);
         }
         if self.min_candidates > 1_000_000 {
             return fail("min_candidates", format!("must be at most 1000000, got {}", self.min_candidates));

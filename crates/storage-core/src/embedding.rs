@@ -241,12 +241,7 @@ impl EmbeddingSpace {
 
     /// Checks the space's own values.
     pub fn validate(&self) -> crate::Result<()> {
-        if self.dimensions == 0 || self.dimensions > MAX_DIMENSIONS {
-            return Err(StorageError::invalid(
-                "dimensions",
-                format!("must be between 1 and {MAX_DIMENSIONS}, got {}", self.dimensions),
-            ));
-        }
+        crate::check_range("dimensions", self.dimensions, 1, MAX_DIMENSIONS)?;
         for (field, value) in [("provider", &self.provider), ("model", &self.model)] {
             if let Some(value) = value
                 && (value.trim().is_empty() || value.contains('\0') || value.len() > 200)

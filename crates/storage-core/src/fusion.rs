@@ -109,13 +109,8 @@ impl FusionSettings {
             ("fusion.vector_candidates", self.vector_candidates),
             ("fusion.keyword_candidates", self.keyword_candidates),
         ] {
-            if let Some(depth) = depth
-                && (depth == 0 || depth > MAX_CANDIDATES)
-            {
-                return Err(StorageError::invalid(
-                    field,
-                    format!("must be between 1 and {MAX_CANDIDATES}, got {depth}"),
-                ));
+            if let Some(depth) = depth {
+                crate::check_range(field, depth, 1, MAX_CANDIDATES)?;
             }
         }
         Ok(())

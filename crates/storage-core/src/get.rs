@@ -188,10 +188,8 @@ impl GetRequest {
 
     /// Checks the limit, every id and the filters, before any data is read.
     pub fn validate(&self) -> crate::Result<()> {
-        if let Some(limit) = self.limit
-            && (limit == 0 || limit > MAX_GET_CHUNKS)
-        {
-            return Err(StorageError::invalid("limit", format!("must be between 1 and {MAX_GET_CHUNKS}, got {limit}")));
+        if let Some(limit) = self.limit {
+            crate::check_range("limit", limit, 1, MAX_GET_CHUNKS)?;
         }
         if let Some(ids) = &self.ids {
             if ids.len() > MAX_GET_CHUNKS {

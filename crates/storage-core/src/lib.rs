@@ -74,7 +74,9 @@ pub use crate::reembed::{
     DEFAULT_REEMBED_PAGE, PendingText, ReembedProgress, ReembedSummary, Restaged, StagedVector, check_pending_limit,
     check_staged_space, check_staged_vectors, check_switch, not_staged, reembed_collection, reembed_memories,
 };
-pub use crate::request::{MAX_PAGE_LIMIT, SearchDefaults, SearchInput, check_page_limit, page_limit};
+pub use crate::request::{
+    MAX_PAGE_LIMIT, SearchDefaults, SearchInput, check_page_limit, check_range, out_of_range, page_limit,
+};
 pub use crate::search::{
     DEFAULT_TOP_K, MAX_QUERY_TEXT_BYTES, MAX_TOP_K, SearchHit, SearchMode, SearchRequest, check_query_text,
 };

@@ -172,10 +172,7 @@ pub fn not_staged<'a>(subject: impl Into<Restaged<'a>>) -> StorageError {
 
 /// Checks the page size of [`DocumentStore::reembed_pending`].
 pub fn check_pending_limit(limit: usize) -> crate::Result<()> {
-    if limit == 0 || limit > MAX_LIST_LIMIT {
-        return Err(StorageError::invalid("limit", format!("must be between 1 and {MAX_LIST_LIMIT}, got {limit}")));
-    }
-    Ok(())
+    crate::check_range("limit", limit, 1, MAX_LIST_LIMIT)
 }
 
 /// What [`reembed_collection`] or [`reembed_memories`] did.

@@ -1,6 +1,8 @@
 //! The rules every surface applies to what a caller sent, written once: search defaults and mode inference,
 //! the checks a query passes before any store is asked, and page sizes.
 
+use std::fmt::Display;
+
 use serde::{Deserialize, Serialize};
 
 use crate::embedding::{Embedding, EmbeddingSpace};
@@ -13,12 +15,21 @@ use crate::search::{DEFAULT_TOP_K, MAX_TOP_K, SearchMode, SearchRequest};
 /// The most items one page of a list (memories, sessions, messages, tasks...) returns.
 pub const MAX_PAGE_LIMIT: usize = 1_000;
 
+/// Why `value` lies outside `min..=max`, in the one wording every range error uses (`must be between 1 and
+/// 1000, got 0`); `None` when it lies inside. For errors that are not [`StorageError`]s (backend settings).
+/// NaN lies outside every range.
+pub fn out_of_range<T: PartialOrd + Display>(value: T, min: T, max: T) -> Option<String> {
+    (!(&min..=&max).contains(&&value)).then(|| format!("must be between {min} and {max}, got {value}"))
+}
+
+/// Checks a value a caller chose (a page size, `top_k`, dimensions, a lease...) against `min..=max`.
+pub fn check_range<T: PartialOrd + Display>(field: &str, value: T, min: T, max: T) -> crate::Result<()> {
+    out_of_range(value, min, max).map_or(Ok(()), |reason| Err(StorageError::invalid(field, reason)))
+}
+
 /// Checks a page size (`limit`, `candidates`...): 1 to [`MAX_PAGE_LIMIT`].
 pub fn check_page_limit(field: &str, limit: usize) -> crate::Result<()> {
-    if limit == 0 || limit > MAX_PAGE_LIMIT {
-        return Err(StorageError::invalid(field, format!("must be between 1 and {MAX_PAGE_LIMIT}, got {limit}")));
-    }
-    Ok(())
+    check_range(field, limit, 1, MAX_PAGE_LIMIT)
 }
 
 /// A page size a caller may leave out: `default` when absent, else checked as `limit`.
@@ -97,16 +108,9 @@ impl Default for SearchDefaults {
 impl SearchDefaults {
     /// Checks ranges; the error names the key within the section (`top_k`, `fusion.rrf_k`).
     pub fn validate(&self) -> crate::Result<()> {
-        if self.top_k == 0 || self.top_k > MAX_TOP_K {
-            return Err(crate::StorageError::invalid(
-                "top_k",
-                format!("must be between 1 and {MAX_TOP_K}, got {}", self.top_k),
-            ));
-        }
-        if let Some(min_score) = self.min_score
-            && !(0.0..=1.0).contains(&min_score)
-        {
-            return Err(crate::StorageError::invalid("min_score", format!("must be between 0 and 1, got {min_score}")));
+        check_range("top_k", self.top_k, 1, MAX_TOP_K)?;
+        if let Some(min_score) = self.min_score {
+            check_range("min_score", min_score, 0.0, 1.0)?;
         }
         self.fusion.validate()
     }
@@ -188,5 +192,14 @@ mod tests {
         let err = page_limit(Some(0), 50).unwrap_err().to_string();
         assert_eq!(err, "limit: must be between 1 and 1000, got 0");
         assert!(check_page_limit("candidates", 1001).unwrap_err().to_string().starts_with("candidates: "));
+    }
+
+    #[test]
+    fn a_range_includes_both_ends_and_excludes_nan() {
+        assert!(check_range("b", 0.0, 0.0, 1.0).is_ok() && check_range("b", 1.0, 0.0, 1.0).is_ok());
+        assert_eq!(check_range("b", 1.5, 0.0, 1.0).unwrap_err().to_string(), "b: must be between 0 and 1, got 1.5");
+        assert_eq!(out_of_range(f32::NAN, 0.0, 1.0).as_deref(), Some("must be between 0 and 1, got NaN"));
+        assert_eq!(out_of_range(f64::INFINITY, 0.0, 100.0).as_deref(), Some("must be between 0 and 100, got inf"));
+        assert_eq!(out_of_range(0u32, 1, 64).as_deref(), Some("must be between 1 and 64, got 0"));
     }
 }

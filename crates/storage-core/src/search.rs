@@ -204,16 +204,9 @@ impl SearchRequest {
         space: Option<&EmbeddingSpace>,
         text_is_embedded: bool,
     ) -> crate::Result<()> {
-        if self.top_k == 0 || self.top_k > MAX_TOP_K {
-            return Err(StorageError::invalid(
-                "top_k",
-                format!("must be between 1 and {MAX_TOP_K}, got {}", self.top_k),
-            ));
-        }
-        if let Some(min_score) = self.min_score
-            && !(0.0..=1.0).contains(&min_score)
-        {
-            return Err(StorageError::invalid("min_score", format!("must be between 0 and 1, got {min_score}")));
+        crate::check_range("top_k", self.top_k, 1, MAX_TOP_K)?;
+        if let Some(min_score) = self.min_score {
+            crate::check_range("min_score", min_score, 0.0, 1.0)?;
         }
         let needs_text = matches!(self.mode, SearchMode::Keyword | SearchMode::Hybrid);
         let needs_embedding = matches!(self.mode, SearchMode::Vector | SearchMode::Hybrid);

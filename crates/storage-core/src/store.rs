@@ -41,12 +41,7 @@ impl ListRequest {
 
     /// Checks the limit and the filter.
     pub fn validate(&self) -> crate::Result<()> {
-        if self.limit == 0 || self.limit > MAX_LIST_LIMIT {
-            return Err(crate::StorageError::invalid(
-                "limit",
-                format!("must be between 1 and {MAX_LIST_LIMIT}, got {}", self.limit),
-            ));
-        }
+        crate::check_range("limit", self.limit, 1, MAX_LIST_LIMIT)?;
         self.filter.as_ref().map_or(Ok(()), Filter::validate)
     }
 }

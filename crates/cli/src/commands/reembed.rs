@@ -68,11 +68,8 @@ pub(crate) fn parse(args: ReembedArgs, defaults: &EmbeddingSection) -> Result<In
     if args.abandon {
         return Ok(Input::Abandon { memories: args.memories });
     }
-    if args.batch_size == 0 || args.batch_size > MAX_LIST_LIMIT {
-        return Err(CliError::Usage(format!(
-            "--batch-size: must be between 1 and {MAX_LIST_LIMIT}, got {}",
-            args.batch_size
-        )));
+    if let Some(reason) = storage_core::out_of_range(args.batch_size, 1, MAX_LIST_LIMIT) {
+        return Err(CliError::Usage(format!("--batch-size: {reason}")));
     }
     let (page, memories) = (args.batch_size, args.memories);
     let config = provider_config(args, defaults)?;

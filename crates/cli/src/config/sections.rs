@@ -91,10 +91,7 @@ impl IngestSection {
 
 /// Checks a batch size against core's per-upsert limit.
 pub(crate) fn check_batch_size(size: usize) -> std::result::Result<(), String> {
-    if size == 0 || size > MAX_BATCH_CHUNKS {
-        return Err(format!("must be between 1 and {MAX_BATCH_CHUNKS}, got {size}"));
-    }
-    Ok(())
+    storage_core::out_of_range(size, 1, MAX_BATCH_CHUNKS).map_or(Ok(()), Err)
 }
 
 /// `embedding:` — the provider that embeds text (the `embed` crate's `EmbeddingConfig`, every key

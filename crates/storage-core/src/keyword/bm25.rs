@@ -22,7 +22,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{KeywordQuery, term_occurrences};
-use crate::error::StorageError;
 
 /// The default term-frequency saturation `k1` (FTS5's).
 pub const K1: f64 = 1.2;
@@ -64,13 +63,8 @@ impl Bm25Params {
 
     /// Checks the ranges: `k1` in [0, [`MAX_K1`]], `b` in [0, 1], both finite.
     pub fn validate(&self) -> crate::Result<()> {
-        if !(self.k1.is_finite() && (0.0..=MAX_K1).contains(&self.k1)) {
-            return Err(StorageError::invalid("k1", format!("must be between 0 and {MAX_K1}, got {}", self.k1)));
-        }
-        if !(self.b.is_finite() && (0.0..=1.0).contains(&self.b)) {
-            return Err(StorageError::invalid("b", format!("must be between 0 and 1, got {}", self.b)));
-        }
-        Ok(())
+        crate::check_range("k1", self.k1, 0.0, MAX_K1)?;
+        crate::check_range("b", self.b, 0.0, 1.0)
     }
 
     /// One term's share of a chunk's relevance.

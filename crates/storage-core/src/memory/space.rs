@@ -41,10 +41,7 @@ pub(crate) fn check_label(field: &str, value: &str) -> crate::Result<()> {
 
 /// Checks a dedup threshold: a similarity from 0 to 1.
 pub fn check_dedup_threshold(threshold: f32) -> crate::Result<()> {
-    if !(threshold.is_finite() && (0.0..=1.0).contains(&threshold)) {
-        return Err(StorageError::invalid("dedup_threshold", format!("must be between 0 and 1, got {threshold}")));
-    }
-    Ok(())
+    crate::check_range("dedup_threshold", threshold, 0.0, 1.0)
 }
 
 #[cfg(test)]

@@ -364,18 +364,8 @@ impl NewMemory {
         {
             return Err(StorageError::invalid(format!("tags[{idx}]"), "must be 1 to 100 bytes without NUL"));
         }
-        if !(1..=10).contains(&self.importance) {
-            return Err(StorageError::invalid(
-                "importance",
-                format!("must be between 1 and 10, got {}", self.importance),
-            ));
-        }
-        if !(0.0..=1.0).contains(&self.confidence) {
-            return Err(StorageError::invalid(
-                "confidence",
-                format!("must be between 0 and 1, got {}", self.confidence),
-            ));
-        }
+        crate::check_range("importance", self.importance, 1, 10)?;
+        crate::check_range("confidence", self.confidence, 0.0, 1.0)?;
         if self.embedding.is_some() && self.embedding_model.is_none() {
             return Err(StorageError::invalid(
                 "embedding_model",

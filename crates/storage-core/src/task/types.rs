@@ -131,12 +131,7 @@ impl NewTask {
                 check_identifier(field, value)?;
             }
         }
-        if self.max_attempts == 0 || self.max_attempts > 100 {
-            return Err(StorageError::invalid(
-                "max_attempts",
-                format!("must be between 1 and 100, got {}", self.max_attempts),
-            ));
-        }
+        crate::check_range("max_attempts", self.max_attempts, 1, 100)?;
         if self.retry_backoff_ms > MAX_RETRY_DELAY_MS {
             return Err(StorageError::invalid("retry_backoff_ms", format!("must be at most {MAX_RETRY_DELAY_MS}")));
         }
@@ -255,10 +250,7 @@ impl ClaimRequest {
 
 /// Checks a lease length: 1 ms to 24 hours.
 pub fn check_lease_ms(lease_ms: u64) -> crate::Result<()> {
-    if lease_ms == 0 || lease_ms > 86_400_000 {
-        return Err(StorageError::invalid("lease_ms", format!("must be between 1 and 86400000, got {lease_ms}")));
-    }
-    Ok(())
+    crate::check_range("lease_ms", lease_ms, 1, 86_400_000)
 }
 
 /// Which tasks to list, newest first.

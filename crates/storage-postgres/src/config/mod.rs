@@ -267,17 +267,14 @@ impl PostgresConfig {
                 ),
             ));
         }
-        if !(2..=100).contains(&self.hnsw_m) {
-            return Err(invalid("hnsw_m", format!("must be between 2 and 100, got {}", self.hnsw_m)));
-        }
-        if self.hnsw_ef_construction < 2 * self.hnsw_m || self.hnsw_ef_construction > 1000 {
-            return Err(invalid(
-                "hnsw_ef_construction",
-                format!("must be between 2 × hnsw_m ({}) and 1000, got {}", 2 * self.hnsw_m, self.hnsw_ef_construction),
-            ));
-        }
-        if !(1..=1000).contains(&self.ef_search) {
-            return Err(invalid("ef_search", format!("must be between 1 and 1000, got {}", self.ef_search)));
+        for (field, value, min, max) in [
+            ("hnsw_m", self.hnsw_m, 2, 100),
+            ("hnsw_ef_construction", self.hnsw_ef_construction, 2 * self.hnsw_m, 1000),
+            ("ef_search", self.ef_search, 1, 1000),
+        ] {
+            if let Some(reason) = storage_core::out_of_range(value, min, max) {
+                return Err(invalid(field, reason));
+            }
         }
         if self.ssl_cert.is_some() != self.ssl_key.is_some() {
             return Err(invalid("ssl_cert", "a client certificate needs both ssl_cert and ssl_key"));
