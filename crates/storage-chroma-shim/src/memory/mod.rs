@@ -121,6 +121,7 @@ impl MemoryStore for EmbeddedStore {
     }
 
     async fn stale_memories(&self, tenant: &str, limit: usize) -> storage_core::Result<Vec<Memory>> {
+        storage_core::check_page_limit("limit", limit)?;
         space::stale(self.db().await?, tenant, limit).await
     }
 

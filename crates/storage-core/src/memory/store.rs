@@ -84,7 +84,7 @@ pub trait MemoryStore: Send + Sync + fmt::Debug + 'static {
     /// were newly marked.
     async fn mark_stale(&self, tenant: &str, current_model: &str) -> crate::Result<u64>;
 
-    /// Up to `limit` stale memories of the tenant, oldest first.
+    /// Up to `limit` (1 to [`crate::MAX_PAGE_LIMIT`]) stale memories of the tenant, oldest first.
     async fn stale_memories(&self, tenant: &str, limit: usize) -> crate::Result<Vec<Memory>>;
 
     /// Sets a memory's embedding and model, and clears `stale`.
@@ -149,7 +149,7 @@ where
 {
     let mut done = 0u64;
     loop {
-        let stale = store.stale_memories(tenant, batch.max(1)).await?;
+        let stale = store.stale_memories(tenant, batch.clamp(1, crate::MAX_PAGE_LIMIT)).await?;
         if stale.is_empty() {
             return Ok(done);
         }

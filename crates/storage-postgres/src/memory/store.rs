@@ -15,9 +15,6 @@ use super::{audit, change, read, recall, remember, restage};
 use crate::clock;
 use crate::store::PostgresStore;
 
-/// The most stale memories one `stale_memories` call returns.
-const MAX_STALE_PAGE: usize = 1_000;
-
 #[async_trait]
 impl MemoryStore for PostgresStore {
     async fn memory_embedding_space(&self) -> storage_core::Result<Option<EmbeddingSpace>> {
@@ -172,10 +169,8 @@ impl MemoryStore for PostgresStore {
     }
 
     async fn stale_memories(&self, tenant: &str, limit: usize) -> storage_core::Result<Vec<Memory>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        read::stale(self.connection(), tenant, limit.min(MAX_STALE_PAGE)).await.map_err(self.failure("stale_memories"))
+        storage_core::check_page_limit("limit", limit)?;
+        read::stale(self.connection(), tenant, limit).await.map_err(self.failure("stale_memories"))
     }
 
     async fn update_embedding(

@@ -260,5 +260,10 @@ pub async fn every_backend_refuses_with_cores_own_messages(factory: &dyn MemoryS
     let expected = crate::check_page_limit("limit", 0).err().map(|e| e.to_string());
     let err = store.list_memories(&ListMemories::new(Scope::tenant("acme"), 0)).await.err();
     ensure!(err.as_ref().map(ToString::to_string) == expected, "a page of 0: {err:?}");
+    let err = store.stale_memories("acme", 0).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == expected, "a page of 0 stale memories: {err:?}");
+    let expected = crate::check_page_limit("limit", 1001).err().map(|e| e.to_string());
+    let err = store.stale_memories("acme", 1001).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == expected, "a page of 1001 stale memories: {err:?}");
     Ok(())
 }
