@@ -29,16 +29,6 @@ impl ScopeBody {
     }
 }
 
-fn default_kind() -> String {
-    "fact".to_owned()
-}
-fn default_importance() -> u8 {
-    5
-}
-fn default_confidence() -> f32 {
-    1.0
-}
-
 /// A memory to remember (`POST .../memories`) or to supersede another with (`POST .../{id}/supersede`).
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +40,7 @@ pub(crate) struct MemoryBody {
     #[serde(default)]
     pub(crate) key: Option<String>,
     /// Kind (default `fact`).
-    #[serde(default = "default_kind")]
+    #[serde(default = "storage_core::memory::default_kind")]
     pub(crate) kind: String,
     /// Text (not blank).
     pub(crate) content: String,
@@ -61,11 +51,11 @@ pub(crate) struct MemoryBody {
     #[serde(default)]
     pub(crate) tags: Vec<String>,
     /// 1 to 10 (default 5).
-    #[serde(default = "default_importance")]
+    #[serde(default = "storage_core::memory::default_importance")]
     #[schema(minimum = 1, maximum = 10)]
     pub(crate) importance: u8,
     /// 0 to 1 (default 1).
-    #[serde(default = "default_confidence")]
+    #[serde(default = "storage_core::memory::default_confidence")]
     #[schema(minimum = 0, maximum = 1)]
     pub(crate) confidence: f32,
     /// Pinned.

@@ -19,4 +19,5 @@ pub use self::store::{MemoryStore, reembed_stale};
 pub use self::types::{
     ChangeContext, DEFAULT_DEDUP_THRESHOLD, ExpireMode, MAX_MEMORY_CONTENT_BYTES, Memory, MemoryBrief, MemoryStatus,
     MemoryTier, NewMemory, RememberAction, RememberOptions, RememberOutcome, Scope, WELL_KNOWN_KINDS,
+    default_confidence, default_importance, default_kind,
 };

@@ -263,13 +263,19 @@ pub struct NewMemory {
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
-fn default_kind() -> String {
+// The defaults of a new memory are public so that every surface that parses one (the HTTP body) fills in the
+// same values as `NewMemory`'s own deserializer.
+
+/// The kind of a new memory that names none.
+pub fn default_kind() -> String {
     "fact".to_owned()
 }
-fn default_importance() -> u8 {
+/// The importance of a new memory that gives none.
+pub fn default_importance() -> u8 {
     5
 }
-fn default_confidence() -> f32 {
+/// The confidence of a new memory that gives none.
+pub fn default_confidence() -> f32 {
     1.0
 }
 fn default_tier() -> MemoryTier {
