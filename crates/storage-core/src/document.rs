@@ -129,18 +129,20 @@ fn check_no_nul(map: &Map<String, Value>, path: &str) -> crate::Result<()> {
         if key.contains('\0') {
             return Err(StorageError::invalid(path, "a key contains a NUL byte, which no backend can store"));
         }
-        check_value_no_nul(value, &here)?;
+        check_json_no_nul(value, &here)?;
     }
     Ok(())
 }
 
-fn check_value_no_nul(value: &Value, path: &str) -> crate::Result<()> {
+/// Checks that no string or key anywhere in `value` holds a NUL byte, which PostgreSQL's `jsonb` refuses and
+/// so no backend stores; the error names the path to it (`payload.notes[2]`).
+pub(crate) fn check_json_no_nul(value: &Value, path: &str) -> crate::Result<()> {
     match value {
         Value::String(s) if s.contains('\0') => {
             Err(StorageError::invalid(path, "contains a NUL byte, which no backend can store"))
         }
         Value::Array(items) => {
-            items.iter().enumerate().try_for_each(|(idx, item)| check_value_no_nul(item, &format!("{path}[{idx}]")))
+            items.iter().enumerate().try_for_each(|(idx, item)| check_json_no_nul(item, &format!("{path}[{idx}]")))
         }
         Value::Object(map) => check_no_nul(map, path),
         _ => Ok(()),

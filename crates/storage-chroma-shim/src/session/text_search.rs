@@ -3,7 +3,7 @@
 use sea_orm::{ConnectionTrait, Value};
 use storage_core::fusion::normalize_by_max;
 use storage_core::session::{TextHit, TextSearch};
-use storage_core::{KeywordQuery, StorageError, TextLanguage};
+use storage_core::{StorageError, TextLanguage};
 
 use crate::columns::{count_value, get};
 use crate::db::{Db, Decode, stmt};
@@ -31,8 +31,8 @@ pub(super) async fn search<T>(
     request: &TextSearch,
     language: TextLanguage,
 ) -> Result<Vec<TextHit<T>>, StorageError> {
-    let TextSearch { tenant, session_id, query, limit } = request;
-    let Some(expression) = match_expression(&KeywordQuery::parse(query, language)) else { return Ok(Vec::new()) };
+    let Some(expression) = match_expression(&request.keyword_query(language)?) else { return Ok(Vec::new()) };
+    let TextSearch { tenant, session_id, limit, .. } = request;
     let Searched { index, table, alias, columns, decode, operation } = searched;
     // FTS5's bm25() is lower-is-better; its negation is the relevance.
     let mut sql = format!(

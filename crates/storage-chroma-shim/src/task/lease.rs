@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 use serde_json::Value as Json;
 use storage_core::StorageError;
-use storage_core::task::{Task, TaskStatus, check_lease_ms, retry_delay_ms};
+use storage_core::task::{Task, TaskStatus, retry_delay_ms};
 use uuid::Uuid;
 
 use super::rows::{self, COLUMNS, decode, not_found};
@@ -69,7 +69,6 @@ pub(super) async fn heartbeat(
     lease_id: Uuid,
     lease_ms: u64,
 ) -> Result<Task, StorageError> {
-    check_lease_ms(lease_ms)?;
     let txn = db.begin_write().await.map_err(db.err("heartbeat"))?;
     let task = held(&txn, db, tenant, id, lease_id).await?;
     let at = now();
@@ -114,9 +113,6 @@ pub(super) async fn complete(
 
 /// Records a failed attempt: pending again after the backoff, or dead-lettered on the last attempt.
 pub(super) async fn fail(db: &Db, tenant: &str, id: Uuid, lease_id: Uuid, error: &str) -> Result<Task, StorageError> {
-    if error.contains('\0') {
-        return Err(StorageError::invalid("error", "contains a NUL byte"));
-    }
     let txn = db.begin_write().await.map_err(db.err("fail task"))?;
     let task = held(&txn, db, tenant, id, lease_id).await?;
     let at = now();

@@ -9,7 +9,11 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use storage_core::task::{ClaimRequest, EnqueueOutcome, ListTasks, NewTask, Task, TaskQueue, TaskStatus};
+use storage_core::session::check_identifier;
+use storage_core::task::{
+    ClaimRequest, EnqueueOutcome, ListTasks, NewTask, Task, TaskQueue, TaskStatus, check_lease_ms, check_task_error,
+    check_task_result,
+};
 use uuid::Uuid;
 
 use crate::store::EmbeddedStore;
@@ -25,14 +29,18 @@ impl TaskQueue for EmbeddedStore {
     }
 
     async fn heartbeat(&self, tenant: &str, id: Uuid, lease_id: Uuid, lease_ms: u64) -> storage_core::Result<Task> {
+        check_identifier("tenant", tenant)?;
+        check_lease_ms(lease_ms)?;
         lease::heartbeat(self.db().await?, tenant, id, lease_id, lease_ms).await
     }
 
     async fn complete(&self, tenant: &str, id: Uuid, lease_id: Uuid, result: Value) -> storage_core::Result<Task> {
+        check_task_result(&result)?;
         lease::complete(self.db().await?, tenant, id, lease_id, result).await
     }
 
     async fn fail(&self, tenant: &str, id: Uuid, lease_id: Uuid, error: &str) -> storage_core::Result<Task> {
+        check_task_error(error)?;
         lease::fail(self.db().await?, tenant, id, lease_id, error).await
     }
 

@@ -186,6 +186,20 @@ impl KeywordQuery {
         self.groups.is_empty()
     }
 
+    /// The distinct terms (words and phrases) of the groups that can match, those with an included term, in
+    /// query order: what a search has to look for.
+    pub fn distinct_terms(&self) -> Vec<&KeywordTerm> {
+        let mut terms: Vec<&KeywordTerm> = Vec::new();
+        for group in self.groups.iter().filter(|group| !group.include.is_empty()) {
+            for term in group.include.iter().chain(&group.exclude) {
+                if !terms.contains(&term) {
+                    terms.push(term);
+                }
+            }
+        }
+        terms
+    }
+
     /// Every word of every included term, in query order, each once: what explain's matched terms are
     /// drawn from.
     pub fn included_words(&self) -> Vec<&str> {

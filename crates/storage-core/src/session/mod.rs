@@ -6,7 +6,7 @@ mod types;
 
 pub use self::store::SessionStore;
 pub use self::types::{
-    Agent, AgentStatus, AppendOutcome, Artifact, ArtifactBrief, ListMessages, ListSessions, MAX_MESSAGE_BYTES, Message,
-    MessageHit, MessageRole, NewAgent, NewArtifact, NewMessage, NewSession, Session, SessionStatus, SessionSummary,
-    TextHit, TextSearch, check_identifier,
+    Agent, AgentStatus, AppendOutcome, Artifact, ArtifactBrief, ListMessages, ListSessions, MAX_MESSAGE_BYTES,
+    MAX_TEXT_SEARCH_TERMS, Message, MessageHit, MessageRole, NewAgent, NewArtifact, NewMessage, NewSession, Session,
+    SessionStatus, SessionSummary, TextHit, TextSearch, check_identifier,
 };

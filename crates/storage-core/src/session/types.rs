@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::Metadata;
 use crate::error::StorageError;
+use crate::keyword::{KeywordQuery, TextLanguage};
 use crate::text_enum::string_enum;
 use crate::views::record_and_brief;
 
@@ -195,6 +196,10 @@ impl ListMessages {
     }
 }
 
+/// At most this many distinct words and phrases in one message or artifact search: PostgreSQL marks the
+/// terms each content holds in one 64-bit mask, and every backend refuses a longer query alike.
+pub const MAX_TEXT_SEARCH_TERMS: usize = 63;
+
 /// A full-text search over messages or artifacts, in one session or every session of a tenant; the hits
 /// come best first, the best scoring 1.
 #[derive(Clone, Debug, PartialEq)]
@@ -224,6 +229,20 @@ impl TextSearch {
         }
         crate::check_page_limit("limit", self.limit)?;
         crate::check_query_text("query", &self.query)
+    }
+
+    /// The query parsed with `language`'s stop words, refused when it looks for more than
+    /// [`MAX_TEXT_SEARCH_TERMS`] distinct words and phrases.
+    pub fn keyword_query(&self, language: TextLanguage) -> crate::Result<KeywordQuery> {
+        let parsed = KeywordQuery::parse(&self.query, language);
+        let terms = parsed.distinct_terms().len();
+        if terms > MAX_TEXT_SEARCH_TERMS {
+            return Err(StorageError::invalid(
+                "query",
+                format!("has {terms} distinct words and phrases; at most {MAX_TEXT_SEARCH_TERMS} are searched"),
+            ));
+        }
+        Ok(parsed)
     }
 }
 
@@ -495,6 +514,24 @@ mod tests {
 
     fn message(result: crate::Result<()>) -> String {
         result.err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_text_search_looks_for_at_most_63_distinct_terms() {
+        let words: Vec<String> = (0..70).map(|i| format!("w{i}")).collect();
+        let search = |query: String| TextSearch::new("acme", query, 10).keyword_query(TextLanguage::Simple);
+        assert!(search(words[..63].join(" ")).is_ok());
+        assert!(
+            search(format!("{} {}", words[..63].join(" "), words[..63].join(" or "))).is_ok(),
+            "repeats count once"
+        );
+        let err = search(words.join(" ")).unwrap_err().to_string();
+        assert_eq!(err, "query: has 70 distinct words and phrases; at most 63 are searched");
+        assert!(search(format!("{} -{}", words[..63].join(" "), words[63])).is_err(), "excluded terms count");
+        assert!(
+            search(words.iter().map(|w| format!("-{w}")).collect::<Vec<_>>().join(" ")).is_ok(),
+            "nothing to look for"
+        );
     }
 
     #[test]

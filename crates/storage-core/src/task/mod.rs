@@ -7,5 +7,5 @@ mod types;
 pub use self::store::TaskQueue;
 pub use self::types::{
     ClaimRequest, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BACKOFF_MS, EnqueueOutcome, ListTasks, MAX_RETRY_DELAY_MS,
-    NewTask, Task, TaskStatus, check_lease_ms, retry_delay_ms,
+    NewTask, Task, TaskStatus, check_lease_ms, check_task_error, check_task_result, retry_delay_ms,
 };

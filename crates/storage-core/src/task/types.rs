@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::document::check_json_no_nul;
 use crate::error::StorageError;
 use crate::session::check_identifier;
 use crate::text_enum::string_enum;
@@ -139,24 +140,17 @@ impl NewTask {
     }
 }
 
-pub(crate) fn check_json_no_nul(value: &Value, field: &str) -> crate::Result<()> {
-    let has_nul = match value {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(items) => {
-            return items.iter().enumerate().try_for_each(|(i, v)| check_json_no_nul(v, &format!("{field}[{i}]")));
-        }
-        Value::Object(map) => {
-            for (key, v) in map {
-                if key.contains('\0') {
-                    return Err(StorageError::invalid(field, "a key contains a NUL byte"));
-                }
-                check_json_no_nul(v, &format!("{field}.{key}"))?;
-            }
-            false
-        }
-        _ => false,
-    };
-    if has_nul { Err(StorageError::invalid(field, "contains a NUL byte, which no backend can store")) } else { Ok(()) }
+/// Checks what [`crate::task::TaskQueue::complete`] stores: JSON without a NUL byte.
+pub fn check_task_result(result: &Value) -> crate::Result<()> {
+    check_json_no_nul(result, "result")
+}
+
+/// Checks what [`crate::task::TaskQueue::fail`] stores: text without a NUL byte.
+pub fn check_task_error(error: &str) -> crate::Result<()> {
+    if error.contains('\0') {
+        return Err(StorageError::invalid("error", "contains a NUL byte, which no backend can store"));
+    }
+    Ok(())
 }
 
 /// A stored task.

@@ -391,9 +391,14 @@ pub async fn bad_reads_are_refused_alike(factory: &dyn SessionStoreFactory) -> T
     let err = s.search_artifacts(&TextSearch::new("acme", "hello", 0)).await.err().ok_or("no hits asked")?;
     ensure!(err.to_string() == page_of_zero, "search_artifacts: {err}");
     let long = "hello ".repeat(2_000);
-    for (query, bad_query) in
-        [("hello\0world", "query: contains a NUL byte"), (long.as_str(), "query: is longer than 10000 bytes")]
-    {
+    let wordy: Vec<String> = (0..70).map(|i| format!("word{i}")).collect();
+    let wordy = wordy.join(" ");
+    let too_many_terms = "query: has 70 distinct words and phrases; at most 63 are searched";
+    for (query, bad_query) in [
+        ("hello\0world", "query: contains a NUL byte"),
+        (long.as_str(), "query: is longer than 10000 bytes"),
+        (wordy.as_str(), too_many_terms),
+    ] {
         let err = s.search_messages(&TextSearch::new("acme", query, 10)).await.err().ok_or("a bad query")?;
         ensure!(err.to_string() == bad_query, "search_messages: {err}");
         let err = s.search_artifacts(&TextSearch::new("acme", query, 10)).await.err().ok_or("a bad query")?;

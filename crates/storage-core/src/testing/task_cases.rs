@@ -301,5 +301,17 @@ pub async fn bad_task_input_is_refused(factory: &dyn SessionStoreFactory) -> Tes
     let err = q.claim(&ClaimRequest::new("acme", "w", 0)).await.err().ok_or("zero lease")?;
     ensure!(matches!(&err, StorageError::InvalidInput { field, .. } if field == "lease_ms"), "{err}");
     ensure!(q.list_tasks(&ListTasks::new("acme", 10)).await?.is_empty(), "nothing written");
+    q.enqueue(task("k")).await?;
+    let held = q.claim(&ClaimRequest::new("acme", "w", 60_000)).await?.ok_or("a claimable task")?;
+    let lease = held.lease_id.ok_or("a lease")?;
+    let err = q.heartbeat("", held.id, lease, 60_000).await.err().ok_or("heartbeat in an empty tenant")?;
+    ensure!(err.to_string() == "tenant: must be 1 to 200 bytes without NUL", "heartbeat: {err}");
+    let err = q.fail("acme", held.id, lease, "bad\0byte").await.err().ok_or("an error with NUL")?;
+    ensure!(err.to_string() == "error: contains a NUL byte, which no backend can store", "fail: {err}");
+    let result = json!({"notes": ["fine", "bad\u{0}byte"]});
+    let err = q.complete("acme", held.id, lease, result).await.err().ok_or("a result with NUL")?;
+    ensure!(err.to_string() == "result.notes[1]: contains a NUL byte, which no backend can store", "complete: {err}");
+    let still = q.get_task("acme", held.id).await?.ok_or("the task")?;
+    ensure!(still.status == TaskStatus::Running && still.attempts == 1, "refusals changed the task: {still:?}");
     Ok(())
 }

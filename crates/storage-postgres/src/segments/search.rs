@@ -16,9 +16,6 @@ use storage_core::{KeywordQuery, KeywordTerm, StorageError, TextLanguage};
 use crate::failure::{OpResult, decode_error};
 use crate::ops::Sql;
 
-/// At most this many distinct words and phrases in one query (one bit each in a `bigint`).
-pub(crate) const MAX_TERMS: usize = 63;
-
 /// At most this many contents are weighed per query, the most relevant first.
 const MAX_CANDIDATES: i64 = 10_000;
 
@@ -32,12 +29,9 @@ pub(crate) struct TermQuery {
 }
 
 impl TermQuery {
-    /// Parses `text` (checked by core's `TextSearch::validate`) in the store's text-search `language`;
-    /// `None` when it can match nothing.
-    pub(crate) fn parse(text: &str, language: &str) -> storage_core::Result<Option<TermQuery>> {
-        let stop_words =
-            if language == TextLanguage::English.as_str() { TextLanguage::English } else { TextLanguage::Simple };
-        let parsed = KeywordQuery::parse(text, stop_words);
+    /// The term list of a parsed query (core's `TextSearch::keyword_query` bounds its length); `None` when it
+    /// can match nothing.
+    pub(crate) fn of(parsed: &KeywordQuery) -> Option<TermQuery> {
         let mut terms: Vec<String> = Vec::new();
         let mut index_of = |term: &KeywordTerm| {
             let text = term.words().join(" ");
@@ -55,13 +49,7 @@ impl TermQuery {
             let exclude = group.exclude.iter().map(&mut index_of).collect();
             groups.push((include, exclude));
         }
-        if terms.len() > MAX_TERMS {
-            return Err(StorageError::invalid(
-                "query",
-                format!("has {} distinct words and phrases; at most {MAX_TERMS} are searched", terms.len()),
-            ));
-        }
-        Ok((!groups.is_empty()).then_some(TermQuery { terms, groups }))
+        (!groups.is_empty()).then_some(TermQuery { terms, groups })
     }
 
     /// `"w1 w2" or "w3"`: websearch text matching any of `indices` (words are letters and digits only, so
@@ -125,7 +113,9 @@ where
     Vec<T::Key>: Into<Value>,
     C: ConnectionTrait,
 {
-    let Some(terms) = TermQuery::parse(&request.query, language)? else {
+    let stop_words =
+        if language == TextLanguage::English.as_str() { TextLanguage::English } else { TextLanguage::Simple };
+    let Some(terms) = TermQuery::of(&request.keyword_query(stop_words)?) else {
         return Ok(Vec::new());
     };
     let found = matching::<T, C>(db, language, &terms, request).await?;
@@ -204,8 +194,12 @@ async fn matching<T: Segmented, C: ConnectionTrait>(
 mod tests {
     use super::*;
 
+    fn parse(text: &str, language: TextLanguage) -> Option<TermQuery> {
+        TermQuery::of(&KeywordQuery::parse(text, language))
+    }
+
     fn query(text: &str) -> TermQuery {
-        TermQuery::parse(text, "english").unwrap().unwrap()
+        parse(text, TextLanguage::English).unwrap()
     }
 
     fn check(text: &str, present: &[&str], expected: bool) {
@@ -238,16 +232,14 @@ mod tests {
 
     #[test]
     fn queries_without_included_terms_match_nothing() {
-        assert!(TermQuery::parse("-alpha", "english").unwrap().is_none());
-        assert!(TermQuery::parse("the of", "english").unwrap().is_none());
-        assert!(TermQuery::parse("the of", "simple").unwrap().is_some());
+        assert!(parse("-alpha", TextLanguage::English).is_none());
+        assert!(parse("the of", TextLanguage::English).is_none());
+        assert!(parse("the of", TextLanguage::Simple).is_some());
     }
 
     #[test]
-    fn the_term_list_is_deduplicated_and_bounded() {
+    fn the_term_list_is_deduplicated() {
         assert_eq!(query("alpha beta or alpha").terms, ["alpha", "beta"]);
-        let many: Vec<String> = (0..70).map(|i| format!("w{i}")).collect();
-        assert!(TermQuery::parse(&many.join(" "), "english").is_err());
         assert_eq!(query("alpha or \"b c\"").any_of(0..2), "\"alpha\" or \"b c\"");
     }
 }

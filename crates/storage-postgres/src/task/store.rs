@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use storage_core::StorageError;
 use storage_core::session::check_identifier;
 use storage_core::task::{
-    ClaimRequest, EnqueueOutcome, ListTasks, NewTask, Task, TaskQueue, TaskStatus, check_lease_ms,
+    ClaimRequest, EnqueueOutcome, ListTasks, NewTask, Task, TaskQueue, TaskStatus, check_lease_ms, check_task_error,
+    check_task_result,
 };
 use uuid::Uuid;
 
@@ -37,15 +37,14 @@ impl TaskQueue for PostgresStore {
     }
 
     async fn complete(&self, tenant: &str, id: Uuid, lease_id: Uuid, result: Value) -> storage_core::Result<Task> {
+        check_task_result(&result)?;
         lifecycle::complete(self.connection(), tenant, id, lease_id, result, clock::now())
             .await
             .map_err(self.failure("complete"))
     }
 
     async fn fail(&self, tenant: &str, id: Uuid, lease_id: Uuid, error: &str) -> storage_core::Result<Task> {
-        if error.contains('\0') {
-            return Err(StorageError::invalid("error", "contains a NUL byte, which no backend can store"));
-        }
+        check_task_error(error)?;
         lifecycle::fail(self.connection(), tenant, id, lease_id, error, clock::now())
             .await
             .map_err(self.failure("fail"))
