@@ -89,10 +89,19 @@ async fn semantic_leg(
     Ok(scored.into_iter().map(|(pk, _, score)| (pk, score)).collect())
 }
 
-/// The `depth` most recently accessed memories, for a recall with neither text nor embedding.
-async fn recent_leg(conn: &impl ConnectionTrait, filter: &SqlCondition, depth: usize) -> Result<Vec<i64>, DbErr> {
-    let sql =
-        format!("SELECT c.pk FROM memories c WHERE {} ORDER BY c.last_accessed_at DESC, c.id LIMIT ?", filter.sql);
+/// The order of the two legs of a recall with neither text nor embedding: the most recently accessed
+/// memories, and the most important (pinned first).
+const QUERYLESS_LEGS: [&str; 2] =
+    ["c.last_accessed_at DESC, c.id", "c.pinned DESC, c.importance DESC, c.last_accessed_at DESC, c.id"];
+
+/// The first `depth` memories in `order`, for a recall with neither text nor embedding.
+async fn ordered_leg(
+    conn: &impl ConnectionTrait,
+    filter: &SqlCondition,
+    order: &str,
+    depth: usize,
+) -> Result<Vec<i64>, DbErr> {
+    let sql = format!("SELECT c.pk FROM memories c WHERE {} ORDER BY {order} LIMIT ?", filter.sql);
     let mut values = filter.values.clone();
     values.push(count_value(depth).into());
     let rows = conn.query_all_raw(stmt(&sql, values)).await?;
@@ -117,7 +126,7 @@ pub(super) async fn recall(
     }
     let at = request.now.unwrap_or_else(Utc::now);
     let filter = recall_filter(request, at);
-    let text = request.text.as_deref().filter(|text| !text.trim().is_empty());
+    let text = request.query_text();
     // pk → (semantic score, raw keyword relevance), each set when that leg found the memory.
     let mut legs: BTreeMap<i64, (Option<f32>, Option<f64>)> = BTreeMap::new();
     if let Some(text) = text {
@@ -132,8 +141,10 @@ pub(super) async fn recall(
         }
     }
     if text.is_none() && request.embedding.is_none() {
-        for pk in recent_leg(&reader, &filter, request.candidates).await.map_err(&err)? {
-            legs.entry(pk).or_default();
+        for order in QUERYLESS_LEGS {
+            for pk in ordered_leg(&reader, &filter, order, request.candidates).await.map_err(&err)? {
+                legs.entry(pk).or_default();
+            }
         }
     }
     let pks: Vec<i64> = legs.keys().copied().collect();

@@ -38,6 +38,12 @@ pub struct RecallRequest {
 }
 
 impl RecallRequest {
+    /// The text the keyword leg looks for: `None` when there is none or it is blank, so that blank text
+    /// recalls as no text does on every backend.
+    pub fn query_text(&self) -> Option<&str> {
+        self.text.as_deref().filter(|text| !text.trim().is_empty())
+    }
+
     /// A recall in `scope` with default filters and weights.
     pub fn new(scope: Scope) -> Self {
         RecallRequest {

@@ -37,7 +37,10 @@ pub trait MemoryStore: Send + Sync + fmt::Debug + 'static {
     /// of the same scope and kind whose embedding is at least `dedup_threshold` similar.
     async fn remember(&self, memory: NewMemory, options: &RememberOptions) -> crate::Result<RememberOutcome>;
 
-    /// Hybrid recall ranked by [`super::scoring::rank`] at `request.now` (default: now). Memories whose
+    /// Hybrid recall ranked by [`super::scoring::rank`] at `request.now` (default: now). The candidates are
+    /// up to `request.candidates` memories from each leg the request has: the keyword leg for its
+    /// [`query_text`](super::RecallRequest::query_text), the semantic leg for its embedding; with neither,
+    /// the most recently accessed and the most important (pinned first, then by importance). Memories whose
     /// `expires_at` has passed at that time are never returned, even before [`MemoryStore::expire`] runs.
     /// Bumps `access_count` and `last_accessed_at` of the returned memories (the hits show the values from
     /// before).

@@ -254,6 +254,7 @@ macro_rules! memory_conformance_tests {
             recall_matches_content_and_tags_by_keyword,
             recall_bumps_access_count_and_time,
             recall_without_a_query_ranks_recent_and_important_first,
+            blank_text_recalls_the_recent_and_the_important,
             recall_never_returns_expired_memories,
             supersede_links_both_ways_and_hides_the_old_memory,
             history_survives_forget_and_as_of_replays_it,

@@ -84,12 +84,12 @@ pub(super) async fn recall(
         sql.push(" LIMIT ").bind(depth).push(")");
         legs.push("sem");
     }
-    if let Some(text) = &request.text {
+    if let Some(text) = request.query_text() {
         if !legs.is_empty() {
             sql.push(", ");
         }
         sql.push("kw AS (SELECT m.id, ts_rank_cd(m.tsv, q.query) AS raw FROM bs_memories AS m, websearch_to_tsquery(");
-        sql.bind(language).push("::regconfig, ").bind(text.as_str()).push(") AS q(query) WHERE ");
+        sql.bind(language).push("::regconfig, ").bind(text).push(") AS q(query) WHERE ");
         push_filters(&mut sql, request, at);
         sql.push(" AND m.tsv @@ q.query ORDER BY raw DESC, m.id LIMIT ").bind(depth).push(")");
         legs.push("kw");

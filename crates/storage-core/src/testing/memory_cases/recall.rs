@@ -208,6 +208,28 @@ pub async fn recall_without_a_query_ranks_recent_and_important_first(factory: &d
     Ok(())
 }
 
+pub async fn blank_text_recalls_the_recent_and_the_important(factory: &dyn MemoryStoreFactory) -> TestResult {
+    let store = fresh(factory, "memory_recall_blank").await?;
+    let now = Utc::now();
+    let no_dedup = RememberOptions { dedup_threshold: None, context: ctx() };
+    for (content, days, importance) in [("ancient", 60, 5), ("recent", 0, 5), ("important", 20, 10), ("low", 10, 3)] {
+        let mut new = memory("acme", content).importance(importance);
+        new.occurred_at = Some(now - Duration::days(days));
+        store.remember(new, &no_dedup).await?;
+    }
+    // One candidate a leg: the most recently accessed memory and the most important one.
+    let blank = RecallRequest {
+        text: Some(" \t ".to_owned()),
+        candidates: 1,
+        now: Some(now),
+        ..RecallRequest::new(Scope::tenant("acme"))
+    };
+    let hits = store.recall(&blank).await?;
+    let found: BTreeSet<&str> = hits.iter().map(|hit| hit.memory.content.as_str()).collect();
+    ensure!(found == BTreeSet::from(["important", "recent"]), "blank text recalled {found:?}");
+    Ok(())
+}
+
 pub async fn recall_never_returns_expired_memories(factory: &dyn MemoryStoreFactory) -> TestResult {
     let store = fresh(factory, "memory_recall_expired").await?;
     let now = Utc::now();
