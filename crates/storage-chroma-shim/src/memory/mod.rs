@@ -14,6 +14,7 @@ use storage_core::memory::{
     AuditEntry, ChangeContext, ExpireMode, ListMemories, Memory, MemoryStatus, MemoryStore, NewMemory, RecallHit,
     RecallRequest, RememberOptions, RememberOutcome, Scope,
 };
+use storage_core::session::check_identifier;
 use storage_core::{Embedding, EmbeddingSpace, PendingText, ReembedProgress, StagedVector, StorageError};
 use uuid::Uuid;
 
@@ -72,6 +73,7 @@ impl MemoryStore for EmbeddedStore {
     }
 
     async fn get_memory(&self, tenant: &str, id: Uuid) -> storage_core::Result<Option<Memory>> {
+        check_identifier("tenant", tenant)?;
         lifecycle::get(self.db().await?, tenant, id).await
     }
 
@@ -91,18 +93,22 @@ impl MemoryStore for EmbeddedStore {
         replacement: NewMemory,
         context: &ChangeContext,
     ) -> storage_core::Result<(Memory, Memory)> {
+        check_identifier("tenant", tenant)?;
         remember::supersede(self.db().await?, tenant, old_id, replacement, context).await
     }
 
     async fn dispute(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<Memory> {
+        check_identifier("tenant", tenant)?;
         lifecycle::set_status(self.db().await?, tenant, id, MemoryStatus::Disputed, context).await
     }
 
     async fn archive(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<Memory> {
+        check_identifier("tenant", tenant)?;
         lifecycle::set_status(self.db().await?, tenant, id, MemoryStatus::Archived, context).await
     }
 
     async fn forget(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<bool> {
+        check_identifier("tenant", tenant)?;
         lifecycle::forget(self.db().await?, tenant, id, context).await
     }
 
@@ -113,14 +119,17 @@ impl MemoryStore for EmbeddedStore {
         mode: ExpireMode,
         context: &ChangeContext,
     ) -> storage_core::Result<u64> {
+        check_identifier("tenant", tenant)?;
         lifecycle::expire(self.db().await?, tenant, now, mode, context).await
     }
 
     async fn mark_stale(&self, tenant: &str, current_model: &str) -> storage_core::Result<u64> {
+        check_identifier("tenant", tenant)?;
         space::mark_stale(self.db().await?, tenant, current_model).await
     }
 
     async fn stale_memories(&self, tenant: &str, limit: usize) -> storage_core::Result<Vec<Memory>> {
+        check_identifier("tenant", tenant)?;
         storage_core::check_page_limit("limit", limit)?;
         space::stale(self.db().await?, tenant, limit).await
     }
@@ -133,18 +142,22 @@ impl MemoryStore for EmbeddedStore {
         model: &str,
         context: &ChangeContext,
     ) -> storage_core::Result<Memory> {
+        check_identifier("tenant", tenant)?;
         space::update_embedding(self.db().await?, tenant, id, embedding, model, context).await
     }
 
     async fn purge_stale(&self, tenant: &str, context: &ChangeContext) -> storage_core::Result<u64> {
+        check_identifier("tenant", tenant)?;
         space::purge(self.db().await?, tenant, context).await
     }
 
     async fn history(&self, tenant: &str, id: Uuid) -> storage_core::Result<Vec<AuditEntry>> {
+        check_identifier("tenant", tenant)?;
         audit::history(self.db().await?, tenant, id).await
     }
 
     async fn as_of(&self, tenant: &str, id: Uuid, at: DateTime<Utc>) -> storage_core::Result<Option<Memory>> {
+        check_identifier("tenant", tenant)?;
         audit::as_of(self.db().await?, tenant, id, at).await
     }
 }

@@ -2,7 +2,7 @@
 
 use sea_orm::{DbErr, QueryResult, Value};
 use storage_core::StorageError;
-use storage_core::session::{Agent, AgentStatus, NewAgent, check_identifier};
+use storage_core::session::{Agent, AgentStatus, NewAgent};
 
 use crate::columns::{get, get_enum, get_json, get_opt_time, get_time, json, micros, now};
 use crate::db::{Db, query_all, query_one};
@@ -25,8 +25,6 @@ fn decode(row: &QueryResult) -> Result<Agent, DbErr> {
 
 /// Registers or updates an agent: available, heartbeat now; a re-registration keeps `created_at`.
 pub(super) async fn register(db: &Db, tenant: &str, agent: NewAgent) -> Result<Agent, StorageError> {
-    check_identifier("tenant", tenant)?;
-    agent.validate()?;
     let err = db.err("register agent");
     let at = micros(now());
     let sql = format!(

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use storage_core::session::{
     Agent, AgentStatus, AppendOutcome, Artifact, ListMessages, ListSessions, Message, MessageHit, NewAgent,
     NewArtifact, NewMessage, NewSession, Session, SessionStatus, SessionStore, SessionSummary, TextHit, TextSearch,
+    check_identifier,
 };
 
 use crate::store::EmbeddedStore;
@@ -21,10 +22,12 @@ impl SessionStore for EmbeddedStore {
     }
 
     async fn get_session(&self, tenant: &str, id: &str) -> storage_core::Result<Option<Session>> {
+        check_identifier("tenant", tenant)?;
         sessions::get_session(self.db().await?, tenant, id).await
     }
 
     async fn set_session_status(&self, tenant: &str, id: &str, status: SessionStatus) -> storage_core::Result<Session> {
+        check_identifier("tenant", tenant)?;
         sessions::set_status(self.db().await?, tenant, id, status).await
     }
 
@@ -34,6 +37,7 @@ impl SessionStore for EmbeddedStore {
     }
 
     async fn session_summary(&self, tenant: &str, id: &str) -> storage_core::Result<SessionSummary> {
+        check_identifier("tenant", tenant)?;
         sessions::summary(self.db().await?, tenant, id).await
     }
 
@@ -43,6 +47,7 @@ impl SessionStore for EmbeddedStore {
         session_id: &str,
         message: NewMessage,
     ) -> storage_core::Result<AppendOutcome> {
+        check_identifier("tenant", tenant)?;
         messages::append(self.db().await?, tenant, session_id, message).await
     }
 
@@ -62,14 +67,17 @@ impl SessionStore for EmbeddedStore {
         session_id: &str,
         artifact: NewArtifact,
     ) -> storage_core::Result<Artifact> {
+        check_identifier("tenant", tenant)?;
         artifacts::put(self.db().await?, tenant, session_id, artifact).await
     }
 
     async fn get_artifact(&self, tenant: &str, session_id: &str, id: &str) -> storage_core::Result<Option<Artifact>> {
+        check_identifier("tenant", tenant)?;
         artifacts::get_artifact(self.db().await?, tenant, session_id, id).await
     }
 
     async fn list_artifacts(&self, tenant: &str, session_id: &str) -> storage_core::Result<Vec<Artifact>> {
+        check_identifier("tenant", tenant)?;
         artifacts::list(self.db().await?, tenant, session_id).await
     }
 
@@ -79,14 +87,18 @@ impl SessionStore for EmbeddedStore {
     }
 
     async fn register_agent(&self, tenant: &str, agent: NewAgent) -> storage_core::Result<Agent> {
+        check_identifier("tenant", tenant)?;
+        agent.validate()?;
         agents::register(self.db().await?, tenant, agent).await
     }
 
     async fn agent_heartbeat(&self, tenant: &str, name: &str, status: AgentStatus) -> storage_core::Result<Agent> {
+        check_identifier("tenant", tenant)?;
         agents::heartbeat(self.db().await?, tenant, name, status).await
     }
 
     async fn list_agents(&self, tenant: &str, status: Option<AgentStatus>) -> storage_core::Result<Vec<Agent>> {
+        check_identifier("tenant", tenant)?;
         agents::list(self.db().await?, tenant, status).await
     }
 }

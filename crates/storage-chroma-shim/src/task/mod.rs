@@ -35,20 +35,24 @@ impl TaskQueue for EmbeddedStore {
     }
 
     async fn complete(&self, tenant: &str, id: Uuid, lease_id: Uuid, result: Value) -> storage_core::Result<Task> {
+        check_identifier("tenant", tenant)?;
         check_task_result(&result)?;
         lease::complete(self.db().await?, tenant, id, lease_id, result).await
     }
 
     async fn fail(&self, tenant: &str, id: Uuid, lease_id: Uuid, error: &str) -> storage_core::Result<Task> {
+        check_identifier("tenant", tenant)?;
         check_task_error(error)?;
         lease::fail(self.db().await?, tenant, id, lease_id, error).await
     }
 
     async fn cancel(&self, tenant: &str, id: Uuid) -> storage_core::Result<Task> {
+        check_identifier("tenant", tenant)?;
         lease::cancel(self.db().await?, tenant, id).await
     }
 
     async fn get_task(&self, tenant: &str, id: Uuid) -> storage_core::Result<Option<Task>> {
+        check_identifier("tenant", tenant)?;
         enqueue::get_task(self.db().await?, tenant, id).await
     }
 
@@ -58,6 +62,7 @@ impl TaskQueue for EmbeddedStore {
     }
 
     async fn task_stats(&self, tenant: &str) -> storage_core::Result<BTreeMap<TaskStatus, u64>> {
+        check_identifier("tenant", tenant)?;
         enqueue::stats(self.db().await?, tenant).await
     }
 }

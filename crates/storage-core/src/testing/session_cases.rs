@@ -409,6 +409,13 @@ pub async fn bad_reads_are_refused_alike(factory: &dyn SessionStoreFactory) -> T
     ensure!(err.to_string() == "session_id: must be 1 to 200 bytes without NUL", "search_messages: {err}");
     let err = s.search_artifacts(&TextSearch::new("", "hello", 10)).await.err().ok_or("an empty tenant")?;
     ensure!(err.to_string() == "tenant: must be 1 to 200 bytes without NUL", "search_artifacts: {err}");
+    let bad_tenant = "tenant: must be 1 to 200 bytes without NUL";
+    let err = s.get_session("ac\0me", "s").await.err().ok_or("a tenant with NUL")?;
+    ensure!(err.to_string() == bad_tenant, "get_session: {err}");
+    let err = s.list_artifacts("", "s").await.err().ok_or("an empty tenant")?;
+    ensure!(err.to_string() == bad_tenant, "list_artifacts: {err}");
+    let err = s.list_agents("ac\0me", None).await.err().ok_or("a tenant with NUL")?;
+    ensure!(err.to_string() == bad_tenant, "list_agents: {err}");
     ensure!(s.search_messages(&TextSearch::new("acme", "hello", 10)).await?.len() == 1, "a good query still finds");
     Ok(())
 }

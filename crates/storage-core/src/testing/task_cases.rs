@@ -311,6 +311,10 @@ pub async fn bad_task_input_is_refused(factory: &dyn SessionStoreFactory) -> Tes
     let result = json!({"notes": ["fine", "bad\u{0}byte"]});
     let err = q.complete("acme", held.id, lease, result).await.err().ok_or("a result with NUL")?;
     ensure!(err.to_string() == "result.notes[1]: contains a NUL byte, which no backend can store", "complete: {err}");
+    let err = q.get_task("ac\0me", held.id).await.err().ok_or("a tenant with NUL")?;
+    ensure!(err.to_string() == "tenant: must be 1 to 200 bytes without NUL", "get_task: {err}");
+    let err = q.task_stats("").await.err().ok_or("an empty tenant")?;
+    ensure!(err.to_string() == "tenant: must be 1 to 200 bytes without NUL", "task_stats: {err}");
     let still = q.get_task("acme", held.id).await?.ok_or("the task")?;
     ensure!(still.status == TaskStatus::Running && still.attempts == 1, "refusals changed the task: {still:?}");
     Ok(())

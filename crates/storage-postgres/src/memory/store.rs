@@ -7,6 +7,7 @@ use storage_core::memory::{
     AuditEntry, ChangeContext, ExpireMode, ListMemories, Memory, MemoryStatus, MemoryStore, NewMemory, RecallHit,
     RecallRequest, RememberOptions, RememberOutcome, Scope, check_memory_embedding, check_model_name,
 };
+use storage_core::session::check_identifier;
 use storage_core::{Embedding, EmbeddingSpace, PendingText, ReembedProgress, StagedVector};
 use uuid::Uuid;
 
@@ -107,6 +108,7 @@ impl MemoryStore for PostgresStore {
     }
 
     async fn get_memory(&self, tenant: &str, id: Uuid) -> storage_core::Result<Option<Memory>> {
+        check_identifier("tenant", tenant)?;
         read::get(self.connection(), tenant, id).await.map_err(self.failure("get_memory"))
     }
 
@@ -127,6 +129,7 @@ impl MemoryStore for PostgresStore {
         replacement: NewMemory,
         context: &ChangeContext,
     ) -> storage_core::Result<(Memory, Memory)> {
+        check_identifier("tenant", tenant)?;
         replacement.validate()?;
         remember::supersede(self.connection(), self.text_language(), tenant, old_id, replacement, context, clock::now())
             .await
@@ -134,18 +137,21 @@ impl MemoryStore for PostgresStore {
     }
 
     async fn dispute(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<Memory> {
+        check_identifier("tenant", tenant)?;
         change::set_status(self.connection(), tenant, id, MemoryStatus::Disputed, context, clock::now())
             .await
             .map_err(self.failure("dispute"))
     }
 
     async fn archive(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<Memory> {
+        check_identifier("tenant", tenant)?;
         change::set_status(self.connection(), tenant, id, MemoryStatus::Archived, context, clock::now())
             .await
             .map_err(self.failure("archive"))
     }
 
     async fn forget(&self, tenant: &str, id: Uuid, context: &ChangeContext) -> storage_core::Result<bool> {
+        check_identifier("tenant", tenant)?;
         change::forget(self.connection(), tenant, id, context, clock::now()).await.map_err(self.failure("forget"))
     }
 
@@ -156,12 +162,14 @@ impl MemoryStore for PostgresStore {
         mode: ExpireMode,
         context: &ChangeContext,
     ) -> storage_core::Result<u64> {
+        check_identifier("tenant", tenant)?;
         change::expire(self.connection(), tenant, now, mode, context, clock::now())
             .await
             .map_err(self.failure("expire"))
     }
 
     async fn mark_stale(&self, tenant: &str, current_model: &str) -> storage_core::Result<u64> {
+        check_identifier("tenant", tenant)?;
         check_model_name("model", current_model)?;
         change::mark_stale(self.connection(), tenant, current_model, clock::now())
             .await
@@ -169,6 +177,7 @@ impl MemoryStore for PostgresStore {
     }
 
     async fn stale_memories(&self, tenant: &str, limit: usize) -> storage_core::Result<Vec<Memory>> {
+        check_identifier("tenant", tenant)?;
         storage_core::check_page_limit("limit", limit)?;
         read::stale(self.connection(), tenant, limit).await.map_err(self.failure("stale_memories"))
     }
@@ -181,6 +190,7 @@ impl MemoryStore for PostgresStore {
         model: &str,
         context: &ChangeContext,
     ) -> storage_core::Result<Memory> {
+        check_identifier("tenant", tenant)?;
         check_model_name("model", model)?;
         change::update_embedding(self.connection(), tenant, id, &embedding, model, context, clock::now())
             .await
@@ -188,14 +198,17 @@ impl MemoryStore for PostgresStore {
     }
 
     async fn purge_stale(&self, tenant: &str, context: &ChangeContext) -> storage_core::Result<u64> {
+        check_identifier("tenant", tenant)?;
         change::purge_stale(self.connection(), tenant, context, clock::now()).await.map_err(self.failure("purge_stale"))
     }
 
     async fn history(&self, tenant: &str, id: Uuid) -> storage_core::Result<Vec<AuditEntry>> {
+        check_identifier("tenant", tenant)?;
         audit::history(self.connection(), tenant, id).await.map_err(self.failure("history"))
     }
 
     async fn as_of(&self, tenant: &str, id: Uuid, at: DateTime<Utc>) -> storage_core::Result<Option<Memory>> {
+        check_identifier("tenant", tenant)?;
         audit::as_of(self.connection(), tenant, id, at).await.map_err(self.failure("as_of"))
     }
 }

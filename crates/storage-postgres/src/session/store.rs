@@ -22,10 +22,12 @@ impl SessionStore for PostgresStore {
     }
 
     async fn get_session(&self, tenant: &str, id: &str) -> storage_core::Result<Option<Session>> {
+        check_identifier("tenant", tenant)?;
         sessions::get(self.connection(), tenant, id).await.map_err(self.failure("get_session"))
     }
 
     async fn set_session_status(&self, tenant: &str, id: &str, status: SessionStatus) -> storage_core::Result<Session> {
+        check_identifier("tenant", tenant)?;
         sessions::set_status(self.connection(), tenant, id, status, clock::now())
             .await
             .map_err(self.failure("set_session_status"))
@@ -37,6 +39,7 @@ impl SessionStore for PostgresStore {
     }
 
     async fn session_summary(&self, tenant: &str, id: &str) -> storage_core::Result<SessionSummary> {
+        check_identifier("tenant", tenant)?;
         let session = sessions::get(self.connection(), tenant, id)
             .await
             .map_err(self.failure("session_summary"))?
@@ -57,6 +60,7 @@ impl SessionStore for PostgresStore {
         session_id: &str,
         message: NewMessage,
     ) -> storage_core::Result<AppendOutcome> {
+        check_identifier("tenant", tenant)?;
         message.validate()?;
         messages::append(self.connection(), self.text_language(), tenant, session_id, message, clock::now())
             .await
@@ -81,6 +85,7 @@ impl SessionStore for PostgresStore {
         session_id: &str,
         artifact: NewArtifact,
     ) -> storage_core::Result<Artifact> {
+        check_identifier("tenant", tenant)?;
         artifact.validate()?;
         artifacts::put(self.connection(), self.text_language(), tenant, session_id, artifact, clock::now())
             .await
@@ -88,10 +93,12 @@ impl SessionStore for PostgresStore {
     }
 
     async fn get_artifact(&self, tenant: &str, session_id: &str, id: &str) -> storage_core::Result<Option<Artifact>> {
+        check_identifier("tenant", tenant)?;
         artifacts::get(self.connection(), tenant, session_id, id).await.map_err(self.failure("get_artifact"))
     }
 
     async fn list_artifacts(&self, tenant: &str, session_id: &str) -> storage_core::Result<Vec<Artifact>> {
+        check_identifier("tenant", tenant)?;
         artifacts::list(self.connection(), tenant, session_id).await.map_err(self.failure("list_artifacts"))
     }
 
@@ -109,12 +116,14 @@ impl SessionStore for PostgresStore {
     }
 
     async fn agent_heartbeat(&self, tenant: &str, name: &str, status: AgentStatus) -> storage_core::Result<Agent> {
+        check_identifier("tenant", tenant)?;
         agents::heartbeat(self.connection(), tenant, name, status, clock::now())
             .await
             .map_err(self.failure("agent_heartbeat"))
     }
 
     async fn list_agents(&self, tenant: &str, status: Option<AgentStatus>) -> storage_core::Result<Vec<Agent>> {
+        check_identifier("tenant", tenant)?;
         agents::list(self.connection(), tenant, status).await.map_err(self.failure("list_agents"))
     }
 }

@@ -37,6 +37,7 @@ impl TaskQueue for PostgresStore {
     }
 
     async fn complete(&self, tenant: &str, id: Uuid, lease_id: Uuid, result: Value) -> storage_core::Result<Task> {
+        check_identifier("tenant", tenant)?;
         check_task_result(&result)?;
         lifecycle::complete(self.connection(), tenant, id, lease_id, result, clock::now())
             .await
@@ -44,6 +45,7 @@ impl TaskQueue for PostgresStore {
     }
 
     async fn fail(&self, tenant: &str, id: Uuid, lease_id: Uuid, error: &str) -> storage_core::Result<Task> {
+        check_identifier("tenant", tenant)?;
         check_task_error(error)?;
         lifecycle::fail(self.connection(), tenant, id, lease_id, error, clock::now())
             .await
@@ -51,10 +53,12 @@ impl TaskQueue for PostgresStore {
     }
 
     async fn cancel(&self, tenant: &str, id: Uuid) -> storage_core::Result<Task> {
+        check_identifier("tenant", tenant)?;
         lifecycle::cancel(self.connection(), tenant, id, clock::now()).await.map_err(self.failure("cancel"))
     }
 
     async fn get_task(&self, tenant: &str, id: Uuid) -> storage_core::Result<Option<Task>> {
+        check_identifier("tenant", tenant)?;
         read::get(self.connection(), tenant, id).await.map_err(self.failure("get_task"))
     }
 
@@ -64,6 +68,7 @@ impl TaskQueue for PostgresStore {
     }
 
     async fn task_stats(&self, tenant: &str) -> storage_core::Result<BTreeMap<TaskStatus, u64>> {
+        check_identifier("tenant", tenant)?;
         read::counts_by_status(self.connection(), tenant, None).await.map_err(self.failure("task_stats"))
     }
 }

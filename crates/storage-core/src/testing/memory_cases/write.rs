@@ -265,5 +265,13 @@ pub async fn every_backend_refuses_with_cores_own_messages(factory: &dyn MemoryS
     let expected = crate::check_page_limit("limit", 1001).err().map(|e| e.to_string());
     let err = store.stale_memories("acme", 1001).await.err();
     ensure!(err.as_ref().map(ToString::to_string) == expected, "a page of 1001 stale memories: {err:?}");
+    let bad_tenant = Some("tenant: must be 1 to 200 bytes without NUL".to_owned());
+    let err = store.get_memory("ac\0me", kept.id).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == bad_tenant, "get_memory in a tenant with NUL: {err:?}");
+    let err = store.history("", kept.id).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == bad_tenant, "history in an empty tenant: {err:?}");
+    let err = store.forget("ac\0me", kept.id, &ctx()).await.err();
+    ensure!(err.as_ref().map(ToString::to_string) == bad_tenant, "forget in a tenant with NUL: {err:?}");
+    ensure!(store.get_memory("acme", kept.id).await?.is_some(), "the refusals forgot nothing");
     Ok(())
 }
