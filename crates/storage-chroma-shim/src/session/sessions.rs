@@ -159,7 +159,5 @@ pub(super) async fn summary(db: &Db, tenant: &str, id: &str) -> Result<SessionSu
     let session = find(&txn, tenant, id).await.map_err(&err)?.ok_or_else(|| not_found(tenant, id))?;
     let by_status = counts_by_status(&txn, tenant, Some(id)).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;
-    let tasks_by_status = by_status.into_iter().map(|(status, n)| (status.as_str().to_owned(), n)).collect();
-    let end = session.completed_at.unwrap_or(session.last_activity_at);
-    Ok(SessionSummary { duration_seconds: (end - session.created_at).num_seconds(), tasks_by_status, session })
+    Ok(SessionSummary::new(session, by_status))
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr, Value};
 use storage_core::StorageError;
-use storage_core::task::{ClaimRequest, Task, TaskStatus};
+use storage_core::task::{ClaimRequest, EXPIRED_LEASE_ERROR, Task, TaskStatus};
 use uuid::Uuid;
 
 use super::rows::{COLUMNS, decode};
@@ -48,19 +48,20 @@ async fn worth_locking(conn: &impl ConnectionTrait, request: &ClaimRequest, at: 
     Ok(row.map(|row| row.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(0) != 0)
 }
 
-/// Dead-letters the tenant's running tasks whose lease expired on their last attempt; their sessions see
-/// the activity.
+/// Dead-letters the tenant's running tasks whose lease expired on their last attempt, keeping an earlier
+/// attempt's error (core's rule, [`EXPIRED_LEASE_ERROR`]); their sessions see the activity.
 async fn dead_letter_expired(conn: &impl ConnectionTrait, tenant: &str, at: DateTime<Utc>) -> Result<(), DbErr> {
     let expired = conn
         .query_all_raw(stmt(
             "UPDATE tasks SET status = ?, finished_at = ?, updated_at = ?, lease_id = NULL, lease_expires_at = NULL,
-                 last_error = 'the lease of the last attempt expired'
+                 last_error = coalesce(last_error, ?)
              WHERE tenant = ? AND status = ? AND lease_expires_at <= ? AND attempts >= max_attempts
              RETURNING session_id",
             vec![
                 TaskStatus::DeadLetter.as_str().into(),
                 micros(at).into(),
                 micros(at).into(),
+                EXPIRED_LEASE_ERROR.into(),
                 tenant.into(),
                 TaskStatus::Running.as_str().into(),
                 micros(at).into(),

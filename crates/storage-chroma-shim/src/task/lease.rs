@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 use serde_json::Value as Json;
 use storage_core::StorageError;
-use storage_core::task::{Task, TaskStatus, retry_delay_ms};
+use storage_core::task::{Task, TaskChange, TaskStatus, check_task_change, retry_delay_ms};
 use uuid::Uuid;
 
 use super::rows::{self, COLUMNS, decode, not_found};
@@ -12,30 +12,18 @@ use crate::columns::{json, micros, now};
 use crate::db::{Db, query_one};
 use crate::session::sessions;
 
-/// The task `id` if `lease_id` still holds it: `NotFound` when the tenant has no such task, `Conflict` when
-/// it finished, failed or was claimed again since. The lease id is the fence, not the clock: a lease that
-/// expired but was not claimed by anyone else still holds.
-async fn held(
+/// The task `id` if core's rule lets `change` be made to it: `NotFound` when the tenant has no such task,
+/// `Conflict` when it finished or its lease was lost.
+async fn changeable(
     conn: &impl ConnectionTrait,
     db: &Db,
     tenant: &str,
     id: Uuid,
-    lease_id: Uuid,
+    change: TaskChange,
 ) -> Result<Task, StorageError> {
     let task =
         rows::by_id(conn, tenant, id).await.map_err(db.err("task lease"))?.ok_or_else(|| not_found(tenant, id))?;
-    if task.status.is_terminal() {
-        return Err(StorageError::Conflict { reason: format!("task {id} is already {}", task.status) });
-    }
-    if task.status != TaskStatus::Running || task.lease_id != Some(lease_id) {
-        let holder = match (&task.status, &task.claimed_by) {
-            (TaskStatus::Running, Some(agent)) => format!(", leased to `{agent}`"),
-            _ => String::new(),
-        };
-        return Err(StorageError::Conflict {
-            reason: format!("lease {lease_id} on task {id} is no longer held: the task is {}{holder}", task.status),
-        });
-    }
+    check_task_change(&task, change)?;
     Ok(task)
 }
 
@@ -70,7 +58,7 @@ pub(super) async fn heartbeat(
     lease_ms: u64,
 ) -> Result<Task, StorageError> {
     let txn = db.begin_write().await.map_err(db.err("heartbeat"))?;
-    let task = held(&txn, db, tenant, id, lease_id).await?;
+    let task = changeable(&txn, db, tenant, id, TaskChange::Heartbeat(lease_id)).await?;
     let at = now();
     let expires = at + Duration::milliseconds(i64::try_from(lease_ms).unwrap_or(i64::MAX));
     // A heartbeat is not session activity: it records liveness, not work.
@@ -93,7 +81,7 @@ pub(super) async fn complete(
     result: Json,
 ) -> Result<Task, StorageError> {
     let txn = db.begin_write().await.map_err(db.err("complete task"))?;
-    let task = held(&txn, db, tenant, id, lease_id).await?;
+    let task = changeable(&txn, db, tenant, id, TaskChange::Complete(lease_id)).await?;
     let at = now();
     let values: Vec<Value> = vec![
         TaskStatus::Completed.as_str().into(),
@@ -114,7 +102,7 @@ pub(super) async fn complete(
 /// Records a failed attempt: pending again after the backoff, or dead-lettered on the last attempt.
 pub(super) async fn fail(db: &Db, tenant: &str, id: Uuid, lease_id: Uuid, error: &str) -> Result<Task, StorageError> {
     let txn = db.begin_write().await.map_err(db.err("fail task"))?;
-    let task = held(&txn, db, tenant, id, lease_id).await?;
+    let task = changeable(&txn, db, tenant, id, TaskChange::Fail(lease_id)).await?;
     let at = now();
     let (assignments, values): (&str, Vec<Value>) = if task.attempts >= task.max_attempts {
         (
@@ -135,11 +123,7 @@ pub(super) async fn fail(db: &Db, tenant: &str, id: Uuid, lease_id: Uuid, error:
 /// Cancels a pending or running task; a finished one is a `Conflict`.
 pub(super) async fn cancel(db: &Db, tenant: &str, id: Uuid) -> Result<Task, StorageError> {
     let txn = db.begin_write().await.map_err(db.err("cancel task"))?;
-    let task =
-        rows::by_id(&txn, tenant, id).await.map_err(db.err("cancel task"))?.ok_or_else(|| not_found(tenant, id))?;
-    if task.status.is_terminal() {
-        return Err(StorageError::Conflict { reason: format!("task {id} is already {}", task.status) });
-    }
+    let task = changeable(&txn, db, tenant, id, TaskChange::Cancel).await?;
     let at = now();
     let values: Vec<Value> = vec![TaskStatus::Cancelled.as_str().into(), micros(at).into()];
     write(txn, db, &task, "status = ?, finished_at = ?, lease_id = NULL, lease_expires_at = NULL", values, at).await

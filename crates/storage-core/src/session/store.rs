@@ -4,9 +4,10 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+use super::summary::SessionSummary;
 use super::types::{
     Agent, AgentStatus, AppendOutcome, Artifact, ListMessages, ListSessions, Message, MessageHit, NewAgent,
-    NewArtifact, NewMessage, NewSession, Session, SessionStatus, SessionSummary, TextHit, TextSearch,
+    NewArtifact, NewMessage, NewSession, Session, SessionStatus, TextHit, TextSearch,
 };
 
 /// Sessions, their messages and artifacts, and the agent registry, confined per tenant: an id of another

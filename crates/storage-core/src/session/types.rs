@@ -1,7 +1,5 @@
 //! Session, message, artifact and agent types.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -494,18 +492,6 @@ pub struct Agent {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
-}
-
-/// A session with its derived figures.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SessionSummary {
-    /// The session.
-    pub session: Session,
-    /// From creation to completion (or to the last activity while not completed), in seconds.
-    pub duration_seconds: i64,
-    /// Task counts per status name.
-    pub tasks_by_status: BTreeMap<String, u64>,
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{SessionStoreFactory, TestResult};
 use crate::StorageError;
-use crate::task::{ClaimRequest, ListTasks, NewTask, TaskQueue, TaskStatus};
+use crate::task::{ClaimRequest, EXPIRED_LEASE_ERROR, ListTasks, NewTask, TaskQueue, TaskStatus};
 
 const LEASE: u64 = 60_000;
 
@@ -90,6 +90,21 @@ pub async fn enqueue_is_idempotent_per_dedup_key(factory: &dyn SessionStoreFacto
     Ok(())
 }
 
+pub async fn enqueue_with_a_known_dedup_key_returns_the_task_before_checking_the_session(
+    factory: &dyn SessionStoreFactory,
+) -> TestResult {
+    let q = factory.fresh_session_store("task_dedup_missing_session").await.tasks;
+    let first = q.enqueue(NewTask { dedup_key: Some("nightly".into()), ..task("build") }).await?;
+    let again = NewTask { dedup_key: Some("nightly".into()), session_id: Some("gone".into()), ..task("build") };
+    let again = q.enqueue(again).await?;
+    ensure!(!again.created && again.task == first.task, "the existing task, unchanged: {again:?}");
+    let fresh = NewTask { dedup_key: Some("hourly".into()), session_id: Some("gone".into()), ..task("build") };
+    let err = q.enqueue(fresh).await.err().ok_or("a new task of a missing session")?;
+    ensure!(err.to_string() == "session `gone` in tenant `acme` was not found", "{err}");
+    ensure!(q.list_tasks(&ListTasks::new("acme", 10)).await?.len() == 1, "nothing written");
+    Ok(())
+}
+
 pub async fn complete_records_the_result_once(factory: &dyn SessionStoreFactory) -> TestResult {
     let q = factory.fresh_session_store("task_complete").await.tasks;
     q.enqueue(task("work")).await?;
@@ -154,21 +169,61 @@ pub async fn expired_leases_are_claimable_again_and_fenced(factory: &dyn Session
     let rescued = q.claim(&claim("rescuer")).await?.ok_or("expired lease is claimable")?;
     ensure!(rescued.id == crashed.id && rescued.attempts == 2 && rescued.lease_id != crashed.lease_id, "{rescued:?}");
     let stale_lease = crashed.lease_id.ok_or("lease")?;
-    for result in [
-        q.complete("acme", crashed.id, stale_lease, json!("late")).await.map(drop),
-        q.fail("acme", crashed.id, stale_lease, "late").await.map(drop),
-        q.heartbeat("acme", crashed.id, stale_lease, LEASE).await.map(drop),
+    for (change, result) in [
+        ("complete", q.complete("acme", crashed.id, stale_lease, json!("late")).await.map(drop)),
+        ("fail", q.fail("acme", crashed.id, stale_lease, "late").await.map(drop)),
+        ("extend the lease of", q.heartbeat("acme", crashed.id, stale_lease, LEASE).await.map(drop)),
     ] {
-        ensure!(matches!(result, Err(StorageError::Conflict { .. })), "the old lease is fenced off: {result:?}");
+        let expected = format!(
+            "conflict: cannot {change} task {}: lease {stale_lease} is no longer held; \
+             the task was claimed again by `rescuer`",
+            crashed.id
+        );
+        let message = result.err().map(|err| err.to_string());
+        ensure!(message.as_deref() == Some(expected.as_str()), "the old lease is fenced off: {message:?}");
     }
     let done = q.complete("acme", rescued.id, rescued.lease_id.ok_or("lease")?, json!("ok")).await?;
     ensure!(done.status == TaskStatus::Completed && done.claimed_by.as_deref() == Some("rescuer"), "{done:?}");
     q.enqueue(NewTask { max_attempts: 1, ..task("poison") }).await?;
-    q.claim(&ClaimRequest::new("acme", "crasher", 100)).await?.ok_or("poison")?;
+    let poison = q.claim(&ClaimRequest::new("acme", "crasher", 100)).await?.ok_or("poison")?;
     tokio::time::sleep(Duration::from_millis(200)).await;
     ensure!(q.claim(&claim("rescuer")).await?.is_none(), "a task that used its last attempt is not claimed again");
     let stats = q.task_stats("acme").await?;
     ensure!(stats.get(&TaskStatus::DeadLetter) == Some(&1), "it is dead-lettered: {stats:?}");
+    let dead = q.get_task("acme", poison.id).await?.ok_or("the poison task")?;
+    ensure!(dead.last_error.as_deref() == Some(EXPIRED_LEASE_ERROR), "why it died: {dead:?}");
+    let err = q.complete("acme", poison.id, poison.lease_id.ok_or("lease")?, json!(1)).await.err().ok_or("too late")?;
+    let expected =
+        format!("conflict: cannot complete task {}: it already finished with status `dead_letter`", poison.id);
+    ensure!(err.to_string() == expected, "{err}");
+    Ok(())
+}
+
+pub async fn dead_lettering_an_expired_lease_keeps_an_earlier_error(factory: &dyn SessionStoreFactory) -> TestResult {
+    let q = factory.fresh_session_store("task_expired_last_attempt").await.tasks;
+    q.enqueue(NewTask { max_attempts: 2, retry_backoff_ms: 0, ..task("flaky") }).await?;
+    let first = q.claim(&claim("w")).await?.ok_or("first attempt")?;
+    let first_lease = first.lease_id.ok_or("lease")?;
+    q.fail("acme", first.id, first_lease, "boom 1").await?;
+    let err = q.heartbeat("acme", first.id, first_lease, LEASE).await.err().ok_or("a failed attempt's lease")?;
+    let expected = format!(
+        "conflict: cannot extend the lease of task {}: lease {first_lease} is no longer held; \
+         the task is `pending` and no lease holds it",
+        first.id
+    );
+    ensure!(err.to_string() == expected, "{err}");
+    let last = q.claim(&ClaimRequest::new("acme", "crasher", 100)).await?.ok_or("last attempt")?;
+    ensure!(last.id == first.id && last.attempts == 2, "{last:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    ensure!(q.claim(&claim("w")).await?.is_none(), "the expired last attempt is dead-lettered, not claimed");
+    let dead = q.get_task("acme", first.id).await?.ok_or("the task")?;
+    ensure!(
+        dead.status == TaskStatus::DeadLetter
+            && dead.last_error.as_deref() == Some("boom 1")
+            && dead.finished_at.is_some()
+            && dead.lease_id.is_none(),
+        "the earlier error is kept: {dead:?}"
+    );
     Ok(())
 }
 
@@ -200,11 +255,15 @@ pub async fn cancel_stops_pending_and_running_tasks(factory: &dyn SessionStoreFa
         .await
         .err()
         .ok_or("completing a cancelled task")?;
-    ensure!(matches!(err, StorageError::Conflict { .. }), "{err}");
+    let expected =
+        format!("conflict: cannot complete task {}: it already finished with status `cancelled`", running.id);
+    ensure!(err.to_string() == expected, "{err}");
     let err = q.cancel("acme", running.id).await.err().ok_or("cancelling twice")?;
-    ensure!(matches!(err, StorageError::Conflict { .. }), "{err}");
-    let err = q.cancel("acme", uuid::Uuid::new_v4()).await.err().ok_or("cancelling a missing task")?;
-    ensure!(matches!(err, StorageError::NotFound { .. }), "{err}");
+    let expected = format!("conflict: cannot cancel task {}: it already finished with status `cancelled`", running.id);
+    ensure!(err.to_string() == expected, "{err}");
+    let missing = uuid::Uuid::new_v4();
+    let err = q.cancel("acme", missing).await.err().ok_or("cancelling a missing task")?;
+    ensure!(err.to_string() == format!("task {missing} in tenant `acme` was not found"), "{err}");
     ensure!(q.claim(&claim("w")).await?.is_none(), "nothing left");
     Ok(())
 }

@@ -1,8 +1,6 @@
 //! `impl SessionStore for PostgresStore`: validates with core, calls the session SQL, maps errors by
 //! cause; no SQL here.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use storage_core::session::{
     Agent, AgentStatus, AppendOutcome, Artifact, ListMessages, ListSessions, Message, MessageHit, NewAgent,
@@ -47,11 +45,7 @@ impl SessionStore for PostgresStore {
         let counts = crate::task::counts_by_status(self.connection(), tenant, Some(id))
             .await
             .map_err(self.failure("session_summary"))?;
-        let end = session.completed_at.unwrap_or(session.last_activity_at);
-        let duration_seconds = (end - session.created_at).num_seconds().max(0);
-        let tasks_by_status: BTreeMap<String, u64> =
-            counts.into_iter().map(|(status, n)| (status.as_str().to_owned(), n)).collect();
-        Ok(SessionSummary { session, duration_seconds, tasks_by_status })
+        Ok(SessionSummary::new(session, counts))
     }
 
     async fn append_message(

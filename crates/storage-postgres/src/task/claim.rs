@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use storage_core::StorageError;
-use storage_core::task::{ClaimRequest, EnqueueOutcome, NewTask, Task, TaskStatus};
+use storage_core::task::{ClaimRequest, EXPIRED_LEASE_ERROR, EnqueueOutcome, NewTask, Task, TaskStatus};
 use uuid::Uuid;
 
 use super::row::{COLUMNS, decode, status_literal};
@@ -16,10 +16,28 @@ fn missing_session(tenant: &str, session_id: &str) -> StorageError {
     StorageError::NotFound { what: format!("session `{session_id}` in tenant `{tenant}`") }
 }
 
-/// Inserts a task, or returns the task with the same dedup key. A task of a session counts as the
-/// session's activity (and task count) in the same transaction.
+/// The tenant's task with `dedup_key`, if any.
+async fn by_dedup_key(conn: &impl ConnectionTrait, tenant: &str, dedup_key: &str) -> OpResult<Option<Task>> {
+    let mut sql = Sql::new();
+    sql.push("SELECT ").push(COLUMNS).push(" FROM bs_tasks AS t WHERE t.tenant = ").bind(tenant);
+    sql.push(" AND t.dedup_key = ").bind(dedup_key);
+    match conn.query_one_raw(sql.build()).await? {
+        Some(row) => Ok(Some(decode(&row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Inserts a task, or returns the task with the same dedup key. The key is looked up before the session,
+/// so a repeated enqueue answers the existing task even when its session is gone (idempotence). A task of
+/// a session counts as the session's activity (and task count) in the same transaction.
 pub(super) async fn enqueue(db: &DatabaseConnection, task: NewTask, now: DateTime<Utc>) -> OpResult<EnqueueOutcome> {
     let txn = db.begin().await?;
+    if let Some(key) = &task.dedup_key
+        && let Some(existing) = by_dedup_key(&txn, &task.tenant, key).await?
+    {
+        txn.commit().await?;
+        return Ok(EnqueueOutcome { task: existing, created: false });
+    }
     if let Some(session_id) = &task.session_id {
         let mut sql = Sql::new();
         sql.push("SELECT 1 AS present FROM bs_sessions WHERE tenant = ").bind(task.tenant.as_str());
@@ -44,17 +62,16 @@ pub(super) async fn enqueue(db: &DatabaseConnection, task: NewTask, now: DateTim
     sql.push("), touched AS (UPDATE bs_sessions AS s SET last_activity_at = GREATEST(s.last_activity_at, ");
     sql.bind(now).push("), task_count = s.task_count + 1 FROM added WHERE s.tenant = added.tenant ");
     sql.push("AND s.id = added.session_id) SELECT * FROM added");
-    let added = txn.query_one_raw(sql.build()).await?;
-    let outcome = match added {
+    let outcome = match txn.query_one_raw(sql.build()).await? {
         Some(row) => EnqueueOutcome { task: decode(&row)?, created: true },
+        // Another enqueue with the same key committed after the lookup above.
         None => {
-            let mut sql = Sql::new();
-            sql.push("SELECT ").push(COLUMNS).push(" FROM bs_tasks AS t WHERE t.tenant = ");
-            sql.bind(task.tenant.as_str()).push(" AND t.dedup_key = ").bind(task.dedup_key.clone());
-            let row = txn.query_one_raw(sql.build()).await?.ok_or_else(|| {
-                StorageError::backend("enqueue", "the insert conflicted on the dedup key, yet no task has that key")
-            })?;
-            EnqueueOutcome { task: decode(&row)?, created: false }
+            let existing = by_dedup_key(&txn, &task.tenant, task.dedup_key.as_deref().unwrap_or_default())
+                .await?
+                .ok_or_else(|| {
+                    StorageError::backend("enqueue", "the insert conflicted on the dedup key, yet no task has that key")
+                })?;
+            EnqueueOutcome { task: existing, created: false }
         }
     };
     txn.commit().await?;
@@ -80,8 +97,7 @@ pub(super) async fn claim(
     sql.push("WITH expired AS (UPDATE bs_tasks AS d SET status = ").push_trusted(&dead);
     sql.push(", finished_at = ").bind(now).push(", updated_at = ").bind(now);
     sql.push(", lease_id = NULL, lease_expires_at = NULL, last_error = COALESCE(d.last_error, ");
-    sql.bind("the lease expired during the last attempt")
-        .push(") WHERE d.id IN (SELECT id FROM bs_tasks WHERE tenant = ");
+    sql.bind(EXPIRED_LEASE_ERROR).push(") WHERE d.id IN (SELECT id FROM bs_tasks WHERE tenant = ");
     sql.bind(request.tenant.as_str()).push(" AND status = ").push_trusted(&running);
     sql.push(" AND lease_expires_at <= ")
         .bind(now)

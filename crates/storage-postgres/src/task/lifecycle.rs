@@ -1,13 +1,13 @@
 //! A claimed task's life: heartbeat, complete, fail (retry with backoff, then dead letter) and cancel.
 //! Each needs the current lease (`lease_id`) except cancel; a finished task or a lost lease is a
-//! `Conflict`, a missing task (or another tenant's) is `NotFound`. Finishing a task of a session counts as
-//! the session's activity, in the same statement.
+//! `Conflict` (core's `check_task_change` says why), a missing task (or another tenant's) is `NotFound`.
+//! Finishing a task of a session counts as the session's activity, in the same statement.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 use storage_core::StorageError;
-use storage_core::task::{Task, TaskStatus, retry_delay_ms};
+use storage_core::task::{Task, TaskChange, TaskStatus, retry_delay_ms};
 use uuid::Uuid;
 
 use super::read::why_not_changed;
@@ -30,19 +30,11 @@ fn push_leased(sql: &mut Sql, tenant: &str, id: Uuid, lease_id: Uuid) {
     sql.push_trusted(&status_literal(TaskStatus::Running)).push(" AND t.lease_id = ").bind(lease_id);
 }
 
-/// Runs `sql`, a change of task `id` returning its columns; when it matches no row, the error says why
-/// (`action`, e.g. "complete", under `lease_id` if it needs one).
-async fn changed(
-    db: &DatabaseConnection,
-    sql: Sql,
-    tenant: &str,
-    id: Uuid,
-    lease_id: Option<Uuid>,
-    action: &str,
-) -> OpResult<Task> {
+/// Runs `sql`, `change` to task `id` returning its columns; when it matches no row, the error says why.
+async fn changed(db: &DatabaseConnection, sql: Sql, tenant: &str, id: Uuid, change: TaskChange) -> OpResult<Task> {
     match query_one(db, sql, decode).await? {
         Some(task) => Ok(task),
-        None => Err(why_not_changed(db, tenant, id, lease_id, action).await?.into()),
+        None => Err(why_not_changed(db, tenant, id, change).await?.into()),
     }
 }
 
@@ -60,7 +52,7 @@ pub(super) async fn heartbeat(
     sql.push("UPDATE bs_tasks AS t SET lease_expires_at = ").bind(expires).push(", updated_at = ").bind(now);
     push_leased(&mut sql, tenant, id, lease_id);
     sql.push(" RETURNING ").push(COLUMNS);
-    changed(db, sql, tenant, id, Some(lease_id), "extend the lease of").await
+    changed(db, sql, tenant, id, TaskChange::Heartbeat(lease_id)).await
 }
 
 /// Completes a running task with its result.
@@ -80,7 +72,7 @@ pub(super) async fn complete(
     push_leased(&mut sql, tenant, id, lease_id);
     sql.push(" RETURNING ").push(COLUMNS);
     push_touch_session(&mut sql, now);
-    changed(db, sql, tenant, id, Some(lease_id), "complete").await
+    changed(db, sql, tenant, id, TaskChange::Complete(lease_id)).await
 }
 
 /// Records a failed attempt: pending again after core's [`retry_delay_ms`], or dead-lettered when the
@@ -100,7 +92,7 @@ pub(super) async fn fail(
     sql.push(" FOR UPDATE");
     let Some(task) = query_one(&txn, sql, decode).await? else {
         drop(txn);
-        return Err(why_not_changed(db, tenant, id, Some(lease_id), "fail").await?.into());
+        return Err(why_not_changed(db, tenant, id, TaskChange::Fail(lease_id)).await?.into());
     };
     let mut sql = Sql::new();
     sql.push("WITH changed AS (UPDATE bs_tasks AS t SET last_error = ").bind(error).push(", updated_at = ").bind(now);
@@ -132,5 +124,5 @@ pub(super) async fn cancel(db: &DatabaseConnection, tenant: &str, id: Uuid, now:
     sql.push(" AND t.status IN (").push_trusted(&status_literal(TaskStatus::Pending)).push(", ");
     sql.push_trusted(&status_literal(TaskStatus::Running)).push(") RETURNING ").push(COLUMNS);
     push_touch_session(&mut sql, now);
-    changed(db, sql, tenant, id, None, "cancel").await
+    changed(db, sql, tenant, id, TaskChange::Cancel).await
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use storage_core::StorageError;
-use storage_core::task::{ListTasks, Task, TaskStatus};
+use storage_core::task::{ListTasks, Task, TaskChange, TaskStatus, check_task_change};
 use uuid::Uuid;
 
 use super::row::{COLUMNS, decode};
@@ -65,28 +65,23 @@ pub(crate) async fn counts_by_status<C: ConnectionTrait>(
     Ok(counts)
 }
 
-/// Why a change of task `id` (`action`, e.g. "complete") matched no row: it does not exist in the tenant
-/// (`NotFound`), it is finished, or its lease was lost (`Conflict`).
+/// Why `change` to task `id` matched no row: it does not exist in the tenant (`NotFound`), or core's rule
+/// refuses it (`Conflict`: finished, or its lease was lost).
 pub(super) async fn why_not_changed(
     db: &DatabaseConnection,
     tenant: &str,
     id: Uuid,
-    lease_id: Option<Uuid>,
-    action: &str,
+    change: TaskChange,
 ) -> OpResult<StorageError> {
     let Some(task) = get(db, tenant, id).await? else {
         return Ok(StorageError::NotFound { what: format!("task {id} in tenant `{tenant}`") });
     };
-    let reason = if task.status.is_terminal() {
-        format!("cannot {action} task {id}: it is already {}", task.status)
-    } else if let Some(lease_id) = lease_id.filter(|lease| task.lease_id != Some(*lease)) {
-        format!(
-            "cannot {action} task {id}: lease {lease_id} was lost (the lease expired and the task is {} now{})",
-            task.status,
-            task.claimed_by.as_deref().map(|agent| format!(", last claimed by `{agent}`")).unwrap_or_default()
+    // The statement's WHERE is core's rule in SQL, and a lease or a finished status never comes back, so the
+    // rule refuses the task as read now unless the two disagree.
+    Ok(check_task_change(&task, change).err().unwrap_or_else(|| {
+        StorageError::backend(
+            "task change",
+            format!("the statement to {change} task {id} matched no row, yet core's rule allows it"),
         )
-    } else {
-        format!("cannot {action} task {id} while it is {}", task.status)
-    };
-    Ok(StorageError::Conflict { reason })
+    }))
 }
