@@ -9,6 +9,7 @@ mod query;
 pub mod scoring;
 pub(crate) mod space;
 mod store;
+mod supersede;
 mod types;
 
 pub use self::audit::{AuditAction, AuditEntry};
@@ -16,6 +17,7 @@ pub use self::patch::MemoryPatch;
 pub use self::query::{ListMemories, RecallHit, RecallRequest};
 pub use self::space::{check_dedup_threshold, check_memory_embedding, check_model_name, memory_space_change};
 pub use self::store::{MemoryStore, reembed_stale};
+pub use self::supersede::{check_supersede_tenant, hand_over_key, key_held_by};
 pub use self::types::{
     ChangeContext, DEFAULT_DEDUP_THRESHOLD, ExpireMode, MAX_MEMORY_CONTENT_BYTES, Memory, MemoryBrief, MemoryStatus,
     MemoryTier, NewMemory, RememberAction, RememberOptions, RememberOutcome, Scope, WELL_KNOWN_KINDS,

@@ -54,6 +54,11 @@ pub trait MemoryStore: Send + Sync + fmt::Debug + 'static {
 
     /// Replaces `old_id` with a new memory: the old one becomes `superseded` (tier cold) with
     /// `superseded_by` set, the new one has `supersedes` set. Returns (old, new).
+    ///
+    /// The replacement must be of `tenant` ([`super::check_supersede_tenant`]). The old memory's key passes
+    /// to a replacement of the same scope that names no other key ([`super::hand_over_key`]), so
+    /// [`MemoryStore::get_memory_by_key`] then finds the replacement; a key another memory of the scope
+    /// holds is refused ([`super::key_held_by`]).
     async fn supersede(
         &self,
         tenant: &str,

@@ -256,6 +256,7 @@ macro_rules! memory_conformance_tests {
             recall_without_a_query_ranks_recent_and_important_first,
             recall_never_returns_expired_memories,
             supersede_links_both_ways_and_hides_the_old_memory,
+            supersede_hands_the_key_over_and_refuses_alike,
             history_survives_forget_and_as_of_replays_it,
             expired_memories_are_deleted_or_archived,
             stale_models_are_marked_reembedded_or_purged,

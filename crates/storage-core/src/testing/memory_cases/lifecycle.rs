@@ -58,6 +58,38 @@ pub async fn supersede_links_both_ways_and_hides_the_old_memory(factory: &dyn Me
     Ok(())
 }
 
+pub async fn supersede_hands_the_key_over_and_refuses_alike(factory: &dyn MemoryStoreFactory) -> TestResult {
+    let store = fresh(factory, "memory_supersede_key").await?;
+    let scope = Scope::tenant("acme");
+    let v1 = store.remember(NewMemory::new(scope.clone(), "the deploy target is k8s").key("deploy"), &opts()).await?;
+    let (old, v2) = store.supersede("acme", v1.memory.id, memory("acme", "the deploy target is nomad"), &ctx()).await?;
+    ensure!(old.key.is_none() && v2.key.as_deref() == Some("deploy"), "the key passes on: {old:?} {v2:?}");
+    let by_key = store.get_memory_by_key(&scope, "deploy").await?.ok_or("the key finds nothing")?;
+    ensure!(by_key.id == v2.id, "the key finds the replacement: {by_key:?}");
+    ensure!(store.get_memory("acme", old.id).await?.ok_or("old")?.key.is_none(), "the old memory dropped it");
+
+    let (kept, v3) = store.supersede("acme", v2.id, memory("acme", "deploys go to fly").key("fly"), &ctx()).await?;
+    ensure!(kept.key.as_deref() == Some("deploy") && v3.key.as_deref() == Some("fly"), "{kept:?} {v3:?}");
+
+    let holder = store.remember(NewMemory::new(scope.clone(), "a held key").key("held"), &opts()).await?.memory;
+    let err = store
+        .supersede("acme", v3.id, memory("acme", "x").key("held"), &ctx())
+        .await
+        .err()
+        .ok_or("a key held by another memory was taken")?;
+    let expected = format!("conflict: key `held` belongs to memory {} in this scope", holder.id);
+    ensure!(matches!(err, StorageError::Conflict { .. }) && err.to_string() == expected, "{err}");
+    let err = store
+        .supersede("acme", v3.id, memory("other", "x"), &ctx())
+        .await
+        .err()
+        .ok_or("another tenant's replacement was accepted")?;
+    ensure!(err.to_string() == "scope.tenant: must be `acme`, the tenant of the memory it supersedes", "{err}");
+    let after = store.get_memory("acme", v3.id).await?.ok_or("v3")?;
+    ensure!(after.status == MemoryStatus::Active && after.version == v3.version, "nothing written: {after:?}");
+    Ok(())
+}
+
 pub async fn history_survives_forget_and_as_of_replays_it(factory: &dyn MemoryStoreFactory) -> TestResult {
     let store = fresh(factory, "memory_history").await?;
     let scope = Scope::tenant("acme");
