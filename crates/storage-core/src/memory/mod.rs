@@ -8,6 +8,7 @@ mod patch;
 mod query;
 pub mod scoring;
 pub(crate) mod space;
+mod stale;
 mod store;
 mod supersede;
 mod types;
@@ -16,6 +17,7 @@ pub use self::audit::{AuditAction, AuditEntry};
 pub use self::patch::MemoryPatch;
 pub use self::query::{ListMemories, RecallHit, RecallRequest};
 pub use self::space::{check_dedup_threshold, check_memory_embedding, check_model_name, memory_space_change};
+pub use self::stale::{SYSTEM_ACTOR, SpaceReplacement, stale_model_context, stale_under_model};
 pub use self::store::{MemoryStore, reembed_stale};
 pub use self::supersede::{check_supersede_tenant, hand_over_key, key_held_by};
 pub use self::types::{

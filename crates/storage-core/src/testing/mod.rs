@@ -260,6 +260,7 @@ macro_rules! memory_conformance_tests {
             history_survives_forget_and_as_of_replays_it,
             expired_memories_are_deleted_or_archived,
             stale_models_are_marked_reembedded_or_purged,
+            marking_stale_is_audited_and_counts_only_what_it_changes,
             replacing_the_embedding_space_marks_stale_and_reembed_fixes_it,
             memory_reembedding_recalls_the_old_space_until_the_switch,
             memory_reembedding_refuses_bad_vectors_and_a_second_space,

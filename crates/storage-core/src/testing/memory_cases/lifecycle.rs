@@ -7,8 +7,8 @@ use super::{MODEL, ctx, fresh, memory, opts};
 use crate::StorageError;
 use crate::embedding::EmbeddingSpace;
 use crate::memory::{
-    AuditAction, ExpireMode, ListMemories, MemoryStatus, MemoryTier, NewMemory, RecallRequest, RememberOptions, Scope,
-    reembed_stale,
+    AuditAction, ExpireMode, ListMemories, MemoryStatus, MemoryTier, NewMemory, RecallRequest, RememberOptions,
+    SYSTEM_ACTOR, Scope, reembed_stale,
 };
 use crate::testing::fixtures::{DIM, one_hot, vector};
 use crate::testing::{MemoryStoreFactory, TestResult};
@@ -191,6 +191,43 @@ pub async fn stale_models_are_marked_reembedded_or_purged(factory: &dyn MemorySt
         store.list_memories(&ListMemories::new(Scope::tenant("other"), 10)).await?.len() == 1,
         "other tenant untouched"
     );
+    Ok(())
+}
+
+pub async fn marking_stale_is_audited_and_counts_only_what_it_changes(factory: &dyn MemoryStoreFactory) -> TestResult {
+    let store = fresh(factory, "memory_stale_audit").await?;
+    let no_dedup = RememberOptions { dedup_threshold: None, context: ctx() };
+    let old = store.remember(memory("acme", "old a").embedding(one_hot(0), "old-model"), &no_dedup).await?.memory;
+    store.remember(memory("acme", "old b").embedding(one_hot(1), "old-model"), &no_dedup).await?;
+    let current = store.remember(memory("acme", "current").embedding(one_hot(2), MODEL), &no_dedup).await?.memory;
+    store.remember(memory("acme", "no embedding"), &no_dedup).await?;
+    ensure!(store.mark_stale("acme", MODEL).await? == 2, "two newly stale");
+    let marked = store.get_memory("acme", old.id).await?.ok_or("old")?;
+    ensure!(marked.stale && marked.version == 2 && marked.updated_at >= old.updated_at, "{marked:?}");
+    let history = store.history("acme", old.id).await?;
+    let last = history.last().ok_or("no history")?;
+    ensure!(
+        history.len() == 2
+            && last.action == AuditAction::Updated
+            && last.actor == SYSTEM_ACTOR
+            && last.reason.as_deref() == Some("the current embedding model is `one-hot-8`")
+            && last.new.as_ref() == Some(&marked),
+        "{history:?}"
+    );
+
+    let same_dims_no_model = EmbeddingSpace::new(DIM)?;
+    ensure!(store.replace_memory_embedding_space(&same_dims_no_model).await? == 0, "a space naming no model");
+    ensure!(store.history("acme", current.id).await?.len() == 1, "nothing audited when nothing changed");
+    let other_model = EmbeddingSpace::new(DIM)?.with_model("test", "other");
+    ensure!(store.replace_memory_embedding_space(&other_model).await? == 1, "only the memory not yet stale");
+    let entries = store.history("acme", current.id).await?;
+    let last = entries.last().ok_or("no history")?;
+    ensure!(entries.len() == 2 && last.actor == SYSTEM_ACTOR, "{entries:?}");
+    ensure!(last.reason.as_deref() == Some("the memory embedding space changed to model `other`"), "{:?}", last.reason);
+    let four = EmbeddingSpace::new(4)?.with_model("test", "four");
+    ensure!(store.replace_memory_embedding_space(&four).await? == 3, "every embedding is cleared");
+    let cleared = store.get_memory("acme", old.id).await?.ok_or("old")?;
+    ensure!(cleared.embedding.is_none() && cleared.stale && cleared.version == 3, "{cleared:?}");
     Ok(())
 }
 
