@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use storage_core::memory::merge::{merge_duplicate, replace_by_key};
 use storage_core::memory::{
     AuditAction, ChangeContext, Memory, MemoryStatus, MemoryTier, NewMemory, RememberAction, RememberOptions,
-    RememberOutcome, check_memory_embedding,
+    RememberOutcome, check_memory_embedding, check_supersede_tenant, hand_over_key, key_held_by,
 };
 use storage_core::{Metric, StorageError};
 use uuid::Uuid;
@@ -140,21 +140,16 @@ pub(super) async fn remember(
 }
 
 /// Replaces `old_id` with a new memory: the old one becomes superseded (tier cold) and both link to each
-/// other. A replacement with the old memory's key in the same scope takes the key over.
+/// other. The old memory's key passes to a replacement of its scope (core's `hand_over_key`).
 pub(super) async fn supersede(
     db: &Db,
     tenant: &str,
     old_id: Uuid,
-    replacement: NewMemory,
+    mut replacement: NewMemory,
     context: &ChangeContext,
 ) -> Result<(Memory, Memory), StorageError> {
     replacement.validate()?;
-    if replacement.scope.tenant != tenant {
-        return Err(StorageError::invalid(
-            "scope.tenant",
-            format!("must be `{tenant}`, the tenant of the memory it supersedes"),
-        ));
-    }
+    check_supersede_tenant(tenant, &replacement)?;
     let err = db.err("supersede memory");
     let txn = db.begin_write().await.map_err(&err)?;
     if let Some(embedding) = &replacement.embedding {
@@ -165,28 +160,24 @@ pub(super) async fn supersede(
     if let Some(newer) = old.superseded_by {
         return Err(StorageError::Conflict { reason: format!("memory {old_id} is already superseded by {newer}") });
     }
+    let hand_over = hand_over_key(&old, &mut replacement);
+    if let Some(key) = replacement.key.as_deref().filter(|_| !hand_over)
+        && let Some(holder) = rows::by_key(&txn, &replacement.scope, key).await.map_err(&err)?
+    {
+        return Err(key_held_by(key, holder.memory.id));
+    }
     let at = now();
     let mut new = created(replacement, at);
     new.supersedes = Some(old.id);
-    let mut superseded = Memory {
+    let superseded = Memory {
         status: MemoryStatus::Superseded,
         tier: MemoryTier::Cold,
         superseded_by: Some(new.id),
+        key: if hand_over { None } else { old.key.clone() },
         version: old.version + 1,
         updated_at: at,
         ..old.clone()
     };
-    if let Some(key) = &new.key {
-        match rows::by_key(&txn, &new.scope, key).await.map_err(&err)? {
-            Some(holder) if holder.pk == pk => superseded.key = None,
-            Some(holder) => {
-                return Err(StorageError::Conflict {
-                    reason: format!("key `{key}` belongs to memory {} in this scope", holder.memory.id),
-                });
-            }
-            None => {}
-        }
-    }
     rows::update(&txn, pk, &superseded).await.map_err(&err)?;
     rows::insert(&txn, &new).await.map_err(&err)?;
     audit::append(&txn, AuditAction::StatusChanged, Some(&old), Some(&superseded), context, at).await.map_err(&err)?;

@@ -2,7 +2,8 @@
 
 use sea_orm::{ConnectionTrait, DbErr};
 use storage_core::memory::{
-    AuditAction, ChangeContext, Memory, check_memory_embedding, check_model_name, memory_space_change,
+    AuditAction, ChangeContext, Memory, SpaceReplacement, check_memory_embedding, check_model_name,
+    memory_space_change, stale_model_context, stale_under_model,
 };
 use storage_core::{Embedding, EmbeddingSpace, StorageError};
 use uuid::Uuid;
@@ -47,51 +48,67 @@ pub(super) async fn set(db: &Db, space: &EmbeddingSpace) -> Result<(), StorageEr
     txn.commit().await.map_err(&err)
 }
 
-/// Records `space` and marks every memory not embedded by its model stale, clearing embeddings whose
-/// length no longer fits. Returns how many were marked.
+/// Records `space` and changes the memories core's `SpaceReplacement` picks (stale; embedding cleared
+/// when the dimensions change), auditing each. Returns how many were changed.
 pub(super) async fn replace(db: &Db, space: &EmbeddingSpace) -> Result<u64, StorageError> {
     space.validate()?;
     let err = db.err("replace memory embedding space");
     let txn = db.begin_write().await.map_err(&err)?;
-    let recorded = load(&txn).await.map_err(&err)?;
-    let dimensions_change = recorded.as_ref().is_some_and(|r| r.dimensions != space.dimensions);
+    let replacement = SpaceReplacement::new(load(&txn).await.map_err(&err)?.as_ref(), space);
     store(&txn, space).await.map_err(&err)?;
-    // Without a model named, only a dimension change makes embeddings unusable.
-    let marked = txn
-        .execute_raw(stmt(
-            "UPDATE memories SET stale = 1, embedding = CASE WHEN ? THEN NULL ELSE embedding END
-             WHERE embedding_model IS NOT NULL AND (? OR (? IS NOT NULL AND embedding_model IS NOT ?))",
-            vec![
-                dimensions_change.into(),
-                dimensions_change.into(),
-                space.model.clone().into(),
-                space.model.clone().into(),
-            ],
-        ))
-        .await
-        .map_err(&err)?
-        .rows_affected();
+    let candidates = rows::select(&txn, "c.embedding IS NOT NULL", "ORDER BY c.id", vec![]).await.map_err(&err)?;
+    let context = replacement.context();
+    let mut changed = 0;
+    for StoredMemory { pk, memory } in candidates.iter().filter(|stored| replacement.changes(&stored.memory)) {
+        let mut marked = Memory { stale: true, ..memory.clone() };
+        if replacement.clear_embeddings {
+            marked.embedding = None;
+        }
+        mark(&txn, *pk, memory, marked, &context).await.map_err(&err)?;
+        changed += 1;
+    }
     txn.commit().await.map_err(&err)?;
-    Ok(marked)
+    Ok(changed)
 }
 
-/// Marks the tenant's memories embedded by another model than `current_model` stale; returns how many
-/// were newly marked.
+/// Marks the tenant's memories embedded by another model than `current_model` stale (core's
+/// `stale_under_model`), auditing each; returns how many were newly marked.
 pub(super) async fn mark_stale(db: &Db, tenant: &str, current_model: &str) -> Result<u64, StorageError> {
     check_model_name("model", current_model)?;
     let err = db.err("mark stale memories");
     let txn = db.begin_write().await.map_err(&err)?;
-    let marked = txn
-        .execute_raw(stmt(
-            "UPDATE memories SET stale = 1
-             WHERE tenant = ? AND stale = 0 AND embedding_model IS NOT NULL AND embedding_model != ?",
-            vec![tenant.into(), current_model.into()],
-        ))
-        .await
-        .map_err(&err)?
-        .rows_affected();
+    let candidates = rows::select(
+        &txn,
+        "c.tenant = ? AND c.stale = 0 AND c.embedding_model IS NOT NULL",
+        "ORDER BY c.id",
+        vec![tenant.into()],
+    )
+    .await
+    .map_err(&err)?;
+    let context = stale_model_context(current_model);
+    let mut changed = 0;
+    for StoredMemory { pk, memory } in
+        candidates.iter().filter(|stored| stale_under_model(&stored.memory, current_model))
+    {
+        mark(&txn, *pk, memory, Memory { stale: true, ..memory.clone() }, &context).await.map_err(&err)?;
+        changed += 1;
+    }
     txn.commit().await.map_err(&err)?;
-    Ok(marked)
+    Ok(changed)
+}
+
+/// Writes `new` (the memory at `pk`, changed by the store) with version + 1 and audits it as an update.
+async fn mark(
+    conn: &impl ConnectionTrait,
+    pk: i64,
+    old: &Memory,
+    new: Memory,
+    context: &ChangeContext,
+) -> Result<(), DbErr> {
+    let at = now();
+    let new = Memory { version: old.version + 1, updated_at: at, ..new };
+    rows::update(conn, pk, &new).await?;
+    audit::append(conn, AuditAction::Updated, Some(old), Some(&new), context, at).await
 }
 
 /// Up to `limit` stale memories of the tenant, oldest first.

@@ -28,8 +28,11 @@ pub trait MemoryStore: Send + Sync + fmt::Debug + 'static {
     /// (`DimensionMismatch` / `ModelMismatch`): use [`MemoryStore::replace_memory_embedding_space`].
     async fn set_memory_embedding_space(&self, space: &EmbeddingSpace) -> crate::Result<()>;
 
-    /// Switches to another embedding model: records `space`, marks every memory not embedded by
-    /// `space.model` stale (clearing their embeddings when the dimensions change) and returns how many.
+    /// Switches to another embedding model: records `space` and changes the memories
+    /// [`super::SpaceReplacement`] picks: when the dimensions change, every memory with an embedding loses it
+    /// and is stale; else every memory not yet stale embedded by another model than `space.model` becomes
+    /// stale (none when `space` names no model). Each change raises `version` and `updated_at` and is
+    /// audited as an update by [`super::SYSTEM_ACTOR`]. Returns how many memories it changed.
     /// Re-embed them with [`reembed_stale`] or remove them with [`MemoryStore::purge_stale`].
     async fn replace_memory_embedding_space(&self, space: &EmbeddingSpace) -> crate::Result<u64>;
 
@@ -57,6 +60,11 @@ pub trait MemoryStore: Send + Sync + fmt::Debug + 'static {
 
     /// Replaces `old_id` with a new memory: the old one becomes `superseded` (tier cold) with
     /// `superseded_by` set, the new one has `supersedes` set. Returns (old, new).
+    ///
+    /// The replacement must be of `tenant` ([`super::check_supersede_tenant`]). The old memory's key passes
+    /// to a replacement of the same scope that names no other key ([`super::hand_over_key`]), so
+    /// [`MemoryStore::get_memory_by_key`] then finds the replacement; a key another memory of the scope
+    /// holds is refused ([`super::key_held_by`]).
     async fn supersede(
         &self,
         tenant: &str,
@@ -83,8 +91,9 @@ pub trait MemoryStore: Send + Sync + fmt::Debug + 'static {
         context: &ChangeContext,
     ) -> crate::Result<u64>;
 
-    /// Marks the tenant's memories embedded by a model other than `current_model` stale; returns how many
-    /// were newly marked.
+    /// Marks the tenant's memories not yet stale embedded by a model other than `current_model` stale
+    /// ([`super::stale_under_model`]); each raises `version` and `updated_at` and is audited as an update by
+    /// [`super::SYSTEM_ACTOR`] ([`super::stale_model_context`]). Returns how many were newly marked.
     async fn mark_stale(&self, tenant: &str, current_model: &str) -> crate::Result<u64>;
 
     /// Up to `limit` (1 to [`crate::MAX_PAGE_LIMIT`]) stale memories of the tenant, oldest first.

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
-use storage_core::memory::{AuditAction, ChangeContext, ExpireMode, Memory, MemoryStatus};
+use storage_core::memory::{
+    AuditAction, ChangeContext, ExpireMode, Memory, MemoryStatus, SpaceReplacement, stale_model_context,
+};
 use storage_core::{Embedding, StorageError};
 use uuid::Uuid;
 
@@ -14,11 +16,6 @@ use super::space::{self, RowLock};
 use crate::failure::OpResult;
 use crate::ops::{Sql, pg_vector};
 use crate::rows::query_all;
-
-/// Who marks memories stale: the store itself, on a model change.
-fn system_context(reason: String) -> ChangeContext {
-    ChangeContext { actor: "brainstore".to_owned(), reason: Some(reason) }
-}
 
 fn missing(tenant: &str, id: Uuid) -> StorageError {
     StorageError::NotFound { what: format!("memory {id} in tenant `{tenant}`") }
@@ -162,39 +159,42 @@ pub(super) async fn mark_stale(
     let set = |sql: &mut Sql| {
         sql.push("stale = true");
     };
-    let context = system_context(format!("the current embedding model is `{current_model}`"));
+    let context = stale_model_context(current_model);
     let n = update_locked(&txn, &old, &set, AuditAction::Updated, &context, now).await?.len();
     txn.commit().await?;
     Ok(n as u64)
 }
 
-/// Marks every memory (of every tenant) stale that the new space's model did not embed; when the
-/// dimensions change, every embedding is cleared. Returns how many were marked.
+/// Changes every memory (of every tenant) that core's `SpaceReplacement::changes` picks: marks it stale,
+/// and clears its embedding when the dimensions change. Returns how many were changed.
 pub(super) async fn mark_for_new_space(
     txn: &DatabaseTransaction,
-    model: Option<&str>,
-    dimensions_change: bool,
+    replacement: &SpaceReplacement,
     now: DateTime<Utc>,
 ) -> OpResult<u64> {
+    let clear = replacement.clear_embeddings;
+    // `SpaceReplacement::changes` as SQL.
     let select = |sql: &mut Sql| {
         sql.push("m.embedding IS NOT NULL");
-        if !dimensions_change {
-            sql.push(" AND NOT m.stale AND m.embedding_model IS DISTINCT FROM ").bind(model.map(str::to_owned));
+        if !clear {
+            match &replacement.model {
+                Some(model) => {
+                    sql.push(" AND NOT m.stale AND m.embedding_model IS DISTINCT FROM ").bind(model.clone());
+                }
+                None => {
+                    sql.push(" AND FALSE");
+                }
+            }
         }
     };
     let old = lock_where(txn, &select).await?;
     let set = |sql: &mut Sql| {
         sql.push("stale = true");
-        if dimensions_change {
+        if clear {
             sql.push(", embedding = NULL");
         }
     };
-    let context = system_context(format!(
-        "the memory embedding space changed to model `{}`{}",
-        model.unwrap_or("unspecified"),
-        if dimensions_change { " with other dimensions" } else { "" }
-    ));
-    Ok(update_locked(txn, &old, &set, AuditAction::Updated, &context, now).await?.len() as u64)
+    Ok(update_locked(txn, &old, &set, AuditAction::Updated, &replacement.context(), now).await?.len() as u64)
 }
 
 /// Sets a memory's embedding and model and clears `stale`.

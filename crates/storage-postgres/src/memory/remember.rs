@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, Transact
 use storage_core::memory::merge::{merge_duplicate, replace_by_key};
 use storage_core::memory::{
     AuditAction, ChangeContext, Memory, MemoryStatus, MemoryTier, NewMemory, RememberAction, RememberOptions,
-    RememberOutcome, Scope,
+    RememberOutcome, Scope, check_supersede_tenant, hand_over_key, key_held_by,
 };
 use storage_core::{Embedding, Metric, StorageError};
 use uuid::Uuid;
@@ -184,7 +184,7 @@ pub(super) async fn remember(
 }
 
 /// Replaces `old_id` with `replacement`: the old memory becomes superseded (tier cold, `superseded_by`
-/// set, its key handed to the replacement when they share a scope), the new one records `supersedes`.
+/// set, its key handed to the replacement by core's `hand_over_key`), the new one records `supersedes`.
 pub(super) async fn supersede(
     db: &DatabaseConnection,
     language: &str,
@@ -194,9 +194,7 @@ pub(super) async fn supersede(
     context: &ChangeContext,
     now: DateTime<Utc>,
 ) -> OpResult<(Memory, Memory)> {
-    if replacement.scope.tenant != tenant {
-        return Err(StorageError::invalid("scope.tenant", "must be the tenant of the memory it supersedes").into());
-    }
+    check_supersede_tenant(tenant, &replacement)?;
     let txn = db.begin().await?;
     check_new_embedding(&txn, &replacement).await?;
     lock_scope(&txn, &replacement.scope).await?;
@@ -207,16 +205,17 @@ pub(super) async fn supersede(
         let newer = old.superseded_by.map(|id| format!(" by {id}")).unwrap_or_default();
         return Err(StorageError::Conflict { reason: format!("memory {old_id} is already superseded{newer}") }.into());
     }
-    let same_scope = replacement.scope == old.scope;
-    if same_scope && replacement.key.is_none() {
-        replacement.key.clone_from(&old.key);
+    let hand_over = hand_over_key(&old, &mut replacement);
+    if let Some(key) = replacement.key.as_deref().filter(|_| !hand_over)
+        && let Some(holder) = lock_by_key(&txn, &replacement.scope, key).await?
+    {
+        return Err(key_held_by(key, holder.id).into());
     }
-    let hand_over_key = same_scope && old.key.is_some() && old.key == replacement.key;
     let new_id = Uuid::now_v7();
     let mut sql = Sql::new();
     sql.push("UPDATE bs_memories AS m SET status = ").bind(MemoryStatus::Superseded.as_str()).push(", tier = ");
     sql.bind(MemoryTier::Cold.as_str()).push(", superseded_by = ").bind(new_id);
-    if hand_over_key {
+    if hand_over {
         sql.push(", key = NULL");
     }
     sql.push(", version = m.version + 1, updated_at = ").bind(now).push(" WHERE m.id = ").bind(old_id);

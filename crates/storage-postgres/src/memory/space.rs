@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use storage_core::memory::SpaceReplacement;
 use storage_core::{EmbeddingSpace, Metric};
 
 use super::change;
@@ -179,9 +180,9 @@ pub(super) async fn replace(
     layout.check_supported(pgvector)?;
     let txn = migration::locked(db).await?;
     let stored = read(&txn, RowLock::Update).await?;
-    let dimensions_change = stored.as_ref().is_none_or(|stored| stored.dimensions != space.dimensions);
-    let marked = change::mark_for_new_space(&txn, space.model.as_deref(), dimensions_change, now).await?;
-    if dimensions_change {
+    let replacement = SpaceReplacement::new(stored.as_ref(), space);
+    let marked = change::mark_for_new_space(&txn, &replacement, now).await?;
+    if replacement.clear_embeddings {
         type_column(&txn, layout, hnsw).await?;
     }
     record(&txn, space, now).await?;

@@ -7,8 +7,8 @@ use super::{MODEL, ctx, fresh, memory, opts};
 use crate::StorageError;
 use crate::embedding::EmbeddingSpace;
 use crate::memory::{
-    AuditAction, ExpireMode, ListMemories, MemoryStatus, MemoryTier, NewMemory, RecallRequest, RememberOptions, Scope,
-    reembed_stale,
+    AuditAction, ExpireMode, ListMemories, MemoryStatus, MemoryTier, NewMemory, RecallRequest, RememberOptions,
+    SYSTEM_ACTOR, Scope, reembed_stale,
 };
 use crate::testing::fixtures::{DIM, one_hot, vector};
 use crate::testing::{MemoryStoreFactory, TestResult};
@@ -55,6 +55,38 @@ pub async fn supersede_links_both_ways_and_hides_the_old_memory(factory: &dyn Me
         .err()
         .ok_or("superseding a missing memory")?;
     ensure!(matches!(err, StorageError::NotFound { .. }), "{err}");
+    Ok(())
+}
+
+pub async fn supersede_hands_the_key_over_and_refuses_alike(factory: &dyn MemoryStoreFactory) -> TestResult {
+    let store = fresh(factory, "memory_supersede_key").await?;
+    let scope = Scope::tenant("acme");
+    let v1 = store.remember(NewMemory::new(scope.clone(), "the deploy target is k8s").key("deploy"), &opts()).await?;
+    let (old, v2) = store.supersede("acme", v1.memory.id, memory("acme", "the deploy target is nomad"), &ctx()).await?;
+    ensure!(old.key.is_none() && v2.key.as_deref() == Some("deploy"), "the key passes on: {old:?} {v2:?}");
+    let by_key = store.get_memory_by_key(&scope, "deploy").await?.ok_or("the key finds nothing")?;
+    ensure!(by_key.id == v2.id, "the key finds the replacement: {by_key:?}");
+    ensure!(store.get_memory("acme", old.id).await?.ok_or("old")?.key.is_none(), "the old memory dropped it");
+
+    let (kept, v3) = store.supersede("acme", v2.id, memory("acme", "deploys go to fly").key("fly"), &ctx()).await?;
+    ensure!(kept.key.as_deref() == Some("deploy") && v3.key.as_deref() == Some("fly"), "{kept:?} {v3:?}");
+
+    let holder = store.remember(NewMemory::new(scope.clone(), "a held key").key("held"), &opts()).await?.memory;
+    let err = store
+        .supersede("acme", v3.id, memory("acme", "x").key("held"), &ctx())
+        .await
+        .err()
+        .ok_or("a key held by another memory was taken")?;
+    let expected = format!("conflict: key `held` belongs to memory {} in this scope", holder.id);
+    ensure!(matches!(err, StorageError::Conflict { .. }) && err.to_string() == expected, "{err}");
+    let err = store
+        .supersede("acme", v3.id, memory("other", "x"), &ctx())
+        .await
+        .err()
+        .ok_or("another tenant's replacement was accepted")?;
+    ensure!(err.to_string() == "scope.tenant: must be `acme`, the tenant of the memory it supersedes", "{err}");
+    let after = store.get_memory("acme", v3.id).await?.ok_or("v3")?;
+    ensure!(after.status == MemoryStatus::Active && after.version == v3.version, "nothing written: {after:?}");
     Ok(())
 }
 
@@ -159,6 +191,43 @@ pub async fn stale_models_are_marked_reembedded_or_purged(factory: &dyn MemorySt
         store.list_memories(&ListMemories::new(Scope::tenant("other"), 10)).await?.len() == 1,
         "other tenant untouched"
     );
+    Ok(())
+}
+
+pub async fn marking_stale_is_audited_and_counts_only_what_it_changes(factory: &dyn MemoryStoreFactory) -> TestResult {
+    let store = fresh(factory, "memory_stale_audit").await?;
+    let no_dedup = RememberOptions { dedup_threshold: None, context: ctx() };
+    let old = store.remember(memory("acme", "old a").embedding(one_hot(0), "old-model"), &no_dedup).await?.memory;
+    store.remember(memory("acme", "old b").embedding(one_hot(1), "old-model"), &no_dedup).await?;
+    let current = store.remember(memory("acme", "current").embedding(one_hot(2), MODEL), &no_dedup).await?.memory;
+    store.remember(memory("acme", "no embedding"), &no_dedup).await?;
+    ensure!(store.mark_stale("acme", MODEL).await? == 2, "two newly stale");
+    let marked = store.get_memory("acme", old.id).await?.ok_or("old")?;
+    ensure!(marked.stale && marked.version == 2 && marked.updated_at >= old.updated_at, "{marked:?}");
+    let history = store.history("acme", old.id).await?;
+    let last = history.last().ok_or("no history")?;
+    ensure!(
+        history.len() == 2
+            && last.action == AuditAction::Updated
+            && last.actor == SYSTEM_ACTOR
+            && last.reason.as_deref() == Some("the current embedding model is `one-hot-8`")
+            && last.new.as_ref() == Some(&marked),
+        "{history:?}"
+    );
+
+    let same_dims_no_model = EmbeddingSpace::new(DIM)?;
+    ensure!(store.replace_memory_embedding_space(&same_dims_no_model).await? == 0, "a space naming no model");
+    ensure!(store.history("acme", current.id).await?.len() == 1, "nothing audited when nothing changed");
+    let other_model = EmbeddingSpace::new(DIM)?.with_model("test", "other");
+    ensure!(store.replace_memory_embedding_space(&other_model).await? == 1, "only the memory not yet stale");
+    let entries = store.history("acme", current.id).await?;
+    let last = entries.last().ok_or("no history")?;
+    ensure!(entries.len() == 2 && last.actor == SYSTEM_ACTOR, "{entries:?}");
+    ensure!(last.reason.as_deref() == Some("the memory embedding space changed to model `other`"), "{:?}", last.reason);
+    let four = EmbeddingSpace::new(4)?.with_model("test", "four");
+    ensure!(store.replace_memory_embedding_space(&four).await? == 3, "every embedding is cleared");
+    let cleared = store.get_memory("acme", old.id).await?.ok_or("old")?;
+    ensure!(cleared.embedding.is_none() && cleared.stale && cleared.version == 3, "{cleared:?}");
     Ok(())
 }
 
