@@ -13,8 +13,7 @@ use crate::task::TaskStatus;
 pub struct SessionSummary {
     /// The session.
     pub session: Session,
-    /// From creation to completion (or to the last activity while not completed), in whole seconds, never
-    /// negative.
+    /// Whole seconds from creation to completion (or to the last activity while not completed), at least 0.
     pub duration_seconds: i64,
     /// Task counts per status name.
     pub tasks_by_status: BTreeMap<String, u64>,
