@@ -8,10 +8,13 @@ use storage_core::memory::{Memory, MemoryStatus, MemoryTier, Scope};
 use crate::failure::decode_error;
 use crate::ops::{Sql, embedding_from, metadata_from};
 
-/// Every column of a memory, from `bs_memories AS m`.
+/// Every column of a memory, from `bs_memories AS m`. The embedding is read as an untyped `vector`: replacing
+/// the memory space retypes the column (`vector(N)`), and PostgreSQL refuses to run a statement that a pooled
+/// connection prepared before the retyping when its result type changed ("cached plan must not change result
+/// type"); without the dimension in the result type, no retyping changes it.
 pub(super) const COLUMNS: &str = "m.id, m.tenant, m.agent_id, m.user_id, m.conversation_id, m.key, m.kind, \
      m.content, m.subject, m.tags, m.importance, m.confidence, m.pinned, m.source, m.status, m.tier, m.metadata, \
-     m.embedding, m.embedding_model, m.stale, m.version, m.superseded_by, m.supersedes, m.related, m.created_at, \
+     m.embedding::vector AS embedding, m.embedding_model, m.stale, m.version, m.superseded_by, m.supersedes, m.related, m.created_at, \
      m.updated_at, m.last_accessed_at, m.access_count, m.expires_at";
 
 /// Decodes one memory.

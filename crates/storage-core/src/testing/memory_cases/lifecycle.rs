@@ -228,6 +228,13 @@ pub async fn marking_stale_is_audited_and_counts_only_what_it_changes(factory: &
     ensure!(store.replace_memory_embedding_space(&four).await? == 3, "every embedding is cleared");
     let cleared = store.get_memory("acme", old.id).await?.ok_or("old")?;
     ensure!(cleared.embedding.is_none() && cleared.stale && cleared.version == 3, "{cleared:?}");
+    // Back to the first dimensions: statements a pooled connection prepared while the column had other
+    // dimensions must still run (PostgreSQL refuses a cached plan whose result type changed).
+    ensure!(store.replace_memory_embedding_space(&other_model).await? == 0, "no vector left to clear");
+    let back = store.remember(memory("acme", "back").embedding(one_hot(3), "other"), &no_dedup).await?.memory;
+    ensure!(store.get_memory("acme", back.id).await?.and_then(|m| m.embedding) == Some(one_hot(3)), "read back");
+    let hits = store.recall(&RecallRequest::new(Scope::tenant("acme")).embedding(one_hot(3))).await?;
+    ensure!(hits.first().map(|hit| hit.memory.id) == Some(back.id), "recalled in the space it returned to");
     Ok(())
 }
 
