@@ -7,6 +7,7 @@ use storage_core::StorageError;
 use storage_core::task::{ClaimRequest, EXPIRED_LEASE_ERROR, EnqueueOutcome, NewTask, Task, TaskStatus};
 use uuid::Uuid;
 
+use super::read;
 use super::row::{COLUMNS, decode, status_literal};
 use crate::failure::OpResult;
 use crate::ops::Sql;
@@ -16,24 +17,13 @@ fn missing_session(tenant: &str, session_id: &str) -> StorageError {
     StorageError::NotFound { what: format!("session `{session_id}` in tenant `{tenant}`") }
 }
 
-/// The tenant's task with `dedup_key`, if any.
-async fn by_dedup_key(conn: &impl ConnectionTrait, tenant: &str, dedup_key: &str) -> OpResult<Option<Task>> {
-    let mut sql = Sql::new();
-    sql.push("SELECT ").push(COLUMNS).push(" FROM bs_tasks AS t WHERE t.tenant = ").bind(tenant);
-    sql.push(" AND t.dedup_key = ").bind(dedup_key);
-    match conn.query_one_raw(sql.build()).await? {
-        Some(row) => Ok(Some(decode(&row)?)),
-        None => Ok(None),
-    }
-}
-
 /// Inserts a task, or returns the task with the same dedup key. The key is looked up before the session,
 /// so a repeated enqueue answers the existing task even when its session is gone (idempotence). A task of
 /// a session counts as the session's activity (and task count) in the same transaction.
 pub(super) async fn enqueue(db: &DatabaseConnection, task: NewTask, now: DateTime<Utc>) -> OpResult<EnqueueOutcome> {
     let txn = db.begin().await?;
     if let Some(key) = &task.dedup_key
-        && let Some(existing) = by_dedup_key(&txn, &task.tenant, key).await?
+        && let Some(existing) = read::find(&txn, &task.tenant, "t.dedup_key", key).await?
     {
         txn.commit().await?;
         return Ok(EnqueueOutcome { task: existing, created: false });
@@ -66,7 +56,7 @@ pub(super) async fn enqueue(db: &DatabaseConnection, task: NewTask, now: DateTim
         Some(row) => EnqueueOutcome { task: decode(&row)?, created: true },
         // Another enqueue with the same key committed after the lookup above.
         None => {
-            let existing = by_dedup_key(&txn, &task.tenant, task.dedup_key.as_deref().unwrap_or_default())
+            let existing = read::find(&txn, &task.tenant, "t.dedup_key", task.dedup_key.as_deref().unwrap_or_default())
                 .await?
                 .ok_or_else(|| {
                     StorageError::backend("enqueue", "the insert conflicted on the dedup key, yet no task has that key")

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 use storage_core::StorageError;
 use storage_core::task::{ListTasks, Task, TaskChange, TaskStatus, check_task_change};
 use uuid::Uuid;
@@ -14,9 +14,19 @@ use crate::ops::Sql;
 
 /// One task of the tenant.
 pub(super) async fn get<C: ConnectionTrait>(db: &C, tenant: &str, id: Uuid) -> OpResult<Option<Task>> {
+    find(db, tenant, "t.id", id).await
+}
+
+/// The tenant's task whose `column` (unique within a tenant: `t.id`, `t.dedup_key`) holds `value`.
+pub(super) async fn find<C: ConnectionTrait>(
+    db: &C,
+    tenant: &str,
+    column: &'static str,
+    value: impl Into<Value>,
+) -> OpResult<Option<Task>> {
     let mut sql = Sql::new();
     sql.push("SELECT ").push(COLUMNS).push(" FROM bs_tasks AS t WHERE t.tenant = ").bind(tenant);
-    sql.push(" AND t.id = ").bind(id);
+    sql.push(" AND ").push_trusted(column).push(" = ").bind(value);
     match db.query_one_raw(sql.build()).await? {
         Some(row) => Ok(Some(decode(&row)?)),
         None => Ok(None),
