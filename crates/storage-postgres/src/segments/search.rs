@@ -11,10 +11,11 @@
 use sea_orm::{ConnectionTrait, QueryResult, TryGetable, Value};
 use storage_core::fusion::normalize_by_max;
 use storage_core::session::{TextHit, TextSearch};
-use storage_core::{KeywordQuery, KeywordTerm, StorageError, TextLanguage};
+use storage_core::{KeywordQuery, KeywordTerm, StorageError};
 
 use crate::failure::{OpResult, decode_error};
 use crate::ops::Sql;
+use crate::ops::keyword_sql::text_language;
 
 /// At most this many contents are weighed per query, the most relevant first.
 const MAX_CANDIDATES: i64 = 10_000;
@@ -113,9 +114,7 @@ where
     Vec<T::Key>: Into<Value>,
     C: ConnectionTrait,
 {
-    let stop_words =
-        if language == TextLanguage::English.as_str() { TextLanguage::English } else { TextLanguage::Simple };
-    let Some(terms) = TermQuery::of(&request.keyword_query(stop_words)?) else {
+    let Some(terms) = TermQuery::of(&request.keyword_query(text_language(language))?) else {
         return Ok(Vec::new());
     };
     let found = matching::<T, C>(db, language, &terms, request).await?;
@@ -192,6 +191,8 @@ async fn matching<T: Segmented, C: ConnectionTrait>(
 
 #[cfg(test)]
 mod tests {
+    use storage_core::TextLanguage;
+
     use super::*;
 
     fn parse(text: &str, language: TextLanguage) -> Option<TermQuery> {
