@@ -108,11 +108,11 @@ pub(super) async fn get_artifact(
     find(&db.conn, tenant, session_id, id).await.map_err(db.err("get artifact"))
 }
 
-/// The artifacts of a session, newest first.
+/// The artifacts of a session, newest first, ties by id (as the trait documents).
 pub(super) async fn list(db: &Db, tenant: &str, session_id: &str) -> Result<Vec<Artifact>, StorageError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM artifacts a JOIN sessions s ON s.pk = a.session_pk \
-         WHERE s.tenant = ? AND s.id = ? ORDER BY a.created_at DESC, a.pk DESC"
+         WHERE s.tenant = ? AND s.id = ? ORDER BY a.created_at DESC, a.id"
     );
     query_all(&db.conn, &sql, vec![tenant.into(), session_id.into()], decode).await.map_err(db.err("list artifacts"))
 }

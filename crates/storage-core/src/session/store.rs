@@ -52,7 +52,7 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// One artifact.
     async fn get_artifact(&self, tenant: &str, session_id: &str, id: &str) -> crate::Result<Option<Artifact>>;
 
-    /// Artifacts of a session, newest first.
+    /// Artifacts of a session, newest first; artifacts created at the same instant in id order.
     async fn list_artifacts(&self, tenant: &str, session_id: &str) -> crate::Result<Vec<Artifact>>;
 
     /// Full-text search over artifact names and contents, in one session or the whole tenant.
