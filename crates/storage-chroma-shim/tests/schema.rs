@@ -1,4 +1,5 @@
-//! Memory, session and task schema: reversible migrations, CHECKs equal to core's enums, language rebuilds.
+//! Memory, session and task schema: reversible migrations, CHECKs equal to core's enums, language rebuilds,
+//! and the orders only rows written by hand can set up.
 
 use std::path::Path;
 
@@ -6,7 +7,8 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statemen
 use storage_chroma_shim::{DB_FILE_NAME, EmbeddedConfig, EmbeddedStore};
 use storage_core::memory::{MemoryStatus, MemoryStore, MemoryTier, NewMemory, RecallRequest, RememberOptions, Scope};
 use storage_core::session::{
-    AgentStatus, MessageRole, NewAgent, NewMessage, NewSession, SessionStatus, SessionStore, TextSearch,
+    AgentStatus, ListMessages, MessageRole, NewAgent, NewArtifact, NewMessage, NewSession, SessionStatus, SessionStore,
+    TextSearch,
 };
 use storage_core::task::{NewTask, TaskQueue, TaskStatus};
 use storage_core::{DocumentStore, Metadata, TextLanguage};
@@ -149,4 +151,67 @@ async fn changing_the_keyword_language_rebuilds_memory_and_message_indexes() {
     );
     assert!(simple.recall(&recall("deployment")).await.expect("recall").is_empty(), "no stemming");
     assert_eq!(simple.recall(&recall("deployments")).await.expect("recall").len(), 1, "exact word");
+}
+
+/// A session's messages as (seq, content), in the order listed.
+async fn positions(store: &EmbeddedStore, session: &str) -> Vec<(i64, String)> {
+    let messages = store.list_messages(&ListMessages::new("acme", session, 100)).await.expect("list");
+    messages.into_iter().map(|m| (m.seq, m.content)).collect()
+}
+
+#[tokio::test]
+async fn upgrading_numbers_each_sessions_messages_from_one_in_their_order() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("data");
+    let store = EmbeddedStore::open(EmbeddedConfig::new(&dir)).expect("config");
+    store.migrate_up(Some(10)).await.expect("the schema before per-session numbering");
+    let conn = raw(&dir).await;
+    for (pk, id) in [(1, "a"), (2, "b")] {
+        let session = format!(
+            "INSERT INTO sessions (pk, tenant, id, title, participants, status, metadata, created_at, \
+             last_activity_at) VALUES ({pk}, 'acme', '{id}', '', '[]', 'active', '{{}}', 0, 0)"
+        );
+        conn.execute_raw(sql(&session)).await.expect("session");
+    }
+    // Interleaved, so the store-wide row numbers of session b are 2 and 4.
+    for (session_pk, content) in [(1, "a one"), (2, "b one"), (1, "a two"), (2, "b two"), (1, "a three")] {
+        let message = format!(
+            "INSERT INTO messages (session_pk, id, role, content, format, metadata, created_at) \
+             VALUES ({session_pk}, '{content}', 'user', '{content}', 'text', '{{}}', 0)"
+        );
+        conn.execute_raw(sql(&message)).await.expect("message");
+    }
+    conn.close().await.expect("close");
+
+    store.migrate_up(None).await.expect("upgrade");
+    let numbered = |rows: &[(i64, &str)]| rows.iter().map(|(seq, text)| (*seq, text.to_string())).collect::<Vec<_>>();
+    assert_eq!(positions(&store, "a").await, numbered(&[(1, "a one"), (2, "a two"), (3, "a three")]));
+    assert_eq!(positions(&store, "b").await, numbered(&[(1, "b one"), (2, "b two")]));
+    let appended =
+        store.append_message("acme", "b", NewMessage::new(MessageRole::User, "b three")).await.expect("append");
+    assert_eq!(appended.message.seq, 3, "appending goes on from the session's last seq");
+    let after = store
+        .list_messages(&ListMessages { after_seq: Some(1), ..ListMessages::new("acme", "b", 100) })
+        .await
+        .expect("page");
+    assert_eq!(after.iter().map(|m| m.seq).collect::<Vec<_>>(), [2, 3], "after_seq counts within the session");
+}
+
+#[tokio::test]
+async fn artifacts_created_at_the_same_instant_are_listed_by_id() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("data");
+    let store = EmbeddedStore::open(EmbeddedConfig::new(&dir)).expect("config");
+    store.initialize().await.expect("initialize");
+    store.create_session(NewSession::new("acme").id("s")).await.expect("session");
+    for id in ["zeta", "alpha", "mid"] {
+        let artifact = NewArtifact { id: Some(id.into()), ..NewArtifact::new("note", id, id) };
+        store.put_artifact("acme", "s", artifact).await.expect("artifact");
+    }
+    // Only raw rows can share an instant: the store stamps each write with the clock.
+    let conn = raw(&dir).await;
+    conn.execute_raw(sql("UPDATE artifacts SET created_at = 1000")).await.expect("one instant");
+    conn.close().await.expect("close");
+    let listed = store.list_artifacts("acme", "s").await.expect("list");
+    assert_eq!(listed.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["alpha", "mid", "zeta"]);
 }

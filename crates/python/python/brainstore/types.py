@@ -192,7 +192,7 @@ class Session:
 
 @dataclasses.dataclass(frozen=True)
 class Message:
-    """A message of a session; ``seq`` orders a session's messages."""
+    """A message of a session; ``seq`` is its position there (1 for the first, then 2, 3, ...)."""
 
     session_id: str
     id: str

@@ -38,7 +38,7 @@ pub(super) const MIGRATION: Migration = Migration {
             UNIQUE (tenant, id)
         ) STRICT",
         "CREATE INDEX sessions_by_activity ON sessions (tenant, last_activity_at DESC, id)",
-        // pk is the message's position (`seq`): AUTOINCREMENT never reuses one.
+        // AUTOINCREMENT never reuses a pk (it was the message's `seq` until migration 11 numbered each session).
         "CREATE TABLE messages (
             pk INTEGER PRIMARY KEY AUTOINCREMENT,
             session_pk INTEGER NOT NULL REFERENCES sessions(pk) ON DELETE CASCADE,

@@ -36,6 +36,7 @@ mod m20261206_000007_index_embedded_chunks;
 mod m20261207_000008_stage_reembedding;
 mod m20261207_000009_collection_bm25_params;
 mod m20261207_000010_stage_memory_reembedding;
+mod m20261207_000011_number_messages_per_session;
 mod template;
 mod text_index;
 
@@ -69,6 +70,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     m20261207_000008_stage_reembedding::MIGRATION,
     m20261207_000009_collection_bm25_params::MIGRATION,
     m20261207_000010_stage_memory_reembedding::MIGRATION,
+    m20261207_000011_number_messages_per_session::MIGRATION,
 ];
 
 /// The FTS5 indexes migrations create with the store's tokenizer (chunks' per-collection indexes aside).

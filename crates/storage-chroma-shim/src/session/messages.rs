@@ -11,13 +11,13 @@ use crate::columns::{count_value, get, get_enum, get_json, get_time, json, micro
 use crate::db::{Db, query_all, query_one, stmt};
 
 /// A message with its session's id, on aliases `m` (messages) and `s` (sessions).
-const COLUMNS: &str = "m.pk, s.id AS session_id, m.id, m.role, m.content, m.format, m.metadata, m.created_at";
+const COLUMNS: &str = "m.seq, s.id AS session_id, m.id, m.role, m.content, m.format, m.metadata, m.created_at";
 
 fn decode(row: &QueryResult) -> Result<Message, DbErr> {
     Ok(Message {
         session_id: get(row, "session_id")?,
         id: get(row, "id")?,
-        seq: get(row, "pk")?,
+        seq: get(row, "seq")?,
         role: get_enum(row, "role")?,
         content: get(row, "content")?,
         format: get(row, "format")?,
@@ -50,11 +50,14 @@ pub(super) async fn append(
         return Ok(AppendOutcome { message: stored, created: false });
     }
     let at = now();
+    // The write transaction holds SQLite's write lock, so no other append can take the same `seq`.
     let row = txn
         .query_one_raw(stmt(
-            "INSERT INTO messages (session_pk, id, role, content, format, metadata, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING pk",
+            "INSERT INTO messages (session_pk, seq, id, role, content, format, metadata, created_at)
+             VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_pk = ?), ?, ?, ?, ?, ?, ?)
+             RETURNING pk, seq",
             vec![
+                session_pk.into(),
                 session_pk.into(),
                 id.clone().into(),
                 message.role.as_str().into(),
@@ -67,11 +70,12 @@ pub(super) async fn append(
         .await
         .map_err(&err)?
         .ok_or_else(|| err(DbErr::RecordNotInserted))?;
-    let seq: i64 = row.try_get_by_index(0).map_err(&err)?;
+    let pk: i64 = row.try_get_by_index(0).map_err(&err)?;
+    let seq: i64 = row.try_get_by_index(1).map_err(&err)?;
     // From the stored row: a transcript of many megabytes is not sent to SQLite twice.
     txn.execute_raw(stmt(
         "INSERT INTO message_fts (rowid, content) SELECT pk, content FROM messages WHERE pk = ?",
-        vec![seq.into()],
+        vec![pk.into()],
     ))
     .await
     .map_err(&err)?;
@@ -88,7 +92,7 @@ pub(super) async fn list(db: &Db, request: &ListMessages) -> Result<Vec<Message>
     let ListMessages { tenant, session_id, after_seq, limit } = request;
     let sql = format!(
         "SELECT {COLUMNS} FROM messages m JOIN sessions s ON s.pk = m.session_pk \
-         WHERE s.tenant = ? AND s.id = ? AND m.pk > ? ORDER BY m.pk LIMIT ?"
+         WHERE s.tenant = ? AND s.id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?"
     );
     let values: Vec<Value> = vec![
         tenant.as_str().into(),

@@ -310,7 +310,7 @@ pub struct Message {
     pub session_id: String,
     /// Id, unique within the session.
     pub id: String,
-    /// Position in the session, increasing in append order.
+    /// Position in the session: 1 for its first message, one more for each message after it.
     pub seq: i64,
     /// Author role.
     pub role: MessageRole,

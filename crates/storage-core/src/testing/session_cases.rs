@@ -95,7 +95,9 @@ pub async fn messages_append_in_order_and_idempotently(factory: &dyn SessionStor
     ensure!(unnamed.created && !unnamed.message.id.is_empty(), "generated id");
     let all = s.list_messages(&ListMessages::new("acme", "s", 100)).await?;
     ensure!(all.len() == 5, "five messages: {}", all.len());
-    ensure!(all.windows(2).all(|w| w[0].seq < w[1].seq), "seq increases");
+    let seqs: Vec<i64> = all.iter().map(|m| m.seq).collect();
+    ensure!(seqs == [1, 2, 3, 4, 5], "seq counts each session's messages from 1: {seqs:?}");
+    ensure!(replay.message.seq == 2, "the replay returns the stored seq: {replay:?}");
     let contents: Vec<&str> = all.iter().map(|m| m.content.as_str()).collect();
     ensure!(contents == ["message 0", "message 1", "message 2", "message 3", "no id"], "append order: {contents:?}");
     ensure!(
@@ -107,6 +109,11 @@ pub async fn messages_append_in_order_and_idempotently(factory: &dyn SessionStor
         s.list_messages(&ListMessages { after_seq: Some(all[1].seq), ..ListMessages::new("acme", "s", 2) }).await?;
     ensure!(after.iter().map(|m| m.id.as_str()).collect::<Vec<_>>() == ["m2", "m3"], "after seq, limited");
     ensure!(s.get_session("acme", "s").await?.map(|x| x.message_count) == Some(5), "the replay did not count");
+    s.create_session(NewSession::new("acme").id("other")).await?;
+    let other = s.append_message("acme", "other", NewMessage::new(MessageRole::User, "elsewhere")).await?;
+    ensure!(other.message.seq == 1, "another session counts from 1: {other:?}");
+    let next = s.append_message("acme", "s", NewMessage::new(MessageRole::User, "after the other")).await?;
+    ensure!(next.message.seq == 6, "a session's count is its own: {next:?}");
     let err = s
         .append_message("acme", "missing", NewMessage::new(MessageRole::User, "x"))
         .await
