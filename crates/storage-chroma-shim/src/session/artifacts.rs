@@ -123,6 +123,7 @@ pub(super) const SEARCHED: Searched<Artifact> = Searched {
     table: "artifacts",
     alias: "a",
     columns: COLUMNS,
+    key_in_session: "id",
     decode,
     operation: "search artifacts",
 };

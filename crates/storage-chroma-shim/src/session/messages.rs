@@ -109,6 +109,7 @@ pub(super) const SEARCHED: Searched<Message> = Searched {
     table: "messages",
     alias: "m",
     columns: COLUMNS,
+    key_in_session: "seq",
     decode,
     operation: "search messages",
 };

@@ -18,13 +18,15 @@ pub(super) struct Searched<T> {
     pub(super) alias: &'static str,
     /// What `decode` reads, on `alias` and `s` (the session).
     pub(super) columns: &'static str,
+    /// The row's key within its session, on `alias`: equal scores list by session id, then by this.
+    pub(super) key_in_session: &'static str,
     pub(super) decode: Decode<T>,
     /// For error messages.
     pub(super) operation: &'static str,
 }
 
 /// The rows matching a checked request's query (the document keyword syntax), best first, the best scoring
-/// 1; ties in storage order.
+/// 1; ties by session id, then by the key in the session, as PostgreSQL breaks them.
 pub(super) async fn search<T>(
     db: &Db,
     searched: &Searched<T>,
@@ -33,7 +35,7 @@ pub(super) async fn search<T>(
 ) -> Result<Vec<TextHit<T>>, StorageError> {
     let Some(expression) = match_expression(&request.keyword_query(language)?) else { return Ok(Vec::new()) };
     let TextSearch { tenant, session_id, limit, .. } = request;
-    let Searched { index, table, alias, columns, decode, operation } = searched;
+    let Searched { index, table, alias, columns, key_in_session, decode, operation } = searched;
     // FTS5's bm25() is lower-is-better; its negation is the relevance.
     let mut sql = format!(
         "SELECT {columns}, -bm25({index}) AS relevance FROM {index} \
@@ -45,7 +47,7 @@ pub(super) async fn search<T>(
         sql.push_str(" AND s.id = ?");
         values.push(session_id.as_str().into());
     }
-    sql.push_str(&format!(" ORDER BY relevance DESC, {alias}.pk LIMIT ?"));
+    sql.push_str(&format!(" ORDER BY relevance DESC, s.id, {alias}.{key_in_session} LIMIT ?"));
     values.push(count_value(*limit).into());
     let err = db.err(operation);
     let rows = db.conn.query_all_raw(stmt(&sql, values)).await.map_err(&err)?;

@@ -43,7 +43,8 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// Messages of a session in append order, after `after_seq` (exclusive), at most `limit`.
     async fn list_messages(&self, request: &ListMessages) -> crate::Result<Vec<Message>>;
 
-    /// Full-text search over messages of one session, or of every session of the tenant.
+    /// Full-text search over messages of one session, or of every session of the tenant; equal scores list
+    /// by session id, then `seq`.
     async fn search_messages(&self, request: &TextSearch) -> crate::Result<Vec<MessageHit>>;
 
     /// Stores an artifact, replacing one with the same session and id.
@@ -55,7 +56,8 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// Artifacts of a session, newest first; artifacts created at the same instant in id order.
     async fn list_artifacts(&self, tenant: &str, session_id: &str) -> crate::Result<Vec<Artifact>>;
 
-    /// Full-text search over artifact names and contents, in one session or the whole tenant.
+    /// Full-text search over artifact names and contents, in one session or the whole tenant; equal scores
+    /// list by session id, then artifact id.
     async fn search_artifacts(&self, request: &TextSearch) -> crate::Result<Vec<TextHit<Artifact>>>;
 
     /// Registers or updates an agent (status `available`, heartbeat now).

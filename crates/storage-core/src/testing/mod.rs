@@ -302,6 +302,7 @@ macro_rules! session_conformance_tests {
             every_write_under_a_session_updates_its_activity_and_counts,
             full_text_search_finds_messages_in_a_session_or_tenant,
             full_text_search_finds_a_word_in_a_multi_megabyte_transcript,
+            full_text_search_lists_equal_scores_by_session_then_position,
             artifacts_are_upserted_listed_and_searchable,
             agents_register_and_heartbeat,
             session_summary_reports_duration_and_task_counts,

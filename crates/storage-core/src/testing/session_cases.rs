@@ -178,6 +178,36 @@ pub async fn full_text_search_finds_messages_in_a_session_or_tenant(factory: &dy
     Ok(())
 }
 
+/// Equal texts score equally on both backends, so the tie order is the backends' own: written here in the
+/// order a store-wide row number would put last.
+pub async fn full_text_search_lists_equal_scores_by_session_then_position(
+    factory: &dyn SessionStoreFactory,
+) -> TestResult {
+    let stores = factory.fresh_session_store("session_search_ties").await;
+    let s = &stores.sessions;
+    for id in ["zulu", "alpha"] {
+        s.create_session(NewSession::new("acme").id(id)).await?;
+        for _ in 0..2 {
+            s.append_message("acme", id, NewMessage::new(MessageRole::User, "the release is blocked")).await?;
+        }
+        for artifact in ["z-note", "a-note"] {
+            let note =
+                NewArtifact { id: Some(artifact.into()), ..NewArtifact::new("note", "status", "release blocked") };
+            s.put_artifact("acme", id, note).await?;
+        }
+    }
+    let messages = s.search_messages(&TextSearch::new("acme", "release", 10)).await?;
+    let order: Vec<(&str, i64)> = messages.iter().map(|h| (h.item.session_id.as_str(), h.item.seq)).collect();
+    ensure!(order == [("alpha", 1), ("alpha", 2), ("zulu", 1), ("zulu", 2)], "messages: {order:?}");
+    let artifacts = s.search_artifacts(&TextSearch::new("acme", "release", 10)).await?;
+    let order: Vec<(&str, &str)> = artifacts.iter().map(|h| (h.item.session_id.as_str(), h.item.id.as_str())).collect();
+    ensure!(
+        order == [("alpha", "a-note"), ("alpha", "z-note"), ("zulu", "a-note"), ("zulu", "z-note")],
+        "artifacts: {order:?}"
+    );
+    Ok(())
+}
+
 pub async fn full_text_search_finds_a_word_in_a_multi_megabyte_transcript(
     factory: &dyn SessionStoreFactory,
 ) -> TestResult {
