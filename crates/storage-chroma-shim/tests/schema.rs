@@ -1,7 +1,7 @@
 //! Memory, session and task schema: reversible migrations, CHECKs equal to core's enums, language rebuilds,
 //! and the orders only rows written by hand can set up.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use storage_chroma_shim::{DB_FILE_NAME, EmbeddedConfig, EmbeddedStore};
@@ -67,6 +67,15 @@ async fn each_down_migration_restores_the_schema_before_it() {
     assert_eq!(schema(&temp.path().join("full")).await, full, "up again restores every object");
 }
 
+/// An initialized store in `parent/data`, holding session `s` of tenant `acme`.
+async fn store_with_a_session(parent: &Path) -> (PathBuf, EmbeddedStore) {
+    let dir = parent.join("data");
+    let store = EmbeddedStore::open(EmbeddedConfig::new(&dir)).expect("config");
+    store.initialize().await.expect("initialize");
+    store.create_session(NewSession::new("acme").id("s")).await.expect("session");
+    (dir, store)
+}
+
 /// Whether `statement` is accepted by the schema.
 async fn accepted(conn: &DatabaseConnection, statement: String) -> bool {
     conn.execute_raw(sql(&statement)).await.is_ok()
@@ -75,10 +84,7 @@ async fn accepted(conn: &DatabaseConnection, statement: String) -> bool {
 #[tokio::test]
 async fn checks_accept_exactly_the_values_core_writes() {
     let temp = tempfile::tempdir().expect("temp dir");
-    let dir = temp.path().join("data");
-    let store = EmbeddedStore::open(EmbeddedConfig::new(&dir)).expect("config");
-    store.initialize().await.expect("initialize");
-    store.create_session(NewSession::new("acme").id("s")).await.expect("session");
+    let (dir, store) = store_with_a_session(temp.path()).await;
     store.append_message("acme", "s", NewMessage::new(MessageRole::User, "hi")).await.expect("message");
     store.enqueue(NewTask::new("acme", "work")).await.expect("task");
     store.remember(NewMemory::new(Scope::tenant("acme"), "a fact"), &RememberOptions::default()).await.expect("memory");
@@ -200,10 +206,7 @@ async fn upgrading_numbers_each_sessions_messages_from_one_in_their_order() {
 #[tokio::test]
 async fn artifacts_created_at_the_same_instant_are_listed_by_id() {
     let temp = tempfile::tempdir().expect("temp dir");
-    let dir = temp.path().join("data");
-    let store = EmbeddedStore::open(EmbeddedConfig::new(&dir)).expect("config");
-    store.initialize().await.expect("initialize");
-    store.create_session(NewSession::new("acme").id("s")).await.expect("session");
+    let (dir, store) = store_with_a_session(temp.path()).await;
     for id in ["zeta", "alpha", "mid"] {
         let artifact = NewArtifact { id: Some(id.into()), ..NewArtifact::new("note", id, id) };
         store.put_artifact("acme", "s", artifact).await.expect("artifact");
