@@ -8,8 +8,10 @@ frozen dataclasses whose fields are those of the Rust records (timestamps as awa
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, TypedDict, TypeVar, Union
 
@@ -259,28 +261,55 @@ def _parse_datetime(text: str) -> datetime:
     return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
 
 
-def _convert(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
+Converter = Callable[[Any], Any]
+"""Turns a field's JSON value into the field's Python value (never called with ``None``)."""
+
+
+@functools.cache
+def _converter(hint: Any) -> Converter | None:
+    """How a field of type ``hint`` is converted, or ``None`` when its JSON value is already its value.
+
+    Worked out once per type, not per record: a recall returns records whose embeddings are hundreds of
+    floats, and walking each of them through the type hints cost milliseconds per call.
+    """
     origin = typing.get_origin(hint)
     if origin in (Union, types.UnionType):
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _convert(options[0], value) if len(options) == 1 else value
+        return _converter(options[0]) if len(options) == 1 else None
     if hint is datetime:
-        return _parse_datetime(value)
+        return _parse_datetime
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return from_record(hint, value)
+        return functools.partial(from_record, hint)
     if origin is list:
         (item_hint,) = typing.get_args(hint)
-        return [_convert(item_hint, item) for item in value]
-    return value
+        item = _converter(item_hint)
+        if item is None:
+            return None
+        return lambda values: [None if value is None else item(value) for value in values]
+    return None
+
+
+_FIELD_CONVERTERS: dict[type, dict[str, Converter | None]] = {}
+
+
+def _field_converters(cls: type) -> dict[str, Converter | None]:
+    converters = _FIELD_CONVERTERS.get(cls)
+    if converters is None:
+        # Two threads may both work it out the first time; they store the same answer.
+        hints = typing.get_type_hints(cls)
+        converters = {field.name: _converter(hints[field.name]) for field in dataclasses.fields(cls)}
+        _FIELD_CONVERTERS[cls] = converters
+    return converters
 
 
 def from_record(cls: type[T], record: dict[str, Any]) -> T:
     """Builds the dataclass ``cls`` from a record's JSON form, as the native module returns it."""
-    hints = typing.get_type_hints(cls)
-    known = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    values = {name: _convert(hints[name], value) for name, value in record.items() if name in known}
+    converters = _field_converters(cls)
+    values = {}
+    for name, value in record.items():
+        if name in converters:
+            convert = converters[name]
+            values[name] = value if convert is None or value is None else convert(value)
     return cls(**values)
 
 
