@@ -2,6 +2,8 @@
 
 `load(out)` reads the corpus, queries and exact answers bench_embedded wrote; `ingest` upserts the rows in
 batches with their vectors; `measure` times one query per call, with recall@10 against the exact answers.
+`memory_workload` turns the first rows into agent memories of a few users and the queries into recalls of
+one user's memories, for the memory recall part of `bench python`.
 """
 
 import json
@@ -40,14 +42,20 @@ def percentiles(samples):
     return pick(0.5), pick(0.95)
 
 
-def measure(queries, call, truth_key=None):
+def chroma_ids(result):
+    """The ids of a Chroma-shaped answer to one query."""
+    return result["ids"][0]
+
+
+def measure(queries, call, truth_key=None, ids_of=chroma_ids):
+    """Times call(idx, query) once per query; ids_of(answer) gives the answer's ids, outside the timing."""
     samples, recall = [], []
     for idx, query in enumerate(queries):
         started = time.perf_counter()
         result = call(idx, query)
         samples.append(time.perf_counter() - started)
         if truth_key:
-            got = set(result["ids"][0])
+            got = set(ids_of(result))
             exact = query[truth_key]
             recall.append(len(got & set(exact)) / max(len(exact), 1))
     p50, p95 = percentiles(samples)
@@ -66,3 +74,39 @@ def queries_of(collection, query_vectors):
             "exact_filtered",
         ),
     }
+
+
+# The memory recall workload: every memory belongs to tenant MEMORY_TENANT and one of MEMORY_USERS users.
+MEMORY_TENANT = "bench"
+MEMORY_USERS = 10
+
+
+def user_of(category):
+    """The user of a row or query: its category number (`catNN`, 100 of them) modulo MEMORY_USERS."""
+    return f"user{int(category[3:]) % MEMORY_USERS:02}"
+
+
+def memory_workload(docs, vectors, queries, query_vectors, cap):
+    """The first `cap` rows as memories, their vectors, and one recall per query.
+
+    A memory is a dict of its row's `id` and `text` and `metadata` {"tenant", "user"} (the user from the row's
+    category). A recall is a dict of the `user` its query's category gives, the query's `word`, and `exact`: the
+    ids of that user's 10 memories most similar to the query vector (cosine, ties by id), what recall@10 counts.
+    """
+    count = min(cap, len(docs))
+    memories = []
+    for d in docs[:count]:
+        metadata = {"tenant": MEMORY_TENANT, "user": user_of(d["metadata"]["category"])}
+        memories.append({"id": d["id"], "text": d["text"], "metadata": metadata})
+    memory_vectors = vectors[:count]
+    users = np.array([m["metadata"]["user"] for m in memories])
+    ids = np.array([m["id"] for m in memories])
+    norms = np.linalg.norm(memory_vectors, axis=1)
+    recalls = []
+    for query, vector in zip(queries, query_vectors):
+        user = user_of(query["category"])
+        mine = np.flatnonzero(users == user)
+        scores = (memory_vectors[mine] @ vector) / (norms[mine] * np.linalg.norm(vector))
+        best = np.lexsort((ids[mine], -scores))[:10]
+        recalls.append({"user": user, "word": query["word"], "exact": ids[mine][best].tolist()})
+    return memories, memory_vectors, recalls

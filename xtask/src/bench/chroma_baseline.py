@@ -1,7 +1,8 @@
 """chromadb's persistent client on the corpus bench_embedded wrote: ingest, vector, keyword, filtered.
 
-Usage: python chroma_baseline.py OUT_DIR [BATCH]; prints one JSON object on stdout. The workload is
-bench_workload.py's, shared with the brainstore Python side.
+Usage: python chroma_baseline.py OUT_DIR [BATCH [MEMORIES]]; prints one JSON object on stdout. The workload is
+bench_workload.py's, shared with the brainstore Python side. With MEMORIES, also the memory recall workload on
+the first MEMORIES rows: what an agent project does with chromadb in place of brainstore's memory recall.
 """
 import json
 import resource
@@ -13,9 +14,34 @@ import chromadb
 import bench_workload as workload
 
 
+def recall_memories(out, docs, vectors, queries, query_vectors, batch, cap):
+    """Memories as a collection with {"tenant", "user"} metadata, added in batches; a recall is a query of the
+    query vector restricted to the tenant and the user."""
+    memories, memory_vectors, recalls = workload.memory_workload(docs, vectors, queries, query_vectors, cap)
+    path = f"{out}/chroma-memories"
+    shutil.rmtree(path, ignore_errors=True)
+    client = chromadb.PersistentClient(path=path, settings=chromadb.Settings(anonymized_telemetry=False))
+    collection = client.create_collection("memories", metadata={"hnsw:space": "cosine"})
+    batch = min(batch, client.get_max_batch_size())
+    per_sec = workload.ingest(collection.add, memories, memory_vectors, batch)
+
+    def recall(i, r):
+        scope = {"$and": [{"tenant": workload.MEMORY_TENANT}, {"user": r["user"]}]}
+        return collection.query(query_embeddings=query_vectors[i:i + 1], n_results=10, where=scope)
+
+    recall(0, recalls[0])
+    return {
+        "memories": len(memories),
+        "batch": batch,
+        "load_per_sec": per_sec,
+        "vector": workload.measure(recalls, recall, "exact"),
+    }
+
+
 def main():
     out = sys.argv[1]
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
+    memories = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     _, docs, vectors, queries, query_vectors = workload.load(out)
 
     path = f"{out}/chroma-data"
@@ -28,13 +54,18 @@ def main():
     collection.query(query_embeddings=query_vectors[:1], n_results=10)
     results = {name: workload.measure(queries, call, truth) for name, (call, truth) in
                workload.queries_of(collection, query_vectors).items()}
-    print(json.dumps({
+    # Taken before the memory part, so the figure is the same workload's with or without it.
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    figures = {
         "backend": "chromadb-" + chromadb.__version__,
         "batch": batch,
         "ingest_rows_per_sec": rows_per_sec,
         **results,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-    }))
+        "peak_rss_mb": peak_rss_mb,
+    }
+    if memories:
+        figures["memories"] = recall_memories(out, docs, vectors, queries, query_vectors, batch, memories)
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     eprintln!("bench embedded: writing the corpus ({} rows) and exact answers", args.rows);
     run_embedded(&common, &["--prepare"])?;
 
-    let baseline = measure_chromadb(&out, args.batch, "chroma.json")?;
+    let baseline = measure_chromadb(&out, args.batch, 0, "chroma.json")?;
 
     eprintln!("bench embedded: measuring brainstore");
     run_embedded(&common, &["--baseline", &baseline.display().to_string()])?;
@@ -33,8 +33,9 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
 }
 
 /// Measures chromadb's persistent client on the corpus in `out` (creating the bench venv on first use) and
-/// writes its figures to `out/<result>`, which it returns.
-pub(super) fn measure_chromadb(out: &Path, batch: usize, result: &str) -> crate::Result<PathBuf> {
+/// writes its figures to `out/<result>`, which it returns. `memories` > 0 adds the memory recall workload on
+/// at most that many rows.
+pub(super) fn measure_chromadb(out: &Path, batch: usize, memories: usize, result: &str) -> crate::Result<PathBuf> {
     let python = ensure_chromadb(out)?;
     std::fs::write(out.join("bench_workload.py"), BENCH_WORKLOAD)?;
     let script = out.join("chroma_baseline.py");
@@ -44,6 +45,7 @@ pub(super) fn measure_chromadb(out: &Path, batch: usize, result: &str) -> crate:
         .arg(&script)
         .arg(out)
         .arg(batch.to_string())
+        .arg(memories.to_string())
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;

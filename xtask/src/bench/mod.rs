@@ -39,7 +39,8 @@ pub(crate) enum BenchTarget {
     Embedded,
     /// Peak RSS of `brainstore ingest` on a 1,000,000-line file (the other flags do not apply).
     IngestMemory,
-    /// The `brainstore` Python package beside chromadb's `PersistentClient`, in process, on the same rows.
+    /// The `brainstore` Python package beside chromadb's `PersistentClient`, in process, on the same rows; then
+    /// memory recall (at most 10,000 memories) beside a chromadb collection queried with `where` user.
     Python,
     /// The PostgreSQL backend side by side with `psql \copy` and `pgbench` on the same rows and server.
     Pg,
