@@ -168,7 +168,8 @@ class Memories(MemoryCalls, _Runner):
     ) -> RememberOutcome:
         """Stores a memory. An existing ``key`` in the scope is updated in place; with an embedding, an active
         memory of the same scope and kind at least ``dedup_threshold`` similar is updated instead of
-        duplicated (``None`` turns dedup off). ``scope`` is a :class:`Scope` or a tenant name."""
+        duplicated (``None`` turns dedup off). ``scope`` is a :class:`Scope` or a tenant name; an ``embedding``
+        given by the caller needs the ``embedding_model`` that made it."""
         return self._run(self._remember(**arguments(locals())))
 
     def recall(
