@@ -14,15 +14,19 @@ import chromadb
 import bench_workload as workload
 
 
+def fresh_collection(path, name, batch):
+    """A new collection in a new persistent client at `path`, and the largest batch up to `batch` it takes."""
+    shutil.rmtree(path, ignore_errors=True)
+    client = chromadb.PersistentClient(path=path, settings=chromadb.Settings(anonymized_telemetry=False))
+    collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
+    return collection, min(batch, client.get_max_batch_size())
+
+
 def recall_memories(out, docs, vectors, queries, query_vectors, batch, cap):
     """Memories as a collection with {"tenant", "user"} metadata, added in batches; a recall is a query of the
     query vector restricted to the tenant and the user."""
     memories, memory_vectors, recalls = workload.memory_workload(docs, vectors, queries, query_vectors, cap)
-    path = f"{out}/chroma-memories"
-    shutil.rmtree(path, ignore_errors=True)
-    client = chromadb.PersistentClient(path=path, settings=chromadb.Settings(anonymized_telemetry=False))
-    collection = client.create_collection("memories", metadata={"hnsw:space": "cosine"})
-    batch = min(batch, client.get_max_batch_size())
+    collection, batch = fresh_collection(f"{out}/chroma-memories", "memories", batch)
     per_sec = workload.ingest(collection.add, memories, memory_vectors, batch)
 
     def recall(i, r):
@@ -44,11 +48,7 @@ def main():
     memories = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     _, docs, vectors, queries, query_vectors = workload.load(out)
 
-    path = f"{out}/chroma-data"
-    shutil.rmtree(path, ignore_errors=True)
-    client = chromadb.PersistentClient(path=path, settings=chromadb.Settings(anonymized_telemetry=False))
-    collection = client.create_collection("bench", metadata={"hnsw:space": "cosine"})
-    batch = min(batch, client.get_max_batch_size())
+    collection, batch = fresh_collection(f"{out}/chroma-data", "bench", batch)
     rows_per_sec = workload.ingest(collection.add, docs, vectors, batch)
 
     collection.query(query_embeddings=query_vectors[:1], n_results=10)
