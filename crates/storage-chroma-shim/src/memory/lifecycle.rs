@@ -60,7 +60,7 @@ pub(super) async fn set_status(
     }
     let at = now();
     let new = Memory { status, version: old.version + 1, updated_at: at, ..old.clone() };
-    rows::update(&txn, pk, &new).await.map_err(&err)?;
+    rows::update(&txn, pk, &old, &new).await.map_err(&err)?;
     audit::append(&txn, AuditAction::StatusChanged, Some(&old), Some(&new), context, at).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;
     Ok(new)
@@ -110,7 +110,7 @@ pub(super) async fn expire(
                     updated_at: changed_at,
                     ..old.clone()
                 };
-                rows::update(&txn, *pk, &new).await.map_err(&err)?;
+                rows::update(&txn, *pk, old, &new).await.map_err(&err)?;
                 audit::append(&txn, AuditAction::StatusChanged, Some(old), Some(&new), context, changed_at)
                     .await
                     .map_err(&err)?;

@@ -118,12 +118,12 @@ pub(super) async fn remember(
     };
     let outcome = if let Some(StoredMemory { pk, memory: old }) = keyed {
         let memory = replace_by_key(&old, &new, at);
-        rows::update(&txn, pk, &memory).await.map_err(&err)?;
+        rows::update(&txn, pk, &old, &memory).await.map_err(&err)?;
         audit::append(&txn, AuditAction::Updated, Some(&old), Some(&memory), context, at).await.map_err(&err)?;
         RememberOutcome { memory, action: RememberAction::UpdatedByKey }
     } else if let Some((StoredMemory { pk, memory: old }, similarity)) = similar {
         let memory = merge_duplicate(&old, &new, at)?;
-        rows::update(&txn, pk, &memory).await.map_err(&err)?;
+        rows::update(&txn, pk, &old, &memory).await.map_err(&err)?;
         audit::append(&txn, AuditAction::Updated, Some(&old), Some(&memory), context, at).await.map_err(&err)?;
         RememberOutcome { memory, action: RememberAction::Deduplicated { similarity } }
     } else {
@@ -178,7 +178,7 @@ pub(super) async fn supersede(
         updated_at: at,
         ..old.clone()
     };
-    rows::update(&txn, pk, &superseded).await.map_err(&err)?;
+    rows::update(&txn, pk, &old, &superseded).await.map_err(&err)?;
     rows::insert(&txn, &new).await.map_err(&err)?;
     audit::append(&txn, AuditAction::StatusChanged, Some(&old), Some(&superseded), context, at).await.map_err(&err)?;
     audit::append(&txn, AuditAction::Created, None, Some(&new), context, new.created_at).await.map_err(&err)?;

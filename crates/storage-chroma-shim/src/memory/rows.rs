@@ -152,13 +152,18 @@ pub(super) async fn insert(conn: &impl ConnectionTrait, memory: &Memory) -> Resu
     Ok(pk)
 }
 
-/// Rewrites every column of the memory at `pk`, its metadata rows and its keyword entry.
-pub(super) async fn update(conn: &impl ConnectionTrait, pk: i64, memory: &Memory) -> Result<(), DbErr> {
+/// Rewrites every column of the memory at `pk` (stored as `old`) with `memory`, and its metadata rows and
+/// keyword entry when what they hold changed: marking 10,000 memories stale re-tokenized every content for
+/// nothing and took 6 s.
+pub(super) async fn update(conn: &impl ConnectionTrait, pk: i64, old: &Memory, memory: &Memory) -> Result<(), DbErr> {
     let assignments: Vec<String> = WRITE_COLUMNS.iter().map(|column| format!("{column} = ?")).collect();
     let sql = format!("UPDATE memories SET {} WHERE pk = ?", assignments.join(", "));
     let mut values = values(memory)?;
     values.push(pk.into());
     conn.execute_raw(stmt(&sql, values)).await?;
+    if old.content == memory.content && old.tags == memory.tags && old.metadata == memory.metadata {
+        return Ok(());
+    }
     delete_side_rows(conn, pk).await?;
     write_side_rows(conn, pk, memory).await
 }

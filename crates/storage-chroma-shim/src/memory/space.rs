@@ -107,7 +107,7 @@ async fn mark(
 ) -> Result<(), DbErr> {
     let at = now();
     let new = Memory { version: old.version + 1, updated_at: at, ..new };
-    rows::update(conn, pk, &new).await?;
+    rows::update(conn, pk, old, &new).await?;
     audit::append(conn, AuditAction::Updated, Some(old), Some(&new), context, at).await
 }
 
@@ -148,7 +148,7 @@ pub(super) async fn update_embedding(
         updated_at: at,
         ..old.clone()
     };
-    rows::update(&txn, pk, &new).await.map_err(&err)?;
+    rows::update(&txn, pk, &old, &new).await.map_err(&err)?;
     audit::append(&txn, AuditAction::Updated, Some(&old), Some(&new), context, at).await.map_err(&err)?;
     txn.commit().await.map_err(&err)?;
     Ok(new)

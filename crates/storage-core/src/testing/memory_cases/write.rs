@@ -100,10 +100,10 @@ pub async fn tenants_never_see_each_others_memories(factory: &dyn MemoryStoreFac
 pub async fn remembering_an_existing_key_updates_in_place(factory: &dyn MemoryStoreFactory) -> TestResult {
     let store = fresh(factory, "memory_key_upsert").await?;
     let scope = Scope::tenant("acme").user("u1");
-    let first =
-        store.remember(NewMemory::new(scope.clone(), "likes tea").key("drink").kind("preference"), &opts()).await?;
-    let second =
-        store.remember(NewMemory::new(scope.clone(), "likes coffee").key("drink").kind("preference"), &opts()).await?;
+    let first = NewMemory { metadata: meta(json!({"cup": "small"})), ..NewMemory::new(scope.clone(), "likes tea") };
+    let first = store.remember(first.key("drink").kind("preference"), &opts()).await?;
+    let second = NewMemory { metadata: meta(json!({"cup": "large"})), ..NewMemory::new(scope.clone(), "likes coffee") };
+    let second = store.remember(second.key("drink").kind("preference"), &opts()).await?;
     ensure!(second.action == RememberAction::UpdatedByKey, "{:?}", second.action);
     ensure!(second.memory.id == first.memory.id && second.memory.version == 2, "{:?}", second.memory);
     ensure!(
@@ -128,6 +128,19 @@ pub async fn remembering_an_existing_key_updates_in_place(factory: &dyn MemorySt
         history.iter().all(|e| e.actor == "conformance" && e.reason.as_deref() == Some("testing")),
         "actor and reason"
     );
+    // The keyword index and the metadata filter follow the new content, also after a change that keeps it.
+    store.archive("acme", first.memory.id, &ctx()).await?;
+    let recall = |text: &str, cup: &str| -> crate::Result<RecallRequest> {
+        Ok(RecallRequest {
+            statuses: vec![MemoryStatus::Archived],
+            filter: Some(Filter::from_json(&json!({"cup": cup}))?),
+            ..RecallRequest::new(scope.clone()).text(text)
+        })
+    };
+    let found = |hits: &[crate::memory::RecallHit]| hits.iter().map(|h| h.memory.id).collect::<Vec<_>>();
+    ensure!(found(&store.recall(&recall("coffee", "large")?).await?) == [first.memory.id], "the new content");
+    ensure!(store.recall(&recall("tea", "large")?).await?.is_empty(), "the old content is not indexed");
+    ensure!(store.recall(&recall("coffee", "small")?).await?.is_empty(), "the old metadata is not indexed");
     Ok(())
 }
 
