@@ -129,7 +129,7 @@ class Collection(CollectionCalls, _Runner):
 
     def embed(self, texts: Sequence[str]) -> builtins.list[Embedding]:
         """The vectors the collection's embedding provider gives ``texts``, as ``upsert`` would store them; a
-        collection without a provider raises ``InvalidInput``."""
+        collection without a provider raises ``IncompatibleState`` (``kind="not_initialized"``)."""
         return self._run(self._embed(texts))
 
     def delete_all(self) -> int:

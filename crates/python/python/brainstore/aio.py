@@ -131,7 +131,7 @@ class AsyncCollection(CollectionCalls, _Runner):
 
     async def embed(self, texts: Sequence[str]) -> builtins.list[Embedding]:
         """The vectors the collection's embedding provider gives ``texts``, as ``upsert`` would store them; a
-        collection without a provider raises ``InvalidInput``."""
+        collection without a provider raises ``IncompatibleState`` (``kind="not_initialized"``)."""
         return await self._arun(self._embed(texts))
 
     async def delete_all(self) -> int:

@@ -106,7 +106,7 @@ impl IterativeScan {
     }
 }
 
-/// Settings of the PostgreSQL backend (`storage.postgres` in the config file). Unknown keys are refused.
+/// Settings of the PostgreSQL backend (the `postgres:` section of the config file). Unknown keys are refused.
 ///
 /// `Debug` shows the password as `<redacted>`; `Serialize` leaves it out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
