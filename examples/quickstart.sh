@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 
 # Under target/ so the demo store is never committed (target/ is ignored) and `cargo clean` removes it.
 data_dir="${BRAINSTORE_DEMO_DIR:-target/brainstore-demo}"
+# brainstore warns about BRAINSTORE_* variables that are not its settings; this one is the script's own.
+unset BRAINSTORE_DEMO_DIR
 cargo build --release --quiet -p cli
 if [ -z "${BRAINSTORE__EMBEDDING__MODEL_PATH:-}" ]; then
     BRAINSTORE__EMBEDDING__MODEL_PATH="$(cargo xtask model path | tail -n 1)"

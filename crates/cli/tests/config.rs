@@ -142,6 +142,22 @@ fn unknown_keys_are_errors_naming_the_key() {
 }
 
 #[test]
+fn a_misspelt_variable_is_ignored_with_a_warning_naming_every_alias() {
+    let mut store = bare();
+    store.set_env("BRAINSTORE_TOP_K", "3");
+    store
+        .run(&["config", "show"])
+        .ok()
+        .stderr_has("env BRAINSTORE_TOP_K is not a brainstore setting and is ignored")
+        .stderr_has("BRAINSTORE_BACKEND, BRAINSTORE_DATA_DIR, BRAINSTORE_TOKEN");
+    assert_value(&store, &[], "search.top_k", Value::from(10), "default");
+    store.remove_env("BRAINSTORE_TOP_K");
+    store.set_env("BRAINSTORE_TOKEN", "a-token-of-sixteen-bytes");
+    let values = shown(&store, &[]);
+    assert_eq!(values["server.token"].1, "env BRAINSTORE_TOKEN", "the alias the warning names sets its key");
+}
+
+#[test]
 fn values_of_the_wrong_type_name_the_key_and_the_source() {
     let mut store = bare();
     store.set_env("BRAINSTORE__SEARCH__TOP_K", "many");

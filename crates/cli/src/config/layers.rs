@@ -64,13 +64,21 @@ enum Target {
     DatabaseUrl,
 }
 
+/// The single-underscore variables that stand for a key, and the key; the unknown-variable warning lists
+/// them from here, so it names every one that works.
+const KEY_ALIASES: &[(&str, &str)] = &[
+    ("BRAINSTORE_BACKEND", "backend"),
+    ("BRAINSTORE_DATA_DIR", "embedded.data_dir"),
+    ("BRAINSTORE_TOKEN", "server.token"),
+];
+
 fn target_of(name: &str) -> Option<Target> {
-    match name {
-        "BRAINSTORE_BACKEND" => Some(Target::Key("backend".to_owned())),
-        "BRAINSTORE_DATA_DIR" => Some(Target::Key("embedded.data_dir".to_owned())),
-        "BRAINSTORE_TOKEN" => Some(Target::Key("server.token".to_owned())),
-        "DATABASE_URL" => Some(Target::DatabaseUrl),
-        _ => name.strip_prefix(KEY_PREFIX).map(|rest| Target::Key(rest.to_ascii_lowercase().replace("__", "."))),
+    if name == "DATABASE_URL" {
+        return Some(Target::DatabaseUrl);
+    }
+    match KEY_ALIASES.iter().find(|(alias, _)| *alias == name) {
+        Some((_, key)) => Some(Target::Key((*key).to_owned())),
+        None => name.strip_prefix(KEY_PREFIX).map(|rest| Target::Key(rest.to_ascii_lowercase().replace("__", "."))),
     }
 }
 
@@ -104,9 +112,11 @@ impl Layer {
                 None if name.starts_with("BRAINSTORE_")
                     && !FOREIGN_PREFIXES.iter().any(|prefix| name.starts_with(prefix)) =>
                 {
+                    let aliases: Vec<&str> = KEY_ALIASES.iter().map(|(alias, _)| *alias).collect();
                     tracing::warn!(
                         "{origin} is not a brainstore setting and is ignored: keys are BRAINSTORE__SECTION__KEY \
-                         (two underscores), plus BRAINSTORE_BACKEND and BRAINSTORE_DATA_DIR"
+                         (two underscores), plus {}",
+                        aliases.join(", ")
                     );
                 }
                 None => {}
