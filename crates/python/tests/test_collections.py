@@ -140,6 +140,17 @@ def test_errors_carry_the_rust_fields(store: Store) -> None:
     assert docs.count() == 3, "nothing was written by the failed calls"
 
 
+def test_collection_info_has_the_keys_its_type_declares(store: Store) -> None:
+    docs = filled(store)
+    docs.upsert(ids=["text-only"], documents=["no vector here"])
+    info = docs.info()
+    assert set(info) == set(brainstore.CollectionInfo.__annotations__)
+    assert (info["count"], info["embedded_count"]) == (4, 3)
+    assert info["vector_index"] in ("not_needed", "ready", "missing")
+    assert set(info["bm25"]) == {"k1", "b"}
+    assert store.list_collections() == [info]
+
+
 def test_collections_are_listed_and_dropped(store: Store) -> None:
     filled(store)
     store.get_or_create_collection("notes")

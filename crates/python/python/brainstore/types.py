@@ -45,11 +45,16 @@ IncludePart = Literal["documents", "metadatas", "embeddings", "distances", "scor
 
 
 class CollectionInfo(TypedDict):
-    """A collection: its name, embedding space (``None`` until one is recorded) and chunk count."""
+    """A collection: its name, embedding space (``None`` until one is recorded), chunk count, how many chunks
+    carry a vector (the rest are found by keyword only), the vector index's state (``not_needed``, ``ready``
+    or ``missing``) and the BM25 parameters its keyword search ranks with (``{"k1", "b"}``)."""
 
     name: str
     embedding_space: dict[str, Any] | None
     count: int
+    embedded_count: int
+    vector_index: Literal["not_needed", "ready", "missing"]
+    bm25: dict[str, float]
 
 
 class GetResult(TypedDict):
