@@ -10,7 +10,7 @@ use storage_core::memory::{
     ChangeContext, ListMemories, MemoryStatus, MemoryStore, NewMemory, RecallRequest, RememberOptions, Scope,
 };
 use storage_core::testing::fixtures::pseudo_random;
-use storage_core::{DocumentStore, Embedding, EmbeddingSpace, Metric};
+use storage_core::{DocumentStore, Embedding, EmbeddingSpace, Metric, StagedVector};
 use uuid::Uuid;
 
 const DIMS: u32 = 16;
@@ -201,4 +201,25 @@ async fn a_change_log_created_again_is_not_taken_for_the_old_one() {
     raw_sql(temp.path(), &[copy_a_vector]).await.close().await.expect("close");
     second.migrate_up(None).await.expect("up");
     assert_exact(&first, &query, "after the log was created again").await;
+}
+
+#[tokio::test]
+async fn recall_sees_a_switch_to_vectors_of_other_dimensions_made_by_another_store() {
+    let (temp, first, _, _) = recalled_once(Metric::Cosine, 21).await;
+    let second = open(temp.path()).await;
+    let wider = EmbeddingSpace::new(DIMS * 2).expect("dims").with_metric(Metric::L2);
+    second.begin_memory_reembed(&wider).await.expect("begin");
+    let pending = second.memory_reembed_pending(1000).await.expect("pending");
+    let staged: Vec<StagedVector> = pending
+        .iter()
+        .enumerate()
+        .map(|(row, text)| StagedVector {
+            id: text.id.clone(),
+            revision: text.revision,
+            embedding: pseudo_random(500 + row as u64 % 40, DIMS * 2),
+        })
+        .collect();
+    second.stage_memory_vectors(staged).await.expect("stage");
+    second.switch_memory_reembed().await.expect("switch");
+    assert_exact(&first, &pseudo_random(510, DIMS * 2), "after the switch").await;
 }
