@@ -1,5 +1,6 @@
 //! The process's vector indexes, one per collection, checked against the collection's change counter on
-//! every search and patched in place by this process's own commits.
+//! every search and patched in place by this process's own commits. The store's memory vectors are one more
+//! index, in a cache of their own (`memory/vectors.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -26,6 +27,11 @@ impl IndexCache {
         let index = self.map().get(&collection_id).cloned()?;
         let is_current = index.read().is_ok_and(|i| i.uid == uid && i.version == version);
         is_current.then_some(index)
+    }
+
+    /// The index under `key`, whatever its version.
+    pub(crate) fn get(&self, key: i64) -> Option<SharedIndex> {
+        self.map().get(&key).cloned()
     }
 
     pub(crate) fn insert(&self, collection_id: i64, index: VectorIndex) -> SharedIndex {

@@ -2,7 +2,8 @@
 //!
 //! - [`EmbeddedStore`] implements `storage_core::DocumentStore` on SQLite (through sea-orm, WAL mode):
 //!   chunks and metadata in tables, keyword search in per-collection FTS5 indexes with BM25, vector search
-//!   in an in-memory index rebuilt from the database and kept in step across processes.
+//!   in an in-memory index rebuilt from the database and kept in step across processes; memory recall
+//!   scores the memories' vectors from such an index too.
 //! - [`EmbeddedConfig`] says where the data dir is and how to search; [`EmbeddedError`] covers config,
 //!   open and migration failures and converts into `StorageError`.
 //!

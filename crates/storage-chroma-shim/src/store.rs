@@ -35,6 +35,8 @@ struct Inner {
     closed: AtomicBool,
     language: Mutex<TextLanguage>,
     indexes: IndexCache,
+    /// The memory vectors (`memory/vectors.rs`), one store-wide index.
+    memory_vectors: IndexCache,
 }
 
 impl EmbeddedStore {
@@ -51,6 +53,7 @@ impl EmbeddedStore {
                 closed: AtomicBool::new(false),
                 language: Mutex::new(language),
                 indexes: IndexCache::default(),
+                memory_vectors: IndexCache::default(),
             }),
         })
     }
@@ -101,6 +104,7 @@ impl EmbeddedStore {
 
     async fn refresh_ready(&self, db: &Db) -> Result<(), StorageError> {
         self.inner.indexes.clear();
+        self.inner.memory_vectors.clear();
         self.inner.ready.store(false, Ordering::Release);
         let status = migration::status(&db.conn).await.map_err(db.err("migrate"))?;
         self.inner.ready.store(status.iter().all(|m| m.applied), Ordering::Release);
@@ -109,6 +113,10 @@ impl EmbeddedStore {
 
     fn vector_context<'a>(&'a self, db: &'a Db) -> VectorContext<'a> {
         VectorContext { db, cache: &self.inner.indexes, config: &self.inner.config }
+    }
+
+    pub(crate) fn memory_vector_context<'a>(&'a self, db: &'a Db) -> VectorContext<'a> {
+        VectorContext { db, cache: &self.inner.memory_vectors, config: &self.inner.config }
     }
 }
 

@@ -99,6 +99,11 @@ impl VectorIndex {
         self.pks.len()
     }
 
+    /// Length of every vector the index holds.
+    pub(crate) fn dims(&self) -> usize {
+        self.dims
+    }
+
     /// Inserts or replaces the vector of `pk`, or removes it when `vector` is `None`.
     pub(crate) fn apply(&mut self, pk: i64, vector: Option<&[f32]>) {
         match vector {
@@ -164,6 +169,15 @@ impl VectorIndex {
     /// there are that many, plus every vector tied with the last one (the caller breaks ties by id).
     /// With `allowed`, only those pks are candidates (an exact pre-filtered search).
     pub(crate) fn search(&self, query: &[f32], plan: ScanPlan, allowed: Option<&[i64]>) -> Vec<(i64, f64)> {
+        let mut exact = self.close_to_top(query, plan, allowed);
+        keep_top_with_ties(&mut exact, plan.top_k);
+        exact
+    }
+
+    /// `(pk, exact distance)` of every vector within f32 rounding of the `top_k`-th nearest, unordered: a
+    /// superset of the exact top `top_k` that also holds every vector whose distance rounds to the same
+    /// f32 score as the last of them, for a caller that orders by score and breaks ties itself.
+    pub(crate) fn close_to_top(&self, query: &[f32], plan: ScanPlan, allowed: Option<&[i64]>) -> Vec<(i64, f64)> {
         if plan.top_k == 0 {
             return Vec::new();
         }
@@ -175,10 +189,7 @@ impl VectorIndex {
             },
         };
         let close = self.within_margin_of_kth(query, &slots, plan);
-        let mut exact: Vec<(i64, f64)> =
-            close.into_iter().map(|slot| (self.pks[slot], plan.metric.distance(query, self.vector(slot)))).collect();
-        keep_top_with_ties(&mut exact, plan.top_k);
-        exact
+        close.into_iter().map(|slot| (self.pks[slot], plan.metric.distance(query, self.vector(slot)))).collect()
     }
 
     /// The slots whose f32 distance is within the rounding margin of the k-th smallest: a superset of the

@@ -90,8 +90,9 @@ def memory_workload(docs, vectors, queries, query_vectors, cap):
     """The first `cap` rows as memories, their vectors, and one recall per query.
 
     A memory is a dict of its row's `id` and `text` and `metadata` {"tenant", "user"} (the user from the row's
-    category). A recall is a dict of the `user` its query's category gives, the query's `word`, and `exact`: the
-    ids of that user's 10 memories most similar to the query vector (cosine, ties by id), what recall@10 counts.
+    category). A recall is a dict of the `user` its query's category gives, the query's `word`, `exact`: the
+    ids of that user's 10 memories most similar to the query vector (cosine, ties by id), what recall@10 counts,
+    and `exact_tenant`: the same over every memory of the tenant, for a tenant-wide recall.
     """
     count = min(cap, len(docs))
     memories = []
@@ -102,11 +103,16 @@ def memory_workload(docs, vectors, queries, query_vectors, cap):
     users = np.array([m["metadata"]["user"] for m in memories])
     ids = np.array([m["id"] for m in memories])
     norms = np.linalg.norm(memory_vectors, axis=1)
+    def nearest(rows, vector):
+        scores = (memory_vectors[rows] @ vector) / (norms[rows] * np.linalg.norm(vector))
+        return ids[rows][np.lexsort((ids[rows], -scores))[:10]].tolist()
+
+    everyone = np.arange(count)
     recalls = []
     for query, vector in zip(queries, query_vectors):
         user = user_of(query["category"])
         mine = np.flatnonzero(users == user)
-        scores = (memory_vectors[mine] @ vector) / (norms[mine] * np.linalg.norm(vector))
-        best = np.lexsort((ids[mine], -scores))[:10]
-        recalls.append({"user": user, "word": query["word"], "exact": ids[mine][best].tolist()})
+        recalls.append(
+            {"user": user, "word": query["word"], "exact": nearest(mine, vector), "exact_tenant": nearest(everyone, vector)}
+        )
     return memories, memory_vectors, recalls

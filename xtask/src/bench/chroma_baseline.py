@@ -24,7 +24,7 @@ def fresh_collection(path, name, batch):
 
 def recall_memories(out, docs, vectors, queries, query_vectors, batch, cap):
     """Memories as a collection with {"tenant", "user"} metadata, added in batches; a recall is a query of the
-    query vector restricted to the tenant and the user."""
+    query vector restricted to the tenant and the user, or to the tenant alone."""
     memories, memory_vectors, recalls = workload.memory_workload(docs, vectors, queries, query_vectors, cap)
     collection, batch = fresh_collection(f"{out}/chroma-memories", "memories", batch)
     per_sec = workload.ingest(collection.add, memories, memory_vectors, batch)
@@ -33,12 +33,18 @@ def recall_memories(out, docs, vectors, queries, query_vectors, batch, cap):
         scope = {"$and": [{"tenant": workload.MEMORY_TENANT}, {"user": r["user"]}]}
         return collection.query(query_embeddings=query_vectors[i:i + 1], n_results=10, where=scope)
 
+    def recall_tenant(i, r):
+        tenant = {"tenant": workload.MEMORY_TENANT}
+        return collection.query(query_embeddings=query_vectors[i:i + 1], n_results=10, where=tenant)
+
     recall(0, recalls[0])
+    recall_tenant(0, recalls[0])
     return {
         "memories": len(memories),
         "batch": batch,
         "load_per_sec": per_sec,
         "vector": workload.measure(recalls, recall, "exact"),
+        "tenant_vector": workload.measure(recalls, recall_tenant, "exact_tenant"),
     }
 
 

@@ -9,7 +9,8 @@
 //! Then memory recall, which had no benchmark: the first rows (at most [`MEMORY_CAP`]) become memories of ten
 //! users of one tenant, remembered one call at a time, and each query recalls one user's memories
 //! (`Memories.recall` by vector, and hybrid with a word), beside chromadb's query of a collection with
-//! `where` tenant and user, what an agent project does without brainstore.
+//! `where` tenant and user, what an agent project does without brainstore; then each query recalls the whole
+//! tenant by vector, beside chromadb's `where` tenant.
 
 use std::process::{Command, ExitCode, Stdio};
 

@@ -7,6 +7,7 @@ mod remember;
 mod restage;
 mod rows;
 mod space;
+mod vectors;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -69,7 +70,7 @@ impl MemoryStore for EmbeddedStore {
     }
 
     async fn recall(&self, request: &RecallRequest) -> storage_core::Result<Vec<RecallHit>> {
-        recall::recall(self.db().await?, request, self.language()).await
+        recall::recall(&self.memory_vector_context(self.db().await?), request, self.language()).await
     }
 
     async fn get_memory(&self, tenant: &str, id: Uuid) -> storage_core::Result<Option<Memory>> {

@@ -1,4 +1,5 @@
-//! Recall: keyword, exact semantic or recency candidates under one filter, ranked by core, then the access bump.
+//! Recall: keyword, exact semantic (over the cached memory vectors) or recency candidates under one filter,
+//! ranked by core, then the access bump.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -6,16 +7,19 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, Value};
 use storage_core::memory::scoring::{Candidate, rank};
 use storage_core::memory::{RecallHit, RecallRequest};
-use storage_core::{Embedding, EmbeddingSpace, KeywordQuery, StorageError, TextLanguage};
+use storage_core::{Embedding, EmbeddingSpace, KeywordQuery, Metric, StorageError, TextLanguage};
 use uuid::Uuid;
 
 use super::lifecycle::push_in;
 use super::rows::{self, MEMORY_META};
-use super::space;
-use crate::columns::{count_value, get, get_embedding, micros, now};
+use super::{space, vectors};
+use crate::columns::{count_value, get, micros, now};
 use crate::db::{Db, placeholders, stmt};
 use crate::filter_sql::{SqlCondition, metadata_condition_on};
 use crate::fts5_query::match_expression;
+use crate::ops::vector::{VectorContext, scan};
+use crate::reader::Reader;
+use crate::vector_index::{ScanPlan, VectorIndex};
 
 /// The request's scope, statuses, kinds, tiers, tags (any of) and metadata filter as SQL on alias `c`;
 /// memories expired at `at` are never recalled, even before `expire` removes them.
@@ -60,33 +64,57 @@ async fn keyword_leg(
     rows.iter().map(|row| Ok((get(row, "pk")?, get(row, "relevance")?))).collect()
 }
 
-/// The `depth` most similar memories, compared exactly with the space's metric: `(pk, score)`. Stale
-/// embeddings come from another model and are not comparable, so they are left out.
+/// The `depth` most similar memories, compared exactly with the space's metric: `(pk, score)`, best first,
+/// ties by id. Stale embeddings come from another model and are not comparable, so they are left out.
+///
+/// The filter lists the candidates' pks alone (SQLite aggregates them into one JSON array, so one row
+/// crosses to this thread); their vectors come from the memory index, which ranks in f32 first and keeps
+/// every vector within rounding of the `depth`-th, so the exact f64 scores of those decide the order.
 async fn semantic_leg(
-    conn: &impl ConnectionTrait,
+    ctx: &VectorContext<'_>,
+    reader: &Reader,
     query: &Embedding,
     space: &EmbeddingSpace,
     filter: &SqlCondition,
     depth: usize,
-) -> Result<Vec<(i64, f32)>, DbErr> {
+) -> Result<Vec<(i64, f32)>, StorageError> {
+    let err = ctx.db.err("recall");
+    let index = vectors::memory_index(ctx, reader, space.dimensions as usize).await?;
     let sql = format!(
-        "SELECT c.pk, c.id, c.embedding FROM memories c WHERE {} AND c.embedding IS NOT NULL AND c.stale = 0",
+        "SELECT json_group_array(c.pk) FROM memories c WHERE {} AND c.embedding IS NOT NULL AND c.stale = 0",
         filter.sql
     );
-    let rows = conn.query_all_raw(stmt(&sql, filter.values.clone())).await?;
-    let metric = space.metric;
-    let mut scored: Vec<(i64, String, f32)> = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let Some(embedding) = get_embedding(row, "embedding")? else { continue };
-        if embedding.dimensions() != query.dimensions() {
-            continue;
-        }
-        let score = metric.score(metric.distance(query.as_slice(), embedding.as_slice()));
-        scored.push((get(row, "pk")?, get(row, "id")?, score));
-    }
-    scored.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+    let row = reader.query_one_raw(stmt(&sql, filter.values.clone())).await.map_err(&err)?;
+    let listed: Option<String> = row.map(|row| row.try_get_by_index(0)).transpose().map_err(&err)?;
+    let candidates: Vec<i64> = serde_json::from_str(listed.as_deref().unwrap_or("[]"))
+        .map_err(|e| StorageError::backend("recall", format!("the candidates' pks: {e}")))?;
+    // Past a product of about 70, inner-product scores differ by less than an f32 step while distances
+    // differ by more than the f32 pass's margin, so ties of score that recall breaks by id could fall outside
+    // it: that metric scores every candidate exactly.
+    let top_k = if space.metric == Metric::InnerProduct { candidates.len() } else { depth };
+    let plan = ScanPlan { metric: space.metric, top_k, threads: ctx.config.scan_threads(), candidates: None };
+    let close = scan(&index, query, plan, Some(candidates), VectorIndex::close_to_top).await?;
+    let ids = ids_of(reader, close.iter().map(|(pk, _)| *pk)).await.map_err(&err)?;
+    let mut scored: Vec<(i64, &str, f32)> = close
+        .into_iter()
+        .filter_map(|(pk, distance)| Some((pk, ids.get(&pk)?.as_str(), space.metric.score(distance))))
+        .collect();
+    scored.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.1.cmp(b.1)));
     scored.truncate(depth);
     Ok(scored.into_iter().map(|(pk, _, score)| (pk, score)).collect())
+}
+
+/// The ids of memories by pk, to break ties between equal scores as the rest of recall does.
+async fn ids_of(reader: &Reader, pks: impl Iterator<Item = i64>) -> Result<HashMap<i64, String>, DbErr> {
+    let pks: Vec<Value> = pks.map(Value::from).collect();
+    let mut ids = HashMap::with_capacity(pks.len());
+    for part in pks.chunks(500) {
+        let sql = format!("SELECT c.pk, c.id FROM memories c WHERE c.pk IN ({})", placeholders(part.len()));
+        for row in reader.query_all_raw(stmt(&sql, part.to_vec())).await? {
+            ids.insert(get(&row, "pk")?, get(&row, "id")?);
+        }
+    }
+    Ok(ids)
 }
 
 /// The order of the two legs of a recall with neither text nor embedding: the most recently accessed
@@ -110,11 +138,12 @@ async fn ordered_leg(
 
 /// Hybrid recall ranked by core, then the access bump of the returned memories.
 pub(super) async fn recall(
-    db: &Db,
+    ctx: &VectorContext<'_>,
     request: &RecallRequest,
     language: TextLanguage,
 ) -> Result<Vec<RecallHit>, StorageError> {
     request.validate()?;
+    let db = ctx.db;
     let err = db.err("recall");
     // One snapshot on a reader: a recall dropped mid-statement (a timed-out request) stops its statement
     // and frees the connection, as a dropped search does.
@@ -136,7 +165,7 @@ pub(super) async fn recall(
         }
     }
     if let (Some(embedding), Some(space)) = (&request.embedding, &recorded) {
-        for (pk, score) in semantic_leg(&reader, embedding, space, &filter, request.candidates).await.map_err(&err)? {
+        for (pk, score) in semantic_leg(ctx, &reader, embedding, space, &filter, request.candidates).await? {
             legs.entry(pk).or_default().0 = Some(score);
         }
     }

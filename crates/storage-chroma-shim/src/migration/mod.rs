@@ -38,6 +38,7 @@ mod m20261207_000009_collection_bm25_params;
 mod m20261207_000010_stage_memory_reembedding;
 mod m20261207_000011_number_messages_per_session;
 mod m20261207_000012_index_memories_by_scope;
+mod m20261208_000013_log_memory_vector_changes;
 mod template;
 mod text_index;
 
@@ -73,6 +74,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     m20261207_000010_stage_memory_reembedding::MIGRATION,
     m20261207_000011_number_messages_per_session::MIGRATION,
     m20261207_000012_index_memories_by_scope::MIGRATION,
+    m20261208_000013_log_memory_vector_changes::MIGRATION,
 ];
 
 /// The FTS5 indexes migrations create with the store's tokenizer (chunks' per-collection indexes aside).

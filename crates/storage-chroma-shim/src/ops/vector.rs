@@ -1,7 +1,7 @@
 //! Vector search: the in-memory index (loaded in the reader's snapshot), exact pre-filtered scans, and
 //! binary pre-selection with exact re-scoring for large unfiltered cosine searches.
 
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, Value};
 use storage_core::{CollectionName, Embedding, LegExplain, Metric, SearchHit, SearchRequest, StorageError};
 
 use super::{CollectionRow, HitRow, fetch_hit_rows, find_collection, missing};
@@ -26,12 +26,42 @@ pub(crate) struct VectorContext<'a> {
     pub(crate) config: &'a EmbeddedConfig,
 }
 
-fn blocking_failed(err: impl std::fmt::Display) -> StorageError {
+pub(crate) fn blocking_failed(err: impl std::fmt::Display) -> StorageError {
     StorageError::backend("vector search", format!("the search thread failed: {err}"))
 }
 
 /// Vectors per page when loading an index: each page crosses from SQLite's thread as one row.
 const LOAD_PAGE: i64 = 2_000;
+
+/// Every `(pk, vector)` that `page_sql` pages through, as pks and one flat run of floats. `page_sql` takes
+/// `key`, the last pk of the previous page and the page size, and returns one row: the page's pks as a JSON
+/// array and their `dims`-float blobs concatenated in the same order.
+pub(crate) async fn read_vectors(
+    reader: &Reader,
+    page_sql: &str,
+    key: Value,
+    dims: usize,
+) -> Result<(Vec<i64>, Vec<f32>), DbErr> {
+    // Row by row, the driver's per-row cost dominates (1 to 3 s per 100,000 vectors); pages aggregated by
+    // SQLite (group_concat is length-based, so binary-safe) cross as a few dozen rows (about 0.4 s).
+    let (mut pks_all, mut flat): (Vec<i64>, Vec<f32>) = (Vec::new(), Vec::new());
+    let mut after = i64::MIN;
+    loop {
+        let values = vec![key.clone(), after.into(), LOAD_PAGE.into()];
+        let Some(row) = reader.query_one_raw(stmt(page_sql, values)).await? else { break };
+        let pks: String = row.try_get_by_index(0)?;
+        let pks: Vec<i64> = serde_json::from_str(&pks).map_err(|e| DbErr::Type(format!("a page of pks: {e}")))?;
+        let Some(&last) = pks.last() else { break };
+        let bytes: Vec<u8> = row.try_get_by_index(1)?;
+        if bytes.len() != pks.len() * dims * 4 {
+            return Err(DbErr::Type("an embedding blob has the wrong size".into()));
+        }
+        flat.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+        pks_all.extend_from_slice(&pks);
+        after = last;
+    }
+    Ok((pks_all, flat))
+}
 
 /// The collection's index, current as of `collection` (or newer), loading it when this process has none
 /// or an older one. The load reads the change counter and the vectors in one snapshot, so the index is
@@ -55,29 +85,12 @@ async fn index_for(
         .ok_or_else(|| StorageError::backend("load vector index", "the collection was dropped meanwhile"))?;
     let uid: String = version_row.try_get_by_index(0).map_err(&err)?;
     let version: i64 = version_row.try_get_by_index(1).map_err(&err)?;
-    // Row by row, the driver's per-row cost dominates (1 to 3 s per 100,000 vectors); pages aggregated by
-    // SQLite (group_concat is length-based, so binary-safe) cross as a few dozen rows (about 0.4 s).
     // `+collection_id` keeps the planner on the pk range, already in order, instead of the collection index
     // plus a sort per page.
     let page_sql = "SELECT json_group_array(pk), CAST(group_concat(embedding, '') AS BLOB) FROM (SELECT pk, \
                     embedding FROM chunks WHERE +collection_id = ? AND pk > ? AND embedding IS NOT NULL ORDER BY pk \
                     LIMIT ?)";
-    let (mut pks_all, mut flat): (Vec<i64>, Vec<f32>) = (Vec::new(), Vec::new());
-    let mut after = i64::MIN;
-    loop {
-        let values = vec![collection.id.into(), after.into(), LOAD_PAGE.into()];
-        let Some(row) = reader.query_one_raw(stmt(page_sql, values)).await.map_err(&err)? else { break };
-        let pks: String = row.try_get_by_index(0).map_err(&err)?;
-        let pks: Vec<i64> = serde_json::from_str(&pks).map_err(|e| StorageError::backend("load vector index", e))?;
-        let Some(&last) = pks.last() else { break };
-        let bytes: Vec<u8> = row.try_get_by_index(1).map_err(&err)?;
-        if bytes.len() != pks.len() * dims * 4 {
-            return Err(StorageError::backend("load vector index", "an embedding blob has the wrong size"));
-        }
-        flat.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
-        pks_all.extend_from_slice(&pks);
-        after = last;
-    }
+    let (pks_all, flat) = read_vectors(reader, page_sql, collection.id.into(), dims).await.map_err(&err)?;
     reader.commit().await.map_err(&err)?;
     let index = tokio::task::spawn_blocking(move || VectorIndex::from_flat(uid, version, dims, pks_all, flat))
         .await
@@ -106,7 +119,7 @@ pub(crate) async fn vector_leg(
     let scored = match filter {
         None => {
             let candidates = preselection.map(|p| p.candidates(depth, depth));
-            scan(&index, query, ScanPlan { candidates, ..exact(depth) }, None).await?
+            scan(&index, query, ScanPlan { candidates, ..exact(depth) }, None, VectorIndex::search).await?
         }
         Some(filter) => {
             let window_search =
@@ -115,7 +128,7 @@ pub(crate) async fn vector_leg(
                 Some(scored) => scored,
                 None => {
                     let allowed = matching_pks(conn, collection.id, filter).await.map_err(&err)?;
-                    scan(&index, query, exact(depth), Some(allowed)).await?
+                    scan(&index, query, exact(depth), Some(allowed), VectorIndex::search).await?
                 }
             }
         }
@@ -192,8 +205,14 @@ impl WindowSearch<'_> {
         let mut tested = std::collections::HashSet::new();
         loop {
             let candidates = self.preselection.map(|p| p.candidates(ranks, window));
-            let scored =
-                scan(self.index, self.query, ScanPlan { top_k: window, candidates, ..self.plan }, None).await?;
+            let scored = scan(
+                self.index,
+                self.query,
+                ScanPlan { top_k: window, candidates, ..self.plan },
+                None,
+                VectorIndex::search,
+            )
+            .await?;
             let untested: Vec<i64> = scored.iter().map(|(pk, _)| *pk).filter(|pk| !tested.contains(pk)).collect();
             passing.extend(passing_pks(conn, &untested, filter).await?);
             tested.extend(untested);
@@ -251,18 +270,22 @@ async fn passing_pks(
         .collect()
 }
 
+/// How a scan ranks: [`VectorIndex::search`] or [`VectorIndex::close_to_top`].
+pub(crate) type Ranking = fn(&VectorIndex, &[f32], ScanPlan, Option<&[i64]>) -> Vec<(i64, f64)>;
+
 /// The index's answer to `plan`, computed off the async threads.
-async fn scan(
+pub(crate) async fn scan(
     index: &SharedIndex,
     query: &Embedding,
     plan: ScanPlan,
     allowed: Option<Vec<i64>>,
+    ranking: Ranking,
 ) -> Result<Vec<(i64, f64)>, StorageError> {
     let index = std::sync::Arc::clone(index);
     let query_values = query.as_slice().to_vec();
     tokio::task::spawn_blocking(move || {
         let index = index.read().map_err(blocking_failed)?;
-        Ok::<_, StorageError>(index.search(&query_values, plan, allowed.as_deref()))
+        Ok::<_, StorageError>(ranking(&index, &query_values, plan, allowed.as_deref()))
     })
     .await
     .map_err(blocking_failed)?
