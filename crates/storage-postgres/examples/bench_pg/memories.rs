@@ -9,15 +9,15 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use sqlx::Connection;
 use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, Row};
 use storage_core::memory::{MemoryStore, NewMemory, RecallRequest, RememberAction, RememberOptions, Scope};
 use storage_core::testing::bench_data::{BenchCorpus, BenchQuery};
 use storage_core::{DocumentStore, EmbeddingSpace};
 use storage_postgres::bench::{SearchSql, pgbench_script, recall_sql};
 use uuid::Uuid;
 
-use super::stats::{self, Latency, Pgbench, SESSION_SETTINGS};
+use super::stats::{self, Latency, Pgbench, session_settings};
 use super::{Args, DIMENSIONS, Result, SCHEMA, SEED, TOP_K, alternating, config, exact_top, open};
 
 const TENANT: &str = "bench";
@@ -130,13 +130,11 @@ pub(crate) async fn recall(args: &Args) -> Result<()> {
         })
         .unzip();
     let queries: Vec<BenchQuery> = (0..args.queries).map(|idx| corpus.query(idx)).collect();
-    let mut raw_client = sqlx::PgConnection::connect_with(
-        &args.url.parse::<PgConnectOptions>()?.options(SESSION_SETTINGS.iter().copied()),
-    )
-    .await?;
+    let mut raw_client =
+        sqlx::PgConnection::connect_with(&args.url.parse::<PgConnectOptions>()?.options(session_settings())).await?;
     let mut admin = sqlx::PgConnection::connect(&config(&args.url)?.connection_url()).await?;
 
-    let mut statements: Vec<(&'static str, Vec<RecallRequest>, Vec<SearchSql>)> = Vec::new();
+    let mut statements = Vec::new();
     for (mode, by_user, with_text) in MODES {
         let requests = requests(&queries, by_user, with_text);
         let mut sqls = Vec::with_capacity(requests.len());
@@ -147,33 +145,33 @@ pub(crate) async fn recall(args: &Args) -> Result<()> {
         }
         let script = pgbench_script(&mut admin, SCHEMA, mode, &sqls).await?;
         std::fs::write(args.out.join(format!("pgbench_{mode}.sql")), script)?;
-        statements.push((mode, requests, sqls));
+        statements.push((mode, by_user, with_text, requests, sqls));
     }
     admin.close().await?;
 
     let pgbench = Pgbench::new(&args.out, &args.url)?;
     let mut figures = Vec::new();
-    for (mode, requests, sqls) in &statements {
+    for (mode, by_user, with_text, requests, sqls) in statements {
         eprintln!("bench_pg: {mode}: warming up both sides");
         let (brainstore, answers) =
             alternating(&pgbench, mode, None, requests.len(), async |idx| Ok(store.recall(&requests[idx]).await?))
                 .await?;
-        let by_user = requests.first().is_some_and(|r| r.scope.user.is_some());
-        let recall = if requests.first().is_some_and(|r| r.text.is_none()) {
+        // A hybrid recall has no exact answer to hold it to.
+        let recall = if with_text {
+            None
+        } else {
             let truth = |query: &BenchQuery| {
                 let user = user_of(&query.category);
                 exact_top(&vectors, query.embedding.as_slice(), |idx| !by_user || users[idx] == user)
             };
             let (mut ours, mut raw) = (0usize, 0usize);
-            for ((query, hits), sql) in queries.iter().zip(&answers).zip(sqls) {
+            for ((query, hits), sql) in queries.iter().zip(&answers).zip(&sqls) {
                 let truth = truth(query);
                 ours += hits.iter().filter(|hit| truth.contains(&hit.memory.id.to_string())).count();
                 raw += nearest_of(sql, &mut raw_client).await?.iter().filter(|id| truth.contains(id)).count();
             }
             let all = (queries.len() * TOP_K) as f64;
             Some((ours as f64 / all, raw as f64 / all))
-        } else {
-            None
         };
         figures.push(RecallFigures { mode, brainstore, raw: pgbench.latency(mode)?, recall });
     }
@@ -184,7 +182,6 @@ pub(crate) async fn recall(args: &Args) -> Result<()> {
 
 /// The 10 nearest ids among the raw SQL's candidates: what a client of the statement alone would answer.
 async fn nearest_of(sql: &SearchSql, conn: &mut sqlx::PgConnection) -> Result<Vec<String>> {
-    use sqlx::Row;
     let mut rows: Vec<(f64, Uuid)> = Vec::new();
     for row in sql.fetch(conn).await? {
         rows.push((row.try_get::<Option<f64>, _>("distance")?.unwrap_or(f64::INFINITY), row.try_get("id")?));

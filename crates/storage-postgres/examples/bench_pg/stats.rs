@@ -5,7 +5,7 @@ use std::process::Command;
 
 use super::e2e::{EndToEnd, median};
 use super::memories::{RecallFigures, USERS};
-use super::{Result, read_env};
+use super::{Result, SCHEMA, read_env};
 
 /// Latency percentiles in milliseconds.
 #[derive(Clone, Copy, Debug)]
@@ -30,10 +30,15 @@ impl Latency {
 }
 
 /// The session settings of brainstore's pooled connections, given to every raw-SQL client.
-// brainstore's connections put its schema first in `search_path`; its statements name their tables
-// unqualified, so a raw-SQL session needs the same path.
-pub(crate) const SESSION_SETTINGS: [(&str, &str); 3] =
-    [("search_path", "bench_pg,public"), ("hnsw.ef_search", "100"), ("hnsw.iterative_scan", "strict_order")];
+pub(crate) fn session_settings() -> [(&'static str, String); 3] {
+    // brainstore's connections put its schema first in `search_path`; its statements name their tables
+    // unqualified, so a raw-SQL session needs the same path.
+    [
+        ("search_path", format!("{SCHEMA},public")),
+        ("hnsw.ef_search", "100".to_owned()),
+        ("hnsw.iterative_scan", "strict_order".to_owned()),
+    ]
+}
 
 /// Runs the raw-SQL scripts through `pgbench -M prepared`, one client, with the session settings
 /// brainstore's pool gives every connection.
@@ -62,7 +67,7 @@ impl Pgbench {
         command
             .env(
                 "PGOPTIONS",
-                SESSION_SETTINGS.iter().map(|(key, value)| format!("-c {key}={value} ")).collect::<String>(),
+                session_settings().iter().map(|(key, value)| format!("-c {key}={value} ")).collect::<String>(),
             )
             .args(["-n", "-M", "prepared", "-c", "1", "-j", "1", "-t"])
             .arg(transactions.to_string());
