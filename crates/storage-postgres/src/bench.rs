@@ -1,12 +1,15 @@
 //! Benchmark support (feature `bench`): the binary COPY bytes the ingest path sends, so the benchmark's
-//! `psql \copy` baseline loads exactly the same rows in the same format; and the SQL `search` sends, as a
-//! `pgbench` script, so the raw-SQL baseline runs brainstore's own statements.
+//! `psql \copy` baseline loads exactly the same rows in the same format; and the SQL `search` and memory
+//! `recall` send, as a `pgbench` script, so the raw-SQL baseline runs brainstore's own statements.
 
+use chrono::{DateTime, Utc};
 use sea_orm::Statement;
 use sea_orm::sea_query::{ArrayType, Value};
 use sea_query_sqlx::SqlxValues;
 use sqlx::PgConnection;
+use storage_core::memory::RecallRequest;
 use storage_core::{BoxError, Chunk, CollectionName, SearchRequest, StorageError};
+use uuid::Uuid;
 
 use crate::store::PostgresStore;
 
@@ -16,18 +19,47 @@ pub fn binary_copy(chunks: &[Chunk]) -> Vec<u8> {
     crate::ops::copy::encode(chunks, storage_core::TextLanguage::English)
 }
 
-/// What one search sends: its statement, after the `SELECT set_config(…)` of the HNSW settings it needs
-/// inside a transaction of its own, if any.
+/// What one search or recall sends, in order: a statement of its own before (a recall's read of the memory
+/// space), the `SELECT set_config(…)` of the HNSW settings its main statement needs inside a transaction of
+/// their own, if any, the main statement, and a statement of its own after (a recall's access bump).
 #[derive(Clone, Debug)]
 pub struct SearchSql {
-    settings: Option<Statement>,
-    statement: Statement,
+    pub(crate) before: Option<Statement>,
+    pub(crate) settings: Option<Statement>,
+    pub(crate) statement: Statement,
+    pub(crate) after: Option<Statement>,
 }
 
 impl SearchSql {
     fn statements(&self) -> impl Iterator<Item = &Statement> {
-        self.settings.iter().chain(std::iter::once(&self.statement))
+        self.before.iter().chain(&self.settings).chain(std::iter::once(&self.statement)).chain(&self.after)
     }
+
+    /// The rows of the main statement, run as brainstore runs it (its settings in the same transaction), its
+    /// parameters bound as brainstore binds them; what a raw-SQL client gets back.
+    pub async fn fetch(&self, conn: &mut PgConnection) -> Result<Vec<sqlx::postgres::PgRow>, BoxError> {
+        let bound = |statement: &Statement| {
+            let values = statement.values.clone().unwrap_or(sea_orm::sea_query::Values(Vec::new()));
+            sqlx::query_with(sqlx::AssertSqlSafe(statement.sql.clone()), SqlxValues(values))
+        };
+        let mut txn = sqlx::Connection::begin(&mut *conn).await?;
+        if let Some(settings) = &self.settings {
+            bound(settings).execute(&mut *txn).await?;
+        }
+        let rows = bound(&self.statement).fetch_all(&mut *txn).await?;
+        txn.commit().await?;
+        Ok(rows)
+    }
+}
+
+/// The statements `store.recall(request)` sends when it answers `hit_ids`, its expiry judged at `now`.
+pub async fn recall_sql(
+    store: &PostgresStore,
+    request: &RecallRequest,
+    hit_ids: Vec<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<SearchSql, StorageError> {
+    store.bench_recall_statements(request, hit_ids, now).await
 }
 
 /// The statements `store.search(collection, request)` sends for each request (a request that can match
@@ -40,7 +72,7 @@ pub async fn search_sql(
     let mut all = Vec::with_capacity(requests.len());
     for request in requests {
         if let Some((statement, settings)) = store.bench_statement(collection, request).await? {
-            all.push(SearchSql { settings, statement });
+            all.push(SearchSql { before: None, settings, statement, after: None });
         }
     }
     Ok(all)
@@ -56,12 +88,15 @@ fn sql_type(value: &Value) -> Result<&'static str, BoxError> {
         Value::Float(_) => "float4",
         Value::Double(_) => "float8",
         Value::String(_) => "text",
+        Value::Uuid(_) => "uuid",
+        Value::ChronoDateTimeUtc(_) => "timestamptz",
         Value::Json(_) => "jsonb",
         Value::Vector(_) => "vector",
         Value::Array(ArrayType::String, _) => "text[]",
         Value::Array(ArrayType::Int, _) => "int4[]",
         Value::Array(ArrayType::BigInt, _) => "int8[]",
         Value::Array(ArrayType::Double, _) => "float8[]",
+        Value::Array(ArrayType::Uuid, _) => "uuid[]",
         other => return Err(format!("no benchmark column type for {other:?}").into()),
     })
 }
@@ -132,17 +167,27 @@ pub async fn pgbench_script(
         sqlx::query_with(sqlx::AssertSqlSafe(insert.clone()), SqlxValues(values)).execute(&mut *conn).await?;
     }
     let mut script = format!("\\set q random(0, {})\n", queries.len() - 1);
-    let statements: Vec<&Statement> = first.statements().collect();
+    let mut statements = first.statements().enumerate();
+    let mut emit = |script: &mut String| {
+        if let Some((s, statement)) = statements.next() {
+            let text = substitute(&statement.sql, |p| format!("(SELECT {} FROM {table} WHERE qid = :q)", column(s, p)));
+            script.push_str(&text);
+            script.push_str(";\n");
+        }
+    };
+    if first.before.is_some() {
+        emit(&mut script);
+    }
     if first.settings.is_some() {
         script.push_str("BEGIN;\n");
+        emit(&mut script);
     }
-    for (s, statement) in statements.iter().enumerate() {
-        let text = substitute(&statement.sql, |p| format!("(SELECT {} FROM {table} WHERE qid = :q)", column(s, p)));
-        script.push_str(&text);
-        script.push_str(";\n");
-    }
+    emit(&mut script);
     if first.settings.is_some() {
         script.push_str("COMMIT;\n");
+    }
+    if first.after.is_some() {
+        emit(&mut script);
     }
     Ok(script)
 }

@@ -42,7 +42,8 @@ pub(crate) enum BenchTarget {
     /// The `brainstore` Python package beside chromadb's `PersistentClient`, in process, on the same rows; then
     /// memory recall (at most 10,000 memories) beside a chromadb collection queried with `where` user.
     Python,
-    /// The PostgreSQL backend side by side with `psql \copy` and `pgbench` on the same rows and server.
+    /// The PostgreSQL backend side by side with `psql \copy` and `pgbench` on the same rows and server; then
+    /// memories (at most 10,000): `remember` beside `psql \copy`, `recall` beside `pgbench` of its statements.
     Pg,
     /// `brainstore serve` on PostgreSQL under 200 concurrent HTTP clients for 30 s (`--rows` caps the corpus).
     Serve,

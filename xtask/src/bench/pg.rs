@@ -6,7 +6,9 @@
 //! lets the example ingest through brainstore, then the example writes `pgbench` scripts of the statements
 //! brainstore sends, runs `brainstore search --queries` (the release binary) and `pgbench` end to end right
 //! after the load, runs each query mode through brainstore and through `pgbench -M prepared` in alternating
-//! rounds and prints the side-by-side table.
+//! rounds and prints the side-by-side table. Then memories: the example remembers the first ≤ 10,000 rows one
+//! call at a time, this driver times `psql \copy` of the same rows, and the example times recall beside
+//! `pgbench` running the statements recall sends.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -38,11 +40,7 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     let mut copy_times = String::new();
     for (key, script) in [("indexed_seconds", "copy_indexed.sql"), ("deferred_seconds", "copy_deferred.sql")] {
         eprintln!("bench pg: psql -f {script}");
-        let seconds = timed(
-            Command::new(bindir.join("psql"))
-                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"])
-                .arg(out.join(script)),
-        )?;
+        let seconds = timed(&mut psql(&bindir, &url, &out.join(script)))?;
         eprintln!("bench pg: {script} took {seconds:.1} s");
         copy_times.push_str(&format!("{key}={seconds}\n"));
     }
@@ -54,7 +52,22 @@ pub(crate) fn run(args: &BenchArgs) -> crate::Result<ExitCode> {
     eprintln!("bench pg: end to end, then brainstore and pgbench in alternating rounds, then recall");
     common.extend(["--brainstore".to_owned(), brainstore.display().to_string()]);
     run_phase("report", &common)?;
+
+    eprintln!("bench pg: memories: remembering through brainstore, one call per memory");
+    run_phase("remember", &common)?;
+    timed(&mut psql(&bindir, &url, &out.join("export_memories.sql")))?;
+    let seconds = timed(&mut psql(&bindir, &url, &out.join("copy_memories.sql")))?;
+    eprintln!("bench pg: memories: psql \\copy of the same rows took {seconds:.2} s");
+    std::fs::write(out.join("memory_copy.env"), format!("seconds={seconds}\n"))?;
+    eprintln!("bench pg: memories: recall through brainstore and pgbench in alternating rounds");
+    run_phase("recall", &common)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn psql(bindir: &Path, url: &str, script: &Path) -> Command {
+    let mut command = Command::new(bindir.join("psql"));
+    command.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f"]).arg(script);
+    command
 }
 
 fn run_phase(phase: &str, common: &[String]) -> crate::Result<()> {

@@ -11,6 +11,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod e2e;
+mod memories;
 mod scripts;
 mod stats;
 
@@ -51,7 +52,7 @@ fn parse_args() -> Result<Args> {
     let mut args = std::env::args().skip(1);
     let phase = args
         .next()
-        .ok_or("usage: bench_pg prepare|ingest|report --url URL --out DIR [--rows N] [--queries N] [--batch N] [--e2e-queries N] [--brainstore PATH]")?;
+        .ok_or("usage: bench_pg prepare|ingest|report|remember|recall --url URL --out DIR [--rows N] [--queries N] [--batch N] [--e2e-queries N] [--brainstore PATH]")?;
     let mut parsed = Args {
         phase,
         url: String::new(),
@@ -106,6 +107,8 @@ async fn main() {
             "prepare" => prepare(&args).await,
             "ingest" => ingest(&args).await,
             "report" => report(&args).await,
+            "remember" => memories::remember(&args).await,
+            "recall" => memories::recall(&args).await,
             other => Err(format!("unknown phase {other}").into()),
         },
         Err(error) => Err(error),
@@ -247,40 +250,25 @@ async fn report(args: &Args) -> Result<()> {
 
     let queries = &all_queries[..args.queries];
     let mut measured = Vec::new();
-    let mut answers = Vec::new();
+    let mut answers: Vec<(&str, Vec<Vec<String>>)> = Vec::new();
     let mut mrr = Vec::new();
     for mode in MODES {
         let requests = requests(mode, queries);
         eprintln!("bench_pg: {mode}: warming up both sides");
-        pgbench.run(mode, None, args.queries)?;
-        for request in &requests {
-            store.search(&docs, request).await?;
-        }
-        let mut latencies = Vec::with_capacity(requests.len() * REPEATS);
-        let mut mode_answers = Vec::new();
-        let mut first_relevant = Vec::new();
-        // Short rounds alternate between pgbench and brainstore, so load from other processes hits both alike.
-        let per_round = requests.len().div_ceil(ROUNDS_PER_PASS);
-        for round in 0..REPEATS * ROUNDS_PER_PASS {
-            pgbench.run(mode, Some(round), per_round)?;
-            if mode == "vector" {
-                // The same query wrapped in `BEGIN; SET LOCAL …; COMMIT`, right beside it: what per-query settings cost.
-                pgbench.run("vector_set_local", Some(round), per_round)?;
-            }
-            let offset = (round % ROUNDS_PER_PASS) * per_round;
-            for (request, query) in requests.iter().zip(queries).skip(offset).take(per_round) {
-                let started = Instant::now();
-                let hits = store.search(&docs, request).await?;
-                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
-                if round < ROUNDS_PER_PASS {
-                    first_relevant.push(hits.iter().position(|hit| query.is_relevant(&hit.metadata)).map(|p| p + 1));
-                    mode_answers.push(hits.into_iter().map(|h| h.id).collect::<Vec<_>>());
-                }
-            }
-        }
-        measured.push((mode, stats::Latency::of(latencies)));
-        answers.push((mode, mode_answers));
+        // The vector query also runs wrapped in `BEGIN; SET LOCAL …; COMMIT`, right beside it: what per-query
+        // settings cost.
+        let beside = (mode == "vector").then_some("vector_set_local");
+        let (latency, mode_hits) = alternating(&pgbench, mode, beside, requests.len(), async |idx| {
+            Ok(store.search(&docs, &requests[idx]).await?)
+        })
+        .await?;
+        let first_relevant = mode_hits
+            .iter()
+            .zip(queries)
+            .map(|(hits, query)| hits.iter().position(|hit| query.is_relevant(&hit.metadata)).map(|p| p + 1));
         mrr.push((mode, mrr_at_10(first_relevant)));
+        answers.push((mode, mode_hits.into_iter().map(|hits| hits.into_iter().map(|h| h.id).collect()).collect()));
+        measured.push((mode, latency));
     }
     store.close().await?;
 
@@ -308,6 +296,42 @@ async fn report(args: &Args) -> Result<()> {
         recalls.push((*mode, found as f64 / (queries.len() * TOP_K) as f64));
     }
     stats::print_report(&args.out, args.rows, &measured, &recalls, &mrr, &end_to_end)
+}
+
+/// Times `call(idx)` for each of `n_requests` requests, in `REPEATS * ROUNDS_PER_PASS` short rounds that each
+/// follow a `pgbench` round of as many transactions of `mode` (and of `beside`, if any), so load from other
+/// processes hits both sides alike; a warm-up pass of both sides comes first. Returns the latencies and the
+/// answers of the first pass, in request order.
+async fn alternating<T>(
+    pgbench: &stats::Pgbench,
+    mode: &str,
+    beside: Option<&str>,
+    n_requests: usize,
+    mut call: impl AsyncFnMut(usize) -> Result<T>,
+) -> Result<(stats::Latency, Vec<T>)> {
+    pgbench.run(mode, None, n_requests)?;
+    for idx in 0..n_requests {
+        call(idx).await?;
+    }
+    let mut latencies = Vec::with_capacity(n_requests * REPEATS);
+    let mut answers = Vec::with_capacity(n_requests);
+    let per_round = n_requests.div_ceil(ROUNDS_PER_PASS);
+    for round in 0..REPEATS * ROUNDS_PER_PASS {
+        pgbench.run(mode, Some(round), per_round)?;
+        if let Some(beside) = beside {
+            pgbench.run(beside, Some(round), per_round)?;
+        }
+        let offset = (round % ROUNDS_PER_PASS) * per_round;
+        for idx in (offset..n_requests).take(per_round) {
+            let started = Instant::now();
+            let answer = call(idx).await?;
+            latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+            if round < ROUNDS_PER_PASS {
+                answers.push(answer);
+            }
+        }
+    }
+    Ok((stats::Latency::of(latencies), answers))
 }
 
 /// Reads `key=value` lines.

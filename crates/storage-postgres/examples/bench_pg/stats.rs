@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::e2e::{EndToEnd, median};
+use super::memories::{RecallFigures, USERS};
 use super::{Result, SCHEMA, read_env};
 
 /// Latency percentiles in milliseconds.
@@ -26,6 +27,17 @@ impl Latency {
         };
         Latency { p50: at(0.50), p95: at(0.95), samples: millis.len() }
     }
+}
+
+/// The session settings of brainstore's pooled connections, given to every raw-SQL client.
+pub(crate) fn session_settings() -> [(&'static str, String); 3] {
+    // brainstore's connections put its schema first in `search_path`; its statements name their tables
+    // unqualified, so a raw-SQL session needs the same path.
+    [
+        ("search_path", format!("{SCHEMA},public")),
+        ("hnsw.ef_search", "100".to_owned()),
+        ("hnsw.iterative_scan", "strict_order".to_owned()),
+    ]
 }
 
 /// Runs the raw-SQL scripts through `pgbench -M prepared`, one client, with the session settings
@@ -53,11 +65,9 @@ impl Pgbench {
     pub(crate) fn run(&self, mode: &str, round: Option<usize>, transactions: usize) -> Result<()> {
         let mut command = Command::new(&self.binary);
         command
-            // brainstore's connections put its schema first in `search_path`; its statements name
-            // `bs_keyword_stats` unqualified, so pgbench's session needs the same path.
             .env(
                 "PGOPTIONS",
-                format!("-c search_path={SCHEMA},public -c hnsw.ef_search=100 -c hnsw.iterative_scan=strict_order"),
+                session_settings().iter().map(|(key, value)| format!("-c {key}={value} ")).collect::<String>(),
             )
             .args(["-n", "-M", "prepared", "-c", "1", "-j", "1", "-t"])
             .arg(transactions.to_string());
@@ -97,7 +107,7 @@ fn pgbench_latency(out: &Path, mode: &str) -> Result<Latency> {
     Ok(Latency::of(millis))
 }
 
-fn number(env: &std::collections::HashMap<String, String>, key: &str) -> Result<f64> {
+pub(crate) fn number(env: &std::collections::HashMap<String, String>, key: &str) -> Result<f64> {
     Ok(env.get(key).ok_or_else(|| format!("{key} missing"))?.parse::<f64>()?)
 }
 
@@ -123,37 +133,13 @@ pub(crate) fn print_report(
         plan.get("server").map_or("?", String::as_str),
         plan.get("pgvector").map_or("?", String::as_str),
     );
-    println!("{:<34} {:>16} {:>16} {:>8} {:>9}", "", "brainstore", "raw SQL", "ratio", "target");
+    print_header("");
     // brainstore's load builds the index after the last batch, as the deferred script does: that is the
     // like-for-like baseline. Copying into a table whose index is live is shown for scale.
-    println!(
-        "{:<34} {:>16.0} {:>16.0} {:>7.2}x {:>9}",
-        "ingest rows/s (\\copy, index after)",
-        ours,
-        deferred,
-        ours / deferred,
-        ">= 0.5x"
-    );
-    println!(
-        "{:<34} {:>16.0} {:>16.0} {:>7.2}x {:>9}",
-        "ingest rows/s (\\copy, live index)",
-        ours,
-        indexed,
-        ours / indexed,
-        ""
-    );
+    print_rate("ingest rows/s (\\copy, index after)", ours, deferred, ">= 0.5x");
+    print_rate("ingest rows/s (\\copy, live index)", ours, indexed, "");
     for (mode, latency) in measured {
-        let raw = pgbench_latency(out, mode)?;
-        println!(
-            "{:<34} {:>7.2} / {:>6.2} {:>7.2} / {:>6.2} {:>7.2}x {:>9}",
-            format!("{mode} p50 / p95 ms"),
-            latency.p50,
-            latency.p95,
-            raw.p50,
-            raw.p95,
-            latency.p50 / raw.p50,
-            "<= 1.3x"
-        );
+        print_latency(mode, latency, &pgbench_latency(out, mode)?);
     }
     let plain = pgbench_latency(out, "vector")?;
     let wrapped = pgbench_latency(out, "vector_set_local")?;
@@ -202,5 +188,57 @@ pub(crate) fn print_report(
              lines to a file, beside `pgbench -t N` of the same statements; right after the bulk load)"
         );
     }
+    Ok(())
+}
+
+fn print_header(title: &str) {
+    println!("{title:<34} {:>16} {:>16} {:>8} {:>9}", "brainstore", "raw SQL", "ratio", "target");
+}
+
+fn print_rate(label: &str, ours: f64, raw: f64, target: &str) {
+    println!("{label:<34} {ours:>16.0} {raw:>16.0} {:>7.2}x {target:>9}", ours / raw);
+}
+
+fn print_latency(mode: &str, ours: &Latency, raw: &Latency) {
+    println!(
+        "{:<34} {:>7.2} / {:>6.2} {:>7.2} / {:>6.2} {:>7.2}x {:>9}",
+        format!("{mode} p50 / p95 ms"),
+        ours.p50,
+        ours.p95,
+        raw.p50,
+        raw.p95,
+        ours.p50 / raw.p50,
+        "<= 1.3x"
+    );
+}
+
+/// Prints the memory part's table on stdout.
+pub(crate) fn print_memory_report(out: &Path, figures: &[RecallFigures]) -> Result<()> {
+    let ours = read_env(&out.join("memories.env"))?;
+    let copy = read_env(&out.join("memory_copy.env"))?;
+    let rows = number(&ours, "rows")?;
+    println!(
+        "\nbrainstore bench pg, memories: {rows} memories of {USERS} users of one tenant, one client \
+         ({} merged by dedup)\n",
+        number(&ours, "merged")?
+    );
+    print_header("");
+    print_rate("remember memories/s (\\copy)", rows / number(&ours, "seconds")?, rows / number(&copy, "seconds")?, "");
+    for figure in figures {
+        print_latency(figure.mode, &figure.brainstore, &figure.raw);
+    }
+    for figure in figures {
+        if let Some((ours, raw)) = figure.recall {
+            println!("{:<34} {ours:>16.3} {raw:>16.3}", format!("{} recall@10", figure.mode));
+        }
+    }
+    let samples = figures.first().map_or(0, |f| f.brainstore.samples);
+    println!(
+        "\n(remember: one call per memory, default dedup check and audit entry, beside `psql \\copy` of the same \
+         rows into a table with the same indexes; recall: {samples} timed calls per mode on each side, in rounds \
+         alternating between the two; pgbench -M prepared runs the statements recall sends, space read, \
+         candidates and access bump, with the parameters it bound; raw recall@10 takes the candidates' 10 \
+         nearest)"
+    );
     Ok(())
 }

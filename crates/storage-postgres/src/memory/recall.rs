@@ -9,7 +9,7 @@
 //! in the semantic leg; similarity is the score of the space's metric.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use storage_core::EmbeddingSpace;
 use storage_core::memory::scoring::{Candidate, rank};
 use storage_core::memory::{RecallHit, RecallRequest};
@@ -20,7 +20,7 @@ use super::space::exact_distance;
 use crate::failure::{OpResult, decode_error};
 use crate::filter_sql::where_expr;
 use crate::ops::vector::VectorSettings;
-use crate::ops::{QueryWith, Sql, pg_vector};
+use crate::ops::{HnswOverrides, QueryWith, Sql, pg_vector};
 use crate::schema::VectorLayout;
 
 /// The filters every leg applies, on `bs_memories AS m`.
@@ -57,10 +57,39 @@ pub(super) async fn recall(
 ) -> OpResult<Vec<RecallHit>> {
     // Ranking and expiry are judged at the request's time; the access bump records the real time.
     let at = request.now.unwrap_or(now);
+    let (statement, overrides) = candidates_statement(settings, language, request, space, at);
+    let rows = db.query_with(overrides, statement).await?;
+    let get = decode_error("a recall candidate");
+    let mut candidates = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let distance: Option<f64> = row.try_get("", "distance").map_err(&get)?;
+        let raw: Option<f32> = row.try_get("", "raw").map_err(&get)?;
+        candidates.push(Candidate {
+            memory: decode(row)?,
+            semantic: distance.zip(space).map(|(d, space)| space.metric.score(d)),
+            keyword_raw: raw.map(f64::from),
+        });
+    }
+    let hits = rank(candidates, &request.weights, at, request.limit);
+    if !hits.is_empty() {
+        let ids: Vec<Uuid> = hits.iter().map(|hit| hit.memory.id).collect();
+        db.execute_raw(bump_statement(&request.scope.tenant, ids, now)).await?;
+    }
+    Ok(hits)
+}
+
+/// The statement that reads every leg's candidates, judged at time `at`, with the HNSW settings it needs.
+pub(super) fn candidates_statement(
+    settings: &VectorSettings,
+    language: &str,
+    request: &RecallRequest,
+    space: Option<&EmbeddingSpace>,
+    at: DateTime<Utc>,
+) -> (Statement, HnswOverrides) {
     let depth = i64::try_from(request.candidates).unwrap_or(i64::MAX);
     let semantic = request.embedding.as_ref().zip(space);
     let mut legs: Vec<&'static str> = Vec::new();
-    let mut overrides = Default::default();
+    let mut overrides = HnswOverrides::default();
     let mut sql = Sql::new();
     sql.push("WITH ");
     if let Some((query, space)) = semantic {
@@ -121,26 +150,14 @@ pub(super) async fn recall(
     if legs.contains(&"kw") {
         sql.push(" LEFT JOIN kw ON kw.id = m.id");
     }
-    let rows = db.query_with(overrides, sql.build()).await?;
-    let get = decode_error("a recall candidate");
-    let mut candidates = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let distance: Option<f64> = row.try_get("", "distance").map_err(&get)?;
-        let raw: Option<f32> = row.try_get("", "raw").map_err(&get)?;
-        candidates.push(Candidate {
-            memory: decode(row)?,
-            semantic: distance.zip(space).map(|(d, space)| space.metric.score(d)),
-            keyword_raw: raw.map(f64::from),
-        });
-    }
-    let hits = rank(candidates, &request.weights, at, request.limit);
-    if !hits.is_empty() {
-        let ids: Vec<Uuid> = hits.iter().map(|hit| hit.memory.id).collect();
-        let mut sql = Sql::new();
-        sql.push("UPDATE bs_memories SET access_count = access_count + 1, last_accessed_at = GREATEST(");
-        sql.push("last_accessed_at, ").bind(now).push(") WHERE tenant = ").bind(request.scope.tenant.as_str());
-        sql.push(" AND id = ANY(").bind(ids).push("::uuid[])");
-        db.execute_raw(sql.build()).await?;
-    }
-    Ok(hits)
+    (sql.build(), overrides)
+}
+
+/// Records that `ids` of `tenant` were recalled at `now`.
+pub(super) fn bump_statement(tenant: &str, ids: Vec<Uuid>, now: DateTime<Utc>) -> Statement {
+    let mut sql = Sql::new();
+    sql.push("UPDATE bs_memories SET access_count = access_count + 1, last_accessed_at = GREATEST(");
+    sql.push("last_accessed_at, ").bind(now).push(") WHERE tenant = ").bind(tenant);
+    sql.push(" AND id = ANY(").bind(ids).push("::uuid[])");
+    sql.build()
 }

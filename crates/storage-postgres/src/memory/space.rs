@@ -3,7 +3,7 @@
 //! Changing the dimensions clears every memory embedding, retypes the column and rebuilds the index.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement};
 use storage_core::memory::SpaceReplacement;
 use storage_core::{EmbeddingSpace, Metric};
 
@@ -52,9 +52,7 @@ pub(super) async fn read_row<C: ConnectionTrait>(
     what: &'static str,
     lock: RowLock,
 ) -> OpResult<Option<EmbeddingSpace>> {
-    let mut sql = Sql::new();
-    sql.push("SELECT provider, model, dimensions, metric FROM ").push(table).push(" WHERE id = 1").push(lock.clause());
-    let Some(row) = db.query_one_raw(sql.build()).await? else { return Ok(None) };
+    let Some(row) = db.query_one_raw(read_statement(table, lock)).await? else { return Ok(None) };
     let get = decode_error(what);
     let dimensions: i32 = row.try_get("", "dimensions").map_err(&get)?;
     let metric: String = row.try_get("", "metric").map_err(&get)?;
@@ -64,6 +62,13 @@ pub(super) async fn read_row<C: ConnectionTrait>(
         dimensions: u32::try_from(dimensions).unwrap_or(0),
         metric: metric.parse::<Metric>()?,
     }))
+}
+
+/// The statement that reads the space in the single row of `table`.
+pub(super) fn read_statement(table: &'static str, lock: RowLock) -> Statement {
+    let mut sql = Sql::new();
+    sql.push("SELECT provider, model, dimensions, metric FROM ").push(table).push(" WHERE id = 1").push(lock.clause());
+    sql.build()
 }
 
 /// The distance function of `metric` (what its operator computes), for exact scans no index serves.

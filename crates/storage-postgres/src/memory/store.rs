@@ -212,3 +212,24 @@ impl MemoryStore for PostgresStore {
         audit::as_of(self.connection(), tenant, id, at).await.map_err(self.failure("as_of"))
     }
 }
+
+#[cfg(feature = "bench")]
+impl PostgresStore {
+    /// The statements `recall(request)` sends when it returns `hit_ids`, judged at `now`: the benchmark
+    /// runs the same SQL through `pgbench`.
+    pub(crate) async fn bench_recall_statements(
+        &self,
+        request: &RecallRequest,
+        hit_ids: Vec<Uuid>,
+        now: DateTime<Utc>,
+    ) -> storage_core::Result<crate::bench::SearchSql> {
+        request.validate()?;
+        let space_read = request.embedding.as_ref().map(|_| space::read_statement("bs_memory_space", RowLock::None));
+        let recorded = space::read(self.connection(), RowLock::None).await.map_err(self.failure("recall"))?;
+        let settings = self.vector_leg_settings();
+        let (statement, overrides) =
+            recall::candidates_statement(&settings, self.text_language(), request, recorded.as_ref(), now);
+        let bump = (!hit_ids.is_empty()).then(|| recall::bump_statement(&request.scope.tenant, hit_ids, now));
+        Ok(crate::bench::SearchSql { before: space_read, settings: overrides.statement(), statement, after: bump })
+    }
+}

@@ -15,6 +15,7 @@ mod m20261206_000005_keyword_bm25;
 mod m20261207_000006_stage_reembedding;
 mod m20261207_000007_collection_bm25_params;
 mod m20261207_000008_stage_memory_reembedding;
+mod m20261208_000009_index_memories_by_scope;
 
 use sea_orm::sea_query::{Alias, IntoIden};
 use sea_orm::{
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000006_stage_reembedding::Migration),
             Box::new(m20261207_000007_collection_bm25_params::Migration),
             Box::new(m20261207_000008_stage_memory_reembedding::Migration),
+            Box::new(m20261208_000009_index_memories_by_scope::Migration),
         ]
     }
 
