@@ -95,6 +95,15 @@ def recall_memories(out, cap):
     return figures
 
 
+def query_rows(label, ours, theirs):
+    """The p50, p95 and recall@10 rows of one query mode: (label, brainstore's figure, chromadb's, higher is better)."""
+    return [
+        (f"{label} p50 ms", ours["p50_ms"], theirs["p50_ms"], False),
+        (f"{label} p95 ms", ours["p95_ms"], theirs["p95_ms"], False),
+        (f"{label} recall@10", ours["recall_at_10"], theirs["recall_at_10"], True),
+    ]
+
+
 def main():
     out, batch, chroma_json, cap = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     ours = measure(out, batch)
@@ -102,9 +111,7 @@ def main():
     theirs = json.load(open(chroma_json))
     rows = [
         ("ingest rows/s", ours["ingest_rows_per_sec"], theirs["ingest_rows_per_sec"], True),
-        ("vector query p50 ms", ours["vector"]["p50_ms"], theirs["vector"]["p50_ms"], False),
-        ("vector query p95 ms", ours["vector"]["p95_ms"], theirs["vector"]["p95_ms"], False),
-        ("vector recall@10", ours["vector"]["recall_at_10"], theirs["vector"]["recall_at_10"], True),
+        *query_rows("vector query", ours["vector"], theirs["vector"]),
         ("filtered query p50 ms", ours["filtered_vector"]["p50_ms"], theirs["filtered_vector"]["p50_ms"], False),
         ("filtered recall@10", ours["filtered_vector"]["recall_at_10"], theirs["filtered_vector"]["recall_at_10"], True),
         ("get where_document p50 ms", ours["keyword"]["p50_ms"], theirs["keyword"]["p50_ms"], False),
@@ -113,12 +120,8 @@ def main():
     mine, chroma = ours["memories"], theirs["memories"]
     memory_rows = [
         ("memory load memories/s", mine["load_per_sec"], chroma["load_per_sec"], True),
-        ("memory recall p50 ms (vector)", mine["vector"]["p50_ms"], chroma["vector"]["p50_ms"], False),
-        ("memory recall p95 ms (vector)", mine["vector"]["p95_ms"], chroma["vector"]["p95_ms"], False),
-        ("memory recall@10 (vector)", mine["vector"]["recall_at_10"], chroma["vector"]["recall_at_10"], True),
-        ("tenant recall p50 ms (vector)", mine["tenant_vector"]["p50_ms"], chroma["tenant_vector"]["p50_ms"], False),
-        ("tenant recall p95 ms (vector)", mine["tenant_vector"]["p95_ms"], chroma["tenant_vector"]["p95_ms"], False),
-        ("tenant recall@10 (vector)", mine["tenant_vector"]["recall_at_10"], chroma["tenant_vector"]["recall_at_10"], True),
+        *query_rows("user recall (vector)", mine["vector"], chroma["vector"]),
+        *query_rows("tenant recall (vector)", mine["tenant_vector"], chroma["tenant_vector"]),
         ("hybrid recall p50 ms (brainstore only)", mine["hybrid"]["p50_ms"], None, False),
         ("hybrid recall p95 ms (brainstore only)", mine["hybrid"]["p95_ms"], None, False),
     ]
