@@ -16,6 +16,7 @@ mod m20261207_000006_stage_reembedding;
 mod m20261207_000007_collection_bm25_params;
 mod m20261207_000008_stage_memory_reembedding;
 mod m20261208_000009_index_memories_by_scope;
+mod m20261208_000010_make_access_bump_hot;
 
 use sea_orm::sea_query::{Alias, IntoIden};
 use sea_orm::{
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000007_collection_bm25_params::Migration),
             Box::new(m20261207_000008_stage_memory_reembedding::Migration),
             Box::new(m20261208_000009_index_memories_by_scope::Migration),
+            Box::new(m20261208_000010_make_access_bump_hot::Migration),
         ]
     }
 
