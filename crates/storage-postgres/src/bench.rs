@@ -123,9 +123,15 @@ fn substitute(sql: &str, param: impl Fn(usize) -> String) -> String {
     out
 }
 
+/// The line a `pgbench` script starts with to pick `qid` at random among the first `n` queries.
+pub fn pick_query(n: usize) -> String {
+    format!("\\set q random(0, {})\n", n.saturating_sub(1))
+}
+
 /// Writes the bound values of `queries` into table `<schema>.bench_params_<name>` (one row per query, `qid`
-/// 0, 1, …) and returns a `pgbench` script that runs the same statements with every parameter read from
-/// that row for a random `qid`: brainstore's SQL text, character for character, apart from the parameters.
+/// 0, 1, …) and returns the body of a `pgbench` script that runs the same statements with every parameter
+/// read from that row for `qid` `:q`: brainstore's SQL text, character for character, apart from the
+/// parameters. The caller puts [`pick_query`] before it, choosing how many of the queries a run draws from.
 /// Every query must send statements of one shape (the same SQL text).
 pub async fn pgbench_script(
     conn: &mut PgConnection,
@@ -166,7 +172,7 @@ pub async fn pgbench_script(
         let values = sea_orm::sea_query::Values(values);
         sqlx::query_with(sqlx::AssertSqlSafe(insert.clone()), SqlxValues(values)).execute(&mut *conn).await?;
     }
-    let mut script = format!("\\set q random(0, {})\n", queries.len() - 1);
+    let mut script = String::new();
     let mut statements = first.statements().enumerate();
     let mut emit = |script: &mut String| {
         if let Some((s, statement)) = statements.next() {

@@ -14,7 +14,7 @@ use sqlx::{Connection, Row};
 use storage_core::memory::{MemoryStore, NewMemory, RecallRequest, RememberAction, RememberOptions, Scope};
 use storage_core::testing::bench_data::{BenchCorpus, BenchQuery};
 use storage_core::{DocumentStore, EmbeddingSpace};
-use storage_postgres::bench::{SearchSql, pgbench_script, recall_sql};
+use storage_postgres::bench::{SearchSql, pgbench_script, pick_query, recall_sql};
 use uuid::Uuid;
 
 use super::stats::{self, Latency, Pgbench, session_settings};
@@ -144,7 +144,7 @@ pub(crate) async fn recall(args: &Args) -> Result<()> {
             sqls.push(recall_sql(&store, request, hits, Utc::now()).await?);
         }
         let script = pgbench_script(&mut admin, SCHEMA, mode, &sqls).await?;
-        std::fs::write(args.out.join(format!("pgbench_{mode}.sql")), script)?;
+        std::fs::write(args.out.join(format!("pgbench_{mode}.sql")), format!("{}{script}", pick_query(sqls.len())))?;
         statements.push((mode, by_user, with_text, requests, sqls));
     }
     admin.close().await?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use sqlx::Connection;
 use storage_core::{CollectionName, SearchRequest};
 use storage_postgres::PostgresStore;
-use storage_postgres::bench::{pgbench_script, search_sql};
+use storage_postgres::bench::{pgbench_script, pick_query, search_sql};
 
 use super::{DIMENSIONS, Result, SCHEMA};
 
@@ -57,14 +57,13 @@ pub(crate) async fn write_query_scripts(
     }
     let mut admin = sqlx::PgConnection::connect(url).await?;
     let body = pgbench_script(&mut admin, SCHEMA, mode, &statements).await?;
-    let pick = |n: usize| format!("\\set q random(0, {})\n", n.saturating_sub(1));
-    std::fs::write(out.join(format!("pgbench_{mode}.sql")), format!("{}{body}", pick(latency_queries)))?;
-    std::fs::write(out.join(format!("pgbench_e2e_{mode}.sql")), format!("{}{body}", pick(statements.len())))?;
+    std::fs::write(out.join(format!("pgbench_{mode}.sql")), format!("{}{body}", pick_query(latency_queries)))?;
+    std::fs::write(out.join(format!("pgbench_e2e_{mode}.sql")), format!("{}{body}", pick_query(statements.len())))?;
     if mode == "vector" {
         // The same query wrapped the way a query needing its own HNSW settings runs: what `SET LOCAL` costs.
         let wrapped = format!(
             "{}BEGIN;\nSELECT set_config('hnsw.ef_search', '100', true);\n{body}COMMIT;\n",
-            pick(latency_queries)
+            pick_query(latency_queries)
         );
         std::fs::write(out.join("pgbench_vector_set_local.sql"), wrapped)?;
     }
